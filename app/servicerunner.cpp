@@ -1,0 +1,83 @@
+#include "servicerunner.h"
+
+#include "core/log.h"
+
+#include <QCoreApplication>
+#include <QSocketNotifier>
+
+#ifdef Q_OS_UNIX
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
+
+namespace hubsync {
+
+ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
+    : QObject(parent)
+    , m_config(config)
+    , m_controller(config)
+{
+    connect(&m_controller, &EngineController::statusChanged, this, [this](const EngineStatus &status) {
+        logInfo(QStringLiteral("service"), QStringLiteral("%1: %2").arg(stateName(status.state), status.message));
+        if (status.state == EngineStatus::State::Live && m_config.backfillOnly)
+            QCoreApplication::exit(static_cast<int>(ExitCode::Ok));
+    });
+    connect(&m_controller, &EngineController::progress, this, [](const CollectionProgress &p) {
+        logInfo(QStringLiteral("progress"),
+                QStringLiteral("%1 %2: %3 fetched, %4 written%5")
+                    .arg(p.repository, p.collection)
+                    .arg(p.fetched)
+                    .arg(p.written)
+                    .arg(p.done ? QStringLiteral(" (done)") : QString()));
+    });
+    connect(&m_controller, &EngineController::backfillComplete, this, [](const BackfillSummary &s) {
+        logInfo(QStringLiteral("service"),
+                QStringLiteral("backfill complete: %1 records in %2 s").arg(s.records).arg(s.seconds, 0, 'f', 1));
+    });
+    connect(&m_controller, &EngineController::failed, this, [](const Error &error) {
+        logError(QStringLiteral("service"), error.message);
+        QCoreApplication::exit(static_cast<int>(exitCodeFor(error)));
+    });
+}
+
+void ServiceRunner::start()
+{
+    logInfo(QStringLiteral("service"), QStringLiteral("HubSync %1 starting in service mode").arg(QStringLiteral(HUBSYNC_VERSION)));
+    m_controller.start();
+}
+
+#ifdef Q_OS_UNIX
+namespace {
+int signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(signalPipe[1], &byte, 1);
+}
+} // namespace
+
+void installQuitOnSignals()
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());
+    QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
+        char byte = 0;
+        [[maybe_unused]] const auto got = ::read(signalPipe[0], &byte, 1);
+        logInfo(QStringLiteral("service"), QStringLiteral("stopping on signal"));
+        QCoreApplication::quit();
+    });
+    struct sigaction action = {};
+    action.sa_handler = onSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+#else
+void installQuitOnSignals() {}
+#endif
+
+} // namespace hubsync

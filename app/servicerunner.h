@@ -1,0 +1,28 @@
+#pragma once
+
+#include "core/config.h"
+#include "facade/engine.h"
+
+#include <QObject>
+
+namespace hubsync {
+
+// Runs the engine without a window: logs the same events the GUI shows and turns the outcome into
+// the exit codes of the command-line contract.
+class ServiceRunner final : public QObject {
+    Q_OBJECT
+public:
+    explicit ServiceRunner(const Config &config, QObject *parent = nullptr);
+    Q_DISABLE_COPY_MOVE(ServiceRunner)
+
+    void start();
+
+private:
+    Config m_config;
+    EngineController m_controller;
+};
+
+// Makes SIGINT/SIGTERM quit the event loop cleanly (so the embedded database is stopped).
+void installQuitOnSignals();
+
+} // namespace hubsync

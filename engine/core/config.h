@@ -1,0 +1,77 @@
+#pragma once
+
+#include "core/errors.h"
+
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+class QCommandLineParser;
+
+namespace hubsync {
+
+// Everything the engine needs to run, resolved from (highest precedence first) the command line,
+// HUBSYNC_<NAME> environment variables, the --config INI file and built-in defaults.
+struct Config {
+    enum class LogFormat { Text, Json };
+
+    bool service = false;
+    bool sandbox = false;
+    bool backfillOnly = false;
+    QString configFile;
+
+    QString githubApiUrl = QStringLiteral("https://api.github.com");
+    QString githubGraphqlUrl; // derived from githubApiUrl when empty
+    QString token;            // personal access token (never logged)
+    qint64 appId = 0;
+    QString appKeyFile;
+    qint64 installationId = 0;
+    QStringList repos; // owner/name; empty = everything the credentials can see
+
+    QString database; // libpq conninfo or URI; empty = embedded local cluster
+    QString schema = QStringLiteral("github");
+    QString dataDir; // empty = the platform's application data directory
+
+    QString proxyListen = QStringLiteral("127.0.0.1:6544");
+    QString webhookListen; // empty = no webhook receiver (polling only)
+    QString webhookSecret; // never logged
+    int pollIntervalSeconds = 60;
+    LogFormat logFormat = LogFormat::Text;
+
+    [[nodiscard]] bool usesAppAuth() const { return appId != 0; }
+    [[nodiscard]] QString effectiveGraphqlUrl() const;
+};
+
+// Describes one option of the command-line contract; the same table drives --help, the environment
+// variable names and the INI keys, so the three can never disagree.
+struct OptionSpec {
+    QString name;        // long option name without dashes, e.g. "github-api-url"
+    QString valueName;   // empty for flags
+    QString description; // one line for --help
+    QString extraEnv;    // an additional environment variable, e.g. GITHUB_TOKEN for --token
+};
+
+const QList<OptionSpec> &optionSpecs();
+QString envVarName(const QString &optionName); // "poll-interval" -> "HUBSYNC_POLL_INTERVAL"
+
+struct ConfigResult {
+    Config config;
+    Error error;           // Kind::Usage with a one-line message when the input is bad
+    bool showHelp = false; // --help was given; helpText holds the text
+    bool showVersion = false;
+    QString helpText;
+};
+
+// Parses arguments (argv[0] first) and merges environment and config file. Pure: reads the process
+// environment through the given list of KEY=VALUE strings so tests can control it.
+ConfigResult loadConfig(const QStringList &arguments, const QStringList &environment);
+
+// Parses "host:port" (IPv6 in brackets). Returns std::nullopt on malformed input.
+struct HostPort {
+    QString host;
+    quint16 port = 0;
+};
+std::optional<HostPort> parseHostPort(const QString &text);
+
+} // namespace hubsync

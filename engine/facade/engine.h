@@ -1,0 +1,72 @@
+#pragma once
+
+#include "core/config.h"
+#include "facade/events.h"
+
+#include <QObject>
+#include <QThread>
+
+#include <memory>
+
+namespace hubsync {
+
+class LocalCluster;
+
+// The engine. Lives on a worker thread (EngineController moves it there); every slot runs on that
+// thread and results leave through signals carrying value types.
+class Engine final : public QObject {
+    Q_OBJECT
+public:
+    explicit Engine(Config config, QObject *parent = nullptr);
+    ~Engine() override;
+    Q_DISABLE_COPY_MOVE(Engine)
+
+public Q_SLOTS:
+    void start();
+    void stop();
+
+Q_SIGNALS:
+    void statusChanged(const hubsync::EngineStatus &status);
+    void progress(const hubsync::CollectionProgress &progress);
+    void backfillComplete(const hubsync::BackfillSummary &summary);
+    void failed(const hubsync::Error &error);
+    void stopped();
+
+private:
+    void setStatus(EngineStatus::State state, const QString &message);
+    Error openDatabase();
+
+    Config m_config;
+    EngineStatus m_status;
+    std::unique_ptr<LocalCluster> m_localCluster;
+    QString m_conninfo;
+};
+
+// Owned by the GUI (or service) thread. Starts the Engine on its own QThread and forwards its signals;
+// the destructor stops the engine and joins the thread (quit-and-wait).
+class EngineController final : public QObject {
+    Q_OBJECT
+public:
+    explicit EngineController(Config config, QObject *parent = nullptr);
+    ~EngineController() override;
+    Q_DISABLE_COPY_MOVE(EngineController)
+
+    void start();
+    void stop();
+
+Q_SIGNALS:
+    void statusChanged(const hubsync::EngineStatus &status);
+    void progress(const hubsync::CollectionProgress &progress);
+    void backfillComplete(const hubsync::BackfillSummary &summary);
+    void failed(const hubsync::Error &error);
+    void stopped();
+
+private:
+    struct ThreadDeleter {
+        void operator()(QThread *thread) const;
+    };
+    std::unique_ptr<QThread, ThreadDeleter> m_thread;
+    Engine *m_engine = nullptr; // owned by m_thread (deleteLater on finish)
+};
+
+} // namespace hubsync

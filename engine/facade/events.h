@@ -1,0 +1,47 @@
+#pragma once
+
+#include "core/errors.h"
+
+#include <QMetaType>
+#include <QString>
+
+namespace hubsync {
+
+// Value types the engine publishes to the UI and the service. They cross threads by queued signals,
+// so they are plain copyable data.
+
+struct EngineStatus {
+    enum class State { Stopped, Starting, Backfilling, Live, Failed };
+    State state = State::Stopped;
+    QString database;     // conninfo with no password, for display
+    QString message;      // one human sentence
+    QString liveSyncMode; // "webhooks", "polling" or empty
+};
+
+struct CollectionProgress {
+    QString repository; // owner/name
+    QString collection; // table name, e.g. "issue"
+    qint64 fetched = 0;
+    qint64 written = 0;
+    qint64 total = -1; // -1 when GitHub does not tell
+    double recordsPerSecond = 0;
+    qint64 etaSeconds = -1;
+    qint64 quotaRemaining = -1;
+    qint64 quotaResetEpoch = 0;
+    bool done = false;
+};
+
+struct BackfillSummary {
+    qint64 records = 0;
+    double seconds = 0;
+    int repositories = 0;
+};
+
+QString stateName(EngineStatus::State state);
+
+} // namespace hubsync
+
+Q_DECLARE_METATYPE(hubsync::EngineStatus)
+Q_DECLARE_METATYPE(hubsync::CollectionProgress)
+Q_DECLARE_METATYPE(hubsync::BackfillSummary)
+Q_DECLARE_METATYPE(hubsync::Error)

@@ -1,0 +1,217 @@
+#include "store/pg.h"
+
+#include <libpq-fe.h>
+
+#include <utility>
+
+#include <vector>
+
+namespace hubsync::pg {
+
+Result::Result(pg_result *result)
+    : m_result(result)
+{
+}
+
+Result::~Result()
+{
+    if (m_result)
+        PQclear(m_result);
+}
+
+Result::Result(Result &&other) noexcept
+    : m_result(std::exchange(other.m_result, nullptr))
+{
+}
+
+Result &Result::operator=(Result &&other) noexcept
+{
+    if (this != &other) {
+        if (m_result)
+            PQclear(m_result);
+        m_result = std::exchange(other.m_result, nullptr);
+    }
+    return *this;
+}
+
+bool Result::ok() const
+{
+    if (!m_result)
+        return false;
+    const ExecStatusType status = PQresultStatus(m_result);
+    return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN;
+}
+
+int Result::rows() const { return m_result ? PQntuples(m_result) : 0; }
+int Result::columns() const { return m_result ? PQnfields(m_result) : 0; }
+bool Result::isNull(int row, int column) const { return !m_result || PQgetisnull(m_result, row, column); }
+
+QString Result::text(int row, int column) const { return QString::fromUtf8(bytes(row, column)); }
+
+QByteArray Result::bytes(int row, int column) const
+{
+    if (isNull(row, column))
+        return {};
+    return QByteArray(PQgetvalue(m_result, row, column), PQgetlength(m_result, row, column));
+}
+
+qint64 Result::toInt(int row, int column) const { return bytes(row, column).toLongLong(); }
+
+int Result::columnIndex(const char *name) const { return m_result ? PQfnumber(m_result, name) : -1; }
+
+qint64 Result::affectedRows() const { return m_result ? QByteArray(PQcmdTuples(m_result)).toLongLong() : 0; }
+
+QString Result::errorMessage() const
+{
+    if (!m_result)
+        return QStringLiteral("no result (connection lost?)");
+    return QString::fromUtf8(PQresultErrorMessage(m_result)).trimmed();
+}
+
+QString Result::sqlState() const
+{
+    if (!m_result)
+        return {};
+    const char *state = PQresultErrorField(m_result, PG_DIAG_SQLSTATE);
+    return state ? QString::fromLatin1(state) : QString();
+}
+
+Connection::~Connection() { close(); }
+
+Connection::Connection(Connection &&other) noexcept
+    : m_conn(std::exchange(other.m_conn, nullptr))
+{
+}
+
+Connection &Connection::operator=(Connection &&other) noexcept
+{
+    if (this != &other) {
+        close();
+        m_conn = std::exchange(other.m_conn, nullptr);
+    }
+    return *this;
+}
+
+Error Connection::open(const QString &conninfo, int connectTimeoutSeconds)
+{
+    close();
+    // Expand the caller's conninfo with our defaults; the caller's keys win because libpq takes the last.
+    const QByteArray dsn = conninfo.toUtf8();
+    const QByteArray timeout = QByteArray::number(connectTimeoutSeconds);
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", "client_encoding", nullptr};
+    const char *values[] = {dsn.constData(), timeout.constData(), "hubsync", "UTF8", nullptr};
+    m_conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    if (!m_conn)
+        return databaseError(QStringLiteral("connect"), QStringLiteral("out of memory"));
+    if (PQstatus(m_conn) != CONNECTION_OK) {
+        const QString message = lastError();
+        close();
+        return databaseError(QStringLiteral("connect"), message);
+    }
+    return {};
+}
+
+void Connection::close()
+{
+    if (m_conn) {
+        PQfinish(m_conn);
+        m_conn = nullptr;
+    }
+}
+
+bool Connection::isOpen() const { return m_conn && PQstatus(m_conn) == CONNECTION_OK; }
+
+Result Connection::exec(const QString &sql)
+{
+    if (!m_conn)
+        return Result();
+    return Result(PQexec(m_conn, sql.toUtf8().constData()));
+}
+
+Result Connection::execParams(const QString &sql, const Params &params)
+{
+    if (!m_conn)
+        return Result();
+    std::vector<const char *> values;
+    std::vector<int> lengths;
+    values.reserve(static_cast<size_t>(params.size()));
+    lengths.reserve(static_cast<size_t>(params.size()));
+    for (const Param &p : params) {
+        values.push_back(p ? p->constData() : nullptr);
+        lengths.push_back(p ? static_cast<int>(p->size()) : 0);
+    }
+    return Result(PQexecParams(m_conn, sql.toUtf8().constData(), static_cast<int>(params.size()), nullptr,
+                               values.data(), lengths.data(), nullptr, 0));
+}
+
+Error Connection::run(const QString &sql, const Params &params, const QString &purpose)
+{
+    const Result result = params.isEmpty() ? exec(sql) : execParams(sql, params);
+    if (result.ok())
+        return {};
+    return databaseError(purpose.isEmpty() ? sql.left(60) : purpose,
+                         result.errorMessage().isEmpty() ? lastError() : result.errorMessage());
+}
+
+Error Connection::copyIn(const QString &copySql, const QByteArray &data)
+{
+    if (!m_conn)
+        return databaseError(QStringLiteral("copy"), QStringLiteral("not connected"));
+    Result start(PQexec(m_conn, copySql.toUtf8().constData()));
+    if (!start.ok())
+        return databaseError(QStringLiteral("copy"), start.errorMessage());
+    if (PQputCopyData(m_conn, data.constData(), static_cast<int>(data.size())) != 1 ||
+        PQputCopyEnd(m_conn, nullptr) != 1)
+        return databaseError(QStringLiteral("copy"), lastError());
+    Error error;
+    while (pg_result *r = PQgetResult(m_conn)) {
+        Result result(r);
+        if (!result.ok() && !error)
+            error = databaseError(QStringLiteral("copy"), result.errorMessage());
+    }
+    return error;
+}
+
+QString Connection::quoteIdentifier(const QString &identifier) const
+{
+    QString quoted = identifier;
+    quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
+    return QLatin1Char('"') + quoted + QLatin1Char('"');
+}
+
+QString Connection::lastError() const
+{
+    return m_conn ? QString::fromUtf8(PQerrorMessage(m_conn)).trimmed() : QStringLiteral("not connected");
+}
+
+int Connection::serverVersion() const { return m_conn ? PQserverVersion(m_conn) : 0; }
+
+void copyEscape(QByteArray &out, const QByteArray &value)
+{
+    out.reserve(out.size() + value.size());
+    for (const char c : value) {
+        switch (c) {
+        case '\\':
+            out.append("\\\\");
+            break;
+        case '\t':
+            out.append("\\t");
+            break;
+        case '\n':
+            out.append("\\n");
+            break;
+        case '\r':
+            out.append("\\r");
+            break;
+        default:
+            out.append(c);
+        }
+    }
+}
+
+Error databaseError(const QString &purpose, const QString &message)
+{
+    return Error::make(Error::Kind::Database, QStringLiteral("database error during %1: %2").arg(purpose, message));
+}
+
+} // namespace hubsync::pg

@@ -1,0 +1,87 @@
+#pragma once
+
+#include "core/errors.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+#include <memory>
+#include <optional>
+
+struct pg_conn;
+struct pg_result;
+
+namespace hubsync::pg {
+
+// A query parameter in text format; std::nullopt is SQL NULL.
+using Param = std::optional<QByteArray>;
+using Params = QList<Param>;
+
+inline Param param(const QString &s) { return s.toUtf8(); }
+inline Param param(qint64 v) { return QByteArray::number(v); }
+inline Param nullParam() { return std::nullopt; }
+
+// Owns one PGresult. Values are read as text (the format libpq returns for text queries).
+class Result final {
+public:
+    Result() = default;
+    explicit Result(pg_result *result);
+    ~Result();
+    Result(Result &&other) noexcept;
+    Result &operator=(Result &&other) noexcept;
+    Q_DISABLE_COPY(Result)
+
+    [[nodiscard]] bool ok() const;
+    [[nodiscard]] int rows() const;
+    [[nodiscard]] int columns() const;
+    [[nodiscard]] bool isNull(int row, int column) const;
+    [[nodiscard]] QString text(int row, int column) const;
+    [[nodiscard]] QByteArray bytes(int row, int column) const;
+    [[nodiscard]] qint64 toInt(int row, int column) const;
+    [[nodiscard]] int columnIndex(const char *name) const;
+    [[nodiscard]] qint64 affectedRows() const;
+    [[nodiscard]] QString errorMessage() const;
+    [[nodiscard]] QString sqlState() const;
+
+private:
+    pg_result *m_result = nullptr;
+};
+
+// Owns one libpq connection. Every statement with values goes through execParams: no SQL is ever built
+// by concatenating values (identifiers are quoted with quoteIdentifier()).
+class Connection final {
+public:
+    Connection() = default;
+    ~Connection();
+    Connection(Connection &&other) noexcept;
+    Connection &operator=(Connection &&other) noexcept;
+    Q_DISABLE_COPY(Connection)
+
+    // Connects with a libpq conninfo string or URI. Returns a Database error with libpq's message.
+    Error open(const QString &conninfo, int connectTimeoutSeconds = 10);
+    void close();
+    [[nodiscard]] bool isOpen() const;
+
+    Result exec(const QString &sql);
+    Result execParams(const QString &sql, const Params &params);
+    // Runs a statement and turns a failure into an Error (Kind::Database) that names the statement's purpose.
+    Error run(const QString &sql, const Params &params = {}, const QString &purpose = {});
+
+    // COPY ... FROM STDIN in text format; rows must already be escaped with copyEscape().
+    Error copyIn(const QString &copySql, const QByteArray &data);
+
+    [[nodiscard]] QString quoteIdentifier(const QString &identifier) const;
+    [[nodiscard]] QString lastError() const;
+    [[nodiscard]] int serverVersion() const;
+    pg_conn *handle() const { return m_conn; }
+
+private:
+    pg_conn *m_conn = nullptr;
+};
+
+// Escapes one value for COPY text format (backslash, tab, newline, carriage return).
+void copyEscape(QByteArray &out, const QByteArray &value);
+Error databaseError(const QString &purpose, const QString &message);
+
+} // namespace hubsync::pg

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Installs the Debian 12 packages HubSync needs to build, test and run.
+# Idempotent: apt-get only installs what is missing. Runs as root, or through sudo when available.
+set -eu
+
+PACKAGES="
+  cmake ninja-build g++ ccache pkg-config git
+  qt6-base-dev qt6-base-dev-tools libqt6sql6-psql qt6-httpserver-dev qt6-websockets-dev qt6-networkauth-dev
+  qtkeychain-qt6-dev libpq-dev libssl-dev libpg-query-dev
+  postgresql-15 postgresql-client-15 postgresql-contrib
+  xvfb xauth fonts-dejavu-core
+  python3 python3-psycopg2 python3-psycopg default-jre-headless
+"
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: must run as root (or have sudo) to install Debian packages" >&2
+    exit 1
+fi
+
+# Do not let the package create and start a system-wide cluster we never use: tests and the app
+# manage their own clusters. Only honoured when postgresql-common is installed for the first time.
+if [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    $SUDO mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+# Node.js is only needed by the proxy's client-compatibility tests; keep a Node.js that is already
+# installed (its npm is bundled and conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1; then PACKAGES="$PACKAGES nodejs npm"; fi
+$SUDO apt-get install -y -q --no-install-recommends $PACKAGES

@@ -1,0 +1,162 @@
+#include "core/config.h"
+
+#include <QTemporaryFile>
+#include <QTest>
+
+using namespace hubsync;
+
+class TestConfig : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void defaults()
+    {
+        const ConfigResult r = loadConfig({QStringLiteral("hubsync")}, {});
+        QVERIFY2(!r.error, qPrintable(r.error.message));
+        QCOMPARE(r.config.githubApiUrl, QStringLiteral("https://api.github.com"));
+        QCOMPARE(r.config.effectiveGraphqlUrl(), QStringLiteral("https://api.github.com/graphql"));
+        QCOMPARE(r.config.schema, QStringLiteral("github"));
+        QCOMPARE(r.config.proxyListen, QStringLiteral("127.0.0.1:6544"));
+        QCOMPARE(r.config.pollIntervalSeconds, 60);
+        QVERIFY(!r.config.service);
+    }
+
+    void graphqlUrlForEnterprise()
+    {
+        const ConfigResult r =
+            loadConfig({QStringLiteral("hubsync"), QStringLiteral("--github-api-url"), QStringLiteral("https://ghe.example/api/v3")}, {});
+        QCOMPARE(r.config.effectiveGraphqlUrl(), QStringLiteral("https://ghe.example/api/graphql"));
+    }
+
+    void precedence()
+    {
+        QTemporaryFile ini;
+        QVERIFY(ini.open());
+        ini.write("poll-interval=10\nschema=from_ini\nrepos=a/b\n");
+        ini.close();
+        const ConfigResult r = loadConfig(
+            {QStringLiteral("hubsync"), QStringLiteral("--config"), ini.fileName(), QStringLiteral("--poll-interval"), QStringLiteral("30")},
+            {QStringLiteral("HUBSYNC_POLL_INTERVAL=20"), QStringLiteral("HUBSYNC_SCHEMA=from_env")});
+        QVERIFY2(!r.error, qPrintable(r.error.message));
+        QCOMPARE(r.config.pollIntervalSeconds, 30);                 // command line beats env and file
+        QCOMPARE(r.config.schema, QStringLiteral("from_env"));      // env beats file
+        QCOMPARE(r.config.repos, QStringList{QStringLiteral("a/b")}); // file beats default
+    }
+
+    void githubTokenEnvironment()
+    {
+        ConfigResult r = loadConfig({QStringLiteral("hubsync")}, {QStringLiteral("GITHUB_TOKEN=ghp_abc")});
+        QCOMPARE(r.config.token, QStringLiteral("ghp_abc"));
+        r = loadConfig({QStringLiteral("hubsync")}, {QStringLiteral("GITHUB_TOKEN=ghp_abc"), QStringLiteral("HUBSYNC_TOKEN=ghp_xyz")});
+        QCOMPARE(r.config.token, QStringLiteral("ghp_xyz"));
+    }
+
+    void flags()
+    {
+        const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--service"), QStringLiteral("--backfill-only"),
+                                           QStringLiteral("--sandbox")},
+                                          {});
+        QVERIFY2(!r.error, qPrintable(r.error.message));
+        QVERIFY(r.config.service);
+        QVERIFY(r.config.backfillOnly);
+        QVERIFY(r.config.sandbox);
+    }
+
+    void badInput_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QStringList>("env");
+        QTest::addColumn<QString>("expected");
+        const QString h = QStringLiteral("hubsync");
+        QTest::newRow("unknown option") << QStringList{h, QStringLiteral("--frobnicate")} << QStringList{} << QStringLiteral("frobnicate");
+        QTest::newRow("poll zero") << QStringList{h, QStringLiteral("--poll-interval"), QStringLiteral("0")} << QStringList{}
+                                   << QStringLiteral("poll-interval");
+        QTest::newRow("poll text env") << QStringList{h} << QStringList{QStringLiteral("HUBSYNC_POLL_INTERVAL=soon")}
+                                       << QStringLiteral("HUBSYNC_POLL_INTERVAL");
+        QTest::newRow("bad repo") << QStringList{h, QStringLiteral("--repos"), QStringLiteral("justaname")} << QStringList{}
+                                  << QStringLiteral("owner/name");
+        QTest::newRow("bad url") << QStringList{h, QStringLiteral("--github-api-url"), QStringLiteral("ftp://x")} << QStringList{}
+                                 << QStringLiteral("http(s) URL");
+        QTest::newRow("bad listen") << QStringList{h, QStringLiteral("--proxy-listen"), QStringLiteral("localhost")} << QStringList{}
+                                    << QStringLiteral("HOST:PORT");
+        QTest::newRow("bad schema") << QStringList{h, QStringLiteral("--schema"), QStringLiteral("Robert'); DROP")} << QStringList{}
+                                    << QStringLiteral("identifier");
+        QTest::newRow("app without key") << QStringList{h, QStringLiteral("--app-id"), QStringLiteral("5")} << QStringList{}
+                                         << QStringLiteral("--app-key");
+        QTest::newRow("token and app") << QStringList{h, QStringLiteral("--app-id"), QStringLiteral("5"), QStringLiteral("--app-key"),
+                                                      QStringLiteral("/dev/null"), QStringLiteral("--installation-id"), QStringLiteral("9"),
+                                                      QStringLiteral("--token"), QStringLiteral("t")}
+                                       << QStringList{} << QStringLiteral("not both");
+        QTest::newRow("backfill-only without service")
+            << QStringList{h, QStringLiteral("--backfill-only")} << QStringList{} << QStringLiteral("--service");
+        QTest::newRow("positional") << QStringList{h, QStringLiteral("extra")} << QStringList{} << QStringLiteral("unexpected");
+        QTest::newRow("log format") << QStringList{h, QStringLiteral("--log-format"), QStringLiteral("xml")} << QStringList{}
+                                    << QStringLiteral("text or json");
+        QTest::newRow("missing config") << QStringList{h, QStringLiteral("--config"), QStringLiteral("/nonexistent.ini")}
+                                        << QStringList{} << QStringLiteral("cannot read config");
+    }
+
+    void badInput()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QStringList, env);
+        QFETCH(QString, expected);
+        const ConfigResult r = loadConfig(args, env);
+        QVERIFY(r.error);
+        QCOMPARE(r.error.kind, Error::Kind::Usage);
+        QCOMPARE(exitCodeFor(r.error), ExitCode::Usage);
+        QVERIFY2(r.error.message.contains(expected), qPrintable(r.error.message));
+    }
+
+    void unknownIniKey()
+    {
+        QTemporaryFile ini;
+        QVERIFY(ini.open());
+        ini.write("pol-interval=10\n");
+        ini.close();
+        const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--config"), ini.fileName()}, {});
+        QVERIFY(r.error);
+        QVERIFY2(r.error.message.contains(QStringLiteral("pol-interval")), qPrintable(r.error.message));
+    }
+
+    void helpListsEveryOption()
+    {
+        const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--help")}, {});
+        QVERIFY(r.showHelp);
+        for (const OptionSpec &spec : optionSpecs()) {
+            QVERIFY2(r.helpText.contains(QStringLiteral("--") + spec.name), qPrintable(spec.name));
+            QVERIFY2(r.helpText.contains(envVarName(spec.name)), qPrintable(spec.name));
+        }
+    }
+
+    void hostPort_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<bool>("valid");
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<int>("port");
+        QTest::newRow("v4") << QStringLiteral("127.0.0.1:6544") << true << QStringLiteral("127.0.0.1") << 6544;
+        QTest::newRow("v6") << QStringLiteral("[::1]:80") << true << QStringLiteral("::1") << 80;
+        QTest::newRow("zero port") << QStringLiteral("localhost:0") << true << QStringLiteral("localhost") << 0;
+        QTest::newRow("no port") << QStringLiteral("localhost") << false << QString() << 0;
+        QTest::newRow("big port") << QStringLiteral("h:70000") << false << QString() << 0;
+        QTest::newRow("bare v6") << QStringLiteral("::1:80") << false << QString() << 0;
+        QTest::newRow("empty host") << QStringLiteral(":80") << false << QString() << 0;
+    }
+
+    void hostPort()
+    {
+        QFETCH(QString, text);
+        QFETCH(bool, valid);
+        const auto parsed = parseHostPort(text);
+        QCOMPARE(parsed.has_value(), valid);
+        if (valid) {
+            QFETCH(QString, host);
+            QFETCH(int, port);
+            QCOMPARE(parsed->host, host);
+            QCOMPARE(int(parsed->port), port);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConfig)
+#include "tst_config.moc"
