@@ -4,6 +4,9 @@
 #include "store/pg.h"
 
 #include <QScopeGuard>
+#include <QSet>
+
+#include <algorithm>
 
 namespace hubsync {
 
@@ -43,10 +46,21 @@ Error Migrator::migrate(const QList<Migration> &migrations)
                                    {}, QStringLiteral("migration bootstrap")))
         return e;
 
-    const int current = currentVersion();
+    // Applied versions as a set, not a high-water mark: migration lists from different modules may
+    // interleave (store 1.., catalog 100..), and each one must run exactly once.
+    QSet<int> applied;
+    {
+        const pg::Result r = m_connection.exec(QStringLiteral("SELECT version FROM hubsync.schema_migrations"));
+        if (!r.ok())
+            return pg::databaseError(QStringLiteral("reading migrations"), r.errorMessage());
+        for (int i = 0; i < r.rows(); ++i)
+            applied.insert(int(r.toInt(i, 0)));
+    }
+    QList<Migration> ordered = migrations;
+    std::sort(ordered.begin(), ordered.end(), [](const Migration &a, const Migration &b) { return a.version < b.version; });
     const QString schema = m_connection.quoteIdentifier(m_schema);
-    for (const Migration &migration : migrations) {
-        if (migration.version <= current)
+    for (const Migration &migration : ordered) {
+        if (applied.contains(migration.version))
             continue;
         if (Error e = m_connection.run(QStringLiteral("BEGIN")))
             return e;
@@ -80,6 +94,24 @@ const QList<Migration> &builtinMigrations()
          {QStringLiteral("CREATE SCHEMA IF NOT EXISTS {schema}"),
           QStringLiteral("CREATE TABLE hubsync.engine_state (key text PRIMARY KEY, value jsonb NOT NULL,"
                          " updated_at timestamptz NOT NULL DEFAULT now())")}},
+        {2,
+         QStringLiteral("ETag cache for conditional GitHub requests"),
+         {QStringLiteral("CREATE TABLE hubsync.etag_cache (url text PRIMARY KEY, etag text NOT NULL,"
+                         " last_modified text, updated_at timestamptz NOT NULL DEFAULT now())")}},
+        {3,
+         QStringLiteral("sync cursors per repository and collection"),
+         {QStringLiteral("CREATE TABLE hubsync.sync_cursor (repository_id bigint NOT NULL, collection text NOT NULL,"
+                         " phase text NOT NULL DEFAULT 'backfill' CHECK (phase IN ('backfill', 'done')),"
+                         " next_url text, since timestamptz, fetched bigint NOT NULL DEFAULT 0,"
+                         " written bigint NOT NULL DEFAULT 0, total bigint, completed_at timestamptz,"
+                         " updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (repository_id, collection))")}},
+        {4,
+         QStringLiteral("reaction work list"),
+         // Subjects whose reactions rollup is > 0 and whose reactions still need fetching. Rows are deleted
+         // in the same transaction that writes the subject's reactions, so the work list survives a crash.
+         {QStringLiteral("CREATE TABLE hubsync.reaction_todo (repository_id bigint NOT NULL, subject_type text NOT NULL,"
+                         " subject_key bigint NOT NULL, api_path text NOT NULL,"
+                         " PRIMARY KEY (repository_id, subject_type, subject_key))")}},
     };
     return migrations;
 }

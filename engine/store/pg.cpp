@@ -108,6 +108,8 @@ Error Connection::open(const QString &conninfo, int connectTimeoutSeconds)
         close();
         return databaseError(QStringLiteral("connect"), message);
     }
+    // Server NOTICEs (e.g. "relation already exists, skipping") are expected chatter, not user output.
+    PQsetNoticeProcessor(m_conn, [](void *, const char *) {}, nullptr);
     return {};
 }
 
@@ -182,6 +184,41 @@ QString Connection::quoteIdentifier(const QString &identifier) const
 QString Connection::lastError() const
 {
     return m_conn ? QString::fromUtf8(PQerrorMessage(m_conn)).trimmed() : QStringLiteral("not connected");
+}
+
+bool Connection::inTransaction() const
+{
+    if (!m_conn)
+        return false;
+    const PGTransactionStatusType status = PQtransactionStatus(m_conn);
+    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+ImplicitTransaction::ImplicitTransaction(Connection &connection)
+    : m_connection(connection)
+{
+}
+
+Error ImplicitTransaction::begin()
+{
+    if (m_connection.inTransaction())
+        return {};
+    m_owned = true;
+    return m_connection.run(QStringLiteral("BEGIN"));
+}
+
+Error ImplicitTransaction::commit()
+{
+    if (!m_owned)
+        return {};
+    m_owned = false;
+    return m_connection.run(QStringLiteral("COMMIT"));
+}
+
+ImplicitTransaction::~ImplicitTransaction()
+{
+    if (m_owned)
+        m_connection.exec(QStringLiteral("ROLLBACK"));
 }
 
 int Connection::serverVersion() const { return m_conn ? PQserverVersion(m_conn) : 0; }

@@ -71,6 +71,9 @@ public:
     // COPY ... FROM STDIN in text format; rows must already be escaped with copyEscape().
     Error copyIn(const QString &copySql, const QByteArray &data);
 
+    // True inside BEGIN .. COMMIT (including a failed transaction).
+    [[nodiscard]] bool inTransaction() const;
+
     [[nodiscard]] QString quoteIdentifier(const QString &identifier) const;
     [[nodiscard]] QString lastError() const;
     [[nodiscard]] int serverVersion() const;
@@ -78,6 +81,20 @@ public:
 
 private:
     pg_conn *m_conn = nullptr;
+};
+
+// Opens a transaction unless one is already open; commits on commit(), rolls back otherwise.
+class ImplicitTransaction final {
+public:
+    explicit ImplicitTransaction(Connection &connection);
+    ~ImplicitTransaction();
+    Q_DISABLE_COPY_MOVE(ImplicitTransaction)
+    [[nodiscard]] Error begin();
+    [[nodiscard]] Error commit();
+
+private:
+    Connection &m_connection;
+    bool m_owned = false;
 };
 
 // Escapes one value for COPY text format (backslash, tab, newline, carriage return).

@@ -1,0 +1,63 @@
+#include "sync/cursorstore.h"
+
+#include "store/pg.h"
+
+namespace hubsync::sync {
+
+CursorStore::CursorStore(pg::Connection &connection)
+    : m_connection(connection)
+{
+}
+
+Cursor CursorStore::load(qint64 repositoryId, const QString &collection, Error *error)
+{
+    Cursor cursor;
+    cursor.repositoryId = repositoryId;
+    cursor.collection = collection;
+    const pg::Result r = m_connection.execParams(
+        QStringLiteral("SELECT phase, next_url, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                       " fetched, written, total FROM hubsync.sync_cursor WHERE repository_id = $1 AND collection = $2"),
+        {pg::param(repositoryId), pg::param(collection)});
+    if (!r.ok()) {
+        if (error)
+            *error = pg::databaseError(QStringLiteral("loading sync cursor"), r.errorMessage());
+        return cursor;
+    }
+    if (r.rows() == 0)
+        return cursor;
+    cursor.done = r.text(0, 0) == QStringLiteral("done");
+    cursor.nextUrl = r.text(0, 1);
+    if (!r.isNull(0, 2))
+        cursor.since = QDateTime::fromString(r.text(0, 2), Qt::ISODate);
+    cursor.fetched = r.toInt(0, 3);
+    cursor.written = r.toInt(0, 4);
+    cursor.total = r.isNull(0, 5) ? -1 : r.toInt(0, 5);
+    return cursor;
+}
+
+Error CursorStore::save(const Cursor &cursor)
+{
+    return m_connection.run(
+        QStringLiteral("INSERT INTO hubsync.sync_cursor AS c (repository_id, collection, phase, next_url, since, fetched,"
+                       " written, total, completed_at, updated_at)"
+                       " VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, CASE WHEN $3 = 'done' THEN now() END, now())"
+                       " ON CONFLICT (repository_id, collection) DO UPDATE SET phase = excluded.phase,"
+                       " next_url = excluded.next_url, since = excluded.since, fetched = excluded.fetched,"
+                       " written = excluded.written, total = excluded.total,"
+                       " completed_at = coalesce(excluded.completed_at, c.completed_at), updated_at = now()"),
+        {pg::param(cursor.repositoryId), pg::param(cursor.collection),
+         pg::param(cursor.done ? QStringLiteral("done") : QStringLiteral("backfill")),
+         cursor.nextUrl.isEmpty() ? pg::nullParam() : pg::param(cursor.nextUrl),
+         cursor.since.isValid() ? pg::param(cursor.since.toUTC().toString(Qt::ISODate)) : pg::nullParam(),
+         pg::param(cursor.fetched), pg::param(cursor.written),
+         cursor.total >= 0 ? pg::param(cursor.total) : pg::nullParam()},
+        QStringLiteral("saving sync cursor"));
+}
+
+Error CursorStore::resetRepository(qint64 repositoryId)
+{
+    return m_connection.run(QStringLiteral("DELETE FROM hubsync.sync_cursor WHERE repository_id = $1"),
+                            {pg::param(repositoryId)}, QStringLiteral("resetting sync cursors"));
+}
+
+} // namespace hubsync::sync
