@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/config.h"
-#include "facade/events.h"
+#include "core/events.h"
 
 #include <QObject>
 #include <QThread>

@@ -50,6 +50,7 @@ Error chownToPostgres(const QString &path)
 
 LocalCluster::LocalCluster(Options options)
     : m_options(std::move(options))
+    , m_binDir(findServerBinaries())
     , m_asRoot(runningAsRoot())
 {
     const QString root = QDir(m_options.directory).absolutePath();
@@ -160,7 +161,6 @@ bool LocalCluster::isRunning() const
 
 Error LocalCluster::start()
 {
-    m_binDir = findServerBinaries();
     if (m_binDir.isEmpty())
         return Error::make(Error::Kind::Database,
                            QStringLiteral("no PostgreSQL server binaries (initdb, pg_ctl) found for the embedded "

@@ -112,6 +112,15 @@ const QList<Migration> &builtinMigrations()
          {QStringLiteral("CREATE TABLE hubsync.reaction_todo (repository_id bigint NOT NULL, subject_type text NOT NULL,"
                          " subject_key bigint NOT NULL, api_path text NOT NULL,"
                          " PRIMARY KEY (repository_id, subject_type, subject_key))")}},
+        {5,
+         QStringLiteral("durable webhook delivery queue"),
+         // The receiver answers GitHub only after the delivery is stored here; the primary key dedupes
+         // GitHub's retries and our own redeliveries by X-GitHub-Delivery.
+         {QStringLiteral("CREATE TABLE hubsync.webhook_delivery (delivery_id text PRIMARY KEY, event text NOT NULL,"
+                         " action text, payload jsonb NOT NULL, received_at timestamptz NOT NULL DEFAULT now(),"
+                         " processed_at timestamptz, attempts int NOT NULL DEFAULT 0, error text)"),
+          QStringLiteral("CREATE INDEX webhook_delivery_pending ON hubsync.webhook_delivery (received_at)"
+                         " WHERE processed_at IS NULL")}},
     };
     return migrations;
 }

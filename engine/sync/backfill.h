@@ -1,0 +1,114 @@
+#pragma once
+
+#include "catalog/rowwriter.h"
+#include "core/events.h"
+#include "sync/api.h"
+#include "sync/cursorstore.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QStringList>
+
+#include <deque>
+#include <memory>
+
+namespace hubsync::pg {
+class Connection;
+}
+
+namespace hubsync::sync {
+
+// One step of a repository's backfill, in the order they run. Labels first (issues link to them),
+// reactions last (they are found through the rollups of issues and comments).
+enum class Step { Label, Ref, Issue, PullRequest, Comment, Commit, Release, Discussion, Reaction, Done };
+QString stepTable(Step step);
+
+struct Repository {
+    qint64 id = 0;
+    QString fullName;
+    bool hasIssues = true;
+    bool hasDiscussions = true;
+};
+
+// Backfills everything the credentials can see: lists the repositories, then walks every collection of
+// several repositories in parallel (bounded), committing each page together with its cursor. Restarting
+// after a crash resumes every repository x collection at the first page not yet committed.
+class Backfill final : public QObject {
+    Q_OBJECT
+public:
+    struct Options {
+        QString schema = QStringLiteral("github");
+        QStringList repos; // owner/name; empty = all visible
+        int parallelRepos = 4;
+        int perPage = 100;
+    };
+
+    Backfill(Api &api, pg::Connection &db, Options options, QObject *parent = nullptr);
+    ~Backfill() override;
+    Q_DISABLE_COPY_MOVE(Backfill)
+
+    void start();
+    [[nodiscard]] bool isRunning() const { return m_running; }
+    [[nodiscard]] QList<Repository> repositories() const { return m_repositories; }
+
+Q_SIGNALS:
+    void progress(const hubsync::CollectionProgress &progress);
+    void finished(const hubsync::BackfillSummary &summary);
+    void failed(const hubsync::Error &error);
+    void warning(const QString &message);
+
+private:
+    struct RepoRun;
+
+    // Repository listing (backfill_repos.cpp)
+    void listRepositories();
+    void onRepositoryPage(const Page &page, bool wrapped);
+    void fetchNamedRepository(int index);
+    Error storeRepositories(const QList<QJsonObject> &objects);
+    void repositoriesListed();
+
+    // Scheduling
+    void startMoreRepos();
+    void runStep(RepoRun &run);
+    void advance(RepoRun &run);
+    void fetchNext(RepoRun &run);
+    void repoFinished(RepoRun &run);
+    void fail(const Error &error);
+    bool handleStepError(RepoRun &run, const Error &error, int httpStatus);
+
+    // REST list pages (backfill_pages.cpp)
+    QString initialPath(const RepoRun &run) const;
+    void onPage(RepoRun &run, const Page &page);
+    Error writePage(RepoRun &run, const QList<QJsonObject> &items, const QString &nextUrl, int *written);
+
+    // Reactions (backfill_reactions.cpp)
+    void nextReactionSubject(RepoRun &run);
+    void onReactionPage(RepoRun &run, const Page &page);
+
+    // Discussions through GraphQL (backfill_discussions.cpp)
+    void fetchDiscussions(RepoRun &run);
+    void onDiscussions(RepoRun &run, const GraphqlResult &result);
+    void fetchMoreDiscussionComments(RepoRun &run);
+    void writeDiscussionPage(RepoRun &run);
+
+    void emitProgress(RepoRun &run);
+
+    Api &m_api;
+    pg::Connection &m_db;
+    Options m_options;
+    catalog::RowWriter m_writer;
+    CursorStore m_cursors;
+    bool m_running = false;
+    bool m_failed = false;
+    QList<QJsonObject> m_listedRepos;
+    QList<Repository> m_repositories;
+    qsizetype m_nextRepo = 0;
+    std::deque<std::unique_ptr<RepoRun>> m_active;
+    QElapsedTimer m_clock;
+    qint64 m_records = 0;
+    qint64 m_quotaRemaining = -1;
+    qint64 m_quotaReset = 0;
+    QStringList m_permissionProblems;
+};
+
+} // namespace hubsync::sync

@@ -1,0 +1,199 @@
+// Backfill, part 4: discussions and their comments, which only GitHub's GraphQL API serves.
+
+#include "catalog/catalog.h"
+#include "store/pg.h"
+#include "sync/backfill_p.h"
+
+namespace hubsync::sync {
+
+namespace {
+
+const char *const cursorPrefix = "graphql:";
+
+QString commentFields()
+{
+    return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { id databaseId body url createdAt updatedAt "
+                          "upvoteCount author { login ... on User { id databaseId } } replyTo { id } }");
+}
+
+QString discussionsQuery()
+{
+    return QStringLiteral("query($owner: String!, $name: String!, $first: Int!, $after: String) {"
+                          " repository(owner: $owner, name: $name) {"
+                          " discussions(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: ASC}) {"
+                          " totalCount pageInfo { hasNextPage endCursor }"
+                          " nodes { id databaseId number title body url createdAt updatedAt locked upvoteCount answerChosenAt"
+                          " author { login ... on User { id databaseId } } category { id name }"
+                          " comments(first: 100) { ") +
+           commentFields() + QStringLiteral(" } } } } }");
+}
+
+QString moreCommentsQuery()
+{
+    return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on Discussion { comments(first: 100, after: $after) { ") +
+           commentFields() + QStringLiteral(" } } } }");
+}
+
+// GraphQL authors become REST-shaped users ({id, login, node_id}) so they land in "user" like every
+// other embedded user.
+QJsonObject restUser(const QJsonObject &author)
+{
+    if (!author.value(QStringLiteral("databaseId")).isDouble())
+        return {};
+    return QJsonObject{{QStringLiteral("id"), author.value(QStringLiteral("databaseId"))},
+                       {QStringLiteral("login"), author.value(QStringLiteral("login"))},
+                       {QStringLiteral("node_id"), author.value(QStringLiteral("id"))},
+                       {QStringLiteral("type"), QStringLiteral("User")}};
+}
+
+} // namespace
+
+void Backfill::fetchDiscussions(RepoRun &run)
+{
+    const QStringList parts = run.repo.fullName.split(QLatin1Char('/'));
+    QJsonObject variables{{QStringLiteral("owner"), parts.value(0)},
+                          {QStringLiteral("name"), parts.value(1)},
+                          {QStringLiteral("first"), qMin(m_options.perPage, 50)}};
+    if (run.cursor.nextUrl.startsWith(QLatin1String(cursorPrefix)))
+        variables.insert(QStringLiteral("after"), run.cursor.nextUrl.mid(int(qstrlen(cursorPrefix))));
+    QPointer<Backfill> self(this);
+    RepoRun *target = &run;
+    m_api.graphql(discussionsQuery(), variables, [self, target](const GraphqlResult &result) {
+        if (self && !self->m_failed)
+            self->onDiscussions(*target, result);
+    });
+}
+
+void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result)
+{
+    if (result.error) {
+        if (handleStepError(run, result.error, result.error.httpStatus))
+            advance(run);
+        return;
+    }
+    const QJsonObject repository = result.data.value(QStringLiteral("repository")).toObject();
+    const QJsonObject connection = repository.value(QStringLiteral("discussions")).toObject();
+    if (repository.isEmpty() || connection.isEmpty()) {
+        // Discussions disabled, or a repository GraphQL cannot see: nothing to sync.
+        handleStepError(run, Error::make(Error::Kind::GitHubNotFound, QStringLiteral("no discussions")), 404);
+        advance(run);
+        return;
+    }
+    run.cursor.total = connection.value(QStringLiteral("totalCount")).toInteger(-1);
+    const QJsonObject pageInfo = connection.value(QStringLiteral("pageInfo")).toObject();
+    run.pageHasNext = pageInfo.value(QStringLiteral("hasNextPage")).toBool();
+    run.pageNextCursor = pageInfo.value(QStringLiteral("endCursor")).toString();
+    run.pageDiscussions.clear();
+    run.pageComments.clear();
+    run.moreComments.clear();
+    for (const QJsonValue &value : connection.value(QStringLiteral("nodes")).toArray()) {
+        QJsonObject discussion = value.toObject();
+        const qint64 discussionId = qint64(discussion.value(QStringLiteral("databaseId")).toDouble());
+        if (discussionId <= 0)
+            continue;
+        const QJsonObject comments = discussion.value(QStringLiteral("comments")).toObject();
+        for (const QJsonValue &c : comments.value(QStringLiteral("nodes")).toArray())
+            run.pageComments << qMakePair(discussionId, c.toObject());
+        const QJsonObject info = comments.value(QStringLiteral("pageInfo")).toObject();
+        if (info.value(QStringLiteral("hasNextPage")).toBool())
+            run.moreComments.push_back({discussion.value(QStringLiteral("id")).toString(), discussionId,
+                                        info.value(QStringLiteral("endCursor")).toString()});
+        run.pageDiscussions << discussion;
+    }
+    fetchMoreDiscussionComments(run);
+}
+
+void Backfill::fetchMoreDiscussionComments(RepoRun &run)
+{
+    if (run.moreComments.empty()) {
+        writeDiscussionPage(run);
+        return;
+    }
+    const RepoRun::MoreComments more = run.moreComments.front();
+    QPointer<Backfill> self(this);
+    RepoRun *target = &run;
+    m_api.graphql(moreCommentsQuery(), QJsonObject{{QStringLiteral("id"), more.nodeId}, {QStringLiteral("after"), more.after}},
+                  [self, target, more](const GraphqlResult &result) {
+                      if (!self || self->m_failed)
+                          return;
+                      RepoRun &r = *target;
+                      if (result.error) {
+                          self->fail(Error::make(result.error.kind,
+                                                 QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
+                          return;
+                      }
+                      const QJsonObject comments =
+                          result.data.value(QStringLiteral("node")).toObject().value(QStringLiteral("comments")).toObject();
+                      for (const QJsonValue &c : comments.value(QStringLiteral("nodes")).toArray())
+                          r.pageComments << qMakePair(more.discussionId, c.toObject());
+                      const QJsonObject info = comments.value(QStringLiteral("pageInfo")).toObject();
+                      r.moreComments.pop_front();
+                      if (info.value(QStringLiteral("hasNextPage")).toBool())
+                          r.moreComments.push_front({more.nodeId, more.discussionId, info.value(QStringLiteral("endCursor")).toString()});
+                      self->fetchMoreDiscussionComments(r);
+                  });
+}
+
+void Backfill::writeDiscussionPage(RepoRun &run)
+{
+    const auto rollback = [this](const Error &e) {
+        m_db.exec(QStringLiteral("ROLLBACK"));
+        fail(e);
+    };
+    if (Error e = m_db.run(QStringLiteral("BEGIN"))) {
+        fail(e);
+        return;
+    }
+    QList<QJsonObject> users;
+    for (const QJsonObject &d : std::as_const(run.pageDiscussions))
+        users << restUser(d.value(QStringLiteral("author")).toObject());
+    for (const auto &pair : std::as_const(run.pageComments))
+        users << restUser(pair.second.value(QStringLiteral("author")).toObject());
+    users.removeIf([](const QJsonObject &u) { return u.isEmpty(); });
+    catalog::RowWriter::Outcome outcome;
+    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("user")), users, {}, nullptr)) {
+        rollback(e);
+        return;
+    }
+    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("discussion")), run.pageDiscussions,
+                                  {run.repo.id, 0, {}}, &outcome)) {
+        rollback(e);
+        return;
+    }
+    // Group comments per discussion: the discussion id comes from the mapping context.
+    QHash<qint64, QList<QJsonObject>> byDiscussion;
+    for (const auto &pair : std::as_const(run.pageComments))
+        byDiscussion[pair.first] << pair.second;
+    for (auto it = byDiscussion.cbegin(); it != byDiscussion.cend(); ++it) {
+        if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("discussion_comment")), it.value(),
+                                      {run.repo.id, it.key(), {}}, &outcome)) {
+            rollback(e);
+            return;
+        }
+    }
+    for (const QJsonObject &d : std::as_const(run.pageDiscussions)) {
+        const QDateTime updated = QDateTime::fromString(d.value(QStringLiteral("updatedAt")).toString(), Qt::ISODate);
+        if (updated.isValid() && (!run.cursor.since.isValid() || updated > run.cursor.since))
+            run.cursor.since = updated;
+    }
+    run.cursor.fetched += run.pageDiscussions.size() + run.pageComments.size();
+    run.cursor.written += outcome.written;
+    run.cursor.done = !run.pageHasNext || run.pageNextCursor.isEmpty();
+    run.cursor.nextUrl = run.cursor.done ? QString() : QString::fromLatin1(cursorPrefix) + run.pageNextCursor;
+    if (Error e = m_cursors.save(run.cursor)) {
+        rollback(e);
+        return;
+    }
+    if (Error e = m_db.run(QStringLiteral("COMMIT"))) {
+        rollback(e);
+        return;
+    }
+    m_records += outcome.written;
+    emitProgress(run);
+    if (run.cursor.done)
+        advance(run);
+    else
+        fetchDiscussions(run);
+}
+
+} // namespace hubsync::sync

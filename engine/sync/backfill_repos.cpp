@@ -1,0 +1,117 @@
+// Backfill, part 1: which repositories to sync.
+
+#include "catalog/catalog.h"
+#include "core/log.h"
+#include "store/pg.h"
+#include "sync/backfill_p.h"
+
+namespace hubsync::sync {
+
+void Backfill::listRepositories()
+{
+    m_listedRepos.clear();
+    m_repositories.clear();
+    if (!m_options.repos.isEmpty()) {
+        fetchNamedRepository(0);
+        return;
+    }
+    // An installation lists its repositories under /installation/repositories ({total_count,
+    // repositories}); a token lists what its user can reach.
+    const bool installation = m_api.isInstallation();
+    const QString path = installation ? QStringLiteral("/installation/repositories?per_page=%1").arg(m_options.perPage)
+                                      : QStringLiteral("/user/repos?per_page=%1&affiliation=owner,collaborator,organization_member"
+                                                       "&sort=full_name")
+                                            .arg(m_options.perPage);
+    QPointer<Backfill> self(this);
+    m_api.get(path, [self, installation](const Page &page) {
+        if (self)
+            self->onRepositoryPage(page, installation);
+    });
+}
+
+void Backfill::onRepositoryPage(const Page &page, bool wrapped)
+{
+    if (page.error) {
+        fail(Error::make(page.error.kind, QStringLiteral("listing repositories: ") + page.error.message, page.error.httpStatus,
+                         page.error.detail));
+        return;
+    }
+    QList<QJsonObject> items;
+    if (wrapped) {
+        const QJsonObject object = QJsonDocument::fromJson(page.body).object();
+        for (const QJsonValue &v : object.value(QStringLiteral("repositories")).toArray())
+            items << v.toObject();
+    } else if (!parseArray(page.body, items)) {
+        fail(Error::make(Error::Kind::GitHubUnavailable, QStringLiteral("listing repositories: GitHub sent a malformed body")));
+        return;
+    }
+    m_listedRepos << items;
+    if (!page.nextUrl.isEmpty()) {
+        QPointer<Backfill> self(this);
+        m_api.get(page.nextUrl, [self, wrapped](const Page &next) {
+            if (self)
+                self->onRepositoryPage(next, wrapped);
+        });
+        return;
+    }
+    if (Error e = storeRepositories(m_listedRepos)) {
+        fail(e);
+        return;
+    }
+    repositoriesListed();
+}
+
+void Backfill::fetchNamedRepository(int index)
+{
+    if (index >= m_options.repos.size()) {
+        if (Error e = storeRepositories(m_listedRepos)) {
+            fail(e);
+            return;
+        }
+        repositoriesListed();
+        return;
+    }
+    const QString name = m_options.repos[index];
+    QPointer<Backfill> self(this);
+    m_api.get(QStringLiteral("/repos/") + name, [self, index, name](const Page &page) {
+        if (!self)
+            return;
+        if (page.error) {
+            const bool missing = page.error.kind == Error::Kind::GitHubNotFound;
+            self->fail(Error::make(missing ? Error::Kind::GitHubNotFound : page.error.kind,
+                                   missing ? QStringLiteral("repository %1 does not exist or these credentials cannot see it").arg(name)
+                                           : QStringLiteral("repository %1: %2").arg(name, page.error.message),
+                                   page.error.httpStatus));
+            return;
+        }
+        const QJsonObject repo = QJsonDocument::fromJson(page.body).object();
+        if (repo.value(QStringLiteral("id")).toDouble() <= 0) {
+            self->fail(Error::make(Error::Kind::GitHubUnavailable, QStringLiteral("repository %1: malformed answer").arg(name)));
+            return;
+        }
+        self->m_listedRepos << repo;
+        self->fetchNamedRepository(index + 1);
+    });
+}
+
+Error Backfill::storeRepositories(const QList<QJsonObject> &objects)
+{
+    catalog::RowWriter::Outcome outcome;
+    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("repository")), objects, {}, &outcome))
+        return e;
+    m_records += outcome.written;
+    for (const QJsonObject &o : objects) {
+        Repository repo;
+        repo.id = qint64(o.value(QStringLiteral("id")).toDouble());
+        repo.fullName = o.value(QStringLiteral("full_name")).toString();
+        if (repo.id <= 0 || repo.fullName.count(QLatin1Char('/')) != 1)
+            continue;
+        // Absent flags mean "unknown": try, and let GitHub's answer decide.
+        repo.hasIssues = o.value(QStringLiteral("has_issues")).toBool(true);
+        repo.hasDiscussions = o.value(QStringLiteral("has_discussions")).toBool(true);
+        m_repositories << repo;
+    }
+    return {};
+}
+
+} // namespace hubsync::sync
