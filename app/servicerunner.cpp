@@ -3,6 +3,7 @@
 #include "core/log.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QSocketNotifier>
 
 #ifdef Q_OS_UNIX
@@ -20,20 +21,32 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
 {
     connect(&m_controller, &EngineController::statusChanged, this, [this](const EngineStatus &status) {
         logInfo(QStringLiteral("service"), QStringLiteral("%1: %2").arg(stateName(status.state), status.message));
-        if (status.state == EngineStatus::State::Live && m_config.backfillOnly)
-            QCoreApplication::exit(static_cast<int>(ExitCode::Ok));
     });
-    connect(&m_controller, &EngineController::progress, this, [](const CollectionProgress &p) {
-        logInfo(QStringLiteral("progress"),
-                QStringLiteral("%1 %2: %3 fetched, %4 written%5")
-                    .arg(p.repository, p.collection)
-                    .arg(p.fetched)
-                    .arg(p.written)
-                    .arg(p.done ? QStringLiteral(" (done)") : QString()));
+    // One line when a repository x collection finishes, and at most one every 5 s while it runs.
+    connect(&m_controller, &EngineController::progress, this, [this](const CollectionProgress &p) {
+        const QString key = p.repository + QLatin1Char(' ') + p.collection;
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        if (!p.done && now - m_lastProgressLine.value(key, 0) < 5000)
+            return;
+        m_lastProgressLine.insert(key, now);
+        QString line = QStringLiteral("%1 %2: %3 fetched, %4 written").arg(p.repository, p.collection).arg(p.fetched).arg(p.written);
+        if (p.done)
+            line += QStringLiteral(" (done)");
+        else if (p.recordsPerSecond > 0)
+            line += QStringLiteral(", %1 records/s").arg(p.recordsPerSecond, 0, 'f', 0);
+        if (p.etaSeconds >= 0 && !p.done)
+            line += QStringLiteral(", ETA %1 s").arg(p.etaSeconds);
+        if (p.quotaRemaining >= 0)
+            line += QStringLiteral(", quota left %1").arg(p.quotaRemaining);
+        logInfo(QStringLiteral("progress"), line);
     });
-    connect(&m_controller, &EngineController::backfillComplete, this, [](const BackfillSummary &s) {
+    connect(&m_controller, &EngineController::warning, this,
+            [](const QString &message) { logWarning(QStringLiteral("service"), message); });
+    connect(&m_controller, &EngineController::backfillComplete, this, [this](const BackfillSummary &s) {
         logInfo(QStringLiteral("service"),
                 QStringLiteral("backfill complete: %1 records in %2 s").arg(s.records).arg(s.seconds, 0, 'f', 1));
+        if (m_config.backfillOnly)
+            QCoreApplication::exit(static_cast<int>(ExitCode::Ok));
     });
     connect(&m_controller, &EngineController::failed, this, [](const Error &error) {
         logError(QStringLiteral("service"), error.message);

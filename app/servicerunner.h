@@ -3,6 +3,7 @@
 #include "core/config.h"
 #include "facade/engine.h"
 
+#include <QHash>
 #include <QObject>
 
 namespace hubsync {
@@ -20,6 +21,7 @@ public:
 private:
     Config m_config;
     EngineController m_controller;
+    QHash<QString, qint64> m_lastProgressLine;
 };
 
 // Makes SIGINT/SIGTERM quit the event loop cleanly (so the embedded database is stopped).

@@ -1,10 +1,14 @@
 #include "facade/engine.h"
 
+#include "catalog/schema.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "facade/sandbox.h"
 #include "localpg/localcluster.h"
 #include "store/migrations.h"
 #include "store/pg.h"
+#include "sync/backfill.h"
+#include "sync/githubapi.h"
 
 #include <QThread>
 
@@ -56,11 +60,57 @@ Error Engine::openDatabase()
     } else {
         m_conninfo = m_config.database;
     }
-    pg::Connection connection;
-    if (Error e = connection.open(m_conninfo))
+    m_db = std::make_unique<pg::Connection>();
+    if (Error e = m_db->open(m_conninfo))
         return e;
-    Migrator migrator(connection, m_config.schema);
-    return migrator.migrate(builtinMigrations());
+    Migrator migrator(*m_db, m_config.schema);
+    return migrator.migrate(catalog::allMigrations());
+}
+
+Error Engine::connectGitHub()
+{
+    QString apiUrl = m_config.githubApiUrl;
+    QString token = m_config.token;
+    if (m_config.sandbox) {
+        m_sandbox = std::make_unique<Sandbox>();
+        if (Error e = m_sandbox->start())
+            return e;
+        apiUrl = m_sandbox->apiUrl();
+        token = m_sandbox->token();
+    }
+    Config effective = m_config;
+    effective.githubApiUrl = apiUrl;
+    if (m_config.sandbox)
+        effective.githubGraphqlUrl = apiUrl + QStringLiteral("/graphql");
+    effective.token = token;
+    if (!effective.usesAppAuth() && effective.token.isEmpty())
+        return Error::make(Error::Kind::Usage, QStringLiteral("no GitHub credentials: give --token (or GITHUB_TOKEN), or "
+                                                              "--app-id/--app-key/--installation-id, or use --sandbox"));
+    Error error;
+    m_api = sync::makeGitHubApi(effective, this, &error);
+    return error;
+}
+
+void Engine::startBackfill()
+{
+    sync::Backfill::Options options;
+    options.schema = m_config.schema;
+    options.repos = m_config.repos;
+    m_backfill = std::make_unique<sync::Backfill>(*m_api, *m_db, options);
+    connect(m_backfill.get(), &sync::Backfill::progress, this, &Engine::progress);
+    connect(m_backfill.get(), &sync::Backfill::warning, this, &Engine::warning);
+    connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
+        setStatus(EngineStatus::State::Failed, e.message);
+        Q_EMIT failed(e);
+    });
+    connect(m_backfill.get(), &sync::Backfill::finished, this, [this](const BackfillSummary &summary) {
+        Q_EMIT backfillComplete(summary);
+        setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
+                                                 .arg(summary.records)
+                                                 .arg(summary.seconds, 0, 'f', 1));
+    });
+    setStatus(EngineStatus::State::Backfilling, QStringLiteral("backfilling"));
+    m_backfill->start();
 }
 
 void Engine::start()
@@ -73,11 +123,24 @@ void Engine::start()
     }
     m_status.database = m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->socketDirectory())
                                         : QStringLiteral("external");
-    setStatus(EngineStatus::State::Live, QStringLiteral("database ready"));
+    setStatus(EngineStatus::State::Starting, QStringLiteral("database ready; connecting to GitHub"));
+    if (Error e = connectGitHub()) {
+        setStatus(EngineStatus::State::Failed, e.message);
+        Q_EMIT failed(e);
+        return;
+    }
+    startBackfill();
 }
 
 void Engine::stop()
 {
+    m_backfill.reset();
+    m_api.reset();
+    m_db.reset();
+    if (m_sandbox) {
+        m_sandbox->stop();
+        m_sandbox.reset();
+    }
     if (m_localCluster) {
         if (Error e = m_localCluster->stop())
             logWarning(QStringLiteral("engine"), e.message);
@@ -106,6 +169,7 @@ EngineController::EngineController(Config config, QObject *parent)
     connect(m_engine, &Engine::progress, this, &EngineController::progress);
     connect(m_engine, &Engine::backfillComplete, this, &EngineController::backfillComplete);
     connect(m_engine, &Engine::failed, this, &EngineController::failed);
+    connect(m_engine, &Engine::warning, this, &EngineController::warning);
     connect(m_engine, &Engine::stopped, this, &EngineController::stopped);
     m_thread->start();
 }

@@ -11,6 +11,14 @@
 namespace hubsync {
 
 class LocalCluster;
+class Sandbox;
+namespace pg {
+class Connection;
+}
+namespace sync {
+class Api;
+class Backfill;
+} // namespace sync
 
 // The engine. Lives on a worker thread (EngineController moves it there); every slot runs on that
 // thread and results leave through signals carrying value types.
@@ -30,15 +38,22 @@ Q_SIGNALS:
     void progress(const hubsync::CollectionProgress &progress);
     void backfillComplete(const hubsync::BackfillSummary &summary);
     void failed(const hubsync::Error &error);
+    void warning(const QString &message);
     void stopped();
 
 private:
     void setStatus(EngineStatus::State state, const QString &message);
     Error openDatabase();
+    Error connectGitHub();
+    void startBackfill();
 
     Config m_config;
     EngineStatus m_status;
     std::unique_ptr<LocalCluster> m_localCluster;
+    std::unique_ptr<Sandbox> m_sandbox;
+    std::unique_ptr<pg::Connection> m_db;
+    std::unique_ptr<sync::Api> m_api;
+    std::unique_ptr<sync::Backfill> m_backfill;
     QString m_conninfo;
 };
 
@@ -59,6 +74,7 @@ Q_SIGNALS:
     void progress(const hubsync::CollectionProgress &progress);
     void backfillComplete(const hubsync::BackfillSummary &summary);
     void failed(const hubsync::Error &error);
+    void warning(const QString &message);
     void stopped();
 
 private:

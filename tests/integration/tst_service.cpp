@@ -22,6 +22,7 @@ private:
         env.remove(QStringLiteral("DISPLAY"));
         env.remove(QStringLiteral("WAYLAND_DISPLAY"));
         env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+        env.remove(QStringLiteral("GITHUB_TOKEN"));
         p.setProcessEnvironment(env);
         p.setProcessChannelMode(QProcess::MergedChannels);
         p.start(binary(), args);
@@ -70,14 +71,29 @@ private Q_SLOTS:
         QVERIFY2(out.contains(QStringLiteral("database error")), qPrintable(out));
     }
 
-    void serviceStartsHeadlessOnARealDatabase()
+    void missingCredentialsExitTwo()
     {
-        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("service"));
+        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("nocreds"));
         QVERIFY2(!dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
         QString out;
         const int code = run({QStringLiteral("--service"), QStringLiteral("--backfill-only"), QStringLiteral("--database"), dsn}, &out);
+        QVERIFY2(code == 2, qPrintable(out));
+        QVERIFY2(out.contains(QStringLiteral("no GitHub credentials")), qPrintable(out));
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    void sandboxBackfillRunsHeadless()
+    {
+        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("sandbox"));
+        QVERIFY2(!dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
+        QString out;
+        const int code =
+            run({QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--backfill-only"), QStringLiteral("--database"), dsn},
+                &out, 120000);
         QVERIFY2(code == 0, qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("service mode")), qPrintable(out));
+        QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
+        QVERIFY2(out.contains(QStringLiteral(" issue: ")), qPrintable(out)); // one progress line per repo x collection
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
@@ -90,10 +106,10 @@ private Q_SLOTS:
         env.remove(QStringLiteral("DISPLAY"));
         p.setProcessEnvironment(env);
         p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(binary(), {QStringLiteral("--service"), QStringLiteral("--database"), dsn});
+        p.start(binary(), {QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--database"), dsn});
         QVERIFY(p.waitForStarted());
         QByteArray output;
-        QTRY_VERIFY_WITH_TIMEOUT((output += p.readAllStandardOutput()).contains("live"), 30000);
+        QTRY_VERIFY_WITH_TIMEOUT((output += p.readAllStandardOutput()).contains("backfill complete"), 60000);
         p.terminate();
         QVERIFY(p.waitForFinished(30000));
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);
