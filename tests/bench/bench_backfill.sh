@@ -1,0 +1,75 @@
+#!/bin/sh
+# Backfill benchmark: HubSync pulls a generated dataset from the GitHub simulator (zero latency, loopback)
+# into a throwaway PostgreSQL cluster and prints records/s, API requests per 100 records and peak RSS.
+# Usage: tests/bench/bench_backfill.sh BUILD_DIR [SIMULATOR DATASET ARGS...]
+# Default dataset: about 1,000,000 records (the simulator's "large" dataset).
+set -eu
+
+BUILD="${1:?usage: bench_backfill.sh BUILD_DIR [githubsim dataset args]}"
+shift
+BIN="$BUILD/bin"
+[ $# -gt 0 ] || set -- --dataset large
+TOKEN="ghp_benchmark_$(date +%s)"
+
+PGBIN="$(pg_config --bindir 2>/dev/null || true)"
+[ -x "$PGBIN/initdb" ] || PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+WORK="$(mktemp -d /tmp/hs-bench.XXXXXX)"
+chmod 755 "$WORK"
+if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$WORK"; AS="runuser -u postgres --"; else AS=""; fi
+SIM_PID=""
+cleanup() {
+    [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
+    $AS "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+$AS "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C --no-sync --no-instructions >/dev/null
+# Default durability settings except fsync, as a desktop machine's embedded cluster would run.
+$AS "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -o "-c listen_addresses='' -k $WORK -p 5432" start >/dev/null
+DSN="host=$WORK port=5432 user=postgres dbname=postgres"
+
+"$BIN/githubsim" --listen 127.0.0.1:0 --token "$TOKEN" "$@" > "$WORK/sim.out" 2> "$WORK/sim.err" &
+SIM_PID=$!
+for _ in $(seq 1 600); do
+    grep -q "^listening on " "$WORK/sim.out" 2>/dev/null && break
+    sleep 0.1
+done
+URL="$(sed -n 's/^listening on //p' "$WORK/sim.out" | head -1)"
+[ -n "$URL" ] || { echo "simulator did not start"; cat "$WORK/sim.err"; exit 1; }
+
+START=$(date +%s.%N)
+GITHUB_TOKEN="$TOKEN" /usr/bin/time -f "%M" -o "$WORK/rss" \
+    "$BIN/hubsync" --service --backfill-only --database "$DSN" --github-api-url "$URL" > "$WORK/hubsync.log" 2>&1 || {
+    echo "backfill failed:"; tail -20 "$WORK/hubsync.log"; exit 1; }
+END=$(date +%s.%N)
+
+RECORDS=$(psql "$DSN" -Atc "SELECT sum(n) FROM (
+  SELECT count(*) n FROM github.repository UNION ALL SELECT count(*) FROM github.issue UNION ALL
+  SELECT count(*) FROM github.pull_request UNION ALL SELECT count(*) FROM github.comment UNION ALL
+  SELECT count(*) FROM github.commit UNION ALL SELECT count(*) FROM github.release UNION ALL
+  SELECT count(*) FROM github.label UNION ALL SELECT count(*) FROM github.ref UNION ALL
+  SELECT count(*) FROM github.reaction UNION ALL SELECT count(*) FROM github.discussion UNION ALL
+  SELECT count(*) FROM github.discussion_comment) c")
+USERS=$(psql "$DSN" -Atc 'SELECT count(*) FROM github."user"')
+FETCHED=$(psql "$DSN" -Atc "SELECT coalesce(sum(fetched), 0) FROM hubsync.sync_cursor")
+REQUESTS=$(curl -s "$URL/_sim/counters" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("requests_total", d.get("total_requests", 0)))' 2>/dev/null || echo 0)
+LISTREQ=$(curl -s "$URL/_sim/counters" | python3 -c '
+import json,sys
+d=json.load(sys.stdin)
+by=d.get("requests_by_endpoint", d.get("by_endpoint", {}))
+print(sum(v for k,v in by.items() if "reactions" not in k and "graphql" not in k) if isinstance(by, dict) else 0)' 2>/dev/null || echo 0)
+RSS_KB=$(cat "$WORK/rss")
+
+python3 - "$START" "$END" "$RECORDS" "$USERS" "$FETCHED" "$REQUESTS" "$LISTREQ" "$RSS_KB" <<'PY'
+import sys
+start, end, records, users, fetched, requests, listreq, rss = sys.argv[1:]
+secs = float(end) - float(start)
+records, users, fetched, requests, listreq, rss = int(records), int(users), int(fetched), int(requests), int(listreq), int(rss)
+print(f"backfill: {records} records (+{users} users from embedded objects) in {secs:.1f} s")
+print(f"records/s: {records / secs:.0f}")
+if requests:
+    print(f"API requests: {requests} total, {100 * requests / max(records, 1):.3f} per 100 records stored")
+if listreq:
+    print(f"list-endpoint requests per 100 list items fetched: {100 * listreq / max(fetched, 1):.3f}")
+print(f"peak RSS of hubsync: {rss / 1024:.0f} MB")
+PY
