@@ -31,6 +31,25 @@ struct CollectionProgress {
     bool done = false;
 };
 
+// How a client reaches a PostgreSQL server (the database itself, or HubSync's proxy in front of it).
+struct DatabaseEndpoint {
+    QString host; // host name, IP address, or Unix socket directory
+    int port = 5432;
+    QString database;
+    QString user;
+    QString password; // empty for the embedded cluster (peer/trust over a private socket)
+    [[nodiscard]] bool isValid() const { return !host.isEmpty() && !database.isEmpty(); }
+};
+
+struct RepositoryInfo {
+    qint64 id = 0;
+    QString fullName;
+    QString description;
+    bool isPrivate = false;
+    qint64 openIssues = 0;
+    qint64 syncedRecords = 0;
+};
+
 struct BackfillSummary {
     qint64 records = 0;
     double seconds = 0;
@@ -45,3 +64,5 @@ Q_DECLARE_METATYPE(hubsync::EngineStatus)
 Q_DECLARE_METATYPE(hubsync::CollectionProgress)
 Q_DECLARE_METATYPE(hubsync::BackfillSummary)
 Q_DECLARE_METATYPE(hubsync::Error)
+Q_DECLARE_METATYPE(hubsync::DatabaseEndpoint)
+Q_DECLARE_METATYPE(hubsync::RepositoryInfo)

@@ -1,5 +1,6 @@
 #include "facade/engine.h"
 
+#include "catalog/catalog.h"
 #include "catalog/schema.h"
 #include "core/log.h"
 #include "core/paths.h"
@@ -23,6 +24,9 @@ void registerMetaTypes()
         qRegisterMetaType<CollectionProgress>();
         qRegisterMetaType<BackfillSummary>();
         qRegisterMetaType<Error>();
+        qRegisterMetaType<DatabaseEndpoint>();
+        qRegisterMetaType<RepositoryInfo>();
+        qRegisterMetaType<QList<RepositoryInfo>>();
         return true;
     }();
     Q_UNUSED(once)
@@ -99,11 +103,13 @@ void Engine::startBackfill()
     m_backfill = std::make_unique<sync::Backfill>(*m_api, *m_db, options);
     connect(m_backfill.get(), &sync::Backfill::progress, this, &Engine::progress);
     connect(m_backfill.get(), &sync::Backfill::warning, this, &Engine::warning);
+    connect(m_backfill.get(), &sync::Backfill::repositoriesListed, this, &Engine::publishRepositories);
     connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });
     connect(m_backfill.get(), &sync::Backfill::finished, this, [this](const BackfillSummary &summary) {
+        publishRepositories();
         Q_EMIT backfillComplete(summary);
         setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
                                                  .arg(summary.records)
@@ -123,6 +129,7 @@ void Engine::start()
     }
     m_status.database = m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->socketDirectory())
                                         : QStringLiteral("external");
+    Q_EMIT databaseReady(pg::endpointOf(m_conninfo));
     setStatus(EngineStatus::State::Starting, QStringLiteral("database ready; connecting to GitHub"));
     if (Error e = connectGitHub()) {
         setStatus(EngineStatus::State::Failed, e.message);
@@ -130,6 +137,19 @@ void Engine::start()
         return;
     }
     startBackfill();
+}
+
+void Engine::publishRepositories()
+{
+    QList<RepositoryInfo> list;
+    const pg::Result r = m_db->exec(
+        QStringLiteral("SELECT r.id, r.full_name, coalesce(r.description, ''), coalesce(r.private, false), coalesce(r.open_issues_count, 0),"
+                       " coalesce((SELECT sum(written) FROM hubsync.sync_cursor c WHERE c.repository_id = r.id), 0)"
+                       " FROM %1.repository r ORDER BY r.full_name")
+            .arg(m_db->quoteIdentifier(m_config.schema)));
+    for (int i = 0; i < r.rows(); ++i)
+        list << RepositoryInfo{r.toInt(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3) == QStringLiteral("t"), r.toInt(i, 4), r.toInt(i, 5)};
+    Q_EMIT repositoriesAvailable(list);
 }
 
 void Engine::stop()
@@ -170,6 +190,8 @@ EngineController::EngineController(Config config, QObject *parent)
     connect(m_engine, &Engine::backfillComplete, this, &EngineController::backfillComplete);
     connect(m_engine, &Engine::failed, this, &EngineController::failed);
     connect(m_engine, &Engine::warning, this, &EngineController::warning);
+    connect(m_engine, &Engine::databaseReady, this, &EngineController::databaseReady);
+    connect(m_engine, &Engine::repositoriesAvailable, this, &EngineController::repositoriesAvailable);
     connect(m_engine, &Engine::stopped, this, &EngineController::stopped);
     m_thread->start();
 }
@@ -179,6 +201,14 @@ EngineController::~EngineController()
     // Stop synchronously so the embedded database shuts down before the process exits.
     if (m_thread->isRunning())
         QMetaObject::invokeMethod(m_engine, &Engine::stop, Qt::BlockingQueuedConnection);
+}
+
+QStringList EngineController::syncedTables()
+{
+    QStringList tables;
+    for (const catalog::Collection &c : catalog::collections())
+        tables << c.table;
+    return tables;
 }
 
 void EngineController::start() { QMetaObject::invokeMethod(m_engine, &Engine::start, Qt::QueuedConnection); }

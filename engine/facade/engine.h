@@ -39,9 +39,12 @@ Q_SIGNALS:
     void backfillComplete(const hubsync::BackfillSummary &summary);
     void failed(const hubsync::Error &error);
     void warning(const QString &message);
+    void databaseReady(const hubsync::DatabaseEndpoint &endpoint);
+    void repositoriesAvailable(const QList<hubsync::RepositoryInfo> &repositories);
     void stopped();
 
 private:
+    void publishRepositories();
     void setStatus(EngineStatus::State state, const QString &message);
     Error openDatabase();
     Error connectGitHub();
@@ -69,12 +72,19 @@ public:
     void start();
     void stop();
 
+    // The synced tables, in the order a table browser should list them.
+    static QStringList syncedTables();
+
 Q_SIGNALS:
     void statusChanged(const hubsync::EngineStatus &status);
     void progress(const hubsync::CollectionProgress &progress);
     void backfillComplete(const hubsync::BackfillSummary &summary);
     void failed(const hubsync::Error &error);
     void warning(const QString &message);
+    // Where the synced data can be read (the database); emitted once it is open and migrated.
+    void databaseReady(const hubsync::DatabaseEndpoint &endpoint);
+    // The repositories being synced, with their record counts (after listing and after the backfill).
+    void repositoriesAvailable(const QList<hubsync::RepositoryInfo> &repositories);
     void stopped();
 
 private:

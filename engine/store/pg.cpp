@@ -223,6 +223,41 @@ ImplicitTransaction::~ImplicitTransaction()
 
 int Connection::serverVersion() const { return m_conn ? PQserverVersion(m_conn) : 0; }
 
+DatabaseEndpoint endpointOf(const QString &conninfo)
+{
+    DatabaseEndpoint endpoint;
+    char *error = nullptr;
+    PQconninfoOption *options = PQconninfoParse(conninfo.toUtf8().constData(), &error);
+    if (!options) {
+        PQfreemem(error);
+        return endpoint;
+    }
+    for (PQconninfoOption *o = options; o->keyword; ++o) {
+        const QString value = QString::fromUtf8(o->val ? o->val : o->compiled ? o->compiled : "");
+        const QByteArray key(o->keyword);
+        if (key == "host" && !value.isEmpty())
+            endpoint.host = value;
+        else if (key == "hostaddr" && endpoint.host.isEmpty() && !value.isEmpty())
+            endpoint.host = value;
+        else if (key == "port" && !value.isEmpty())
+            endpoint.port = value.toInt();
+        else if (key == "dbname")
+            endpoint.database = value;
+        else if (key == "user")
+            endpoint.user = value;
+        else if (key == "password")
+            endpoint.password = value;
+    }
+    PQconninfoFree(options);
+    if (endpoint.host.isEmpty())
+        endpoint.host = QStringLiteral("/var/run/postgresql");
+    if (endpoint.user.isEmpty())
+        endpoint.user = qEnvironmentVariable("PGUSER", qEnvironmentVariable("USER"));
+    if (endpoint.database.isEmpty())
+        endpoint.database = endpoint.user;
+    return endpoint;
+}
+
 void copyEscape(QByteArray &out, const QByteArray &value)
 {
     out.reserve(out.size() + value.size());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/errors.h"
+#include "core/events.h"
 
 #include <QByteArray>
 #include <QList>
@@ -96,6 +97,9 @@ private:
     Connection &m_connection;
     bool m_owned = false;
 };
+
+// The host/port/database/user/password a libpq conninfo or URI names (libpq's defaults filled in).
+DatabaseEndpoint endpointOf(const QString &conninfo);
 
 // Escapes one value for COPY text format (backslash, tab, newline, carriage return).
 void copyEscape(QByteArray &out, const QByteArray &value);
