@@ -103,7 +103,7 @@ void Engine::startBackfill()
     m_backfill = std::make_unique<sync::Backfill>(*m_api, *m_db, options);
     connect(m_backfill.get(), &sync::Backfill::progress, this, &Engine::progress);
     connect(m_backfill.get(), &sync::Backfill::warning, this, &Engine::warning);
-    connect(m_backfill.get(), &sync::Backfill::repositoriesListed, this, &Engine::publishRepositories);
+    connect(m_backfill.get(), &sync::Backfill::repositoriesReady, this, &Engine::publishRepositories);
     connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);

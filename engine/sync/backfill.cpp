@@ -87,7 +87,7 @@ void Backfill::repositoriesListed()
 {
     logInfo(QStringLiteral("backfill"), QStringLiteral("%1 repositories to sync").arg(m_repositories.size()));
     m_nextRepo = 0;
-    Q_EMIT repositoriesListed(int(m_repositories.size()));
+    Q_EMIT repositoriesReady(int(m_repositories.size()));
     startMoreRepos();
 }
 

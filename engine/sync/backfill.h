@@ -56,7 +56,7 @@ Q_SIGNALS:
     void finished(const hubsync::BackfillSummary &summary);
     void failed(const hubsync::Error &error);
     void warning(const QString &message);
-    void repositoriesListed(int count);
+    void repositoriesReady(int count);
 
 private:
     struct RepoRun;
