@@ -55,7 +55,8 @@ Backfill::Backfill(Api &api, pg::Connection &db, Options options, QObject *paren
     , m_api(api)
     , m_db(db)
     , m_options(std::move(options))
-    , m_writer(db, m_options.schema)
+    , m_pages(db, m_options.schema)
+    , m_writer(m_pages.rows())
     , m_cursors(db)
 {
 }

@@ -4,6 +4,8 @@
 #include "core/events.h"
 #include "sync/api.h"
 #include "sync/cursorstore.h"
+#include "sync/pagewriter.h"
+#include "sync/steps.h"
 
 #include <QElapsedTimer>
 #include <QObject>
@@ -17,18 +19,6 @@ class Connection;
 }
 
 namespace hubsync::sync {
-
-// One step of a repository's backfill, in the order they run. Labels first (issues link to them),
-// reactions last (they are found through the rollups of issues and comments).
-enum class Step { Label, Ref, Issue, PullRequest, Comment, Commit, Release, Discussion, Reaction, Done };
-QString stepTable(Step step);
-
-struct Repository {
-    qint64 id = 0;
-    QString fullName;
-    bool hasIssues = true;
-    bool hasDiscussions = true;
-};
 
 // Backfills everything the credentials can see: lists the repositories, then walks every collection of
 // several repositories in parallel (bounded), committing each page together with its cursor. Restarting
@@ -97,7 +87,8 @@ private:
     Api &m_api;
     pg::Connection &m_db;
     Options m_options;
-    catalog::RowWriter m_writer;
+    PageWriter m_pages;
+    catalog::RowWriter &m_writer; // m_pages' writer, for the non-REST steps
     CursorStore m_cursors;
     bool m_running = false;
     bool m_failed = false;

@@ -1,0 +1,95 @@
+#include "sync/pagewriter.h"
+
+#include "catalog/catalog.h"
+#include "store/pg.h"
+
+namespace hubsync::sync {
+
+namespace {
+
+int reactionTotal(const QJsonObject &o)
+{
+    return o.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt();
+}
+
+} // namespace
+
+PageWriter::PageWriter(pg::Connection &connection, const QString &schema)
+    : m_db(connection)
+    , m_writer(connection, schema)
+{
+}
+
+Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObject> &items, const std::function<Error()> &beforeCommit,
+                        Result *result)
+{
+    const catalog::Collection *collection = catalog::findCollection(stepTable(step));
+    if (!collection)
+        return Error::make(Error::Kind::Internal, QStringLiteral("no table for step %1").arg(int(step)));
+    const catalog::MapContext context{repo.id, 0, {}};
+    QList<QJsonObject> rows;
+    QList<QPair<QString, QJsonObject>> reactionSubjects; // (type, object)
+    rows.reserve(items.size());
+    for (const QJsonObject &item : items) {
+        // GitHub's issue list also returns pull requests; they belong to pull_request, which the pulls
+        // walk fills with the complete object. Their reaction rollups are only visible here, though.
+        const bool isPullRequest = step == Step::Issue && item.contains(QStringLiteral("pull_request"));
+        if (step == Step::Ref) {
+            const QString ref = item.value(QStringLiteral("ref")).toString();
+            if (!ref.startsWith(QStringLiteral("refs/heads/")) && !ref.startsWith(QStringLiteral("refs/tags/")))
+                continue;
+        }
+        if ((step == Step::Issue || step == Step::Comment) && reactionTotal(item) > 0)
+            reactionSubjects << qMakePair(isPullRequest ? QStringLiteral("pull_request")
+                                                        : (step == Step::Issue ? QStringLiteral("issue") : QStringLiteral("comment")),
+                                          item);
+        if (!isPullRequest)
+            rows << item;
+    }
+
+    if (Error e = m_db.run(QStringLiteral("BEGIN")))
+        return e;
+    const auto rollback = [this](Error e) {
+        m_db.exec(QStringLiteral("ROLLBACK"));
+        return e;
+    };
+    catalog::RowWriter::Outcome outcome;
+    if (Error e = m_writer.upsert(*collection, rows, context, &outcome))
+        return rollback(e);
+    if (step == Step::Issue || step == Step::PullRequest) {
+        const QSet<qint64> applied(outcome.appliedIds.cbegin(), outcome.appliedIds.cend());
+        if (Error e = m_writer.replaceLabels(step == Step::Issue ? QStringLiteral("issue_label") : QStringLiteral("pull_request_label"),
+                                             rows, applied, context))
+            return rollback(e);
+    }
+    for (const auto &[type, object] : reactionSubjects) {
+        const QString base = QStringLiteral("/repos/") + repo.fullName;
+        const bool comment = type == QStringLiteral("comment");
+        const qint64 key = qint64(object.value(comment ? QStringLiteral("id") : QStringLiteral("number")).toDouble());
+        const QString path = comment ? base + QStringLiteral("/issues/comments/%1/reactions?per_page=100").arg(key)
+                                     : base + QStringLiteral("/issues/%1/reactions?per_page=100").arg(key);
+        if (Error e = m_db.run(QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, subject_type, subject_key, api_path)"
+                                              " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+                               {pg::param(repo.id), pg::param(type), pg::param(key), pg::param(path)},
+                               QStringLiteral("reaction work list")))
+            return rollback(e);
+    }
+    Result local;
+    Result &out = result ? *result : local;
+    for (const QJsonObject &row : std::as_const(rows)) {
+        const QDateTime updated = QDateTime::fromString(row.value(QStringLiteral("updated_at")).toString(), Qt::ISODate);
+        if (updated.isValid() && (!out.newestUpdate.isValid() || updated > out.newestUpdate))
+            out.newestUpdate = updated;
+    }
+    out.written = outcome.written;
+    out.malformed = outcome.malformed;
+    if (beforeCommit) {
+        if (Error e = beforeCommit())
+            return rollback(e);
+    }
+    if (Error e = m_db.run(QStringLiteral("COMMIT")))
+        return rollback(e);
+    return {};
+}
+
+} // namespace hubsync::sync

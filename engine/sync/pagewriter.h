@@ -1,0 +1,44 @@
+#pragma once
+
+#include "catalog/rowwriter.h"
+#include "core/errors.h"
+#include "sync/steps.h"
+
+#include <QDateTime>
+#include <QJsonObject>
+#include <QList>
+
+#include <functional>
+
+namespace hubsync::pg {
+class Connection;
+}
+
+namespace hubsync::sync {
+
+// Writes one page of a REST list (backfill or poll) in one transaction: the rows, the users embedded in
+// them, their label links, the reaction work list, and whatever the caller adds before COMMIT (its
+// cursor), so a page and the record of having written it are never separated by a crash.
+class PageWriter final {
+public:
+    PageWriter(pg::Connection &connection, const QString &schema);
+    Q_DISABLE_COPY_MOVE(PageWriter)
+
+    struct Result {
+        int written = 0;
+        int malformed = 0;
+        QDateTime newestUpdate; // largest updated_at among the rows
+    };
+
+    // `beforeCommit` runs inside the transaction, after `result` is filled in.
+    Error write(Step step, const Repository &repo, const QList<QJsonObject> &items, const std::function<Error()> &beforeCommit,
+                Result *result);
+
+    catalog::RowWriter &rows() { return m_writer; }
+
+private:
+    pg::Connection &m_db;
+    catalog::RowWriter m_writer;
+};
+
+} // namespace hubsync::sync
