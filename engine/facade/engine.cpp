@@ -10,6 +10,7 @@
 #include "store/pg.h"
 #include "sync/backfill.h"
 #include "sync/githubapi.h"
+#include "sync/poller.h"
 
 #include <QThread>
 
@@ -111,6 +112,8 @@ void Engine::startBackfill()
     connect(m_backfill.get(), &sync::Backfill::finished, this, [this](const BackfillSummary &summary) {
         publishRepositories();
         Q_EMIT backfillComplete(summary);
+        if (!m_config.backfillOnly)
+            startLiveSync();
         setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
                                                  .arg(summary.records)
                                                  .arg(summary.seconds, 0, 'f', 1));
@@ -139,6 +142,25 @@ void Engine::start()
     startBackfill();
 }
 
+void Engine::startLiveSync()
+{
+    sync::Poller::Options options;
+    options.schema = m_config.schema;
+    options.intervalSeconds = m_config.pollIntervalSeconds;
+    m_poller = std::make_unique<sync::Poller>(*m_api, *m_db, options);
+    connect(m_poller.get(), &sync::Poller::warning, this, &Engine::warning);
+    connect(m_poller.get(), &sync::Poller::cycleFinished, this, [](const sync::PollStats &stats) {
+        logInfo(QStringLiteral("poller"), QStringLiteral("poll cycle: %1 requests (%2 not modified), %3 rows written, %4 deleted, %5 s")
+                                              .arg(stats.requests)
+                                              .arg(stats.notModified)
+                                              .arg(stats.written)
+                                              .arg(stats.deleted)
+                                              .arg(stats.seconds, 0, 'f', 2));
+    });
+    m_poller->start();
+    m_status.liveSyncMode = QStringLiteral("polling every %1 s").arg(m_config.pollIntervalSeconds);
+}
+
 void Engine::publishRepositories()
 {
     QList<RepositoryInfo> list;
@@ -154,6 +176,7 @@ void Engine::publishRepositories()
 
 void Engine::stop()
 {
+    m_poller.reset();
     m_backfill.reset();
     m_api.reset();
     m_db.reset();

@@ -18,6 +18,7 @@ class Connection;
 namespace sync {
 class Api;
 class Backfill;
+class Poller;
 } // namespace sync
 
 // The engine. Lives on a worker thread (EngineController moves it there); every slot runs on that
@@ -49,6 +50,7 @@ private:
     Error openDatabase();
     Error connectGitHub();
     void startBackfill();
+    void startLiveSync();
 
     Config m_config;
     EngineStatus m_status;
@@ -57,6 +59,7 @@ private:
     std::unique_ptr<pg::Connection> m_db;
     std::unique_ptr<sync::Api> m_api;
     std::unique_ptr<sync::Backfill> m_backfill;
+    std::unique_ptr<sync::Poller> m_poller;
     QString m_conninfo;
 };
 

@@ -21,6 +21,8 @@ struct Page {
     bool notModified = false;
     qint64 quotaRemaining = -1;
     qint64 quotaReset = 0;
+    QString url;     // the URL that answered
+    QByteArray etag; // for conditional requests: commit it once the page is written
 };
 
 struct GraphqlResult {
@@ -34,6 +36,11 @@ public:
     virtual ~Api() = default;
     // pathOrUrl: "/repos/o/r/issues?state=all" or an absolute URL from a previous page's nextUrl.
     virtual void get(const QString &pathOrUrl, std::function<void(const Page &)> done) = 0;
+    // Sends If-None-Match with the ETag last committed for this URL; a 304 (which spends no quota)
+    // comes back as Page::notModified. The new ETag is only remembered by commitEtag(), which callers
+    // invoke once the page is safely written, so a crash cannot turn unwritten data into a 304.
+    virtual void getIfChanged(const QString &pathOrUrl, std::function<void(const Page &)> done) = 0;
+    virtual void commitEtag(const QString &url, const QByteArray &etag) = 0;
     virtual void graphql(const QString &query, const QJsonObject &variables,
                          std::function<void(const GraphqlResult &)> done) = 0;
     // True when the credentials are a GitHub App installation (repository listing differs).

@@ -30,6 +30,7 @@ struct Request {
     QUrl url;
     QByteArray verb = "GET";
     QByteArray body;
+    QByteArray ifNoneMatch;
     int attempt = 0;
     std::function<void(int status, const QByteArray &body, QNetworkReply *reply, const Error &error)> done;
 };
@@ -94,7 +95,20 @@ public:
 
     bool isInstallation() const override { return false; }
 
-    void get(const QString &pathOrUrl, std::function<void(const Page &)> done) override
+    void get(const QString &pathOrUrl, std::function<void(const Page &)> done) override { fetch(pathOrUrl, false, std::move(done)); }
+
+    void getIfChanged(const QString &pathOrUrl, std::function<void(const Page &)> done) override
+    {
+        fetch(pathOrUrl, true, std::move(done));
+    }
+
+    void commitEtag(const QString &url, const QByteArray &etag) override
+    {
+        if (!etag.isEmpty())
+            m_etags.insert(url, etag);
+    }
+
+    void fetch(const QString &pathOrUrl, bool conditional, std::function<void(const Page &)> done)
     {
         const QUrl url = resolve(pathOrUrl);
         if (!url.isValid()) {
@@ -105,13 +119,17 @@ public:
         }
         Request request;
         request.url = url;
-        request.done = [done](int status, const QByteArray &body, QNetworkReply *reply, const Error &error) {
+        if (conditional)
+            request.ifNoneMatch = m_etags.value(url.toString());
+        request.done = [done, url](int status, const QByteArray &body, QNetworkReply *reply, const Error &error) {
             Page page;
+            page.url = url.toString();
             page.httpStatus = status;
             page.error = error;
             page.body = body;
             page.notModified = status == 304;
             if (reply) {
+                page.etag = reply->rawHeader("ETag");
                 const auto links = parseLink(reply->rawHeader("Link"));
                 page.nextUrl = links.value(QStringLiteral("next"));
                 const QUrlQuery last(QUrl(links.value(QStringLiteral("last"))));
@@ -210,6 +228,8 @@ private:
         r.setRawHeader("X-GitHub-Api-Version", "2022-11-28");
         r.setRawHeader("User-Agent", "HubSync/" HUBSYNC_VERSION);
         r.setRawHeader("Authorization", m_authorization);
+        if (!request.ifNoneMatch.isEmpty())
+            r.setRawHeader("If-None-Match", request.ifNoneMatch);
         if (!request.body.isEmpty())
             r.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
         ++m_inFlight;
@@ -277,6 +297,7 @@ private:
     QUrl m_graphql;
     QByteArray m_authorization;
     std::deque<Request> m_queue;
+    QHash<QString, QByteArray> m_etags;
     int m_inFlight = 0;
     qint64 m_pausedUntil = 0;
     bool m_resumeScheduled = false;
