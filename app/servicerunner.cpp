@@ -45,9 +45,16 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
     connect(&m_controller, &EngineController::backfillComplete, this, [this](const BackfillSummary &s) {
         logInfo(QStringLiteral("service"),
                 QStringLiteral("backfill complete: %1 records in %2 s").arg(s.records).arg(s.seconds, 0, 'f', 1));
+        if (!m_endpoint.host.isEmpty())
+            logInfo(QStringLiteral("service"),
+                    QStringLiteral("query the data with: psql \"host=%1 port=%2 user=%3 dbname=%4\" -c 'SELECT * FROM %5.issue LIMIT 5'")
+                        .arg(m_endpoint.host)
+                        .arg(m_endpoint.port)
+                        .arg(m_endpoint.user, m_endpoint.database, m_config.schema));
         if (m_config.backfillOnly)
             QCoreApplication::exit(static_cast<int>(ExitCode::Ok));
     });
+    connect(&m_controller, &EngineController::databaseReady, this, [this](const DatabaseEndpoint &endpoint) { m_endpoint = endpoint; });
     connect(&m_controller, &EngineController::failed, this, [](const Error &error) {
         logError(QStringLiteral("service"), error.message);
         QCoreApplication::exit(static_cast<int>(exitCodeFor(error)));

@@ -22,6 +22,7 @@ private:
     Config m_config;
     EngineController m_controller;
     QHash<QString, qint64> m_lastProgressLine;
+    DatabaseEndpoint m_endpoint;
 };
 
 // Makes SIGINT/SIGTERM quit the event loop cleanly (so the embedded database is stopped).
