@@ -102,9 +102,10 @@ private Q_SLOTS:
             const QString base = QStringLiteral("/repos/") + name;
             for (const QJsonValue &i : sim.listAll(base + QStringLiteral("/issues?state=all&per_page=100"), token)) {
                 const QJsonObject issue = i.toObject();
-                if (issue.contains(QStringLiteral("pull_request")))
-                    continue;
-                ++issues;
+                // Pull requests come back in the issue list too; they are not issues, but their
+                // reactions (visible only through this list's rollups) are synced.
+                if (!issue.contains(QStringLiteral("pull_request")))
+                    ++issues;
                 if (issue.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() > 0)
                     reactions += sim.listAll(base + QStringLiteral("/issues/%1/reactions?per_page=100")
                                                         .arg(issue.value(QStringLiteral("number")).toInt()),
