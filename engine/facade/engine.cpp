@@ -92,7 +92,7 @@ Error Engine::connectGitHub()
         return Error::make(Error::Kind::Usage, QStringLiteral("no GitHub credentials: give --token (or GITHUB_TOKEN), or "
                                                               "--app-id/--app-key/--installation-id, or use --sandbox"));
     Error error;
-    m_api = sync::makeGitHubApi(effective, this, &error);
+    m_api = sync::makeGitHubApi(effective, m_db.get(), &error);
     return error;
 }
 
