@@ -20,6 +20,8 @@ class Connection;
 
 namespace hubsync::sync {
 
+struct ReactionSubject;
+
 // Backfills everything the credentials can see: lists the repositories, then walks every collection of
 // several repositories in parallel (bounded), committing each page together with its cursor. Restarting
 // after a crash resumes every repository x collection at the first page not yet committed.
@@ -74,7 +76,8 @@ private:
 
     // Reactions (backfill_reactions.cpp)
     void nextReactionSubject(RepoRun &run);
-    void onReactionPage(RepoRun &run, const Page &page);
+    void onReactionPage(RepoRun &run, const std::shared_ptr<struct ReactionSubject> &subject, const Page &page);
+    Error writeReactionWave(RepoRun &run);
 
     // Discussions through GraphQL (backfill_discussions.cpp)
     void fetchDiscussions(RepoRun &run);

@@ -189,11 +189,12 @@ void Backfill::writeDiscussionPage(RepoRun &run)
         return;
     }
     m_records += outcome.written;
+    if (run.cursor.done) {
+        advance(run); // emits the final progress of this step
+        return;
+    }
     emitProgress(run);
-    if (run.cursor.done)
-        advance(run);
-    else
-        fetchDiscussions(run);
+    fetchDiscussions(run);
 }
 
 } // namespace hubsync::sync

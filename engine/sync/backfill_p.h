@@ -7,6 +7,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QPointer>
+#include <QSet>
+
+#include <memory>
 
 #include <deque>
 
@@ -19,11 +22,10 @@ struct Backfill::RepoRun {
     QElapsedTimer stepClock;
     qint64 fetchedAtStepStart = 0;
 
-    // Reactions: the subject being fetched and its pages so far.
-    QString subjectType;
-    qint64 subjectKey = 0;
-    QString subjectPath;
-    QList<QJsonObject> reactionItems;
+    // Reactions: subjects being fetched (several at once; each one is written in its own transaction).
+    // Reactions are fetched in waves of subjects; a wave is written in one transaction.
+    QList<std::shared_ptr<struct ReactionSubject>> wave;
+    int waveOutstanding = 0;
 
     // Discussions with more comments than the first page carried.
     struct MoreComments {
@@ -37,6 +39,14 @@ struct Backfill::RepoRun {
     QList<QPair<qint64, QJsonObject>> pageComments; // (discussion id, comment)
     QString pageNextCursor;
     bool pageHasNext = false;
+};
+
+struct ReactionSubject {
+    QString type; // issue, pull_request, comment
+    qint64 key = 0; // issue number or comment id
+    QString path;
+    QList<QJsonObject> items;
+    bool gone = false;
 };
 
 // Parses a JSON array body; returns false (and leaves items empty) for anything else.

@@ -61,11 +61,12 @@ void Backfill::onPage(RepoRun &run, const Page &page)
         return;
     }
     m_records += written;
+    if (run.cursor.done) {
+        advance(run); // emits the final progress of this step
+        return;
+    }
     emitProgress(run);
-    if (run.cursor.done)
-        advance(run);
-    else
-        fetchNext(run);
+    fetchNext(run);
 }
 
 // One transaction: the page's rows (PageWriter) and this walk's cursor.

@@ -20,6 +20,7 @@ SIM_PID=""
 cleanup() {
     [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
     $AS "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
+    [ -n "${KEEP_BENCH_LOG:-}" ] && cp "$WORK/hubsync.log" /tmp/bench-hubsync.log
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
