@@ -30,6 +30,13 @@ QList<Migration> allMigrations()
          QStringLiteral("CREATE TABLE hubsync.write_log (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),"
                         " client text, operation text NOT NULL, repository_id bigint, issue_id bigint, request jsonb,"
                         " http_status int, response jsonb, outcome text NOT NULL, error text)")}};
+    // Lookups the sync engine and the proxy do by natural keys (issue/PR by number, a subject's reactions).
+    list << Migration{102,
+                      QStringLiteral("natural-key indexes"),
+                      {QStringLiteral("CREATE INDEX issue_repository_number ON {schema}.issue (repository_id, number)"),
+                       QStringLiteral("CREATE INDEX pull_request_repository_number ON {schema}.pull_request (repository_id, number)"),
+                       QStringLiteral("CREATE INDEX reaction_subject ON {schema}.reaction (subject_type, subject_id)"),
+                       QStringLiteral("CREATE INDEX comment_repository_issue ON {schema}.comment (repository_id, issue_number)")}};
     return list;
 }
 

@@ -63,6 +63,8 @@ std::optional<DatasetSpec> DatasetSpec::named(const QString &name)
         s.branches = 50;
         s.discussions = 200;
         s.discussionComments = 2;
+        s.issueReactionEvery = 20; // closer to real projects, where most issues have no reactions
+        s.commentReactionEvery = 50;
         return s;
     }
     return std::nullopt;
@@ -71,7 +73,8 @@ std::optional<DatasetSpec> DatasetSpec::named(const QString &name)
 qint64 DatasetSpec::approximateRecords() const
 {
     const qint64 perRepo = issues + pulls + qint64(issues) * commentsPerIssue + commits + releases * 2 + labels + branches +
-                           discussions * (1 + discussionComments) + (issues / 5) * 2 + (qint64(issues) * commentsPerIssue) / 7;
+                           discussions * (1 + discussionComments) + ((issues + pulls) / issueReactionEvery) * 2 +
+                           issues / commentReactionEvery;
     return repos * (perRepo + 1);
 }
 
@@ -195,7 +198,7 @@ bool World::isPull(int r, qint64 number) const
 QList<QJsonObject> World::reactionsOfIssue(int r, qint64 number) const
 {
     QList<QJsonObject> list;
-    if (number % 5 != 0 || number > m_spec.issues + m_spec.pulls)
+    if (number % m_spec.issueReactionEvery != 0 || number > m_spec.issues + m_spec.pulls)
         return list;
     for (int i = 0; i < 2; ++i) {
         const qint64 id = 1000000000LL + r * 10000000LL + number * 10 + i;
@@ -369,7 +372,7 @@ static QJsonObject makeComment(const World &w, const DatasetSpec &spec, const QS
     const QString full = spec.owner + QStringLiteral("/repo-%1").arg(r);
     const QString created = isoTime(epoch.addSecs(number * issueSpacingSecs + (j + 1) * 60));
     QList<QJsonObject> reactions;
-    if (j == 0 && number % 7 == 0) {
+    if (j == 0 && number % spec.commentReactionEvery == 0) {
         const qint64 rid = 5000000000LL + r * 100000000LL + k;
         reactions << QJsonObject{{QStringLiteral("id"), rid},
                                  {QStringLiteral("node_id"), nodeId("MDg6UmVhY3Rpb24", rid)},

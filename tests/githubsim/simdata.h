@@ -28,6 +28,8 @@ struct DatasetSpec {
     int branches = 3;
     int discussions = 3;
     int discussionComments = 2;
+    int issueReactionEvery = 5;    // every Nth issue/PR carries two reactions
+    int commentReactionEvery = 7;  // every Nth issue's first comment carries one
     quint64 seed = 1;
 
     static std::optional<DatasetSpec> named(const QString &name);
