@@ -77,12 +77,19 @@ Error RowWriter::upsertUsers(const QList<QJsonObject> &users)
     if (users.isEmpty())
         return {};
     const Collection *userCollection = findCollection(QStringLiteral("user"));
-    return upsert(*userCollection, users, {}, nullptr);
+    return upsert(*userCollection, users, MapContext{}, nullptr);
 }
 
 Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &objects, const MapContext &context,
                         Outcome *outcome)
 {
+    return upsert(collection, objects, QList<MapContext>(objects.size(), context), outcome);
+}
+
+Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &objects, const QList<MapContext> &contexts,
+                        Outcome *outcome)
+{
+    Q_ASSERT(contexts.size() == objects.size());
     Outcome local;
     Outcome &out = outcome ? *outcome : local;
     if (objects.isEmpty())
@@ -113,8 +120,8 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
     QByteArray data;
     data.reserve(objects.size() * 2048);
     int rows = 0;
-    for (const QJsonObject &object : objects) {
-        const auto row = mapRow(collection, object, context);
+    for (qsizetype i = 0; i < objects.size(); ++i) {
+        const auto row = mapRow(collection, objects[i], contexts[i]);
         if (!row) {
             ++out.malformed;
             continue;
@@ -162,6 +169,8 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
             out.appliedIds << result.toInt(i, 0);
     }
     // Empty the stage now: the same transaction may upsert this collection again.
+    // Empty the stage now: the same transaction may upsert this collection again. (Not DELETE: temp
+    // tables are never vacuumed, so dead rows would pile up and slow every later page.)
     if (Error e = m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(collection)), {}, QStringLiteral("stage reset")))
         return e;
     return transaction.commit();

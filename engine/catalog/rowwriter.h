@@ -33,6 +33,9 @@ public:
     // Upserts the objects of one collection (plus every user embedded in them).
     Error upsert(const Collection &collection, const QList<QJsonObject> &objects, const MapContext &context,
                  Outcome *outcome = nullptr);
+    // Same, with one context per object (e.g. reactions of many subjects in one statement).
+    Error upsert(const Collection &collection, const QList<QJsonObject> &objects, const QList<MapContext> &contexts,
+                 Outcome *outcome = nullptr);
 
     // Replaces the label links of the given owners (issues or pull requests) with the labels embedded in
     // the objects; the labels themselves are upserted too. Only owners in `owners` are touched.

@@ -68,6 +68,11 @@ Error Engine::openDatabase()
     m_db = std::make_unique<pg::Connection>();
     if (Error e = m_db->open(m_conninfo))
         return e;
+    // The sync's commits need not wait for the WAL flush: every page is committed with its cursor, so
+    // after a crash the last unflushed pages are simply fetched again. Session-local; other clients of
+    // the database keep their own durability settings.
+    if (Error e = m_db->run(QStringLiteral("SET synchronous_commit = off")))
+        return e;
     Migrator migrator(*m_db, m_config.schema);
     return migrator.migrate(catalog::allMigrations());
 }

@@ -151,7 +151,7 @@ void Backfill::writeDiscussionPage(RepoRun &run)
         users << restUser(pair.second.value(QStringLiteral("author")).toObject());
     users.removeIf([](const QJsonObject &u) { return u.isEmpty(); });
     catalog::RowWriter::Outcome outcome;
-    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("user")), users, {}, nullptr)) {
+    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("user")), users, catalog::MapContext{}, nullptr)) {
         rollback(e);
         return;
     }

@@ -10,7 +10,7 @@
 namespace hubsync::sync {
 
 namespace {
-constexpr int waveSize = 32;
+constexpr int waveSize = 64;
 }
 
 void Backfill::nextReactionSubject(RepoRun &run)
@@ -87,7 +87,8 @@ void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubjec
     nextReactionSubject(run);
 }
 
-// Replaces each subject's reactions and ticks the subjects off the work list, atomically.
+// Replaces each subject's reactions and ticks the subjects off the work list, atomically, with a
+// handful of set-based statements for the whole wave.
 Error Backfill::writeReactionWave(RepoRun &run)
 {
     if (Error e = m_db.run(QStringLiteral("BEGIN")))
@@ -96,39 +97,64 @@ Error Backfill::writeReactionWave(RepoRun &run)
         m_db.exec(QStringLiteral("ROLLBACK"));
         return e;
     };
+    const auto array = [](const QStringList &items) -> QString { return QLatin1Char('{') + items.join(QLatin1Char(',')) + QLatin1Char('}'); };
+
+    // Issues and pull requests are listed by number; reaction rows point at their REST ids.
+    QHash<QString, qint64> idByNumber; // "type:number" -> id
+    for (const QString &type : {QStringLiteral("issue"), QStringLiteral("pull_request")}) {
+        QStringList numbers;
+        for (const auto &subject : std::as_const(run.wave)) {
+            if (subject->type == type)
+                numbers << QString::number(subject->key);
+        }
+        if (numbers.isEmpty())
+            continue;
+        const pg::Result r = m_db.execParams(QStringLiteral("SELECT number, id FROM %1 WHERE repository_id = $1 AND number = ANY($2::bigint[])")
+                                                 .arg(m_writer.table(type)),
+                                             {pg::param(run.repo.id), pg::param(array(numbers))});
+        if (!r.ok())
+            return rollback(pg::databaseError(QStringLiteral("resolving reaction subjects"), r.errorMessage()));
+        for (int i = 0; i < r.rows(); ++i)
+            idByNumber.insert(type + QLatin1Char(':') + r.text(i, 0), r.toInt(i, 1));
+    }
+
+    QList<QJsonObject> reactions;
+    QList<catalog::MapContext> contexts;
+    QStringList types, ids, keep, todoTypes, todoKeys;
     Cursor next = run.cursor;
     for (const auto &subject : std::as_const(run.wave)) {
-        qint64 subjectId = subject->key;
-        if (subject->type != QStringLiteral("comment")) {
-            // Issues and pull requests are listed by number; the reaction row points at the REST id.
-            const pg::Result r = m_db.execParams(QStringLiteral("SELECT id FROM %1 WHERE repository_id = $1 AND number = $2")
-                                                     .arg(m_writer.table(subject->type)),
-                                                 {pg::param(run.repo.id), pg::param(subject->key)});
-            if (!r.ok())
-                return rollback(pg::databaseError(QStringLiteral("resolving a reaction subject"), r.errorMessage()));
-            subjectId = r.rows() ? r.toInt(0, 0) : 0;
-        }
-        if (subjectId > 0 && !subject->gone) {
-            catalog::RowWriter::Outcome outcome;
-            const catalog::MapContext context{run.repo.id, subjectId, subject->type};
-            if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("reaction")), subject->items, context, &outcome))
-                return rollback(e);
-            next.written += outcome.written;
-            QStringList keep;
-            for (const QJsonObject &o : std::as_const(subject->items))
-                keep << QString::number(qint64(o.value(QStringLiteral("id")).toDouble()));
-            if (Error e = m_db.run(QStringLiteral("DELETE FROM %1 WHERE subject_type = $1 AND subject_id = $2 AND NOT (id = ANY($3::bigint[]))")
-                                       .arg(m_writer.table(QStringLiteral("reaction"))),
-                                   {pg::param(subject->type), pg::param(subjectId),
-                                    pg::param(QLatin1Char('{') + keep.join(QLatin1Char(',')) + QLatin1Char('}'))},
-                                   QStringLiteral("replacing reactions")))
-                return rollback(e);
-        }
-        if (Error e = m_db.run(QStringLiteral("DELETE FROM hubsync.reaction_todo WHERE repository_id = $1 AND subject_type = $2 AND subject_key = $3"),
-                               {pg::param(run.repo.id), pg::param(subject->type), pg::param(subject->key)}, QStringLiteral("reaction work list")))
-            return rollback(e);
+        todoTypes << subject->type;
+        todoKeys << QString::number(subject->key);
         next.fetched += subject->items.size();
+        const qint64 subjectId = subject->type == QStringLiteral("comment")
+                                     ? subject->key
+                                     : idByNumber.value(subject->type + QLatin1Char(':') + QString::number(subject->key));
+        if (subjectId <= 0 || subject->gone)
+            continue;
+        types << subject->type;
+        ids << QString::number(subjectId);
+        for (const QJsonObject &o : std::as_const(subject->items)) {
+            reactions << o;
+            contexts << catalog::MapContext{run.repo.id, subjectId, subject->type};
+            keep << QString::number(qint64(o.value(QStringLiteral("id")).toDouble()));
+        }
     }
+    catalog::RowWriter::Outcome outcome;
+    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("reaction")), reactions, contexts, &outcome))
+        return rollback(e);
+    next.written += outcome.written;
+    // Reactions GitHub no longer lists for these subjects are gone.
+    if (!ids.isEmpty()) {
+        if (Error e = m_db.run(QStringLiteral("DELETE FROM %1 AS r USING unnest($1::text[], $2::bigint[]) AS s(type, id)"
+                                              " WHERE r.subject_type = s.type AND r.subject_id = s.id AND NOT (r.id = ANY($3::bigint[]))")
+                                   .arg(m_writer.table(QStringLiteral("reaction"))),
+                               {pg::param(array(types)), pg::param(array(ids)), pg::param(array(keep))}, QStringLiteral("replacing reactions")))
+            return rollback(e);
+    }
+    if (Error e = m_db.run(QStringLiteral("DELETE FROM hubsync.reaction_todo t USING unnest($2::text[], $3::bigint[]) AS s(type, key)"
+                                          " WHERE t.repository_id = $1 AND t.subject_type = s.type AND t.subject_key = s.key"),
+                           {pg::param(run.repo.id), pg::param(array(todoTypes)), pg::param(array(todoKeys))}, QStringLiteral("reaction work list")))
+        return rollback(e);
     if (Error e = m_cursors.save(next))
         return rollback(e);
     if (Error e = m_db.run(QStringLiteral("COMMIT")))

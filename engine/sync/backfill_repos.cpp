@@ -97,7 +97,7 @@ void Backfill::fetchNamedRepository(int index)
 Error Backfill::storeRepositories(const QList<QJsonObject> &objects)
 {
     catalog::RowWriter::Outcome outcome;
-    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("repository")), objects, {}, &outcome))
+    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("repository")), objects, catalog::MapContext{}, &outcome))
         return e;
     m_records += outcome.written;
     for (const QJsonObject &o : objects) {
