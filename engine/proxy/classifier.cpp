@@ -1,0 +1,170 @@
+#include "proxy/classifier.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <pg_query.h>
+
+namespace hubsync::proxy {
+
+namespace {
+
+constexpr qsizetype cacheLimit = 4096;
+
+struct WriteTarget {
+    QString statement; // InsertStmt, UpdateStmt, DeleteStmt, MergeStmt, CopyStmt, TruncateStmt
+    QString schema;
+    QString table;
+    bool nested = false; // inside a CTE or subquery rather than the statement itself
+    QJsonObject node;
+};
+
+void addTarget(QList<WriteTarget> &out, const QString &statement, const QJsonObject &relation, bool nested,
+               const QJsonObject &node)
+{
+    out << WriteTarget{statement, relation.value(QStringLiteral("schemaname")).toString(),
+                       relation.value(QStringLiteral("relname")).toString(), nested, node};
+}
+
+// Walks the whole tree: a write can hide in a CTE, a subquery or a RETURNING clause's subselect.
+void collectWrites(const QJsonValue &value, QList<WriteTarget> &out, bool nested)
+{
+    if (value.isArray()) {
+        for (const QJsonValue &v : value.toArray())
+            collectWrites(v, out, nested);
+        return;
+    }
+    if (!value.isObject())
+        return;
+    const QJsonObject object = value.toObject();
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        const QString &key = it.key();
+        const QJsonObject node = it.value().toObject();
+        if (key == QStringLiteral("InsertStmt") || key == QStringLiteral("UpdateStmt") || key == QStringLiteral("DeleteStmt") ||
+            key == QStringLiteral("MergeStmt")) {
+            addTarget(out, key, node.value(QStringLiteral("relation")).toObject(), nested, node);
+        } else if (key == QStringLiteral("CopyStmt")) {
+            if (node.value(QStringLiteral("is_from")).toBool())
+                addTarget(out, key, node.value(QStringLiteral("relation")).toObject(), nested, node);
+        } else if (key == QStringLiteral("TruncateStmt")) {
+            for (const QJsonValue &rel : node.value(QStringLiteral("relations")).toArray())
+                addTarget(out, key, rel.toObject().value(QStringLiteral("RangeVar")).toObject(), nested, node);
+        }
+        // Everything below a statement node is nested relative to it.
+        const bool isStatement = key.endsWith(QStringLiteral("Stmt"));
+        collectWrites(it.value(), out, nested || (isStatement && key != QStringLiteral("RawStmt")));
+    }
+}
+
+} // namespace
+
+StatementClassifier::StatementClassifier(QString schema, QSet<QString> syncedTables, QString writableTable)
+    : m_schema(std::move(schema))
+    , m_synced(std::move(syncedTables))
+    , m_writable(std::move(writableTable))
+{
+}
+
+Classification StatementClassifier::classify(const QString &sql)
+{
+    const auto cached = m_cache.constFind(sql);
+    if (cached != m_cache.cend())
+        return *cached;
+    Classification result = classifyUncached(sql);
+    if (m_cache.size() >= cacheLimit)
+        m_cache.clear(); // simple bound; statements repeat, so the working set refills quickly
+    m_cache.insert(sql, result);
+    return result;
+}
+
+Classification StatementClassifier::classifyUncached(const QString &sql) const
+{
+    Classification result;
+    const QByteArray text = sql.toUtf8();
+    PgQueryParseResult parsed = pg_query_parse(text.constData());
+    if (parsed.error) {
+        // Let PostgreSQL report the syntax error in its own words.
+        pg_query_free_parse_result(parsed);
+        return result;
+    }
+    const QJsonDocument tree = QJsonDocument::fromJson(QByteArray(parsed.parse_tree));
+    pg_query_free_parse_result(parsed);
+
+    const QJsonArray statements = tree.object().value(QStringLiteral("stmts")).toArray();
+    result.statementCount = int(statements.size());
+    QList<WriteTarget> synced;
+    for (const QJsonValue &statement : statements) {
+        QList<WriteTarget> writes;
+        // The top-level statement itself is not nested; anything inside it is.
+        const QJsonObject stmt = statement.toObject().value(QStringLiteral("stmt")).toObject();
+        for (auto it = stmt.begin(); it != stmt.end(); ++it) {
+            QList<WriteTarget> own;
+            collectWrites(QJsonObject{{it.key(), it.value()}}, own, false);
+            for (WriteTarget &w : own) {
+                // collectWrites marks the statement's own node as not nested and children as nested.
+                writes << w;
+            }
+        }
+        for (const WriteTarget &w : std::as_const(writes)) {
+            const bool schemaMatches = w.schema.isEmpty() || w.schema == m_schema;
+            if (schemaMatches && m_synced.contains(w.table))
+                synced << w;
+        }
+    }
+    if (synced.isEmpty())
+        return result;
+
+    const WriteTarget &first = synced.first();
+    result.table = first.table;
+    const QString qualified = m_schema + QLatin1Char('.') + first.table;
+    for (const WriteTarget &w : std::as_const(synced)) {
+        if (w.table != m_writable) {
+            result.kind = Classification::Kind::ReadOnlyTable;
+            result.table = w.table;
+            result.reason = QStringLiteral("table %1.%2 is kept in sync with GitHub by HubSync and is read-only; only %1.%3 accepts writes")
+                                .arg(m_schema, w.table, m_writable);
+            return result;
+        }
+    }
+    result.kind = Classification::Kind::Unsupported;
+    if (synced.size() > 1 || result.statementCount > 1) {
+        result.reason = QStringLiteral("a write to %1 must be sent as a statement of its own (one write per query string)").arg(qualified);
+        return result;
+    }
+    if (first.nested) {
+        result.reason = QStringLiteral("a write to %1 inside a WITH clause or subquery cannot be applied to GitHub; run it as a plain statement").arg(qualified);
+        return result;
+    }
+    if (first.statement == QStringLiteral("MergeStmt")) {
+        result.reason = QStringLiteral("MERGE into %1 cannot be mapped to GitHub API calls; use INSERT, UPDATE or DELETE").arg(qualified);
+        return result;
+    }
+    if (first.statement == QStringLiteral("CopyStmt")) {
+        result.reason = QStringLiteral("COPY FROM into %1 is not supported; use INSERT so each row is created on GitHub").arg(qualified);
+        return result;
+    }
+    if (first.statement == QStringLiteral("TruncateStmt")) {
+        result.reason = QStringLiteral("TRUNCATE of %1 is not supported; GitHub issues are deleted one by one with DELETE").arg(qualified);
+        return result;
+    }
+    if (first.statement == QStringLiteral("InsertStmt")) {
+        const QString action = first.node.value(QStringLiteral("onConflictClause")).toObject().value(QStringLiteral("action")).toString();
+        if (action == QStringLiteral("ONCONFLICT_UPDATE")) {
+            result.reason = QStringLiteral("INSERT .. ON CONFLICT DO UPDATE on %1 may need two GitHub calls per row; use ON CONFLICT DO "
+                                           "NOTHING followed by UPDATE").arg(qualified);
+            return result;
+        }
+        result.command = Classification::Command::Insert;
+    } else if (first.statement == QStringLiteral("UpdateStmt")) {
+        result.command = Classification::Command::Update;
+    } else {
+        result.command = Classification::Command::Delete;
+    }
+    result.kind = Classification::Kind::IssueWrite;
+    result.reason.clear();
+    result.returning = !first.node.value(QStringLiteral("returningList")).toArray().isEmpty();
+    return result;
+}
+
+} // namespace hubsync::proxy
