@@ -16,30 +16,28 @@
 
 namespace {
 
-QStringList argumentsOf(int argc, char **argv)
-{
+QStringList argumentsOf(int argc, char **argv) {
     QStringList arguments;
     for (int i = 0; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);
     return arguments;
 }
 
-void print(FILE *stream, const QString &text)
-{
+void print(FILE *stream, const QString &text) {
     const QByteArray bytes = text.toLocal8Bit();
     std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
 }
 
 } // namespace
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     using namespace hubsync;
     QCoreApplication::setApplicationName(QStringLiteral("hubsync"));
     QCoreApplication::setOrganizationName(QStringLiteral("HubSync"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HUBSYNC_VERSION));
 
-    const ConfigResult loaded = loadConfig(argumentsOf(argc, argv), QProcessEnvironment::systemEnvironment().toStringList());
+    const ConfigResult loaded =
+        loadConfig(argumentsOf(argc, argv), QProcessEnvironment::systemEnvironment().toStringList());
     if (loaded.showHelp) {
         print(stdout, loaded.helpText);
         return static_cast<int>(ExitCode::Ok);

@@ -7,9 +7,10 @@
 #include <QSocketNotifier>
 
 #ifdef Q_OS_UNIX
-#include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <csignal>
 #endif
 
 namespace hubsync {
@@ -17,8 +18,7 @@ namespace hubsync {
 ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
     : QObject(parent)
     , m_config(config)
-    , m_controller(config)
-{
+    , m_controller(config) {
     connect(&m_controller, &EngineController::statusChanged, this, [this](const EngineStatus &status) {
         logInfo(QStringLiteral("service"), QStringLiteral("%1: %2").arg(stateName(status.state), status.message));
     });
@@ -29,7 +29,10 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
         if (!p.done && now - m_lastProgressLine.value(key, 0) < 5000)
             return;
         m_lastProgressLine.insert(key, now);
-        QString line = QStringLiteral("%1 %2: %3 fetched, %4 written").arg(p.repository, p.collection).arg(p.fetched).arg(p.written);
+        QString line = QStringLiteral("%1 %2: %3 fetched, %4 written")
+                           .arg(p.repository, p.collection)
+                           .arg(p.fetched)
+                           .arg(p.written);
         if (p.done)
             line += QStringLiteral(" (done)");
         else if (p.recordsPerSecond > 0)
@@ -46,24 +49,25 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
         logInfo(QStringLiteral("service"),
                 QStringLiteral("backfill complete: %1 records in %2 s").arg(s.records).arg(s.seconds, 0, 'f', 1));
         if (!m_endpoint.host.isEmpty())
-            logInfo(QStringLiteral("service"),
-                    QStringLiteral("query the data with: psql \"host=%1 port=%2 user=%3 dbname=%4\" -c 'SELECT * FROM %5.issue LIMIT 5'")
-                        .arg(m_endpoint.host)
-                        .arg(m_endpoint.port)
-                        .arg(m_endpoint.user, m_endpoint.database, m_config.schema));
+            logInfo(QStringLiteral("service"), QStringLiteral("query the data with: psql \"host=%1 port=%2 user=%3 "
+                                                              "dbname=%4\" -c 'SELECT * FROM %5.issue LIMIT 5'")
+                                                   .arg(m_endpoint.host)
+                                                   .arg(m_endpoint.port)
+                                                   .arg(m_endpoint.user, m_endpoint.database, m_config.schema));
         if (m_config.backfillOnly)
             QCoreApplication::exit(static_cast<int>(ExitCode::Ok));
     });
-    connect(&m_controller, &EngineController::databaseReady, this, [this](const DatabaseEndpoint &endpoint) { m_endpoint = endpoint; });
+    connect(&m_controller, &EngineController::databaseReady, this,
+            [this](const DatabaseEndpoint &endpoint) { m_endpoint = endpoint; });
     connect(&m_controller, &EngineController::failed, this, [](const Error &error) {
         logError(QStringLiteral("service"), error.message);
         QCoreApplication::exit(static_cast<int>(exitCodeFor(error)));
     });
 }
 
-void ServiceRunner::start()
-{
-    logInfo(QStringLiteral("service"), QStringLiteral("HubSync %1 starting in service mode").arg(QStringLiteral(HUBSYNC_VERSION)));
+void ServiceRunner::start() {
+    logInfo(QStringLiteral("service"),
+            QStringLiteral("HubSync %1 starting in service mode").arg(QStringLiteral(HUBSYNC_VERSION)));
     m_controller.start();
 }
 
@@ -71,15 +75,13 @@ void ServiceRunner::start()
 namespace {
 int signalPipe[2] = {-1, -1};
 
-void onSignal(int)
-{
+void onSignal(int) {
     const char byte = 1;
     [[maybe_unused]] const auto written = ::write(signalPipe[1], &byte, 1);
 }
 } // namespace
 
-void installQuitOnSignals()
-{
+void installQuitOnSignals() {
     if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
         return;
     auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, QCoreApplication::instance());

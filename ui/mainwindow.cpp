@@ -12,8 +12,7 @@ namespace hubsync {
 
 MainWindow::MainWindow(const Config &config, QWidget *parent)
     : QMainWindow(parent)
-    , m_controller(config)
-{
+    , m_controller(config) {
     setWindowTitle(QStringLiteral("HubSync"));
     auto *central = new QWidget(this);
     auto *layout = new QVBoxLayout(central);
@@ -64,18 +63,20 @@ MainWindow::MainWindow(const Config &config, QWidget *parent)
 
 MainWindow::~MainWindow() = default;
 
-QString MainWindow::statusText() const { return m_status->text(); }
+QString MainWindow::statusText() const {
+    return m_status->text();
+}
 
-QString MainWindow::bannerText() const { return m_banner->isVisible() ? m_banner->text() : QString(); }
+QString MainWindow::bannerText() const {
+    return m_banner->isVisible() ? m_banner->text() : QString();
+}
 
-void MainWindow::showStatus(const EngineStatus &status)
-{
+void MainWindow::showStatus(const EngineStatus &status) {
     m_status->setText(tr("%1 — %2").arg(stateName(status.state), status.message));
     m_progress->showStatus(status);
 }
 
-void MainWindow::showBanner(Notifier::Kind kind, const QString &title, const QString &message)
-{
+void MainWindow::showBanner(Notifier::Kind kind, const QString &title, const QString &message) {
     m_banner->setStyleSheet(kind == Notifier::Kind::Error
                                 ? QStringLiteral("QLabel { background: #fde7e9; color: #8a0010; padding: 6px; }")
                                 : QStringLiteral("QLabel { background: #e6f4ea; color: #0d5223; padding: 6px; }"));
@@ -83,8 +84,7 @@ void MainWindow::showBanner(Notifier::Kind kind, const QString &title, const QSt
     m_banner->show();
 }
 
-void MainWindow::closeEvent(QCloseEvent *event)
-{
+void MainWindow::closeEvent(QCloseEvent *event) {
     // Minimise to the tray instead of quitting when a tray exists; the sync keeps running.
     if (m_notifier->usesTray() && !m_quitting) {
         hide();

@@ -10,13 +10,13 @@ namespace hubsync {
 
 Notifier::Notifier(QWidget *window, QObject *parent)
     : QObject(parent)
-    , m_window(window)
-{
+    , m_window(window) {
     if (!QSystemTrayIcon::isSystemTrayAvailable())
         return;
     m_tray = new QSystemTrayIcon(this);
-    const QIcon icon = QApplication::windowIcon().isNull() ? QApplication::style()->standardIcon(QStyle::SP_DriveNetIcon)
-                                                           : QApplication::windowIcon();
+    const QIcon icon = QApplication::windowIcon().isNull()
+                           ? QApplication::style()->standardIcon(QStyle::SP_DriveNetIcon)
+                           : QApplication::windowIcon();
     m_tray->setIcon(icon);
     m_tray->setToolTip(QStringLiteral("HubSync"));
     m_menu = new QMenu(window);
@@ -32,8 +32,7 @@ Notifier::Notifier(QWidget *window, QObject *parent)
 
 Notifier::~Notifier() = default;
 
-void Notifier::notify(Kind kind, const QString &title, const QString &message)
-{
+void Notifier::notify(Kind kind, const QString &title, const QString &message) {
     m_lastMessage = title + QStringLiteral(": ") + message;
     if (m_tray && m_tray->isVisible() && QSystemTrayIcon::supportsMessages()) {
         m_tray->showMessage(title, message,

@@ -2,8 +2,7 @@
 
 namespace hubsync {
 
-QString formatDuration(qint64 seconds)
-{
+QString formatDuration(qint64 seconds) {
     if (seconds < 0)
         return QStringLiteral("–");
     if (seconds < 60)
@@ -14,16 +13,17 @@ QString formatDuration(qint64 seconds)
 }
 
 ProgressModel::ProgressModel(QObject *parent)
-    : QAbstractTableModel(parent)
-{
+    : QAbstractTableModel(parent) {}
+
+int ProgressModel::rowCount(const QModelIndex &parent) const {
+    return parent.isValid() ? 0 : int(m_rows.size());
 }
 
-int ProgressModel::rowCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : int(m_rows.size()); }
+int ProgressModel::columnCount(const QModelIndex &parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
-int ProgressModel::columnCount(const QModelIndex &parent) const { return parent.isValid() ? 0 : ColumnCount; }
-
-QVariant ProgressModel::headerData(int section, Qt::Orientation orientation, int role) const
-{
+QVariant ProgressModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
@@ -44,8 +44,7 @@ QVariant ProgressModel::headerData(int section, Qt::Orientation orientation, int
     }
 }
 
-QVariant ProgressModel::data(const QModelIndex &index, int role) const
-{
+QVariant ProgressModel::data(const QModelIndex &index, int role) const {
     if (!index.isValid() || index.row() >= m_rows.size())
         return {};
     const CollectionProgress &p = m_rows[index.row()];
@@ -80,8 +79,7 @@ QVariant ProgressModel::data(const QModelIndex &index, int role) const
     }
 }
 
-void ProgressModel::update(const CollectionProgress &progress)
-{
+void ProgressModel::update(const CollectionProgress &progress) {
     if (progress.quotaRemaining >= 0)
         m_lastQuota = progress;
     const QString key = progress.repository + QLatin1Char(' ') + progress.collection;
@@ -98,16 +96,14 @@ void ProgressModel::update(const CollectionProgress &progress)
     Q_EMIT dataChanged(index(*it, 0), index(*it, ColumnCount - 1));
 }
 
-void ProgressModel::clear()
-{
+void ProgressModel::clear() {
     beginResetModel();
     m_rows.clear();
     m_index.clear();
     endResetModel();
 }
 
-qint64 ProgressModel::totalWritten() const
-{
+qint64 ProgressModel::totalWritten() const {
     qint64 total = 0;
     for (const CollectionProgress &p : m_rows)
         total += p.written;

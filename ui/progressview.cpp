@@ -20,8 +20,7 @@ class ProgressBarDelegate final : public QStyledItemDelegate {
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
 
-    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
-    {
+    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override {
         const double fraction = index.data(ProgressModel::FractionRole).toDouble();
         QStyleOptionProgressBar bar;
         bar.rect = option.rect.adjusted(2, 3, -2, -3);
@@ -39,8 +38,7 @@ public:
 
 ProgressView::ProgressView(QWidget *parent)
     : QWidget(parent)
-    , m_model(new ProgressModel(this))
-{
+    , m_model(new ProgressModel(this)) {
     auto *layout = new QVBoxLayout(this);
     m_summary = new QLabel(tr("Waiting for the engine…"), this);
     m_summary->setObjectName(QStringLiteral("progressSummary"));
@@ -68,35 +66,39 @@ ProgressView::ProgressView(QWidget *parent)
     layout->addWidget(m_table, 1);
 }
 
-void ProgressView::showProgress(const CollectionProgress &progress)
-{
+void ProgressView::showProgress(const CollectionProgress &progress) {
     m_model->update(progress);
     if (progress.quotaRemaining >= 0) {
-        const QString reset = progress.quotaResetEpoch > 0
-                                  ? QDateTime::fromSecsSinceEpoch(progress.quotaResetEpoch).toLocalTime().toString(QStringLiteral("HH:mm:ss"))
-                                  : tr("unknown");
+        const QString reset = progress.quotaResetEpoch > 0 ? QDateTime::fromSecsSinceEpoch(progress.quotaResetEpoch)
+                                                                 .toLocalTime()
+                                                                 .toString(QStringLiteral("HH:mm:ss"))
+                                                           : tr("unknown");
         m_quota->setText(tr("GitHub API quota left: %1 (resets at %2)").arg(progress.quotaRemaining).arg(reset));
     }
 }
 
-void ProgressView::showStatus(const EngineStatus &status)
-{
+void ProgressView::showStatus(const EngineStatus &status) {
     QString text = status.message;
     if (!status.liveSyncMode.isEmpty())
         text += tr(" — live sync by %1").arg(status.liveSyncMode);
     m_summary->setText(text);
 }
 
-void ProgressView::showError(const QString &message)
-{
+void ProgressView::showError(const QString &message) {
     m_errors->setText(m_errors->text().isEmpty() ? message : m_errors->text() + QLatin1Char('\n') + message);
     m_errors->show();
 }
 
-void ProgressView::showWarning(const QString &message) { showError(tr("Warning: %1").arg(message)); }
+void ProgressView::showWarning(const QString &message) {
+    showError(tr("Warning: %1").arg(message));
+}
 
-QString ProgressView::summaryText() const { return m_summary->text(); }
+QString ProgressView::summaryText() const {
+    return m_summary->text();
+}
 
-QString ProgressView::errorText() const { return m_errors->text(); }
+QString ProgressView::errorText() const {
+    return m_errors->text();
+}
 
 } // namespace hubsync

@@ -11,27 +11,26 @@ namespace {
 
 using T = ColumnType;
 
-Column col(const QString &name, ColumnType type, const QString &path = {})
-{
+Column col(const QString &name, ColumnType type, const QString &path = {}) {
     return Column{name, type, path.isEmpty() ? name : path};
 }
 
-Column required(const QString &name, ColumnType type, const QString &path = {})
-{
+Column required(const QString &name, ColumnType type, const QString &path = {}) {
     Column c = col(name, type, path);
     c.notNull = true;
     return c;
 }
 
-Column fromContextRepository()
-{
-    return Column{QStringLiteral("repository_id"), T::BigInt, {},
-                  [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(double(ctx.repositoryId)); }, true};
+Column fromContextRepository() {
+    return Column{QStringLiteral("repository_id"),
+                  T::BigInt,
+                  {},
+                  [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(double(ctx.repositoryId)); },
+                  true};
 }
 
 // "https://api.github.com/repos/o/r/issues/12" -> 12 (comments name their issue only by URL).
-QJsonValue trailingNumber(const QJsonObject &object, const QString &field)
-{
+QJsonValue trailingNumber(const QJsonObject &object, const QString &field) {
     const QString url = object.value(field).toString();
     bool ok = false;
     const qint64 n = url.mid(url.lastIndexOf(QLatin1Char('/')) + 1).toLongLong(&ok);
@@ -39,8 +38,7 @@ QJsonValue trailingNumber(const QJsonObject &object, const QString &field)
 }
 
 // Common columns of issues and pull requests (both are "issues" on GitHub).
-QList<Column> issueLikeColumns()
-{
+QList<Column> issueLikeColumns() {
     return {required(QStringLiteral("id"), T::BigInt),
             col(QStringLiteral("node_id"), T::Text),
             fromContextRepository(),
@@ -63,14 +61,12 @@ QList<Column> issueLikeColumns()
             col(QStringLiteral("updated_at"), T::Timestamp)};
 }
 
-QList<ForeignKey> repoAndUser()
-{
+QList<ForeignKey> repoAndUser() {
     return {{QStringLiteral("repository_id"), QStringLiteral("repository"), QStringLiteral("CASCADE")},
             {QStringLiteral("user_id"), QStringLiteral("user"), QStringLiteral("SET NULL")}};
 }
 
-QList<Collection> buildCollections()
-{
+QList<Collection> buildCollections() {
     QList<Collection> list;
 
     list << Collection{QStringLiteral("user"),
@@ -85,29 +81,40 @@ QList<Collection> buildCollections()
                        true,
                        {QStringLiteral("member")}};
 
-    list << Collection{
-        QStringLiteral("repository"),
-        {QStringLiteral("id")},
-        {required(QStringLiteral("id"), T::BigInt), col(QStringLiteral("node_id"), T::Text),
-         required(QStringLiteral("name"), T::Text), required(QStringLiteral("full_name"), T::Text),
-         col(QStringLiteral("owner_id"), T::BigInt, QStringLiteral("owner.id")),
-         col(QStringLiteral("owner_login"), T::Text, QStringLiteral("owner.login")),
-         col(QStringLiteral("private"), T::Boolean), col(QStringLiteral("visibility"), T::Text),
-         col(QStringLiteral("description"), T::Text), col(QStringLiteral("fork"), T::Boolean),
-         col(QStringLiteral("html_url"), T::Text), col(QStringLiteral("homepage"), T::Text),
-         col(QStringLiteral("language"), T::Text), col(QStringLiteral("default_branch"), T::Text),
-         col(QStringLiteral("archived"), T::Boolean), col(QStringLiteral("disabled"), T::Boolean),
-         col(QStringLiteral("has_issues"), T::Boolean), col(QStringLiteral("has_discussions"), T::Boolean),
-         col(QStringLiteral("topics"), T::Jsonb), col(QStringLiteral("stargazers_count"), T::Integer),
-         col(QStringLiteral("watchers_count"), T::Integer), col(QStringLiteral("forks_count"), T::Integer),
-         col(QStringLiteral("open_issues_count"), T::Integer), col(QStringLiteral("size"), T::Integer),
-         col(QStringLiteral("pushed_at"), T::Timestamp), col(QStringLiteral("created_at"), T::Timestamp),
-         col(QStringLiteral("updated_at"), T::Timestamp)},
-        {{QStringLiteral("owner_id"), QStringLiteral("user"), QStringLiteral("SET NULL")}},
-        {QStringLiteral("owner")},
-        true,
-        true,
-        {QStringLiteral("repository"), QStringLiteral("installation_repositories")}};
+    list << Collection{QStringLiteral("repository"),
+                       {QStringLiteral("id")},
+                       {required(QStringLiteral("id"), T::BigInt),
+                        col(QStringLiteral("node_id"), T::Text),
+                        required(QStringLiteral("name"), T::Text),
+                        required(QStringLiteral("full_name"), T::Text),
+                        col(QStringLiteral("owner_id"), T::BigInt, QStringLiteral("owner.id")),
+                        col(QStringLiteral("owner_login"), T::Text, QStringLiteral("owner.login")),
+                        col(QStringLiteral("private"), T::Boolean),
+                        col(QStringLiteral("visibility"), T::Text),
+                        col(QStringLiteral("description"), T::Text),
+                        col(QStringLiteral("fork"), T::Boolean),
+                        col(QStringLiteral("html_url"), T::Text),
+                        col(QStringLiteral("homepage"), T::Text),
+                        col(QStringLiteral("language"), T::Text),
+                        col(QStringLiteral("default_branch"), T::Text),
+                        col(QStringLiteral("archived"), T::Boolean),
+                        col(QStringLiteral("disabled"), T::Boolean),
+                        col(QStringLiteral("has_issues"), T::Boolean),
+                        col(QStringLiteral("has_discussions"), T::Boolean),
+                        col(QStringLiteral("topics"), T::Jsonb),
+                        col(QStringLiteral("stargazers_count"), T::Integer),
+                        col(QStringLiteral("watchers_count"), T::Integer),
+                        col(QStringLiteral("forks_count"), T::Integer),
+                        col(QStringLiteral("open_issues_count"), T::Integer),
+                        col(QStringLiteral("size"), T::Integer),
+                        col(QStringLiteral("pushed_at"), T::Timestamp),
+                        col(QStringLiteral("created_at"), T::Timestamp),
+                        col(QStringLiteral("updated_at"), T::Timestamp)},
+                       {{QStringLiteral("owner_id"), QStringLiteral("user"), QStringLiteral("SET NULL")}},
+                       {QStringLiteral("owner")},
+                       true,
+                       true,
+                       {QStringLiteral("repository"), QStringLiteral("installation_repositories")}};
 
     list << Collection{QStringLiteral("label"),
                        {QStringLiteral("id")},
@@ -122,19 +129,30 @@ QList<Collection> buildCollections()
                        {QStringLiteral("label")}};
 
     {
-        Collection issue{QStringLiteral("issue"), {QStringLiteral("id")}, issueLikeColumns(), repoAndUser(),
+        Collection issue{QStringLiteral("issue"),
+                         {QStringLiteral("id")},
+                         issueLikeColumns(),
+                         repoAndUser(),
                          {QStringLiteral("user"), QStringLiteral("assignees"), QStringLiteral("closed_by")},
-                         true, true, {QStringLiteral("issues")}};
+                         true,
+                         true,
+                         {QStringLiteral("issues")}};
         issue.columns << col(QStringLiteral("state_reason"), T::Text)
                       << col(QStringLiteral("closed_by_id"), T::BigInt, QStringLiteral("closed_by.id"));
-        issue.foreignKeys << ForeignKey{QStringLiteral("closed_by_id"), QStringLiteral("user"), QStringLiteral("SET NULL")};
+        issue.foreignKeys << ForeignKey{QStringLiteral("closed_by_id"), QStringLiteral("user"),
+                                        QStringLiteral("SET NULL")};
         list << issue;
     }
     {
-        Collection pr{QStringLiteral("pull_request"), {QStringLiteral("id")}, issueLikeColumns(), repoAndUser(),
+        Collection pr{QStringLiteral("pull_request"),
+                      {QStringLiteral("id")},
+                      issueLikeColumns(),
+                      repoAndUser(),
                       {QStringLiteral("user"), QStringLiteral("assignees"), QStringLiteral("merged_by"),
                        QStringLiteral("requested_reviewers")},
-                      true, true, {QStringLiteral("pull_request")}};
+                      true,
+                      true,
+                      {QStringLiteral("pull_request")}};
         pr.columns << col(QStringLiteral("draft"), T::Boolean) << col(QStringLiteral("merged_at"), T::Timestamp)
                    << col(QStringLiteral("merge_commit_sha"), T::Text)
                    << col(QStringLiteral("head_ref"), T::Text, QStringLiteral("head.ref"))
@@ -144,49 +162,50 @@ QList<Collection> buildCollections()
         list << pr;
     }
 
-    list << Collection{QStringLiteral("issue_label"),
-                       {QStringLiteral("issue_id"), QStringLiteral("label_id")},
-                       {required(QStringLiteral("issue_id"), T::BigInt), required(QStringLiteral("label_id"), T::BigInt)},
-                       {{QStringLiteral("issue_id"), QStringLiteral("issue"), QStringLiteral("CASCADE")},
-                        {QStringLiteral("label_id"), QStringLiteral("label"), QStringLiteral("CASCADE")}},
-                       {},
-                       false,
-                       false,
-                       {QStringLiteral("issues")}};
-    list << Collection{QStringLiteral("pull_request_label"),
-                       {QStringLiteral("pull_request_id"), QStringLiteral("label_id")},
-                       {required(QStringLiteral("pull_request_id"), T::BigInt),
-                        required(QStringLiteral("label_id"), T::BigInt)},
-                       {{QStringLiteral("pull_request_id"), QStringLiteral("pull_request"), QStringLiteral("CASCADE")},
-                        {QStringLiteral("label_id"), QStringLiteral("label"), QStringLiteral("CASCADE")}},
-                       {},
-                       false,
-                       false,
-                       {QStringLiteral("pull_request")}};
-
     list << Collection{
-        QStringLiteral("commit"),
-        {QStringLiteral("sha")},
-        {required(QStringLiteral("sha"), T::Text), col(QStringLiteral("node_id"), T::Text), fromContextRepository(),
-         col(QStringLiteral("message"), T::Text, QStringLiteral("commit.message")),
-         col(QStringLiteral("author_name"), T::Text, QStringLiteral("commit.author.name")),
-         col(QStringLiteral("author_email"), T::Text, QStringLiteral("commit.author.email")),
-         col(QStringLiteral("author_date"), T::Timestamp, QStringLiteral("commit.author.date")),
-         col(QStringLiteral("committer_name"), T::Text, QStringLiteral("commit.committer.name")),
-         col(QStringLiteral("committer_email"), T::Text, QStringLiteral("commit.committer.email")),
-         col(QStringLiteral("committer_date"), T::Timestamp, QStringLiteral("commit.committer.date")),
-         col(QStringLiteral("author_id"), T::BigInt, QStringLiteral("author.id")),
-         col(QStringLiteral("committer_id"), T::BigInt, QStringLiteral("committer.id")),
-         col(QStringLiteral("tree_sha"), T::Text, QStringLiteral("commit.tree.sha")),
-         col(QStringLiteral("parent_shas"), T::Jsonb, QStringLiteral("parents")),
-         col(QStringLiteral("html_url"), T::Text)},
-        {{QStringLiteral("repository_id"), QStringLiteral("repository"), QStringLiteral("CASCADE")},
-         {QStringLiteral("author_id"), QStringLiteral("user"), QStringLiteral("SET NULL")},
-         {QStringLiteral("committer_id"), QStringLiteral("user"), QStringLiteral("SET NULL")}},
-        {QStringLiteral("author"), QStringLiteral("committer")},
+        QStringLiteral("issue_label"),
+        {QStringLiteral("issue_id"), QStringLiteral("label_id")},
+        {required(QStringLiteral("issue_id"), T::BigInt), required(QStringLiteral("label_id"), T::BigInt)},
+        {{QStringLiteral("issue_id"), QStringLiteral("issue"), QStringLiteral("CASCADE")},
+         {QStringLiteral("label_id"), QStringLiteral("label"), QStringLiteral("CASCADE")}},
+        {},
         false,
-        true,
-        {QStringLiteral("push")}};
+        false,
+        {QStringLiteral("issues")}};
+    list << Collection{
+        QStringLiteral("pull_request_label"),
+        {QStringLiteral("pull_request_id"), QStringLiteral("label_id")},
+        {required(QStringLiteral("pull_request_id"), T::BigInt), required(QStringLiteral("label_id"), T::BigInt)},
+        {{QStringLiteral("pull_request_id"), QStringLiteral("pull_request"), QStringLiteral("CASCADE")},
+         {QStringLiteral("label_id"), QStringLiteral("label"), QStringLiteral("CASCADE")}},
+        {},
+        false,
+        false,
+        {QStringLiteral("pull_request")}};
+
+    list << Collection{QStringLiteral("commit"),
+                       {QStringLiteral("sha")},
+                       {required(QStringLiteral("sha"), T::Text), col(QStringLiteral("node_id"), T::Text),
+                        fromContextRepository(),
+                        col(QStringLiteral("message"), T::Text, QStringLiteral("commit.message")),
+                        col(QStringLiteral("author_name"), T::Text, QStringLiteral("commit.author.name")),
+                        col(QStringLiteral("author_email"), T::Text, QStringLiteral("commit.author.email")),
+                        col(QStringLiteral("author_date"), T::Timestamp, QStringLiteral("commit.author.date")),
+                        col(QStringLiteral("committer_name"), T::Text, QStringLiteral("commit.committer.name")),
+                        col(QStringLiteral("committer_email"), T::Text, QStringLiteral("commit.committer.email")),
+                        col(QStringLiteral("committer_date"), T::Timestamp, QStringLiteral("commit.committer.date")),
+                        col(QStringLiteral("author_id"), T::BigInt, QStringLiteral("author.id")),
+                        col(QStringLiteral("committer_id"), T::BigInt, QStringLiteral("committer.id")),
+                        col(QStringLiteral("tree_sha"), T::Text, QStringLiteral("commit.tree.sha")),
+                        col(QStringLiteral("parent_shas"), T::Jsonb, QStringLiteral("parents")),
+                        col(QStringLiteral("html_url"), T::Text)},
+                       {{QStringLiteral("repository_id"), QStringLiteral("repository"), QStringLiteral("CASCADE")},
+                        {QStringLiteral("author_id"), QStringLiteral("user"), QStringLiteral("SET NULL")},
+                        {QStringLiteral("committer_id"), QStringLiteral("user"), QStringLiteral("SET NULL")}},
+                       {QStringLiteral("author"), QStringLiteral("committer")},
+                       false,
+                       true,
+                       {QStringLiteral("push")}};
 
     list << Collection{QStringLiteral("release"),
                        {QStringLiteral("id")},
@@ -209,8 +228,11 @@ QList<Collection> buildCollections()
         QStringLiteral("comment"),
         {QStringLiteral("id")},
         {required(QStringLiteral("id"), T::BigInt), col(QStringLiteral("node_id"), T::Text), fromContextRepository(),
-         Column{QStringLiteral("issue_number"), T::Integer, {},
-                [](const QJsonObject &o, const MapContext &) { return trailingNumber(o, QStringLiteral("issue_url")); }},
+         Column{
+             QStringLiteral("issue_number"),
+             T::Integer,
+             {},
+             [](const QJsonObject &o, const MapContext &) { return trailingNumber(o, QStringLiteral("issue_url")); }},
          col(QStringLiteral("user_id"), T::BigInt, QStringLiteral("user.id")), col(QStringLiteral("body"), T::Text),
          col(QStringLiteral("author_association"), T::Text), col(QStringLiteral("html_url"), T::Text),
          col(QStringLiteral("reactions_total"), T::Integer, QStringLiteral("reactions.total_count")),
@@ -222,33 +244,37 @@ QList<Collection> buildCollections()
         {QStringLiteral("issue_comment")}};
 
     // Discussions come from GraphQL: databaseId is the REST id, id is the node id.
-    list << Collection{
-        QStringLiteral("discussion"),
-        {QStringLiteral("id")},
-        {required(QStringLiteral("id"), T::BigInt, QStringLiteral("databaseId")),
-         col(QStringLiteral("node_id"), T::Text, QStringLiteral("id")), fromContextRepository(),
-         required(QStringLiteral("number"), T::Integer), col(QStringLiteral("title"), T::Text),
-         col(QStringLiteral("body"), T::Text), col(QStringLiteral("category"), T::Text, QStringLiteral("category.name")),
-         col(QStringLiteral("user_id"), T::BigInt, QStringLiteral("author.databaseId")),
-         col(QStringLiteral("locked"), T::Boolean), col(QStringLiteral("upvote_count"), T::Integer, QStringLiteral("upvoteCount")),
-         col(QStringLiteral("answer_chosen_at"), T::Timestamp, QStringLiteral("answerChosenAt")),
-         col(QStringLiteral("comments"), T::Integer, QStringLiteral("comments.totalCount")),
-         col(QStringLiteral("html_url"), T::Text, QStringLiteral("url")),
-         col(QStringLiteral("created_at"), T::Timestamp, QStringLiteral("createdAt")),
-         col(QStringLiteral("updated_at"), T::Timestamp, QStringLiteral("updatedAt"))},
-        repoAndUser(),
-        {},
-        true,
-        true,
-        {QStringLiteral("discussion")}};
+    list << Collection{QStringLiteral("discussion"),
+                       {QStringLiteral("id")},
+                       {required(QStringLiteral("id"), T::BigInt, QStringLiteral("databaseId")),
+                        col(QStringLiteral("node_id"), T::Text, QStringLiteral("id")), fromContextRepository(),
+                        required(QStringLiteral("number"), T::Integer), col(QStringLiteral("title"), T::Text),
+                        col(QStringLiteral("body"), T::Text),
+                        col(QStringLiteral("category"), T::Text, QStringLiteral("category.name")),
+                        col(QStringLiteral("user_id"), T::BigInt, QStringLiteral("author.databaseId")),
+                        col(QStringLiteral("locked"), T::Boolean),
+                        col(QStringLiteral("upvote_count"), T::Integer, QStringLiteral("upvoteCount")),
+                        col(QStringLiteral("answer_chosen_at"), T::Timestamp, QStringLiteral("answerChosenAt")),
+                        col(QStringLiteral("comments"), T::Integer, QStringLiteral("comments.totalCount")),
+                        col(QStringLiteral("html_url"), T::Text, QStringLiteral("url")),
+                        col(QStringLiteral("created_at"), T::Timestamp, QStringLiteral("createdAt")),
+                        col(QStringLiteral("updated_at"), T::Timestamp, QStringLiteral("updatedAt"))},
+                       repoAndUser(),
+                       {},
+                       true,
+                       true,
+                       {QStringLiteral("discussion")}};
 
     list << Collection{
         QStringLiteral("discussion_comment"),
         {QStringLiteral("id")},
         {required(QStringLiteral("id"), T::BigInt, QStringLiteral("databaseId")),
          col(QStringLiteral("node_id"), T::Text, QStringLiteral("id")), fromContextRepository(),
-         Column{QStringLiteral("discussion_id"), T::BigInt, {},
-                [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(double(ctx.parentId)); }, true},
+         Column{QStringLiteral("discussion_id"),
+                T::BigInt,
+                {},
+                [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(double(ctx.parentId)); },
+                true},
          col(QStringLiteral("user_id"), T::BigInt, QStringLiteral("author.databaseId")),
          col(QStringLiteral("body"), T::Text),
          col(QStringLiteral("reply_to_node_id"), T::Text, QStringLiteral("replyTo.id")),
@@ -268,11 +294,18 @@ QList<Collection> buildCollections()
         QStringLiteral("reaction"),
         {QStringLiteral("id")},
         {required(QStringLiteral("id"), T::BigInt), col(QStringLiteral("node_id"), T::Text), fromContextRepository(),
-         Column{QStringLiteral("subject_type"), T::Text, {},
-                [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(ctx.subjectType); }, true},
-         Column{QStringLiteral("subject_id"), T::BigInt, {},
-                [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(double(ctx.parentId)); }, true},
-         required(QStringLiteral("content"), T::Text), col(QStringLiteral("user_id"), T::BigInt, QStringLiteral("user.id")),
+         Column{QStringLiteral("subject_type"),
+                T::Text,
+                {},
+                [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(ctx.subjectType); },
+                true},
+         Column{QStringLiteral("subject_id"),
+                T::BigInt,
+                {},
+                [](const QJsonObject &, const MapContext &ctx) { return QJsonValue(double(ctx.parentId)); },
+                true},
+         required(QStringLiteral("content"), T::Text),
+         col(QStringLiteral("user_id"), T::BigInt, QStringLiteral("user.id")),
          col(QStringLiteral("created_at"), T::Timestamp)},
         repoAndUser(),
         {QStringLiteral("user")},
@@ -282,41 +315,40 @@ QList<Collection> buildCollections()
 
     // Branches and tags. name is the full ref ("refs/heads/main"), so a branch and a tag of the same
     // short name do not collide.
-    list << Collection{
-        QStringLiteral("ref"),
-        {QStringLiteral("repository_id"), QStringLiteral("name")},
-        {fromContextRepository(), required(QStringLiteral("name"), T::Text, QStringLiteral("ref")),
-         col(QStringLiteral("node_id"), T::Text),
-         Column{QStringLiteral("ref_type"), T::Text, {},
-                [](const QJsonObject &o, const MapContext &) {
-                    const QString ref = o.value(QStringLiteral("ref")).toString();
-                    if (ref.startsWith(QStringLiteral("refs/heads/")))
-                        return QJsonValue(QStringLiteral("branch"));
-                    if (ref.startsWith(QStringLiteral("refs/tags/")))
-                        return QJsonValue(QStringLiteral("tag"));
-                    return QJsonValue(QStringLiteral("other"));
-                }},
-         col(QStringLiteral("sha"), T::Text, QStringLiteral("object.sha")),
-         col(QStringLiteral("object_type"), T::Text, QStringLiteral("object.type"))},
-        {{QStringLiteral("repository_id"), QStringLiteral("repository"), QStringLiteral("CASCADE")}},
-        {},
-        false,
-        true,
-        {QStringLiteral("create"), QStringLiteral("delete"), QStringLiteral("push")}};
+    list << Collection{QStringLiteral("ref"),
+                       {QStringLiteral("repository_id"), QStringLiteral("name")},
+                       {fromContextRepository(), required(QStringLiteral("name"), T::Text, QStringLiteral("ref")),
+                        col(QStringLiteral("node_id"), T::Text),
+                        Column{QStringLiteral("ref_type"),
+                               T::Text,
+                               {},
+                               [](const QJsonObject &o, const MapContext &) {
+                                   const QString ref = o.value(QStringLiteral("ref")).toString();
+                                   if (ref.startsWith(QStringLiteral("refs/heads/")))
+                                       return QJsonValue(QStringLiteral("branch"));
+                                   if (ref.startsWith(QStringLiteral("refs/tags/")))
+                                       return QJsonValue(QStringLiteral("tag"));
+                                   return QJsonValue(QStringLiteral("other"));
+                               }},
+                        col(QStringLiteral("sha"), T::Text, QStringLiteral("object.sha")),
+                        col(QStringLiteral("object_type"), T::Text, QStringLiteral("object.type"))},
+                       {{QStringLiteral("repository_id"), QStringLiteral("repository"), QStringLiteral("CASCADE")}},
+                       {},
+                       false,
+                       true,
+                       {QStringLiteral("create"), QStringLiteral("delete"), QStringLiteral("push")}};
 
     return list;
 }
 
 } // namespace
 
-const QList<Collection> &collections()
-{
+const QList<Collection> &collections() {
     static const QList<Collection> list = buildCollections();
     return list;
 }
 
-const Collection *findCollection(const QString &table)
-{
+const Collection *findCollection(const QString &table) {
     for (const Collection &c : collections()) {
         if (c.table == table)
             return &c;
@@ -324,8 +356,7 @@ const Collection *findCollection(const QString &table)
     return nullptr;
 }
 
-QString sqlType(ColumnType type)
-{
+QString sqlType(ColumnType type) {
     switch (type) {
     case T::BigInt:
         return QStringLiteral("bigint");
@@ -346,21 +377,20 @@ QString sqlType(ColumnType type)
 }
 
 namespace {
-QString quoted(const QString &identifier)
-{
+QString quoted(const QString &identifier) {
     QString q = identifier;
     q.replace(QLatin1Char('"'), QStringLiteral("\"\""));
     return QLatin1Char('"') + q + QLatin1Char('"');
 }
 } // namespace
 
-QStringList schemaStatements()
-{
+QStringList schemaStatements() {
     QStringList statements;
     for (const Collection &c : collections()) {
         QStringList defs;
         for (const Column &column : c.columns)
-            defs << quoted(column.name) + QLatin1Char(' ') + sqlType(column.type) + (column.notNull ? QStringLiteral(" NOT NULL") : QString());
+            defs << quoted(column.name) + QLatin1Char(' ') + sqlType(column.type) +
+                        (column.notNull ? QStringLiteral(" NOT NULL") : QString());
         if (c.hasRaw)
             defs << QStringLiteral("raw jsonb");
         defs << QStringLiteral("_synced_at timestamptz NOT NULL DEFAULT now()");
@@ -368,15 +398,18 @@ QStringList schemaStatements()
         for (const QString &k : c.primaryKey)
             pk << quoted(k);
         defs << QStringLiteral("PRIMARY KEY (%1)").arg(pk.join(QStringLiteral(", ")));
-        statements << QStringLiteral("CREATE TABLE {schema}.%1 (\n  %2\n)").arg(quoted(c.table), defs.join(QStringLiteral(",\n  ")));
+        statements << QStringLiteral("CREATE TABLE {schema}.%1 (\n  %2\n)")
+                          .arg(quoted(c.table), defs.join(QStringLiteral(",\n  ")));
     }
     // Foreign keys after all tables exist; DEFERRABLE INITIALLY DEFERRED so a page may be written in any
     // order inside its transaction.
     for (const Collection &c : collections()) {
         for (const ForeignKey &fk : c.foreignKeys) {
-            statements << QStringLiteral("ALTER TABLE {schema}.%1 ADD CONSTRAINT %2 FOREIGN KEY (%3) REFERENCES {schema}.%4 (id) "
-                                         "ON DELETE %5 DEFERRABLE INITIALLY DEFERRED")
-                              .arg(quoted(c.table), quoted(c.table + QLatin1Char('_') + fk.column + QStringLiteral("_fkey")),
+            statements << QStringLiteral(
+                              "ALTER TABLE {schema}.%1 ADD CONSTRAINT %2 FOREIGN KEY (%3) REFERENCES {schema}.%4 (id) "
+                              "ON DELETE %5 DEFERRABLE INITIALLY DEFERRED")
+                              .arg(quoted(c.table),
+                                   quoted(c.table + QLatin1Char('_') + fk.column + QStringLiteral("_fkey")),
                                    quoted(fk.column), quoted(fk.table), fk.onDelete);
             statements << QStringLiteral("CREATE INDEX ON {schema}.%1 (%2)").arg(quoted(c.table), quoted(fk.column));
         }
@@ -384,8 +417,7 @@ QStringList schemaStatements()
     return statements;
 }
 
-QJsonValue valueAt(const QJsonObject &object, const QString &path)
-{
+QJsonValue valueAt(const QJsonObject &object, const QString &path) {
     QJsonValue current = object;
     qsizetype start = 0;
     while (start <= path.size()) {
@@ -400,8 +432,7 @@ QJsonValue valueAt(const QJsonObject &object, const QString &path)
     return current;
 }
 
-std::optional<QByteArray> columnText(const QJsonValue &value, ColumnType type)
-{
+std::optional<QByteArray> columnText(const QJsonValue &value, ColumnType type) {
     if (value.isNull() || value.isUndefined())
         return std::nullopt;
     switch (type) {
@@ -417,7 +448,8 @@ std::optional<QByteArray> columnText(const QJsonValue &value, ColumnType type)
         return std::nullopt;
     }
     case T::Double:
-        return value.isDouble() ? std::optional<QByteArray>(QByteArray::number(value.toDouble(), 'g', 17)) : std::nullopt;
+        return value.isDouble() ? std::optional<QByteArray>(QByteArray::number(value.toDouble(), 'g', 17))
+                                : std::nullopt;
     case T::Boolean:
         return value.isBool() ? std::optional<QByteArray>(value.toBool() ? "t" : "f") : std::nullopt;
     case T::Timestamp: {
@@ -464,8 +496,7 @@ std::optional<QByteArray> columnText(const QJsonValue &value, ColumnType type)
 }
 
 std::optional<QList<std::optional<QByteArray>>> mapRow(const Collection &collection, const QJsonObject &object,
-                                                       const MapContext &context)
-{
+                                                       const MapContext &context) {
     QList<std::optional<QByteArray>> row;
     row.reserve(collection.columns.size() + 1);
     for (const Column &column : collection.columns) {
@@ -480,8 +511,7 @@ std::optional<QList<std::optional<QByteArray>>> mapRow(const Collection &collect
     return row;
 }
 
-QList<QJsonObject> embeddedUsers(const Collection &collection, const QJsonObject &object)
-{
+QList<QJsonObject> embeddedUsers(const Collection &collection, const QJsonObject &object) {
     QList<QJsonObject> users;
     QSet<qint64> seen;
     const auto add = [&](const QJsonValue &v) {

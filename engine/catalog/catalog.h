@@ -14,8 +14,8 @@ namespace hubsync::catalog {
 // Context a row is mapped in: what the list endpoint does not repeat in every item.
 struct MapContext {
     qint64 repositoryId = 0;
-    qint64 parentId = 0;    // e.g. the discussion of a discussion comment, the subject of a reaction
-    QString subjectType;    // reactions: "issue", "pull_request", "comment"
+    qint64 parentId = 0; // e.g. the discussion of a discussion comment, the subject of a reaction
+    QString subjectType; // reactions: "issue", "pull_request", "comment"
 };
 
 enum class ColumnType { BigInt, Integer, Text, Boolean, Timestamp, Double, Jsonb };
@@ -41,7 +41,7 @@ struct Collection {
     QStringList primaryKey; // usually {"id"}
     QList<Column> columns;  // without raw/_synced_at, which every table has
     QList<ForeignKey> foreignKeys;
-    QStringList userPaths;  // JSON paths holding embedded users (objects or arrays of objects)
+    QStringList userPaths; // JSON paths holding embedded users (objects or arrays of objects)
     bool hasUpdatedAt = true;
     bool hasRaw = true;
     QStringList webhookEvents;

@@ -8,17 +8,17 @@ namespace hubsync::catalog {
 
 namespace {
 
-QString q(const QString &identifier)
-{
+QString q(const QString &identifier) {
     QString quoted = identifier;
     quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
     return QLatin1Char('"') + quoted + QLatin1Char('"');
 }
 
-QString stageName(const Collection &c) { return QStringLiteral("_hubsync_stage_") + c.table; }
+QString stageName(const Collection &c) {
+    return QStringLiteral("_hubsync_stage_") + c.table;
+}
 
-QStringList columnNames(const Collection &c)
-{
+QStringList columnNames(const Collection &c) {
     QStringList names;
     for (const Column &column : c.columns)
         names << q(column.name);
@@ -27,8 +27,7 @@ QStringList columnNames(const Collection &c)
     return names;
 }
 
-bool singleBigintKey(const Collection &c)
-{
+bool singleBigintKey(const Collection &c) {
     if (c.primaryKey.size() != 1)
         return false;
     for (const Column &column : c.columns) {
@@ -38,8 +37,7 @@ bool singleBigintKey(const Collection &c)
     return false;
 }
 
-void appendCopyRow(QByteArray &data, const QList<std::optional<QByteArray>> &row)
-{
+void appendCopyRow(QByteArray &data, const QList<std::optional<QByteArray>> &row) {
     for (qsizetype i = 0; i < row.size(); ++i) {
         if (i)
             data += '\t';
@@ -55,25 +53,24 @@ void appendCopyRow(QByteArray &data, const QList<std::optional<QByteArray>> &row
 
 RowWriter::RowWriter(pg::Connection &connection, QString schema)
     : m_connection(connection)
-    , m_schema(std::move(schema))
-{
+    , m_schema(std::move(schema)) {}
+
+QString RowWriter::table(const QString &name) const {
+    return q(m_schema) + QLatin1Char('.') + q(name);
 }
 
-QString RowWriter::table(const QString &name) const { return q(m_schema) + QLatin1Char('.') + q(name); }
-
-Error RowWriter::ensureStage(const Collection &collection)
-{
+Error RowWriter::ensureStage(const Collection &collection) {
     // Not cached: a rolled-back transaction also drops a stage created in it. IF NOT EXISTS is one cheap
     // round trip (its NOTICE is silenced by pg::Connection).
     // ON COMMIT DELETE ROWS: every transaction starts with an empty stage. Constraints are not copied
     // (only NOT NULL, which mapRow() already guarantees, and defaults for _synced_at).
-    const QString sql = QStringLiteral("CREATE TEMP TABLE IF NOT EXISTS %1 (LIKE %2 INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
-                            .arg(q(stageName(collection)), table(collection.table));
+    const QString sql =
+        QStringLiteral("CREATE TEMP TABLE IF NOT EXISTS %1 (LIKE %2 INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
+            .arg(q(stageName(collection)), table(collection.table));
     return m_connection.run(sql, {}, QStringLiteral("staging table for ") + collection.table);
 }
 
-Error RowWriter::upsertUsers(const QList<QJsonObject> &users)
-{
+Error RowWriter::upsertUsers(const QList<QJsonObject> &users) {
     if (users.isEmpty())
         return {};
     const Collection *userCollection = findCollection(QStringLiteral("user"));
@@ -81,14 +78,12 @@ Error RowWriter::upsertUsers(const QList<QJsonObject> &users)
 }
 
 Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &objects, const MapContext &context,
-                        Outcome *outcome)
-{
+                        Outcome *outcome) {
     return upsert(collection, objects, QList<MapContext>(objects.size(), context), outcome);
 }
 
-Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &objects, const QList<MapContext> &contexts,
-                        Outcome *outcome)
-{
+Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &objects,
+                        const QList<MapContext> &contexts, Outcome *outcome) {
     Q_ASSERT(contexts.size() == objects.size());
     Outcome local;
     Outcome &out = outcome ? *outcome : local;
@@ -154,7 +149,8 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
                       .arg(table(collection.table), columnList, keyList, q(stageName(collection)), order,
                            assignments.join(QStringLiteral(", ")));
     if (collection.hasUpdatedAt)
-        sql += QStringLiteral(" WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at");
+        sql += QStringLiteral(
+            " WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at");
     const bool returnIds = singleBigintKey(collection);
     if (returnIds)
         sql += QStringLiteral(" RETURNING ") + keyList;
@@ -171,14 +167,14 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
     // Empty the stage now: the same transaction may upsert this collection again.
     // Empty the stage now: the same transaction may upsert this collection again. (Not DELETE: temp
     // tables are never vacuumed, so dead rows would pile up and slow every later page.)
-    if (Error e = m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(collection)), {}, QStringLiteral("stage reset")))
+    if (Error e =
+            m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(collection)), {}, QStringLiteral("stage reset")))
         return e;
     return transaction.commit();
 }
 
 Error RowWriter::replaceLabels(const QString &linkTable, const QList<QJsonObject> &objects, const QSet<qint64> &owners,
-                               const MapContext &context)
-{
+                               const MapContext &context) {
     if (owners.isEmpty())
         return {};
     const Collection *link = findCollection(linkTable);
@@ -202,7 +198,8 @@ Error RowWriter::replaceLabels(const QString &linkTable, const QList<QJsonObject
             if (!l.value(QStringLiteral("id")).isDouble())
                 continue;
             labels << l;
-            pairs += QByteArray::number(owner) + '\t' + QByteArray::number(qint64(l.value(QStringLiteral("id")).toDouble())) + '\n';
+            pairs += QByteArray::number(owner) + '\t' +
+                     QByteArray::number(qint64(l.value(QStringLiteral("id")).toDouble())) + '\n';
         }
     }
     // Labels embedded in issues are complete label objects; upserting them keeps the FK satisfied even
@@ -211,27 +208,30 @@ Error RowWriter::replaceLabels(const QString &linkTable, const QList<QJsonObject
         return e;
     for (const qint64 id : owners)
         ownerIds << QString::number(id);
-    if (Error e = m_connection.run(QStringLiteral("DELETE FROM %1 WHERE %2 = ANY($1::bigint[])").arg(table(linkTable), q(ownerColumn)),
-                                   {pg::param(QLatin1Char('{') + ownerIds.join(QLatin1Char(',')) + QLatin1Char('}'))},
-                                   QStringLiteral("label links")))
+    if (Error e = m_connection.run(
+            QStringLiteral("DELETE FROM %1 WHERE %2 = ANY($1::bigint[])").arg(table(linkTable), q(ownerColumn)),
+            {pg::param(QLatin1Char('{') + ownerIds.join(QLatin1Char(',')) + QLatin1Char('}'))},
+            QStringLiteral("label links")))
         return e;
     if (pairs.isEmpty())
         return transaction.commit();
     if (Error e = ensureStage(*link))
         return e;
-    if (Error e = m_connection.copyIn(QStringLiteral("COPY %1 (%2, label_id) FROM STDIN").arg(q(stageName(*link)), q(ownerColumn)), pairs))
+    if (Error e = m_connection.copyIn(
+            QStringLiteral("COPY %1 (%2, label_id) FROM STDIN").arg(q(stageName(*link)), q(ownerColumn)), pairs))
         return e;
-    if (Error e = m_connection.run(QStringLiteral("INSERT INTO %1 (%2, label_id) SELECT DISTINCT %2, label_id FROM %3 ON CONFLICT DO NOTHING")
-                                       .arg(table(linkTable), q(ownerColumn), q(stageName(*link))),
-                                   {}, QStringLiteral("label links")))
+    if (Error e = m_connection.run(
+            QStringLiteral("INSERT INTO %1 (%2, label_id) SELECT DISTINCT %2, label_id FROM %3 ON CONFLICT DO NOTHING")
+                .arg(table(linkTable), q(ownerColumn), q(stageName(*link))),
+            {}, QStringLiteral("label links")))
         return e;
-    if (Error e = m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(*link)), {}, QStringLiteral("stage reset")))
+    if (Error e =
+            m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(*link)), {}, QStringLiteral("stage reset")))
         return e;
     return transaction.commit();
 }
 
-Error RowWriter::remove(const Collection &collection, const QList<qint64> &ids, int *removed)
-{
+Error RowWriter::remove(const Collection &collection, const QList<qint64> &ids, int *removed) {
     if (ids.isEmpty())
         return {};
     if (!singleBigintKey(collection))
@@ -239,9 +239,10 @@ Error RowWriter::remove(const Collection &collection, const QList<qint64> &ids, 
     QStringList list;
     for (const qint64 id : ids)
         list << QString::number(id);
-    const pg::Result r = m_connection.execParams(
-        QStringLiteral("DELETE FROM %1 WHERE %2 = ANY($1::bigint[])").arg(table(collection.table), q(collection.primaryKey.first())),
-        {pg::param(QLatin1Char('{') + list.join(QLatin1Char(',')) + QLatin1Char('}'))});
+    const pg::Result r =
+        m_connection.execParams(QStringLiteral("DELETE FROM %1 WHERE %2 = ANY($1::bigint[])")
+                                    .arg(table(collection.table), q(collection.primaryKey.first())),
+                                {pg::param(QLatin1Char('{') + list.join(QLatin1Char(',')) + QLatin1Char('}'))});
     if (!r.ok())
         return pg::databaseError(QStringLiteral("delete from ") + collection.table, r.errorMessage());
     if (removed)

@@ -24,9 +24,9 @@ public:
     Q_DISABLE_COPY_MOVE(RowWriter)
 
     struct Outcome {
-        int written = 0;   // rows inserted or updated
-        int stale = 0;     // rows skipped because the table already had newer data
-        int malformed = 0; // objects missing required fields (skipped, counted)
+        int written = 0;          // rows inserted or updated
+        int stale = 0;            // rows skipped because the table already had newer data
+        int malformed = 0;        // objects missing required fields (skipped, counted)
         QList<qint64> appliedIds; // ids of rows written (single bigint keys only)
     };
 

@@ -13,61 +13,88 @@ namespace hubsync {
 
 namespace {
 
-QString flag() { return {}; }
+QString flag() {
+    return {};
+}
 
 } // namespace
 
-const QList<OptionSpec> &optionSpecs()
-{
+const QList<OptionSpec> &optionSpecs() {
     static const QList<OptionSpec> specs = {
         {QStringLiteral("service"), flag(), QStringLiteral("Run headless (no window) with the same engine."), {}},
-        {QStringLiteral("config"), QStringLiteral("FILE"),
-         QStringLiteral("Read options from an INI file (QSettings format, keys = option names)."), {}},
-        {QStringLiteral("github-api-url"), QStringLiteral("URL"),
-         QStringLiteral("GitHub REST API base URL (default https://api.github.com; GHES or the simulator)."), {}},
-        {QStringLiteral("github-graphql-url"), QStringLiteral("URL"),
-         QStringLiteral("GitHub GraphQL endpoint (default: derived from --github-api-url)."), {}},
+        {QStringLiteral("config"),
+         QStringLiteral("FILE"),
+         QStringLiteral("Read options from an INI file (QSettings format, keys = option names)."),
+         {}},
+        {QStringLiteral("github-api-url"),
+         QStringLiteral("URL"),
+         QStringLiteral("GitHub REST API base URL (default https://api.github.com; GHES or the simulator)."),
+         {}},
+        {QStringLiteral("github-graphql-url"),
+         QStringLiteral("URL"),
+         QStringLiteral("GitHub GraphQL endpoint (default: derived from --github-api-url)."),
+         {}},
         {QStringLiteral("token"), QStringLiteral("TOKEN"),
          QStringLiteral("Personal access token (prefer the GITHUB_TOKEN environment variable)."),
          QStringLiteral("GITHUB_TOKEN")},
         {QStringLiteral("app-id"), QStringLiteral("ID"), QStringLiteral("GitHub App id (App authentication)."), {}},
         {QStringLiteral("app-key"), QStringLiteral("FILE"), QStringLiteral("GitHub App private key (PEM file)."), {}},
         {QStringLiteral("installation-id"), QStringLiteral("ID"), QStringLiteral("GitHub App installation id."), {}},
-        {QStringLiteral("repos"), QStringLiteral("LIST"),
-         QStringLiteral("Comma-separated owner/name list (default: every repository the credentials can see)."), {}},
-        {QStringLiteral("database"), QStringLiteral("DSN"),
-         QStringLiteral("PostgreSQL conninfo or URI (default: an embedded cluster the app manages)."), {}},
-        {QStringLiteral("schema"), QStringLiteral("NAME"), QStringLiteral("Schema for synced tables (default github)."),
+        {QStringLiteral("repos"),
+         QStringLiteral("LIST"),
+         QStringLiteral("Comma-separated owner/name list (default: every repository the credentials can see)."),
          {}},
-        {QStringLiteral("data-dir"), QStringLiteral("DIR"),
-         QStringLiteral("Directory for the embedded database and state (default: the platform's app data dir)."), {}},
-        {QStringLiteral("proxy-listen"), QStringLiteral("HOST:PORT"),
-         QStringLiteral("Postgres proxy listen address (default 127.0.0.1:6544)."), {}},
-        {QStringLiteral("webhook-listen"), QStringLiteral("HOST:PORT"),
-         QStringLiteral("Receive GitHub webhooks on this address (default: off, polling only)."), {}},
-        {QStringLiteral("webhook-secret"), QStringLiteral("SECRET"),
-         QStringLiteral("Webhook secret used to verify X-Hub-Signature-256."), {}},
-        {QStringLiteral("poll-interval"), QStringLiteral("SECONDS"),
-         QStringLiteral("Polling backstop interval in seconds (default 60)."), {}},
-        {QStringLiteral("backfill-only"), flag(),
-         QStringLiteral("Exit after the backfill: 0 when complete, non-zero on failure."), {}},
-        {QStringLiteral("log-format"), QStringLiteral("text|json"), QStringLiteral("Log line format (default text)."),
+        {QStringLiteral("database"),
+         QStringLiteral("DSN"),
+         QStringLiteral("PostgreSQL conninfo or URI (default: an embedded cluster the app manages)."),
          {}},
-        {QStringLiteral("sandbox"), flag(),
-         QStringLiteral("Start the bundled GitHub simulator with sample data and sync from it."), {}},
+        {QStringLiteral("schema"),
+         QStringLiteral("NAME"),
+         QStringLiteral("Schema for synced tables (default github)."),
+         {}},
+        {QStringLiteral("data-dir"),
+         QStringLiteral("DIR"),
+         QStringLiteral("Directory for the embedded database and state (default: the platform's app data dir)."),
+         {}},
+        {QStringLiteral("proxy-listen"),
+         QStringLiteral("HOST:PORT"),
+         QStringLiteral("Postgres proxy listen address (default 127.0.0.1:6544)."),
+         {}},
+        {QStringLiteral("webhook-listen"),
+         QStringLiteral("HOST:PORT"),
+         QStringLiteral("Receive GitHub webhooks on this address (default: off, polling only)."),
+         {}},
+        {QStringLiteral("webhook-secret"),
+         QStringLiteral("SECRET"),
+         QStringLiteral("Webhook secret used to verify X-Hub-Signature-256."),
+         {}},
+        {QStringLiteral("poll-interval"),
+         QStringLiteral("SECONDS"),
+         QStringLiteral("Polling backstop interval in seconds (default 60)."),
+         {}},
+        {QStringLiteral("backfill-only"),
+         flag(),
+         QStringLiteral("Exit after the backfill: 0 when complete, non-zero on failure."),
+         {}},
+        {QStringLiteral("log-format"),
+         QStringLiteral("text|json"),
+         QStringLiteral("Log line format (default text)."),
+         {}},
+        {QStringLiteral("sandbox"),
+         flag(),
+         QStringLiteral("Start the bundled GitHub simulator with sample data and sync from it."),
+         {}},
     };
     return specs;
 }
 
-QString envVarName(const QString &optionName)
-{
+QString envVarName(const QString &optionName) {
     QString name = optionName.toUpper();
     name.replace(QLatin1Char('-'), QLatin1Char('_'));
     return QStringLiteral("HUBSYNC_") + name;
 }
 
-QString Config::effectiveGraphqlUrl() const
-{
+QString Config::effectiveGraphqlUrl() const {
     if (!githubGraphqlUrl.isEmpty())
         return githubGraphqlUrl;
     QString base = githubApiUrl;
@@ -79,8 +106,7 @@ QString Config::effectiveGraphqlUrl() const
     return base + QStringLiteral("/graphql");
 }
 
-std::optional<HostPort> parseHostPort(const QString &text)
-{
+std::optional<HostPort> parseHostPort(const QString &text) {
     const qsizetype colon = text.lastIndexOf(QLatin1Char(':'));
     if (colon <= 0 || colon == text.size() - 1)
         return std::nullopt;
@@ -98,10 +124,11 @@ std::optional<HostPort> parseHostPort(const QString &text)
 
 namespace {
 
-bool isFlag(const OptionSpec &spec) { return spec.valueName.isEmpty(); }
+bool isFlag(const OptionSpec &spec) {
+    return spec.valueName.isEmpty();
+}
 
-std::optional<bool> parseBool(const QString &value)
-{
+std::optional<bool> parseBool(const QString &value) {
     const QString v = value.trimmed().toLower();
     if (v.isEmpty() || v == QStringLiteral("1") || v == QStringLiteral("true") || v == QStringLiteral("yes") ||
         v == QStringLiteral("on"))
@@ -112,11 +139,12 @@ std::optional<bool> parseBool(const QString &value)
     return std::nullopt;
 }
 
-Error usage(const QString &message) { return Error::make(Error::Kind::Usage, message); }
+Error usage(const QString &message) {
+    return Error::make(Error::Kind::Usage, message);
+}
 
 // Applies one resolved option value to the config; returns a usage error for malformed values.
-Error apply(Config &config, const QString &name, const QString &value, const QString &origin)
-{
+Error apply(Config &config, const QString &name, const QString &value, const QString &origin) {
     const auto bad = [&](const QString &why) {
         return usage(QStringLiteral("invalid value for %1 (%2): %3").arg(name, origin, why));
     };
@@ -130,7 +158,8 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
     };
     const auto url = [&](QString &target) -> Error {
         const QUrl parsed(value, QUrl::StrictMode);
-        if (!parsed.isValid() || (parsed.scheme() != QStringLiteral("http") && parsed.scheme() != QStringLiteral("https")) ||
+        if (!parsed.isValid() ||
+            (parsed.scheme() != QStringLiteral("http") && parsed.scheme() != QStringLiteral("https")) ||
             parsed.host().isEmpty())
             return bad(QStringLiteral("expected an http(s) URL"));
         target = value;
@@ -233,8 +262,7 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
     return usage(QStringLiteral("unknown option %1 (%2)").arg(name, origin));
 }
 
-Error validate(const Config &config)
-{
+Error validate(const Config &config) {
     if (config.usesAppAuth() && (config.appKeyFile.isEmpty() || config.installationId == 0))
         return usage(QStringLiteral("--app-id needs --app-key and --installation-id"));
     if (!config.usesAppAuth() && (!config.appKeyFile.isEmpty() || config.installationId != 0))
@@ -250,8 +278,7 @@ Error validate(const Config &config)
 
 } // namespace
 
-ConfigResult loadConfig(const QStringList &arguments, const QStringList &environment)
-{
+ConfigResult loadConfig(const QStringList &arguments, const QStringList &environment) {
     ConfigResult result;
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(

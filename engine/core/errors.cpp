@@ -2,8 +2,7 @@
 
 namespace hubsync {
 
-ExitCode exitCodeFor(const Error &error)
-{
+ExitCode exitCodeFor(const Error &error) {
     switch (error.kind) {
     case Error::Kind::None:
         return ExitCode::Ok;
@@ -26,8 +25,7 @@ ExitCode exitCodeFor(const Error &error)
     return ExitCode::Failure;
 }
 
-QString kindName(Error::Kind kind)
-{
+QString kindName(Error::Kind kind) {
     switch (kind) {
     case Error::Kind::None:
         return QStringLiteral("none");

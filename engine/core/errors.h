@@ -40,8 +40,7 @@ struct Error {
     explicit operator bool() const { return isError(); }
 
     static Error none() { return {}; }
-    static Error make(Kind k, QString msg, int status = 0, QString detailText = {})
-    {
+    static Error make(Kind k, QString msg, int status = 0, QString detailText = {}) {
         return Error{k, std::move(msg), status, std::move(detailText)};
     }
 };

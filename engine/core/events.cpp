@@ -2,8 +2,7 @@
 
 namespace hubsync {
 
-QString stateName(EngineStatus::State state)
-{
+QString stateName(EngineStatus::State state) {
     switch (state) {
     case EngineStatus::State::Stopped:
         return QStringLiteral("stopped");

@@ -10,8 +10,7 @@ namespace hubsync {
 
 namespace {
 
-QString levelName(Log::Level level)
-{
+QString levelName(Log::Level level) {
     switch (level) {
     case Log::Level::Debug:
         return QStringLiteral("debug");
@@ -27,8 +26,7 @@ QString levelName(Log::Level level)
 
 } // namespace
 
-Log &Log::instance()
-{
+Log &Log::instance() {
     static Log log;
     return log;
 }
@@ -38,30 +36,24 @@ Log::Log()
         const QByteArray bytes = line.toUtf8() + '\n';
         std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stderr);
         std::fflush(stderr);
-    })
-{
-}
+    }) {}
 
-void Log::setFormat(Format format)
-{
+void Log::setFormat(Format format) {
     const std::lock_guard lock(m_mutex);
     m_format = format;
 }
 
-void Log::setMinimumLevel(Level level)
-{
+void Log::setMinimumLevel(Level level) {
     const std::lock_guard lock(m_mutex);
     m_minimum = level;
 }
 
-void Log::setWriter(Writer writer)
-{
+void Log::setWriter(Writer writer) {
     const std::lock_guard lock(m_mutex);
     m_writer = std::move(writer);
 }
 
-void Log::addSecret(const QString &secret)
-{
+void Log::addSecret(const QString &secret) {
     // Very short strings would redact ordinary words; real secrets are long.
     if (secret.size() < 6)
         return;
@@ -70,15 +62,13 @@ void Log::addSecret(const QString &secret)
         m_secrets << secret;
 }
 
-QString Log::redact(QString text) const
-{
+QString Log::redact(QString text) const {
     for (const QString &secret : m_secrets)
         text.replace(secret, QStringLiteral("***"));
     return text;
 }
 
-QString Log::format(Level level, const QString &category, const QString &message, const QVariantMap &fields) const
-{
+QString Log::format(Level level, const QString &category, const QString &message, const QVariantMap &fields) const {
     const QString time = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
     if (m_format == Format::Json) {
         QJsonObject object = QJsonObject::fromVariantMap(fields);
@@ -88,14 +78,14 @@ QString Log::format(Level level, const QString &category, const QString &message
         object.insert(QStringLiteral("message"), message);
         return redact(QString::fromUtf8(QJsonDocument(object).toJson(QJsonDocument::Compact)));
     }
-    QString line = time + QLatin1Char(' ') + levelName(level) + QLatin1Char(' ') + category + QStringLiteral(": ") + message;
+    QString line =
+        time + QLatin1Char(' ') + levelName(level) + QLatin1Char(' ') + category + QStringLiteral(": ") + message;
     for (auto it = fields.cbegin(); it != fields.cend(); ++it)
         line += QLatin1Char(' ') + it.key() + QLatin1Char('=') + it.value().toString();
     return redact(line);
 }
 
-void Log::write(Level level, const QString &category, const QString &message, const QVariantMap &fields)
-{
+void Log::write(Level level, const QString &category, const QString &message, const QVariantMap &fields) {
     const std::lock_guard lock(m_mutex);
     if (level < m_minimum)
         return;

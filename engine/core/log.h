@@ -40,20 +40,16 @@ private:
     QStringList m_secrets;
 };
 
-inline void logInfo(const QString &category, const QString &message, const QVariantMap &fields = {})
-{
+inline void logInfo(const QString &category, const QString &message, const QVariantMap &fields = {}) {
     Log::instance().write(Log::Level::Info, category, message, fields);
 }
-inline void logWarning(const QString &category, const QString &message, const QVariantMap &fields = {})
-{
+inline void logWarning(const QString &category, const QString &message, const QVariantMap &fields = {}) {
     Log::instance().write(Log::Level::Warning, category, message, fields);
 }
-inline void logError(const QString &category, const QString &message, const QVariantMap &fields = {})
-{
+inline void logError(const QString &category, const QString &message, const QVariantMap &fields = {}) {
     Log::instance().write(Log::Level::Error, category, message, fields);
 }
-inline void logDebug(const QString &category, const QString &message, const QVariantMap &fields = {})
-{
+inline void logDebug(const QString &category, const QString &message, const QVariantMap &fields = {}) {
     Log::instance().write(Log::Level::Debug, category, message, fields);
 }
 

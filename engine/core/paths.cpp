@@ -9,8 +9,7 @@
 
 namespace hubsync {
 
-QString dataDirectory(const QString &configured)
-{
+QString dataDirectory(const QString &configured) {
     if (!configured.isEmpty())
         return QDir(configured).absolutePath();
 #ifdef Q_OS_UNIX

@@ -18,8 +18,7 @@ namespace hubsync {
 
 namespace {
 
-void registerMetaTypes()
-{
+void registerMetaTypes() {
     static const bool once = [] {
         qRegisterMetaType<EngineStatus>();
         qRegisterMetaType<CollectionProgress>();
@@ -37,22 +36,19 @@ void registerMetaTypes()
 
 Engine::Engine(Config config, QObject *parent)
     : QObject(parent)
-    , m_config(std::move(config))
-{
+    , m_config(std::move(config)) {
     registerMetaTypes();
 }
 
 Engine::~Engine() = default;
 
-void Engine::setStatus(EngineStatus::State state, const QString &message)
-{
+void Engine::setStatus(EngineStatus::State state, const QString &message) {
     m_status.state = state;
     m_status.message = message;
     Q_EMIT statusChanged(m_status);
 }
 
-Error Engine::openDatabase()
-{
+Error Engine::openDatabase() {
     if (m_config.database.isEmpty()) {
         LocalCluster::Options options;
         options.directory = dataDirectory(m_config.dataDir) + QStringLiteral("/postgres");
@@ -77,8 +73,7 @@ Error Engine::openDatabase()
     return migrator.migrate(catalog::allMigrations());
 }
 
-Error Engine::connectGitHub()
-{
+Error Engine::connectGitHub() {
     QString apiUrl = m_config.githubApiUrl;
     QString token = m_config.token;
     if (m_config.sandbox) {
@@ -94,15 +89,15 @@ Error Engine::connectGitHub()
         effective.githubGraphqlUrl = apiUrl + QStringLiteral("/graphql");
     effective.token = token;
     if (!effective.usesAppAuth() && effective.token.isEmpty())
-        return Error::make(Error::Kind::Usage, QStringLiteral("no GitHub credentials: give --token (or GITHUB_TOKEN), or "
-                                                              "--app-id/--app-key/--installation-id, or use --sandbox"));
+        return Error::make(Error::Kind::Usage,
+                           QStringLiteral("no GitHub credentials: give --token (or GITHUB_TOKEN), or "
+                                          "--app-id/--app-key/--installation-id, or use --sandbox"));
     Error error;
     m_api = sync::makeGitHubApi(effective, m_db.get(), &error);
     return error;
 }
 
-void Engine::startBackfill()
-{
+void Engine::startBackfill() {
     sync::Backfill::Options options;
     options.schema = m_config.schema;
     options.repos = m_config.repos;
@@ -127,8 +122,7 @@ void Engine::startBackfill()
     m_backfill->start();
 }
 
-void Engine::start()
-{
+void Engine::start() {
     setStatus(EngineStatus::State::Starting, QStringLiteral("opening the database"));
     if (Error e = openDatabase()) {
         setStatus(EngineStatus::State::Failed, e.message);
@@ -136,7 +130,7 @@ void Engine::start()
         return;
     }
     m_status.database = m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->socketDirectory())
-                                        : QStringLiteral("external");
+                                       : QStringLiteral("external");
     Q_EMIT databaseReady(pg::endpointOf(m_conninfo));
     setStatus(EngineStatus::State::Starting, QStringLiteral("database ready; connecting to GitHub"));
     if (Error e = connectGitHub()) {
@@ -147,40 +141,40 @@ void Engine::start()
     startBackfill();
 }
 
-void Engine::startLiveSync()
-{
+void Engine::startLiveSync() {
     sync::Poller::Options options;
     options.schema = m_config.schema;
     options.intervalSeconds = m_config.pollIntervalSeconds;
     m_poller = std::make_unique<sync::Poller>(*m_api, *m_db, options);
     connect(m_poller.get(), &sync::Poller::warning, this, &Engine::warning);
     connect(m_poller.get(), &sync::Poller::cycleFinished, this, [](const sync::PollStats &stats) {
-        logInfo(QStringLiteral("poller"), QStringLiteral("poll cycle: %1 requests (%2 not modified), %3 rows written, %4 deleted, %5 s")
-                                              .arg(stats.requests)
-                                              .arg(stats.notModified)
-                                              .arg(stats.written)
-                                              .arg(stats.deleted)
-                                              .arg(stats.seconds, 0, 'f', 2));
+        logInfo(QStringLiteral("poller"),
+                QStringLiteral("poll cycle: %1 requests (%2 not modified), %3 rows written, %4 deleted, %5 s")
+                    .arg(stats.requests)
+                    .arg(stats.notModified)
+                    .arg(stats.written)
+                    .arg(stats.deleted)
+                    .arg(stats.seconds, 0, 'f', 2));
     });
     m_poller->start();
     m_status.liveSyncMode = QStringLiteral("polling every %1 s").arg(m_config.pollIntervalSeconds);
 }
 
-void Engine::publishRepositories()
-{
+void Engine::publishRepositories() {
     QList<RepositoryInfo> list;
     const pg::Result r = m_db->exec(
-        QStringLiteral("SELECT r.id, r.full_name, coalesce(r.description, ''), coalesce(r.private, false), coalesce(r.open_issues_count, 0),"
+        QStringLiteral("SELECT r.id, r.full_name, coalesce(r.description, ''), coalesce(r.private, false), "
+                       "coalesce(r.open_issues_count, 0),"
                        " coalesce((SELECT sum(written) FROM hubsync.sync_cursor c WHERE c.repository_id = r.id), 0)"
                        " FROM %1.repository r ORDER BY r.full_name")
             .arg(m_db->quoteIdentifier(m_config.schema)));
     for (int i = 0; i < r.rows(); ++i)
-        list << RepositoryInfo{r.toInt(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3) == QStringLiteral("t"), r.toInt(i, 4), r.toInt(i, 5)};
+        list << RepositoryInfo{r.toInt(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3) == QStringLiteral("t"),
+                               r.toInt(i, 4), r.toInt(i, 5)};
     Q_EMIT repositoriesAvailable(list);
 }
 
-void Engine::stop()
-{
+void Engine::stop() {
     m_poller.reset();
     m_backfill.reset();
     m_api.reset();
@@ -198,8 +192,7 @@ void Engine::stop()
     Q_EMIT stopped();
 }
 
-void EngineController::ThreadDeleter::operator()(QThread *thread) const
-{
+void EngineController::ThreadDeleter::operator()(QThread *thread) const {
     thread->quit();
     thread->wait();
     delete thread;
@@ -207,8 +200,7 @@ void EngineController::ThreadDeleter::operator()(QThread *thread) const
 
 EngineController::EngineController(Config config, QObject *parent)
     : QObject(parent)
-    , m_thread(new QThread)
-{
+    , m_thread(new QThread) {
     m_thread->setObjectName(QStringLiteral("hubsync-engine"));
     m_engine = new Engine(std::move(config));
     m_engine->moveToThread(m_thread.get());
@@ -224,23 +216,25 @@ EngineController::EngineController(Config config, QObject *parent)
     m_thread->start();
 }
 
-EngineController::~EngineController()
-{
+EngineController::~EngineController() {
     // Stop synchronously so the embedded database shuts down before the process exits.
     if (m_thread->isRunning())
         QMetaObject::invokeMethod(m_engine, &Engine::stop, Qt::BlockingQueuedConnection);
 }
 
-QStringList EngineController::syncedTables()
-{
+QStringList EngineController::syncedTables() {
     QStringList tables;
     for (const catalog::Collection &c : catalog::collections())
         tables << c.table;
     return tables;
 }
 
-void EngineController::start() { QMetaObject::invokeMethod(m_engine, &Engine::start, Qt::QueuedConnection); }
+void EngineController::start() {
+    QMetaObject::invokeMethod(m_engine, &Engine::start, Qt::QueuedConnection);
+}
 
-void EngineController::stop() { QMetaObject::invokeMethod(m_engine, &Engine::stop, Qt::QueuedConnection); }
+void EngineController::stop() {
+    QMetaObject::invokeMethod(m_engine, &Engine::stop, Qt::QueuedConnection);
+}
 
 } // namespace hubsync

@@ -12,10 +12,11 @@ namespace hubsync {
 
 Sandbox::Sandbox() = default;
 
-Sandbox::~Sandbox() { stop(); }
+Sandbox::~Sandbox() {
+    stop();
+}
 
-QString Sandbox::findSimulator()
-{
+QString Sandbox::findSimulator() {
     const QString fromEnv = qEnvironmentVariable("HUBSYNC_GITHUBSIM");
     if (!fromEnv.isEmpty())
         return QFileInfo(fromEnv).isExecutable() ? fromEnv : QString();
@@ -25,21 +26,22 @@ QString Sandbox::findSimulator()
     return QStandardPaths::findExecutable(QStringLiteral("githubsim"));
 }
 
-Error Sandbox::start(const QString &dataset)
-{
+Error Sandbox::start(const QString &dataset) {
     const QString program = findSimulator();
     if (program.isEmpty())
-        return Error::make(Error::Kind::Usage, QStringLiteral("--sandbox needs the bundled GitHub simulator (githubsim), "
-                                                              "which was not found next to hubsync"));
+        return Error::make(Error::Kind::Usage,
+                           QStringLiteral("--sandbox needs the bundled GitHub simulator (githubsim), "
+                                          "which was not found next to hubsync"));
     // A fresh random token per run: the simulator only answers requests that carry it.
     m_token = QStringLiteral("ghp_sandbox%1").arg(QRandomGenerator::system()->generate64(), 16, 16, QLatin1Char('0'));
     Log::instance().addSecret(m_token);
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
-    m_process->start(program, {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--dataset"), dataset,
-                               QStringLiteral("--token"), m_token});
+    m_process->start(program, {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--dataset"),
+                               dataset, QStringLiteral("--token"), m_token});
     if (!m_process->waitForStarted(10000))
-        return Error::make(Error::Kind::Io, QStringLiteral("cannot start the GitHub simulator: %1").arg(m_process->errorString()));
+        return Error::make(Error::Kind::Io,
+                           QStringLiteral("cannot start the GitHub simulator: %1").arg(m_process->errorString()));
     QByteArray line;
     while (!line.contains('\n')) {
         if (!m_process->waitForReadyRead(30000))
@@ -49,7 +51,9 @@ Error Sandbox::start(const QString &dataset)
     line = line.left(line.indexOf('\n')).trimmed();
     const QByteArray prefix("listening on ");
     if (!line.startsWith(prefix))
-        return Error::make(Error::Kind::Io, QStringLiteral("unexpected first line from the GitHub simulator: %1").arg(QString::fromUtf8(line)));
+        return Error::make(
+            Error::Kind::Io,
+            QStringLiteral("unexpected first line from the GitHub simulator: %1").arg(QString::fromUtf8(line)));
     m_apiUrl = QString::fromUtf8(line.mid(prefix.size()));
     // Keep draining its stdout so the simulator never blocks on a full pipe.
     QProcess *process = m_process.get();
@@ -60,12 +64,12 @@ Error Sandbox::start(const QString &dataset)
                 logDebug(QStringLiteral("githubsim"), QString::fromUtf8(l));
         }
     });
-    logInfo(QStringLiteral("sandbox"), QStringLiteral("GitHub simulator with the '%1' dataset at %2").arg(dataset, m_apiUrl));
+    logInfo(QStringLiteral("sandbox"),
+            QStringLiteral("GitHub simulator with the '%1' dataset at %2").arg(dataset, m_apiUrl));
     return {};
 }
 
-void Sandbox::stop()
-{
+void Sandbox::stop() {
     if (!m_process || m_process->state() == QProcess::NotRunning)
         return;
     m_process->terminate();

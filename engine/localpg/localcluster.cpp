@@ -21,8 +21,7 @@ namespace {
 
 constexpr int socketPathLimit = 100; // sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
 
-bool runningAsRoot()
-{
+bool runningAsRoot() {
 #ifdef Q_OS_UNIX
     return ::geteuid() == 0;
 #else
@@ -30,8 +29,7 @@ bool runningAsRoot()
 #endif
 }
 
-Error chownToPostgres(const QString &path)
-{
+Error chownToPostgres(const QString &path) {
 #ifdef Q_OS_UNIX
     const passwd *pw = ::getpwnam("postgres");
     if (!pw)
@@ -51,8 +49,7 @@ Error chownToPostgres(const QString &path)
 LocalCluster::LocalCluster(Options options)
     : m_options(std::move(options))
     , m_binDir(findServerBinaries())
-    , m_asRoot(runningAsRoot())
-{
+    , m_asRoot(runningAsRoot()) {
     const QString root = QDir(m_options.directory).absolutePath();
     m_dataDir = root + QStringLiteral("/data");
     m_logFile = root + QStringLiteral("/server.log");
@@ -64,14 +61,12 @@ LocalCluster::LocalCluster(Options options)
     }
 }
 
-LocalCluster::~LocalCluster()
-{
+LocalCluster::~LocalCluster() {
     if (m_options.stopOnDestruction && m_startedByUs)
         stop();
 }
 
-QString LocalCluster::findServerBinaries()
-{
+QString LocalCluster::findServerBinaries() {
     const QString fromEnv = qEnvironmentVariable("HUBSYNC_PG_BINDIR");
     if (!fromEnv.isEmpty())
         return QFileInfo::exists(fromEnv + QStringLiteral("/initdb")) ? fromEnv : QString();
@@ -84,7 +79,8 @@ QString LocalCluster::findServerBinaries()
 
     QDir versions(QStringLiteral("/usr/lib/postgresql"));
     QStringList numbered = versions.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-    std::sort(numbered.begin(), numbered.end(), [](const QString &a, const QString &b) { return a.toInt() > b.toInt(); });
+    std::sort(numbered.begin(), numbered.end(),
+              [](const QString &a, const QString &b) { return a.toInt() > b.toInt(); });
     for (const QString &v : numbered)
         candidates << versions.filePath(v) + QStringLiteral("/bin");
     candidates << QStringLiteral("/usr/local/pgsql/bin") << QStringLiteral("/opt/homebrew/bin")
@@ -98,33 +94,35 @@ QString LocalCluster::findServerBinaries()
     return onPath.isEmpty() ? QString() : QFileInfo(onPath).absolutePath();
 }
 
-Error LocalCluster::runTool(const QString &tool, const QStringList &arguments, int timeoutMs, QString *output) const
-{
+Error LocalCluster::runTool(const QString &tool, const QStringList &arguments, int timeoutMs, QString *output) const {
     QProcess process;
     process.setProcessChannelMode(QProcess::MergedChannels);
     const QString program = m_binDir + QLatin1Char('/') + tool;
     if (m_asRoot)
-        process.start(QStringLiteral("runuser"), QStringList{QStringLiteral("-u"), QStringLiteral("postgres"),
-                                                             QStringLiteral("--"), program} + arguments);
+        process.start(QStringLiteral("runuser"),
+                      QStringList{QStringLiteral("-u"), QStringLiteral("postgres"), QStringLiteral("--"), program} +
+                          arguments);
     else
         process.start(program, arguments);
     if (!process.waitForStarted(10000))
-        return Error::make(Error::Kind::Database, QStringLiteral("cannot start %1: %2").arg(program, process.errorString()));
+        return Error::make(Error::Kind::Database,
+                           QStringLiteral("cannot start %1: %2").arg(program, process.errorString()));
     if (!process.waitForFinished(timeoutMs)) {
         process.kill();
         process.waitForFinished(2000);
-        return Error::make(Error::Kind::Database, QStringLiteral("%1 did not finish in %2 s").arg(tool).arg(timeoutMs / 1000));
+        return Error::make(Error::Kind::Database,
+                           QStringLiteral("%1 did not finish in %2 s").arg(tool).arg(timeoutMs / 1000));
     }
     const QString text = QString::fromLocal8Bit(process.readAll()).trimmed();
     if (output)
         *output = text;
     if (process.exitStatus() != QProcess::NormalExit || process.exitCode() != 0)
-        return Error::make(Error::Kind::Database, QStringLiteral("%1 failed (exit %2): %3").arg(tool).arg(process.exitCode()).arg(text));
+        return Error::make(Error::Kind::Database,
+                           QStringLiteral("%1 failed (exit %2): %3").arg(tool).arg(process.exitCode()).arg(text));
     return {};
 }
 
-Error LocalCluster::prepareDirectories()
-{
+Error LocalCluster::prepareDirectories() {
     const QString root = QDir(m_options.directory).absolutePath();
     for (const QString &dir : {root, m_socketDir}) {
         if (!QDir().mkpath(dir))
@@ -152,15 +150,13 @@ Error LocalCluster::prepareDirectories()
     return {};
 }
 
-bool LocalCluster::isRunning() const
-{
+bool LocalCluster::isRunning() const {
     if (m_binDir.isEmpty() || !QFileInfo::exists(m_dataDir + QStringLiteral("/PG_VERSION")))
         return false;
     return !runTool(QStringLiteral("pg_ctl"), {QStringLiteral("status"), QStringLiteral("-D"), m_dataDir}, 10000);
 }
 
-Error LocalCluster::start()
-{
+Error LocalCluster::start() {
     if (m_binDir.isEmpty())
         return Error::make(Error::Kind::Database,
                            QStringLiteral("no PostgreSQL server binaries (initdb, pg_ctl) found for the embedded "
@@ -204,19 +200,17 @@ Error LocalCluster::start()
     return {};
 }
 
-Error LocalCluster::stop()
-{
+Error LocalCluster::stop() {
     if (!isRunning())
         return {};
     m_startedByUs = false;
     return runTool(QStringLiteral("pg_ctl"),
-                   {QStringLiteral("stop"), QStringLiteral("-D"), m_dataDir, QStringLiteral("-m"), QStringLiteral("fast"),
-                    QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60")},
+                   {QStringLiteral("stop"), QStringLiteral("-D"), m_dataDir, QStringLiteral("-m"),
+                    QStringLiteral("fast"), QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60")},
                    90000);
 }
 
-QString LocalCluster::conninfo(const QString &database) const
-{
+QString LocalCluster::conninfo(const QString &database) const {
     // Values are single-quoted per libpq's conninfo rules.
     const auto quote = [](QString v) -> QString {
         v.replace(QLatin1Char('\\'), QStringLiteral("\\\\"));
@@ -229,8 +223,7 @@ QString LocalCluster::conninfo(const QString &database) const
         .arg(QString::fromLatin1(superuser), quote(database));
 }
 
-Error LocalCluster::ensureDatabase(const QString &database)
-{
+Error LocalCluster::ensureDatabase(const QString &database) {
     pg::Connection connection;
     if (Error e = connection.open(conninfo()))
         return e;

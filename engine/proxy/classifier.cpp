@@ -21,15 +21,13 @@ struct WriteTarget {
 };
 
 void addTarget(QList<WriteTarget> &out, const QString &statement, const QJsonObject &relation, bool nested,
-               const QJsonObject &node)
-{
+               const QJsonObject &node) {
     out << WriteTarget{statement, relation.value(QStringLiteral("schemaname")).toString(),
                        relation.value(QStringLiteral("relname")).toString(), nested, node};
 }
 
 // Walks the whole tree: a write can hide in a CTE, a subquery or a RETURNING clause's subselect.
-void collectWrites(const QJsonValue &value, QList<WriteTarget> &out, bool nested)
-{
+void collectWrites(const QJsonValue &value, QList<WriteTarget> &out, bool nested) {
     if (value.isArray()) {
         for (const QJsonValue &v : value.toArray())
             collectWrites(v, out, nested);
@@ -41,8 +39,8 @@ void collectWrites(const QJsonValue &value, QList<WriteTarget> &out, bool nested
     for (auto it = object.begin(); it != object.end(); ++it) {
         const QString &key = it.key();
         const QJsonObject node = it.value().toObject();
-        if (key == QStringLiteral("InsertStmt") || key == QStringLiteral("UpdateStmt") || key == QStringLiteral("DeleteStmt") ||
-            key == QStringLiteral("MergeStmt")) {
+        if (key == QStringLiteral("InsertStmt") || key == QStringLiteral("UpdateStmt") ||
+            key == QStringLiteral("DeleteStmt") || key == QStringLiteral("MergeStmt")) {
             addTarget(out, key, node.value(QStringLiteral("relation")).toObject(), nested, node);
         } else if (key == QStringLiteral("CopyStmt")) {
             if (node.value(QStringLiteral("is_from")).toBool())
@@ -62,12 +60,9 @@ void collectWrites(const QJsonValue &value, QList<WriteTarget> &out, bool nested
 StatementClassifier::StatementClassifier(QString schema, QSet<QString> syncedTables, QString writableTable)
     : m_schema(std::move(schema))
     , m_synced(std::move(syncedTables))
-    , m_writable(std::move(writableTable))
-{
-}
+    , m_writable(std::move(writableTable)) {}
 
-Classification StatementClassifier::classify(const QString &sql)
-{
+Classification StatementClassifier::classify(const QString &sql) {
     const auto cached = m_cache.constFind(sql);
     if (cached != m_cache.cend())
         return *cached;
@@ -78,8 +73,7 @@ Classification StatementClassifier::classify(const QString &sql)
     return result;
 }
 
-Classification StatementClassifier::classifyUncached(const QString &sql) const
-{
+Classification StatementClassifier::classifyUncached(const QString &sql) const {
     Classification result;
     const QByteArray text = sql.toUtf8();
     PgQueryParseResult parsed = pg_query_parse(text.constData());
@@ -122,37 +116,53 @@ Classification StatementClassifier::classifyUncached(const QString &sql) const
         if (w.table != m_writable) {
             result.kind = Classification::Kind::ReadOnlyTable;
             result.table = w.table;
-            result.reason = QStringLiteral("table %1.%2 is kept in sync with GitHub by HubSync and is read-only; only %1.%3 accepts writes")
-                                .arg(m_schema, w.table, m_writable);
+            result.reason =
+                QStringLiteral(
+                    "table %1.%2 is kept in sync with GitHub by HubSync and is read-only; only %1.%3 accepts writes")
+                    .arg(m_schema, w.table, m_writable);
             return result;
         }
     }
     result.kind = Classification::Kind::Unsupported;
     if (synced.size() > 1 || result.statementCount > 1) {
-        result.reason = QStringLiteral("a write to %1 must be sent as a statement of its own (one write per query string)").arg(qualified);
+        result.reason =
+            QStringLiteral("a write to %1 must be sent as a statement of its own (one write per query string)")
+                .arg(qualified);
         return result;
     }
     if (first.nested) {
-        result.reason = QStringLiteral("a write to %1 inside a WITH clause or subquery cannot be applied to GitHub; run it as a plain statement").arg(qualified);
+        result.reason = QStringLiteral("a write to %1 inside a WITH clause or subquery cannot be applied to GitHub; "
+                                       "run it as a plain statement")
+                            .arg(qualified);
         return result;
     }
     if (first.statement == QStringLiteral("MergeStmt")) {
-        result.reason = QStringLiteral("MERGE into %1 cannot be mapped to GitHub API calls; use INSERT, UPDATE or DELETE").arg(qualified);
+        result.reason =
+            QStringLiteral("MERGE into %1 cannot be mapped to GitHub API calls; use INSERT, UPDATE or DELETE")
+                .arg(qualified);
         return result;
     }
     if (first.statement == QStringLiteral("CopyStmt")) {
-        result.reason = QStringLiteral("COPY FROM into %1 is not supported; use INSERT so each row is created on GitHub").arg(qualified);
+        result.reason =
+            QStringLiteral("COPY FROM into %1 is not supported; use INSERT so each row is created on GitHub")
+                .arg(qualified);
         return result;
     }
     if (first.statement == QStringLiteral("TruncateStmt")) {
-        result.reason = QStringLiteral("TRUNCATE of %1 is not supported; GitHub issues are deleted one by one with DELETE").arg(qualified);
+        result.reason =
+            QStringLiteral("TRUNCATE of %1 is not supported; GitHub issues are deleted one by one with DELETE")
+                .arg(qualified);
         return result;
     }
     if (first.statement == QStringLiteral("InsertStmt")) {
-        const QString action = first.node.value(QStringLiteral("onConflictClause")).toObject().value(QStringLiteral("action")).toString();
+        const QString action =
+            first.node.value(QStringLiteral("onConflictClause")).toObject().value(QStringLiteral("action")).toString();
         if (action == QStringLiteral("ONCONFLICT_UPDATE")) {
-            result.reason = QStringLiteral("INSERT .. ON CONFLICT DO UPDATE on %1 may need two GitHub calls per row; use ON CONFLICT DO "
-                                           "NOTHING followed by UPDATE").arg(qualified);
+            result.reason =
+                QStringLiteral(
+                    "INSERT .. ON CONFLICT DO UPDATE on %1 may need two GitHub calls per row; use ON CONFLICT DO "
+                    "NOTHING followed by UPDATE")
+                    .arg(qualified);
             return result;
         }
         result.command = Classification::Command::Insert;

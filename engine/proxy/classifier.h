@@ -9,10 +9,10 @@ namespace hubsync::proxy {
 // What the proxy does with one SQL text (a Query message or a Parse message's statement).
 struct Classification {
     enum class Kind {
-        PassThrough,     // not a write to a synced table: forwarded byte for byte
-        IssueWrite,      // INSERT/UPDATE/DELETE on the issue table: write-through to GitHub
-        ReadOnlyTable,   // a write to another synced table: refused (SQLSTATE 25006)
-        Unsupported,     // a write form that cannot be mapped to GitHub calls: refused (SQLSTATE 0A000)
+        PassThrough,   // not a write to a synced table: forwarded byte for byte
+        IssueWrite,    // INSERT/UPDATE/DELETE on the issue table: write-through to GitHub
+        ReadOnlyTable, // a write to another synced table: refused (SQLSTATE 25006)
+        Unsupported,   // a write form that cannot be mapped to GitHub calls: refused (SQLSTATE 0A000)
     };
     enum class Command { None, Insert, Update, Delete };
 

@@ -16,21 +16,18 @@ constexpr qint64 migrationLockKey = 0x4875625379; // "HubSy"
 
 Migrator::Migrator(pg::Connection &connection, QString dataSchema)
     : m_connection(connection)
-    , m_schema(std::move(dataSchema))
-{
-}
+    , m_schema(std::move(dataSchema)) {}
 
-int Migrator::currentVersion()
-{
-    const pg::Result r = m_connection.exec(QStringLiteral(
-        "SELECT coalesce(max(version), 0) FROM hubsync.schema_migrations WHERE to_regclass('hubsync.schema_migrations') IS NOT NULL"));
+int Migrator::currentVersion() {
+    const pg::Result r =
+        m_connection.exec(QStringLiteral("SELECT coalesce(max(version), 0) FROM hubsync.schema_migrations WHERE "
+                                         "to_regclass('hubsync.schema_migrations') IS NOT NULL"));
     if (!r.ok() || r.rows() == 0)
         return 0;
     return static_cast<int>(r.toInt(0, 0));
 }
 
-Error Migrator::migrate(const QList<Migration> &migrations)
-{
+Error Migrator::migrate(const QList<Migration> &migrations) {
     if (Error e = m_connection.run(QStringLiteral("SELECT pg_advisory_lock($1)"), {pg::param(migrationLockKey)},
                                    QStringLiteral("migration lock")))
         return e;
@@ -57,7 +54,8 @@ Error Migrator::migrate(const QList<Migration> &migrations)
             applied.insert(int(r.toInt(i, 0)));
     }
     QList<Migration> ordered = migrations;
-    std::sort(ordered.begin(), ordered.end(), [](const Migration &a, const Migration &b) { return a.version < b.version; });
+    std::sort(ordered.begin(), ordered.end(),
+              [](const Migration &a, const Migration &b) { return a.version < b.version; });
     const QString schema = m_connection.quoteIdentifier(m_schema);
     for (const Migration &migration : ordered) {
         if (applied.contains(migration.version))
@@ -73,7 +71,8 @@ Error Migrator::migrate(const QList<Migration> &migrations)
             }
         }
         if (Error e = m_connection.run(
-                QStringLiteral("INSERT INTO hubsync.schema_migrations (version, description, data_schema) VALUES ($1, $2, $3)"),
+                QStringLiteral(
+                    "INSERT INTO hubsync.schema_migrations (version, description, data_schema) VALUES ($1, $2, $3)"),
                 {pg::param(migration.version), pg::param(migration.description), pg::param(m_schema)},
                 QStringLiteral("migration bookkeeping"))) {
             m_connection.exec(QStringLiteral("ROLLBACK"));
@@ -81,13 +80,13 @@ Error Migrator::migrate(const QList<Migration> &migrations)
         }
         if (Error e = m_connection.run(QStringLiteral("COMMIT")))
             return e;
-        logInfo(QStringLiteral("store"), QStringLiteral("applied migration %1: %2").arg(migration.version).arg(migration.description));
+        logInfo(QStringLiteral("store"),
+                QStringLiteral("applied migration %1: %2").arg(migration.version).arg(migration.description));
     }
     return {};
 }
 
-const QList<Migration> &builtinMigrations()
-{
+const QList<Migration> &builtinMigrations() {
     static const QList<Migration> migrations = {
         {1,
          QStringLiteral("data schema and engine state"),
@@ -109,9 +108,10 @@ const QList<Migration> &builtinMigrations()
          QStringLiteral("reaction work list"),
          // Subjects whose reactions rollup is > 0 and whose reactions still need fetching. Rows are deleted
          // in the same transaction that writes the subject's reactions, so the work list survives a crash.
-         {QStringLiteral("CREATE TABLE hubsync.reaction_todo (repository_id bigint NOT NULL, subject_type text NOT NULL,"
-                         " subject_key bigint NOT NULL, api_path text NOT NULL,"
-                         " PRIMARY KEY (repository_id, subject_type, subject_key))")}},
+         {QStringLiteral(
+             "CREATE TABLE hubsync.reaction_todo (repository_id bigint NOT NULL, subject_type text NOT NULL,"
+             " subject_key bigint NOT NULL, api_path text NOT NULL,"
+             " PRIMARY KEY (repository_id, subject_type, subject_key))")}},
         {5,
          QStringLiteral("durable webhook delivery queue"),
          // The receiver answers GitHub only after the delivery is stored here; the primary key dedupes

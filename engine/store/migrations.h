@@ -3,8 +3,8 @@
 #include "core/errors.h"
 
 #include <QList>
-#include <QStringList>
 #include <QString>
+#include <QStringList>
 
 namespace hubsync::pg {
 class Connection;

@@ -3,29 +3,22 @@
 #include <libpq-fe.h>
 
 #include <utility>
-
 #include <vector>
 
 namespace hubsync::pg {
 
 Result::Result(pg_result *result)
-    : m_result(result)
-{
-}
+    : m_result(result) {}
 
-Result::~Result()
-{
+Result::~Result() {
     if (m_result)
         PQclear(m_result);
 }
 
 Result::Result(Result &&other) noexcept
-    : m_result(std::exchange(other.m_result, nullptr))
-{
-}
+    : m_result(std::exchange(other.m_result, nullptr)) {}
 
-Result &Result::operator=(Result &&other) noexcept
-{
+Result &Result::operator=(Result &&other) noexcept {
     if (this != &other) {
         if (m_result)
             PQclear(m_result);
@@ -34,57 +27,66 @@ Result &Result::operator=(Result &&other) noexcept
     return *this;
 }
 
-bool Result::ok() const
-{
+bool Result::ok() const {
     if (!m_result)
         return false;
     const ExecStatusType status = PQresultStatus(m_result);
     return status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN;
 }
 
-int Result::rows() const { return m_result ? PQntuples(m_result) : 0; }
-int Result::columns() const { return m_result ? PQnfields(m_result) : 0; }
-bool Result::isNull(int row, int column) const { return !m_result || PQgetisnull(m_result, row, column); }
+int Result::rows() const {
+    return m_result ? PQntuples(m_result) : 0;
+}
+int Result::columns() const {
+    return m_result ? PQnfields(m_result) : 0;
+}
+bool Result::isNull(int row, int column) const {
+    return !m_result || PQgetisnull(m_result, row, column);
+}
 
-QString Result::text(int row, int column) const { return QString::fromUtf8(bytes(row, column)); }
+QString Result::text(int row, int column) const {
+    return QString::fromUtf8(bytes(row, column));
+}
 
-QByteArray Result::bytes(int row, int column) const
-{
+QByteArray Result::bytes(int row, int column) const {
     if (isNull(row, column))
         return {};
     return QByteArray(PQgetvalue(m_result, row, column), PQgetlength(m_result, row, column));
 }
 
-qint64 Result::toInt(int row, int column) const { return bytes(row, column).toLongLong(); }
+qint64 Result::toInt(int row, int column) const {
+    return bytes(row, column).toLongLong();
+}
 
-int Result::columnIndex(const char *name) const { return m_result ? PQfnumber(m_result, name) : -1; }
+int Result::columnIndex(const char *name) const {
+    return m_result ? PQfnumber(m_result, name) : -1;
+}
 
-qint64 Result::affectedRows() const { return m_result ? QByteArray(PQcmdTuples(m_result)).toLongLong() : 0; }
+qint64 Result::affectedRows() const {
+    return m_result ? QByteArray(PQcmdTuples(m_result)).toLongLong() : 0;
+}
 
-QString Result::errorMessage() const
-{
+QString Result::errorMessage() const {
     if (!m_result)
         return QStringLiteral("no result (connection lost?)");
     return QString::fromUtf8(PQresultErrorMessage(m_result)).trimmed();
 }
 
-QString Result::sqlState() const
-{
+QString Result::sqlState() const {
     if (!m_result)
         return {};
     const char *state = PQresultErrorField(m_result, PG_DIAG_SQLSTATE);
     return state ? QString::fromLatin1(state) : QString();
 }
 
-Connection::~Connection() { close(); }
-
-Connection::Connection(Connection &&other) noexcept
-    : m_conn(std::exchange(other.m_conn, nullptr))
-{
+Connection::~Connection() {
+    close();
 }
 
-Connection &Connection::operator=(Connection &&other) noexcept
-{
+Connection::Connection(Connection &&other) noexcept
+    : m_conn(std::exchange(other.m_conn, nullptr)) {}
+
+Connection &Connection::operator=(Connection &&other) noexcept {
     if (this != &other) {
         close();
         m_conn = std::exchange(other.m_conn, nullptr);
@@ -92,8 +94,7 @@ Connection &Connection::operator=(Connection &&other) noexcept
     return *this;
 }
 
-Error Connection::open(const QString &conninfo, int connectTimeoutSeconds)
-{
+Error Connection::open(const QString &conninfo, int connectTimeoutSeconds) {
     close();
     // Expand the caller's conninfo with our defaults; the caller's keys win because libpq takes the last.
     const QByteArray dsn = conninfo.toUtf8();
@@ -109,29 +110,29 @@ Error Connection::open(const QString &conninfo, int connectTimeoutSeconds)
         return databaseError(QStringLiteral("connect"), message);
     }
     // Server NOTICEs (e.g. "relation already exists, skipping") are expected chatter, not user output.
-    PQsetNoticeProcessor(m_conn, [](void *, const char *) {}, nullptr);
+    PQsetNoticeProcessor(
+        m_conn, [](void *, const char *) {}, nullptr);
     return {};
 }
 
-void Connection::close()
-{
+void Connection::close() {
     if (m_conn) {
         PQfinish(m_conn);
         m_conn = nullptr;
     }
 }
 
-bool Connection::isOpen() const { return m_conn && PQstatus(m_conn) == CONNECTION_OK; }
+bool Connection::isOpen() const {
+    return m_conn && PQstatus(m_conn) == CONNECTION_OK;
+}
 
-Result Connection::exec(const QString &sql)
-{
+Result Connection::exec(const QString &sql) {
     if (!m_conn)
         return Result();
     return Result(PQexec(m_conn, sql.toUtf8().constData()));
 }
 
-Result Connection::execParams(const QString &sql, const Params &params)
-{
+Result Connection::execParams(const QString &sql, const Params &params) {
     if (!m_conn)
         return Result();
     std::vector<const char *> values;
@@ -146,8 +147,7 @@ Result Connection::execParams(const QString &sql, const Params &params)
                                values.data(), lengths.data(), nullptr, 0));
 }
 
-Error Connection::run(const QString &sql, const Params &params, const QString &purpose)
-{
+Error Connection::run(const QString &sql, const Params &params, const QString &purpose) {
     const Result result = params.isEmpty() ? exec(sql) : execParams(sql, params);
     if (result.ok())
         return {};
@@ -155,8 +155,7 @@ Error Connection::run(const QString &sql, const Params &params, const QString &p
                          result.errorMessage().isEmpty() ? lastError() : result.errorMessage());
 }
 
-Error Connection::copyIn(const QString &copySql, const QByteArray &data)
-{
+Error Connection::copyIn(const QString &copySql, const QByteArray &data) {
     if (!m_conn)
         return databaseError(QStringLiteral("copy"), QStringLiteral("not connected"));
     Result start(PQexec(m_conn, copySql.toUtf8().constData()));
@@ -174,20 +173,17 @@ Error Connection::copyIn(const QString &copySql, const QByteArray &data)
     return error;
 }
 
-QString Connection::quoteIdentifier(const QString &identifier) const
-{
+QString Connection::quoteIdentifier(const QString &identifier) const {
     QString quoted = identifier;
     quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
     return QLatin1Char('"') + quoted + QLatin1Char('"');
 }
 
-QString Connection::lastError() const
-{
+QString Connection::lastError() const {
     return m_conn ? QString::fromUtf8(PQerrorMessage(m_conn)).trimmed() : QStringLiteral("not connected");
 }
 
-bool Connection::inTransaction() const
-{
+bool Connection::inTransaction() const {
     if (!m_conn)
         return false;
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
@@ -195,36 +191,32 @@ bool Connection::inTransaction() const
 }
 
 ImplicitTransaction::ImplicitTransaction(Connection &connection)
-    : m_connection(connection)
-{
-}
+    : m_connection(connection) {}
 
-Error ImplicitTransaction::begin()
-{
+Error ImplicitTransaction::begin() {
     if (m_connection.inTransaction())
         return {};
     m_owned = true;
     return m_connection.run(QStringLiteral("BEGIN"));
 }
 
-Error ImplicitTransaction::commit()
-{
+Error ImplicitTransaction::commit() {
     if (!m_owned)
         return {};
     m_owned = false;
     return m_connection.run(QStringLiteral("COMMIT"));
 }
 
-ImplicitTransaction::~ImplicitTransaction()
-{
+ImplicitTransaction::~ImplicitTransaction() {
     if (m_owned)
         m_connection.exec(QStringLiteral("ROLLBACK"));
 }
 
-int Connection::serverVersion() const { return m_conn ? PQserverVersion(m_conn) : 0; }
+int Connection::serverVersion() const {
+    return m_conn ? PQserverVersion(m_conn) : 0;
+}
 
-DatabaseEndpoint endpointOf(const QString &conninfo)
-{
+DatabaseEndpoint endpointOf(const QString &conninfo) {
     DatabaseEndpoint endpoint;
     char *error = nullptr;
     PQconninfoOption *options = PQconninfoParse(conninfo.toUtf8().constData(), &error);
@@ -258,8 +250,7 @@ DatabaseEndpoint endpointOf(const QString &conninfo)
     return endpoint;
 }
 
-void copyEscape(QByteArray &out, const QByteArray &value)
-{
+void copyEscape(QByteArray &out, const QByteArray &value) {
     out.reserve(out.size() + value.size());
     for (const char c : value) {
         switch (c) {
@@ -281,8 +272,7 @@ void copyEscape(QByteArray &out, const QByteArray &value)
     }
 }
 
-Error databaseError(const QString &purpose, const QString &message)
-{
+Error databaseError(const QString &purpose, const QString &message) {
     return Error::make(Error::Kind::Database, QStringLiteral("database error during %1: %2").arg(purpose, message));
 }
 

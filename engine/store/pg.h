@@ -19,9 +19,15 @@ namespace hubsync::pg {
 using Param = std::optional<QByteArray>;
 using Params = QList<Param>;
 
-inline Param param(const QString &s) { return s.toUtf8(); }
-inline Param param(qint64 v) { return QByteArray::number(v); }
-inline Param nullParam() { return std::nullopt; }
+inline Param param(const QString &s) {
+    return s.toUtf8();
+}
+inline Param param(qint64 v) {
+    return QByteArray::number(v);
+}
+inline Param nullParam() {
+    return std::nullopt;
+}
 
 // Owns one PGresult. Values are read as text (the format libpq returns for text queries).
 class Result final {

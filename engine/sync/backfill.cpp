@@ -8,8 +8,7 @@
 
 namespace hubsync::sync {
 
-QString stepTable(Step step)
-{
+QString stepTable(Step step) {
     switch (step) {
     case Step::Label:
         return QStringLiteral("label");
@@ -35,8 +34,7 @@ QString stepTable(Step step)
     return {};
 }
 
-bool parseArray(const QByteArray &body, QList<QJsonObject> &items)
-{
+bool parseArray(const QByteArray &body, QList<QJsonObject> &items) {
     QJsonParseError error{};
     const QJsonDocument doc = QJsonDocument::fromJson(body, &error);
     if (error.error != QJsonParseError::NoError || !doc.isArray())
@@ -57,14 +55,11 @@ Backfill::Backfill(Api &api, pg::Connection &db, Options options, QObject *paren
     , m_options(std::move(options))
     , m_pages(db, m_options.schema)
     , m_writer(m_pages.rows())
-    , m_cursors(db)
-{
-}
+    , m_cursors(db) {}
 
 Backfill::~Backfill() = default;
 
-void Backfill::start()
-{
+void Backfill::start() {
     if (m_running)
         return;
     m_running = true;
@@ -74,8 +69,7 @@ void Backfill::start()
     listRepositories();
 }
 
-void Backfill::fail(const Error &error)
-{
+void Backfill::fail(const Error &error) {
     if (m_failed)
         return;
     m_failed = true;
@@ -84,16 +78,14 @@ void Backfill::fail(const Error &error)
     Q_EMIT failed(error);
 }
 
-void Backfill::repositoriesListed()
-{
+void Backfill::repositoriesListed() {
     logInfo(QStringLiteral("backfill"), QStringLiteral("%1 repositories to sync").arg(m_repositories.size()));
     m_nextRepo = 0;
     Q_EMIT repositoriesReady(int(m_repositories.size()));
     startMoreRepos();
 }
 
-void Backfill::startMoreRepos()
-{
+void Backfill::startMoreRepos() {
     if (m_failed)
         return;
     while (qsizetype(m_active.size()) < m_options.parallelRepos && m_nextRepo < m_repositories.size()) {
@@ -122,8 +114,7 @@ void Backfill::startMoreRepos()
     }
 }
 
-void Backfill::runStep(RepoRun &run)
-{
+void Backfill::runStep(RepoRun &run) {
     while (run.step != Step::Done) {
         Error error;
         run.cursor = m_cursors.load(run.repo.id, stepTable(run.step), &error);
@@ -146,15 +137,13 @@ void Backfill::runStep(RepoRun &run)
     fetchNext(run);
 }
 
-void Backfill::advance(RepoRun &run)
-{
+void Backfill::advance(RepoRun &run) {
     emitProgress(run);
     run.step = Step(int(run.step) + 1);
     runStep(run);
 }
 
-void Backfill::fetchNext(RepoRun &run)
-{
+void Backfill::fetchNext(RepoRun &run) {
     if (m_failed)
         return;
     switch (run.step) {
@@ -176,8 +165,7 @@ void Backfill::fetchNext(RepoRun &run)
     });
 }
 
-void Backfill::repoFinished(RepoRun &run)
-{
+void Backfill::repoFinished(RepoRun &run) {
     logInfo(QStringLiteral("backfill"), QStringLiteral("%1: backfill complete").arg(run.repo.fullName));
     for (auto it = m_active.begin(); it != m_active.end(); ++it) {
         if (it->get() == &run) {
@@ -192,8 +180,7 @@ void Backfill::repoFinished(RepoRun &run)
 }
 
 // Returns true when the error only ends this step (the repository goes on), false when fatal.
-bool Backfill::handleStepError(RepoRun &run, const Error &error, int httpStatus)
-{
+bool Backfill::handleStepError(RepoRun &run, const Error &error, int httpStatus) {
     const QString what = QStringLiteral("%1 %2").arg(run.repo.fullName, stepTable(run.step));
     switch (error.kind) {
     case Error::Kind::GitHubGone:
@@ -212,7 +199,8 @@ bool Backfill::handleStepError(RepoRun &run, const Error &error, int httpStatus)
         if (httpStatus == 409) { // "Git Repository is empty."
             break;
         }
-        fail(Error::make(error.kind, QStringLiteral("%1: %2").arg(what, error.message), error.httpStatus, error.detail));
+        fail(
+            Error::make(error.kind, QStringLiteral("%1: %2").arg(what, error.message), error.httpStatus, error.detail));
         return false;
     }
     run.cursor.done = true;
@@ -224,8 +212,7 @@ bool Backfill::handleStepError(RepoRun &run, const Error &error, int httpStatus)
     return true;
 }
 
-void Backfill::emitProgress(RepoRun &run)
-{
+void Backfill::emitProgress(RepoRun &run) {
     CollectionProgress p;
     p.repository = run.repo.fullName;
     p.collection = stepTable(run.step);

@@ -10,34 +10,33 @@ namespace {
 
 const char *const cursorPrefix = "graphql:";
 
-QString commentFields()
-{
-    return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { id databaseId body url createdAt updatedAt "
-                          "upvoteCount author { login ... on User { id databaseId } } replyTo { id } }");
+QString commentFields() {
+    return QStringLiteral(
+        "totalCount pageInfo { hasNextPage endCursor } nodes { id databaseId body url createdAt updatedAt "
+        "upvoteCount author { login ... on User { id databaseId } } replyTo { id } }");
 }
 
-QString discussionsQuery()
-{
-    return QStringLiteral("query($owner: String!, $name: String!, $first: Int!, $after: String) {"
-                          " repository(owner: $owner, name: $name) {"
-                          " discussions(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: ASC}) {"
-                          " totalCount pageInfo { hasNextPage endCursor }"
-                          " nodes { id databaseId number title body url createdAt updatedAt locked upvoteCount answerChosenAt"
-                          " author { login ... on User { id databaseId } } category { id name }"
-                          " comments(first: 100) { ") +
+QString discussionsQuery() {
+    return QStringLiteral(
+               "query($owner: String!, $name: String!, $first: Int!, $after: String) {"
+               " repository(owner: $owner, name: $name) {"
+               " discussions(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: ASC}) {"
+               " totalCount pageInfo { hasNextPage endCursor }"
+               " nodes { id databaseId number title body url createdAt updatedAt locked upvoteCount answerChosenAt"
+               " author { login ... on User { id databaseId } } category { id name }"
+               " comments(first: 100) { ") +
            commentFields() + QStringLiteral(" } } } } }");
 }
 
-QString moreCommentsQuery()
-{
-    return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on Discussion { comments(first: 100, after: $after) { ") +
+QString moreCommentsQuery() {
+    return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on Discussion { comments(first: 100, "
+                          "after: $after) { ") +
            commentFields() + QStringLiteral(" } } } }");
 }
 
 // GraphQL authors become REST-shaped users ({id, login, node_id}) so they land in "user" like every
 // other embedded user.
-QJsonObject restUser(const QJsonObject &author)
-{
+QJsonObject restUser(const QJsonObject &author) {
     if (!author.value(QStringLiteral("databaseId")).isDouble())
         return {};
     return QJsonObject{{QStringLiteral("id"), author.value(QStringLiteral("databaseId"))},
@@ -48,8 +47,7 @@ QJsonObject restUser(const QJsonObject &author)
 
 } // namespace
 
-void Backfill::fetchDiscussions(RepoRun &run)
-{
+void Backfill::fetchDiscussions(RepoRun &run) {
     const QStringList parts = run.repo.fullName.split(QLatin1Char('/'));
     QJsonObject variables{{QStringLiteral("owner"), parts.value(0)},
                           {QStringLiteral("name"), parts.value(1)},
@@ -64,8 +62,7 @@ void Backfill::fetchDiscussions(RepoRun &run)
     });
 }
 
-void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result)
-{
+void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result) {
     if (result.error) {
         if (handleStepError(run, result.error, result.error.httpStatus))
             advance(run);
@@ -103,8 +100,7 @@ void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result)
     fetchMoreDiscussionComments(run);
 }
 
-void Backfill::fetchMoreDiscussionComments(RepoRun &run)
-{
+void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
     if (run.moreComments.empty()) {
         writeDiscussionPage(run);
         return;
@@ -112,30 +108,32 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run)
     const RepoRun::MoreComments more = run.moreComments.front();
     QPointer<Backfill> self(this);
     RepoRun *target = &run;
-    m_api.graphql(moreCommentsQuery(), QJsonObject{{QStringLiteral("id"), more.nodeId}, {QStringLiteral("after"), more.after}},
-                  [self, target, more](const GraphqlResult &result) {
-                      if (!self || self->m_failed)
-                          return;
-                      RepoRun &r = *target;
-                      if (result.error) {
-                          self->fail(Error::make(result.error.kind,
-                                                 QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
-                          return;
-                      }
-                      const QJsonObject comments =
-                          result.data.value(QStringLiteral("node")).toObject().value(QStringLiteral("comments")).toObject();
-                      for (const QJsonValue &c : comments.value(QStringLiteral("nodes")).toArray())
-                          r.pageComments << qMakePair(more.discussionId, c.toObject());
-                      const QJsonObject info = comments.value(QStringLiteral("pageInfo")).toObject();
-                      r.moreComments.pop_front();
-                      if (info.value(QStringLiteral("hasNextPage")).toBool())
-                          r.moreComments.push_front({more.nodeId, more.discussionId, info.value(QStringLiteral("endCursor")).toString()});
-                      self->fetchMoreDiscussionComments(r);
-                  });
+    m_api.graphql(
+        moreCommentsQuery(), QJsonObject{{QStringLiteral("id"), more.nodeId}, {QStringLiteral("after"), more.after}},
+        [self, target, more](const GraphqlResult &result) {
+            if (!self || self->m_failed)
+                return;
+            RepoRun &r = *target;
+            if (result.error) {
+                self->fail(Error::make(
+                    result.error.kind,
+                    QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
+                return;
+            }
+            const QJsonObject comments =
+                result.data.value(QStringLiteral("node")).toObject().value(QStringLiteral("comments")).toObject();
+            for (const QJsonValue &c : comments.value(QStringLiteral("nodes")).toArray())
+                r.pageComments << qMakePair(more.discussionId, c.toObject());
+            const QJsonObject info = comments.value(QStringLiteral("pageInfo")).toObject();
+            r.moreComments.pop_front();
+            if (info.value(QStringLiteral("hasNextPage")).toBool())
+                r.moreComments.push_front(
+                    {more.nodeId, more.discussionId, info.value(QStringLiteral("endCursor")).toString()});
+            self->fetchMoreDiscussionComments(r);
+        });
 }
 
-void Backfill::writeDiscussionPage(RepoRun &run)
-{
+void Backfill::writeDiscussionPage(RepoRun &run) {
     const auto rollback = [this](const Error &e) {
         m_db.exec(QStringLiteral("ROLLBACK"));
         fail(e);
@@ -151,7 +149,8 @@ void Backfill::writeDiscussionPage(RepoRun &run)
         users << restUser(pair.second.value(QStringLiteral("author")).toObject());
     users.removeIf([](const QJsonObject &u) { return u.isEmpty(); });
     catalog::RowWriter::Outcome outcome;
-    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("user")), users, catalog::MapContext{}, nullptr)) {
+    if (Error e =
+            m_writer.upsert(*catalog::findCollection(QStringLiteral("user")), users, catalog::MapContext{}, nullptr)) {
         rollback(e);
         return;
     }

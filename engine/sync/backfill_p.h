@@ -9,9 +9,8 @@
 #include <QPointer>
 #include <QSet>
 
-#include <memory>
-
 #include <deque>
+#include <memory>
 
 namespace hubsync::sync {
 
@@ -42,7 +41,7 @@ struct Backfill::RepoRun {
 };
 
 struct ReactionSubject {
-    QString type; // issue, pull_request, comment
+    QString type;   // issue, pull_request, comment
     qint64 key = 0; // issue number or comment id
     QString path;
     QList<QJsonObject> items;

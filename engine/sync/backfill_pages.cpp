@@ -7,8 +7,7 @@
 
 namespace hubsync::sync {
 
-QString Backfill::initialPath(const RepoRun &run) const
-{
+QString Backfill::initialPath(const RepoRun &run) const {
     const QString repo = QStringLiteral("/repos/") + run.repo.fullName;
     const int n = m_options.perPage;
     switch (run.step) {
@@ -35,8 +34,7 @@ QString Backfill::initialPath(const RepoRun &run) const
     return {};
 }
 
-void Backfill::onPage(RepoRun &run, const Page &page)
-{
+void Backfill::onPage(RepoRun &run, const Page &page) {
     if (page.quotaRemaining >= 0) {
         m_quotaRemaining = page.quotaRemaining;
         m_quotaReset = page.quotaReset;
@@ -49,7 +47,8 @@ void Backfill::onPage(RepoRun &run, const Page &page)
     QList<QJsonObject> items;
     if (!parseArray(page.body, items)) {
         fail(Error::make(Error::Kind::GitHubUnavailable,
-                         QStringLiteral("%1 %2: GitHub sent a body that is not a JSON list").arg(run.repo.fullName, stepTable(run.step))));
+                         QStringLiteral("%1 %2: GitHub sent a body that is not a JSON list")
+                             .arg(run.repo.fullName, stepTable(run.step))));
         return;
     }
     if (page.lastPage > 0)
@@ -70,27 +69,29 @@ void Backfill::onPage(RepoRun &run, const Page &page)
 }
 
 // One transaction: the page's rows (PageWriter) and this walk's cursor.
-Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const QString &nextUrl, int *written)
-{
+Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const QString &nextUrl, int *written) {
     Cursor next = run.cursor;
     next.fetched += items.size();
     // The next URL is only remembered once this page is committed; a crash before COMMIT re-fetches it.
     next.nextUrl = nextUrl;
     next.done = nextUrl.isEmpty();
     PageWriter::Result result;
-    const Error error = m_pages.write(run.step, run.repo, items,
-                                      [&] {
-                                          next.written += result.written;
-                                          if (result.newestUpdate.isValid() && (!next.since.isValid() || result.newestUpdate > next.since))
-                                              next.since = result.newestUpdate;
-                                          return m_cursors.save(next);
-                                      },
-                                      &result);
+    const Error error = m_pages.write(
+        run.step, run.repo, items,
+        [&] {
+            next.written += result.written;
+            if (result.newestUpdate.isValid() && (!next.since.isValid() || result.newestUpdate > next.since))
+                next.since = result.newestUpdate;
+            return m_cursors.save(next);
+        },
+        &result);
     if (error)
         return error;
     run.cursor = next;
     if (result.malformed > 0)
-        Q_EMIT warning(QStringLiteral("%1 %2: skipped %3 malformed objects").arg(run.repo.fullName, stepTable(run.step)).arg(result.malformed));
+        Q_EMIT warning(QStringLiteral("%1 %2: skipped %3 malformed objects")
+                           .arg(run.repo.fullName, stepTable(run.step))
+                           .arg(result.malformed));
     *written = result.written;
     return {};
 }

@@ -13,11 +13,11 @@ namespace {
 constexpr int waveSize = 64;
 }
 
-void Backfill::nextReactionSubject(RepoRun &run)
-{
-    const pg::Result r = m_db.execParams(QStringLiteral("SELECT subject_type, subject_key, api_path FROM hubsync.reaction_todo"
-                                                        " WHERE repository_id = $1 ORDER BY subject_type, subject_key LIMIT $2"),
-                                         {pg::param(run.repo.id), pg::param(qint64(waveSize))});
+void Backfill::nextReactionSubject(RepoRun &run) {
+    const pg::Result r =
+        m_db.execParams(QStringLiteral("SELECT subject_type, subject_key, api_path FROM hubsync.reaction_todo"
+                                       " WHERE repository_id = $1 ORDER BY subject_type, subject_key LIMIT $2"),
+                        {pg::param(run.repo.id), pg::param(qint64(waveSize))});
     if (!r.ok()) {
         fail(pg::databaseError(QStringLiteral("reading the reaction work list"), r.errorMessage()));
         return;
@@ -48,13 +48,13 @@ void Backfill::nextReactionSubject(RepoRun &run)
     }
 }
 
-void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject, const Page &page)
-{
+void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject, const Page &page) {
     if (page.quotaRemaining >= 0) {
         m_quotaRemaining = page.quotaRemaining;
         m_quotaReset = page.quotaReset;
     }
-    subject->gone = page.error && (page.error.kind == Error::Kind::GitHubNotFound || page.error.kind == Error::Kind::GitHubGone);
+    subject->gone =
+        page.error && (page.error.kind == Error::Kind::GitHubNotFound || page.error.kind == Error::Kind::GitHubGone);
     if (page.error && !subject->gone) {
         fail(Error::make(page.error.kind, QStringLiteral("%1 reactions: %2").arg(run.repo.fullName, page.error.message),
                          page.error.httpStatus, page.error.detail));
@@ -63,7 +63,8 @@ void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubjec
     if (!subject->gone) {
         QList<QJsonObject> items;
         if (!parseArray(page.body, items)) {
-            fail(Error::make(Error::Kind::GitHubUnavailable, QStringLiteral("%1 reactions: malformed body").arg(run.repo.fullName)));
+            fail(Error::make(Error::Kind::GitHubUnavailable,
+                             QStringLiteral("%1 reactions: malformed body").arg(run.repo.fullName)));
             return;
         }
         subject->items << items;
@@ -89,15 +90,16 @@ void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubjec
 
 // Replaces each subject's reactions and ticks the subjects off the work list, atomically, with a
 // handful of set-based statements for the whole wave.
-Error Backfill::writeReactionWave(RepoRun &run)
-{
+Error Backfill::writeReactionWave(RepoRun &run) {
     if (Error e = m_db.run(QStringLiteral("BEGIN")))
         return e;
     const auto rollback = [this](const Error &e) {
         m_db.exec(QStringLiteral("ROLLBACK"));
         return e;
     };
-    const auto array = [](const QStringList &items) -> QString { return QLatin1Char('{') + items.join(QLatin1Char(',')) + QLatin1Char('}'); };
+    const auto array = [](const QStringList &items) -> QString {
+        return QLatin1Char('{') + items.join(QLatin1Char(',')) + QLatin1Char('}');
+    };
 
     // Issues and pull requests are listed by number; reaction rows point at their REST ids.
     QHash<QString, qint64> idByNumber; // "type:number" -> id
@@ -109,9 +111,10 @@ Error Backfill::writeReactionWave(RepoRun &run)
         }
         if (numbers.isEmpty())
             continue;
-        const pg::Result r = m_db.execParams(QStringLiteral("SELECT number, id FROM %1 WHERE repository_id = $1 AND number = ANY($2::bigint[])")
-                                                 .arg(m_writer.table(type)),
-                                             {pg::param(run.repo.id), pg::param(array(numbers))});
+        const pg::Result r = m_db.execParams(
+            QStringLiteral("SELECT number, id FROM %1 WHERE repository_id = $1 AND number = ANY($2::bigint[])")
+                .arg(m_writer.table(type)),
+            {pg::param(run.repo.id), pg::param(array(numbers))});
         if (!r.ok())
             return rollback(pg::databaseError(QStringLiteral("resolving reaction subjects"), r.errorMessage()));
         for (int i = 0; i < r.rows(); ++i)
@@ -126,9 +129,10 @@ Error Backfill::writeReactionWave(RepoRun &run)
         todoTypes << subject->type;
         todoKeys << QString::number(subject->key);
         next.fetched += subject->items.size();
-        const qint64 subjectId = subject->type == QStringLiteral("comment")
-                                     ? subject->key
-                                     : idByNumber.value(subject->type + QLatin1Char(':') + QString::number(subject->key));
+        const qint64 subjectId =
+            subject->type == QStringLiteral("comment")
+                ? subject->key
+                : idByNumber.value(subject->type + QLatin1Char(':') + QString::number(subject->key));
         if (subjectId <= 0 || subject->gone)
             continue;
         types << subject->type;
@@ -145,15 +149,20 @@ Error Backfill::writeReactionWave(RepoRun &run)
     next.written += outcome.written;
     // Reactions GitHub no longer lists for these subjects are gone.
     if (!ids.isEmpty()) {
-        if (Error e = m_db.run(QStringLiteral("DELETE FROM %1 AS r USING unnest($1::text[], $2::bigint[]) AS s(type, id)"
-                                              " WHERE r.subject_type = s.type AND r.subject_id = s.id AND NOT (r.id = ANY($3::bigint[]))")
-                                   .arg(m_writer.table(QStringLiteral("reaction"))),
-                               {pg::param(array(types)), pg::param(array(ids)), pg::param(array(keep))}, QStringLiteral("replacing reactions")))
+        if (Error e = m_db.run(
+                QStringLiteral(
+                    "DELETE FROM %1 AS r USING unnest($1::text[], $2::bigint[]) AS s(type, id)"
+                    " WHERE r.subject_type = s.type AND r.subject_id = s.id AND NOT (r.id = ANY($3::bigint[]))")
+                    .arg(m_writer.table(QStringLiteral("reaction"))),
+                {pg::param(array(types)), pg::param(array(ids)), pg::param(array(keep))},
+                QStringLiteral("replacing reactions")))
             return rollback(e);
     }
-    if (Error e = m_db.run(QStringLiteral("DELETE FROM hubsync.reaction_todo t USING unnest($2::text[], $3::bigint[]) AS s(type, key)"
-                                          " WHERE t.repository_id = $1 AND t.subject_type = s.type AND t.subject_key = s.key"),
-                           {pg::param(run.repo.id), pg::param(array(todoTypes)), pg::param(array(todoKeys))}, QStringLiteral("reaction work list")))
+    if (Error e = m_db.run(
+            QStringLiteral("DELETE FROM hubsync.reaction_todo t USING unnest($2::text[], $3::bigint[]) AS s(type, key)"
+                           " WHERE t.repository_id = $1 AND t.subject_type = s.type AND t.subject_key = s.key"),
+            {pg::param(run.repo.id), pg::param(array(todoTypes)), pg::param(array(todoKeys))},
+            QStringLiteral("reaction work list")))
         return rollback(e);
     if (Error e = m_cursors.save(next))
         return rollback(e);

@@ -7,8 +7,7 @@
 
 namespace hubsync::sync {
 
-void Backfill::listRepositories()
-{
+void Backfill::listRepositories() {
     m_listedRepos.clear();
     m_repositories.clear();
     if (!m_options.repos.isEmpty()) {
@@ -18,10 +17,11 @@ void Backfill::listRepositories()
     // An installation lists its repositories under /installation/repositories ({total_count,
     // repositories}); a token lists what its user can reach.
     const bool installation = m_api.isInstallation();
-    const QString path = installation ? QStringLiteral("/installation/repositories?per_page=%1").arg(m_options.perPage)
-                                      : QStringLiteral("/user/repos?per_page=%1&affiliation=owner,collaborator,organization_member"
-                                                       "&sort=full_name")
-                                            .arg(m_options.perPage);
+    const QString path =
+        installation ? QStringLiteral("/installation/repositories?per_page=%1").arg(m_options.perPage)
+                     : QStringLiteral("/user/repos?per_page=%1&affiliation=owner,collaborator,organization_member"
+                                      "&sort=full_name")
+                           .arg(m_options.perPage);
     QPointer<Backfill> self(this);
     m_api.get(path, [self, installation](const Page &page) {
         if (self)
@@ -29,11 +29,10 @@ void Backfill::listRepositories()
     });
 }
 
-void Backfill::onRepositoryPage(const Page &page, bool wrapped)
-{
+void Backfill::onRepositoryPage(const Page &page, bool wrapped) {
     if (page.error) {
-        fail(Error::make(page.error.kind, QStringLiteral("listing repositories: ") + page.error.message, page.error.httpStatus,
-                         page.error.detail));
+        fail(Error::make(page.error.kind, QStringLiteral("listing repositories: ") + page.error.message,
+                         page.error.httpStatus, page.error.detail));
         return;
     }
     QList<QJsonObject> items;
@@ -42,7 +41,8 @@ void Backfill::onRepositoryPage(const Page &page, bool wrapped)
         for (const QJsonValue &v : object.value(QStringLiteral("repositories")).toArray())
             items << v.toObject();
     } else if (!parseArray(page.body, items)) {
-        fail(Error::make(Error::Kind::GitHubUnavailable, QStringLiteral("listing repositories: GitHub sent a malformed body")));
+        fail(Error::make(Error::Kind::GitHubUnavailable,
+                         QStringLiteral("listing repositories: GitHub sent a malformed body")));
         return;
     }
     m_listedRepos << items;
@@ -61,8 +61,7 @@ void Backfill::onRepositoryPage(const Page &page, bool wrapped)
     repositoriesListed();
 }
 
-void Backfill::fetchNamedRepository(int index)
-{
+void Backfill::fetchNamedRepository(int index) {
     if (index >= m_options.repos.size()) {
         if (Error e = storeRepositories(m_listedRepos)) {
             fail(e);
@@ -78,15 +77,17 @@ void Backfill::fetchNamedRepository(int index)
             return;
         if (page.error) {
             const bool missing = page.error.kind == Error::Kind::GitHubNotFound;
-            self->fail(Error::make(missing ? Error::Kind::GitHubNotFound : page.error.kind,
-                                   missing ? QStringLiteral("repository %1 does not exist or these credentials cannot see it").arg(name)
-                                           : QStringLiteral("repository %1: %2").arg(name, page.error.message),
-                                   page.error.httpStatus));
+            self->fail(Error::make(
+                missing ? Error::Kind::GitHubNotFound : page.error.kind,
+                missing ? QStringLiteral("repository %1 does not exist or these credentials cannot see it").arg(name)
+                        : QStringLiteral("repository %1: %2").arg(name, page.error.message),
+                page.error.httpStatus));
             return;
         }
         const QJsonObject repo = QJsonDocument::fromJson(page.body).object();
         if (repo.value(QStringLiteral("id")).toDouble() <= 0) {
-            self->fail(Error::make(Error::Kind::GitHubUnavailable, QStringLiteral("repository %1: malformed answer").arg(name)));
+            self->fail(Error::make(Error::Kind::GitHubUnavailable,
+                                   QStringLiteral("repository %1: malformed answer").arg(name)));
             return;
         }
         self->m_listedRepos << repo;
@@ -94,10 +95,10 @@ void Backfill::fetchNamedRepository(int index)
     });
 }
 
-Error Backfill::storeRepositories(const QList<QJsonObject> &objects)
-{
+Error Backfill::storeRepositories(const QList<QJsonObject> &objects) {
     catalog::RowWriter::Outcome outcome;
-    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("repository")), objects, catalog::MapContext{}, &outcome))
+    if (Error e = m_writer.upsert(*catalog::findCollection(QStringLiteral("repository")), objects,
+                                  catalog::MapContext{}, &outcome))
         return e;
     m_records += outcome.written;
     for (const QJsonObject &o : objects) {

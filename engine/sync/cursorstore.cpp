@@ -5,18 +5,16 @@
 namespace hubsync::sync {
 
 CursorStore::CursorStore(pg::Connection &connection)
-    : m_connection(connection)
-{
-}
+    : m_connection(connection) {}
 
-Cursor CursorStore::load(qint64 repositoryId, const QString &collection, Error *error)
-{
+Cursor CursorStore::load(qint64 repositoryId, const QString &collection, Error *error) {
     Cursor cursor;
     cursor.repositoryId = repositoryId;
     cursor.collection = collection;
     const pg::Result r = m_connection.execParams(
-        QStringLiteral("SELECT phase, next_url, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                       " fetched, written, total FROM hubsync.sync_cursor WHERE repository_id = $1 AND collection = $2"),
+        QStringLiteral(
+            "SELECT phase, next_url, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " fetched, written, total FROM hubsync.sync_cursor WHERE repository_id = $1 AND collection = $2"),
         {pg::param(repositoryId), pg::param(collection)});
     if (!r.ok()) {
         if (error)
@@ -35,16 +33,16 @@ Cursor CursorStore::load(qint64 repositoryId, const QString &collection, Error *
     return cursor;
 }
 
-Error CursorStore::save(const Cursor &cursor)
-{
+Error CursorStore::save(const Cursor &cursor) {
     return m_connection.run(
-        QStringLiteral("INSERT INTO hubsync.sync_cursor AS c (repository_id, collection, phase, next_url, since, fetched,"
-                       " written, total, completed_at, updated_at)"
-                       " VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, CASE WHEN $3 = 'done' THEN now() END, now())"
-                       " ON CONFLICT (repository_id, collection) DO UPDATE SET phase = excluded.phase,"
-                       " next_url = excluded.next_url, since = excluded.since, fetched = excluded.fetched,"
-                       " written = excluded.written, total = excluded.total,"
-                       " completed_at = coalesce(excluded.completed_at, c.completed_at), updated_at = now()"),
+        QStringLiteral(
+            "INSERT INTO hubsync.sync_cursor AS c (repository_id, collection, phase, next_url, since, fetched,"
+            " written, total, completed_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, CASE WHEN $3 = 'done' THEN now() END, now())"
+            " ON CONFLICT (repository_id, collection) DO UPDATE SET phase = excluded.phase,"
+            " next_url = excluded.next_url, since = excluded.since, fetched = excluded.fetched,"
+            " written = excluded.written, total = excluded.total,"
+            " completed_at = coalesce(excluded.completed_at, c.completed_at), updated_at = now()"),
         {pg::param(cursor.repositoryId), pg::param(cursor.collection),
          pg::param(cursor.done ? QStringLiteral("done") : QStringLiteral("backfill")),
          cursor.nextUrl.isEmpty() ? pg::nullParam() : pg::param(cursor.nextUrl),
@@ -54,8 +52,7 @@ Error CursorStore::save(const Cursor &cursor)
         QStringLiteral("saving sync cursor"));
 }
 
-Error CursorStore::resetRepository(qint64 repositoryId)
-{
+Error CursorStore::resetRepository(qint64 repositoryId) {
     return m_connection.run(QStringLiteral("DELETE FROM hubsync.sync_cursor WHERE repository_id = $1"),
                             {pg::param(repositoryId)}, QStringLiteral("resetting sync cursors"));
 }

@@ -12,8 +12,7 @@ namespace hubsync::sync {
 
 namespace {
 
-Page toPage(const github::GitHubResponse &r)
-{
+Page toPage(const github::GitHubResponse &r) {
     Page page;
     page.error = r.error;
     page.httpStatus = r.httpStatus;
@@ -30,10 +29,10 @@ Page toPage(const github::GitHubResponse &r)
 
 class ClientApi final : public Api {
 public:
-    ClientApi(std::shared_ptr<github::Credentials> credentials, github::ClientOptions options, pg::Connection *etagDatabase)
+    ClientApi(std::shared_ptr<github::Credentials> credentials, github::ClientOptions options,
+              pg::Connection *etagDatabase)
         : m_credentials(std::move(credentials))
-        , m_client(&m_network, m_credentials, std::move(options), &m_clock)
-    {
+        , m_client(&m_network, m_credentials, std::move(options), &m_clock) {
         if (etagDatabase)
             m_etags = std::make_unique<github::PgEtagStore>(*etagDatabase);
         else
@@ -41,23 +40,22 @@ public:
         m_client.setEtagStore(m_etags.get());
     }
 
-    void get(const QString &pathOrUrl, std::function<void(const Page &)> done) override
-    {
+    void get(const QString &pathOrUrl, std::function<void(const Page &)> done) override {
         github::RequestOptions options;
         options.priority = github::Priority::Backfill;
-        m_client.get(pathOrUrl, {}, options, [done = std::move(done)](const github::GitHubResponse &r) { done(toPage(r)); });
+        m_client.get(pathOrUrl, {}, options,
+                     [done = std::move(done)](const github::GitHubResponse &r) { done(toPage(r)); });
     }
 
-    void getIfChanged(const QString &pathOrUrl, std::function<void(const Page &)> done) override
-    {
+    void getIfChanged(const QString &pathOrUrl, std::function<void(const Page &)> done) override {
         github::RequestOptions options;
         options.priority = github::Priority::Normal;
         options.etag = github::EtagMode::Deferred;
-        m_client.get(pathOrUrl, {}, options, [done = std::move(done)](const github::GitHubResponse &r) { done(toPage(r)); });
+        m_client.get(pathOrUrl, {}, options,
+                     [done = std::move(done)](const github::GitHubResponse &r) { done(toPage(r)); });
     }
 
-    void commitEtag(const QString &url, const QByteArray &etag) override
-    {
+    void commitEtag(const QString &url, const QByteArray &etag) override {
         github::GitHubResponse response;
         response.httpStatus = 200;
         response.url = QUrl(url);
@@ -65,19 +63,20 @@ public:
         m_client.commitEtag(response);
     }
 
-    void graphql(const QString &query, const QJsonObject &variables, std::function<void(const GraphqlResult &)> done) override
-    {
+    void graphql(const QString &query, const QJsonObject &variables,
+                 std::function<void(const GraphqlResult &)> done) override {
         github::RequestOptions options;
         options.priority = github::Priority::Backfill;
-        m_client.graphql(query, variables,
-                         [done = std::move(done)](const github::GitHubResponse &r) {
-                             GraphqlResult result;
-                             result.error = r.error;
-                             result.data = r.graphqlData;
-                             result.quotaRemaining = r.rateLimit.remaining;
-                             done(result);
-                         },
-                         options);
+        m_client.graphql(
+            query, variables,
+            [done = std::move(done)](const github::GitHubResponse &r) {
+                GraphqlResult result;
+                result.error = r.error;
+                result.data = r.graphqlData;
+                result.quotaRemaining = r.rateLimit.remaining;
+                done(result);
+            },
+            options);
     }
 
     [[nodiscard]] bool isInstallation() const override { return m_client.isInstallation(); }
@@ -92,8 +91,7 @@ private:
 
 } // namespace
 
-std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDatabase, Error *error)
-{
+std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDatabase, Error *error) {
     static const github::SystemClock clock;
     std::shared_ptr<github::Credentials> credentials;
     if (config.usesAppAuth()) {
@@ -104,7 +102,8 @@ std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDat
                 *error = Error::make(Error::Kind::Usage, keyError.message);
             return {};
         }
-        credentials = std::make_shared<github::AppCredentials>(config.appId, std::move(key), config.installationId, clock);
+        credentials =
+            std::make_shared<github::AppCredentials>(config.appId, std::move(key), config.installationId, clock);
     } else {
         credentials = std::make_shared<github::PatCredentials>(config.token);
     }

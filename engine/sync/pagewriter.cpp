@@ -7,8 +7,7 @@ namespace hubsync::sync {
 
 namespace {
 
-int reactionTotal(const QJsonObject &o)
-{
+int reactionTotal(const QJsonObject &o) {
     return o.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt();
 }
 
@@ -16,13 +15,10 @@ int reactionTotal(const QJsonObject &o)
 
 PageWriter::PageWriter(pg::Connection &connection, const QString &schema)
     : m_db(connection)
-    , m_writer(connection, schema)
-{
-}
+    , m_writer(connection, schema) {}
 
-Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObject> &items, const std::function<Error()> &beforeCommit,
-                        Result *result)
-{
+Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObject> &items,
+                        const std::function<Error()> &beforeCommit, Result *result) {
     const catalog::Collection *collection = catalog::findCollection(stepTable(step));
     if (!collection)
         return Error::make(Error::Kind::Internal, QStringLiteral("no table for step %1").arg(int(step)));
@@ -40,9 +36,10 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
                 continue;
         }
         if ((step == Step::Issue || step == Step::Comment) && reactionTotal(item) > 0)
-            reactionSubjects << qMakePair(isPullRequest ? QStringLiteral("pull_request")
-                                                        : (step == Step::Issue ? QStringLiteral("issue") : QStringLiteral("comment")),
-                                          item);
+            reactionSubjects << qMakePair(
+                isPullRequest ? QStringLiteral("pull_request")
+                              : (step == Step::Issue ? QStringLiteral("issue") : QStringLiteral("comment")),
+                item);
         if (!isPullRequest)
             rows << item;
     }
@@ -58,7 +55,8 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
         return rollback(e);
     if (step == Step::Issue || step == Step::PullRequest) {
         const QSet<qint64> applied(outcome.appliedIds.cbegin(), outcome.appliedIds.cend());
-        if (Error e = m_writer.replaceLabels(step == Step::Issue ? QStringLiteral("issue_label") : QStringLiteral("pull_request_label"),
+        if (Error e = m_writer.replaceLabels(step == Step::Issue ? QStringLiteral("issue_label")
+                                                                 : QStringLiteral("pull_request_label"),
                                              rows, applied, context))
             return rollback(e);
     }
@@ -68,16 +66,18 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
         const qint64 key = qint64(object.value(comment ? QStringLiteral("id") : QStringLiteral("number")).toDouble());
         const QString path = comment ? base + QStringLiteral("/issues/comments/%1/reactions?per_page=100").arg(key)
                                      : base + QStringLiteral("/issues/%1/reactions?per_page=100").arg(key);
-        if (Error e = m_db.run(QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, subject_type, subject_key, api_path)"
-                                              " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
-                               {pg::param(repo.id), pg::param(type), pg::param(key), pg::param(path)},
-                               QStringLiteral("reaction work list")))
+        if (Error e = m_db.run(
+                QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, subject_type, subject_key, api_path)"
+                               " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
+                {pg::param(repo.id), pg::param(type), pg::param(key), pg::param(path)},
+                QStringLiteral("reaction work list")))
             return rollback(e);
     }
     Result local;
     Result &out = result ? *result : local;
     for (const QJsonObject &row : std::as_const(rows)) {
-        const QDateTime updated = QDateTime::fromString(row.value(QStringLiteral("updated_at")).toString(), Qt::ISODate);
+        const QDateTime updated =
+            QDateTime::fromString(row.value(QStringLiteral("updated_at")).toString(), Qt::ISODate);
         if (updated.isValid() && (!out.newestUpdate.isValid() || updated > out.newestUpdate))
             out.newestUpdate = updated;
     }

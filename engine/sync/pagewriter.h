@@ -31,8 +31,8 @@ public:
     };
 
     // `beforeCommit` runs inside the transaction, after `result` is filled in.
-    Error write(Step step, const Repository &repo, const QList<QJsonObject> &items, const std::function<Error()> &beforeCommit,
-                Result *result);
+    Error write(Step step, const Repository &repo, const QList<QJsonObject> &items,
+                const std::function<Error()> &beforeCommit, Result *result);
 
     catalog::RowWriter &rows() { return m_writer; }
 

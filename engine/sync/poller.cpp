@@ -13,12 +13,14 @@ namespace hubsync::sync {
 namespace {
 
 // The tasks of one repository per cycle, in dependency order.
-const QList<Step> pollSteps{Step::Label, Step::Ref, Step::Issue, Step::PullRequest, Step::Comment, Step::Commit, Step::Release};
+const QList<Step> pollSteps{Step::Label,   Step::Ref,    Step::Issue,  Step::PullRequest,
+                            Step::Comment, Step::Commit, Step::Release};
 // Steps whose full list is walked (small lists) so rows GitHub no longer lists can be deleted.
-bool isFullWalk(Step step) { return step == Step::Label || step == Step::Ref || step == Step::Release; }
+bool isFullWalk(Step step) {
+    return step == Step::Label || step == Step::Ref || step == Step::Release;
+}
 
-QString keyOf(Step step, const QJsonObject &o)
-{
+QString keyOf(Step step, const QJsonObject &o) {
     if (step == Step::Commit)
         return o.value(QStringLiteral("sha")).toString();
     if (step == Step::Ref)
@@ -26,7 +28,9 @@ QString keyOf(Step step, const QJsonObject &o)
     return QString::number(qint64(o.value(QStringLiteral("id")).toDouble()));
 }
 
-QString cursorName(Step step) { return stepTable(step); }
+QString cursorName(Step step) {
+    return stepTable(step);
+}
 
 } // namespace
 
@@ -36,8 +40,7 @@ Poller::Poller(Api &api, pg::Connection &db, Options options, QObject *parent)
     , m_db(db)
     , m_options(std::move(options))
     , m_pages(db, m_options.schema)
-    , m_cursors(db)
-{
+    , m_cursors(db) {
     qRegisterMetaType<PollStats>();
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &Poller::pollNow);
@@ -45,26 +48,28 @@ Poller::Poller(Api &api, pg::Connection &db, Options options, QObject *parent)
 
 Poller::~Poller() = default;
 
-void Poller::start() { m_timer.start(m_options.intervalSeconds * 1000); }
+void Poller::start() {
+    m_timer.start(m_options.intervalSeconds * 1000);
+}
 
-void Poller::pollNow()
-{
+void Poller::pollNow() {
     if (m_polling)
         return;
     m_timer.stop();
     beginCycle();
 }
 
-void Poller::beginCycle()
-{
+void Poller::beginCycle() {
     m_polling = true;
     m_stats = {};
     m_clock.start();
     ++m_cycle;
-    const bool reconcile = m_forceReconcile || (m_options.reconcileEvery > 0 && m_cycle % m_options.reconcileEvery == 0);
+    const bool reconcile =
+        m_forceReconcile || (m_options.reconcileEvery > 0 && m_cycle % m_options.reconcileEvery == 0);
     m_forceReconcile = false;
-    const pg::Result r = m_db.exec(QStringLiteral("SELECT id, full_name, coalesce(has_issues, true) FROM %1.repository ORDER BY id")
-                                       .arg(m_db.quoteIdentifier(m_options.schema)));
+    const pg::Result r =
+        m_db.exec(QStringLiteral("SELECT id, full_name, coalesce(has_issues, true) FROM %1.repository ORDER BY id")
+                      .arg(m_db.quoteIdentifier(m_options.schema)));
     if (!r.ok()) {
         Q_EMIT warning(QStringLiteral("polling: cannot read repositories: ") + r.errorMessage());
         m_polling = false;
@@ -86,8 +91,7 @@ void Poller::beginCycle()
     nextTask();
 }
 
-void Poller::nextTask()
-{
+void Poller::nextTask() {
     if (m_tasks.empty()) {
         m_polling = false;
         m_stats.seconds = double(m_clock.elapsed()) / 1000.0;
@@ -100,15 +104,16 @@ void Poller::nextTask()
     startWalk(task);
 }
 
-QString Poller::firstPath(const Task &task, const Cursor &cursor) const
-{
+QString Poller::firstPath(const Task &task, const Cursor &cursor) const {
     const QString repo = QStringLiteral("/repos/") + task.repo.fullName;
     const QString since = cursor.since.isValid() ? cursor.since.toUTC().toString(Qt::ISODate) : QString();
     switch (task.step) {
     case Step::Issue:
     case Step::Comment: {
-        QString path = repo + (task.step == Step::Issue ? QStringLiteral("/issues?state=all&") : QStringLiteral("/issues/comments?")) +
-                       QStringLiteral("sort=updated&direction=asc&per_page=100");
+        QString path =
+            repo +
+            (task.step == Step::Issue ? QStringLiteral("/issues?state=all&") : QStringLiteral("/issues/comments?")) +
+            QStringLiteral("sort=updated&direction=asc&per_page=100");
         if (!since.isEmpty() && !task.reconcile)
             path += QStringLiteral("&since=") + since;
         return path;
@@ -129,8 +134,7 @@ QString Poller::firstPath(const Task &task, const Cursor &cursor) const
     }
 }
 
-void Poller::startWalk(const Task &task)
-{
+void Poller::startWalk(const Task &task) {
     m_walk = Walk{};
     m_walk.task = task;
     Error error;
@@ -150,8 +154,7 @@ void Poller::startWalk(const Task &task)
     fetch(m_walk.firstUrl, !task.reconcile);
 }
 
-void Poller::fetch(const QString &url, bool conditional)
-{
+void Poller::fetch(const QString &url, bool conditional) {
     ++m_stats.requests;
     QPointer<Poller> self(this);
     auto done = [self](const Page &page) {
@@ -164,8 +167,7 @@ void Poller::fetch(const QString &url, bool conditional)
         m_api.get(url, done);
 }
 
-void Poller::onPage(const Page &page)
-{
+void Poller::onPage(const Page &page) {
     const Task &task = m_walk.task;
     if (page.notModified) {
         ++m_stats.notModified;
@@ -175,7 +177,8 @@ void Poller::onPage(const Page &page)
     if (page.error) {
         // Gone or forbidden collections stay as they are; the next cycle asks again.
         if (page.error.kind != Error::Kind::GitHubGone && page.error.kind != Error::Kind::GitHubNotFound)
-            Q_EMIT warning(QStringLiteral("polling %1 %2: %3").arg(task.repo.fullName, stepTable(task.step), page.error.message));
+            Q_EMIT warning(
+                QStringLiteral("polling %1 %2: %3").arg(task.repo.fullName, stepTable(task.step), page.error.message));
         nextTask();
         return;
     }
@@ -193,7 +196,8 @@ void Poller::onPage(const Page &page)
     for (const QJsonObject &item : std::as_const(items)) {
         m_walk.seenKeys.insert(keyOf(task.step, item));
         if (task.step == Step::PullRequest && !task.reconcile) {
-            const QDateTime updated = QDateTime::fromString(item.value(QStringLiteral("updated_at")).toString(), Qt::ISODate);
+            const QDateTime updated =
+                QDateTime::fromString(item.value(QStringLiteral("updated_at")).toString(), Qt::ISODate);
             if (updated.isValid() && m_walk.cursor.since.isValid() && updated < m_walk.cursor.since) {
                 reachedKnown = true; // newest first: everything after this is older than our last change
                 continue;
@@ -206,25 +210,28 @@ void Poller::onPage(const Page &page)
         QStringList shas;
         for (const QJsonObject &item : std::as_const(items))
             shas << item.value(QStringLiteral("sha")).toString();
-        const pg::Result known = m_db.execParams(
-            QStringLiteral("SELECT count(*) FROM %1.commit WHERE sha = ANY($1::text[])").arg(m_db.quoteIdentifier(m_options.schema)),
-            {pg::param(QLatin1Char('{') + shas.join(QLatin1Char(',')) + QLatin1Char('}'))});
+        const pg::Result known =
+            m_db.execParams(QStringLiteral("SELECT count(*) FROM %1.commit WHERE sha = ANY($1::text[])")
+                                .arg(m_db.quoteIdentifier(m_options.schema)),
+                            {pg::param(QLatin1Char('{') + shas.join(QLatin1Char(',')) + QLatin1Char('}'))});
         reachedKnown = known.ok() && known.toInt(0, 0) == shas.size();
     }
 
     if (!task.reconcile && !toWrite.isEmpty()) {
         Cursor next = m_walk.cursor;
         PageWriter::Result result;
-        const Error e = m_pages.write(task.step, task.repo, toWrite,
-                                      [&] {
-                                          if (result.newestUpdate.isValid() && (!next.since.isValid() || result.newestUpdate > next.since))
-                                              next.since = result.newestUpdate;
-                                          next.written += result.written;
-                                          return m_cursors.save(next);
-                                      },
-                                      &result);
+        const Error e = m_pages.write(
+            task.step, task.repo, toWrite,
+            [&] {
+                if (result.newestUpdate.isValid() && (!next.since.isValid() || result.newestUpdate > next.since))
+                    next.since = result.newestUpdate;
+                next.written += result.written;
+                return m_cursors.save(next);
+            },
+            &result);
         if (e) {
-            Q_EMIT warning(QStringLiteral("polling %1 %2: %3").arg(task.repo.fullName, stepTable(task.step), e.message));
+            Q_EMIT warning(
+                QStringLiteral("polling %1 %2: %3").arg(task.repo.fullName, stepTable(task.step), e.message));
             nextTask();
             return;
         }
@@ -239,12 +246,12 @@ void Poller::onPage(const Page &page)
     finishWalk();
 }
 
-void Poller::finishWalk()
-{
+void Poller::finishWalk() {
     const Task &task = m_walk.task;
     if (isFullWalk(task.step) || task.reconcile) {
         if (Error e = reconcileDeletes())
-            Q_EMIT warning(QStringLiteral("polling %1 %2: %3").arg(task.repo.fullName, stepTable(task.step), e.message));
+            Q_EMIT warning(
+                QStringLiteral("polling %1 %2: %3").arg(task.repo.fullName, stepTable(task.step), e.message));
     }
     // Remember the first page's ETag only now that everything it led to is written.
     if (!task.reconcile && !m_walk.firstEtag.isEmpty())
@@ -254,8 +261,7 @@ void Poller::finishWalk()
 
 // Deletes this repository's rows that a complete walk did not list. Rows written after the walk began
 // (e.g. by a webhook) are kept: the walk may simply not have seen them.
-Error Poller::reconcileDeletes()
-{
+Error Poller::reconcileDeletes() {
     const Task &task = m_walk.task;
     const catalog::Collection *collection = catalog::findCollection(stepTable(task.step));
     const QString key = task.step == Step::Ref ? QStringLiteral("name") : QStringLiteral("id");
@@ -267,8 +273,10 @@ Error Poller::reconcileDeletes()
         k = QLatin1Char('"') + k + QLatin1Char('"');
     }
     const pg::Result r = m_db.execParams(
-        QStringLiteral("DELETE FROM %1.%2 WHERE repository_id = $1 AND NOT (%3 = ANY($2::%4[])) AND _synced_at < $3::timestamptz")
-            .arg(m_db.quoteIdentifier(m_options.schema), m_db.quoteIdentifier(collection->table), m_db.quoteIdentifier(key), type),
+        QStringLiteral(
+            "DELETE FROM %1.%2 WHERE repository_id = $1 AND NOT (%3 = ANY($2::%4[])) AND _synced_at < $3::timestamptz")
+            .arg(m_db.quoteIdentifier(m_options.schema), m_db.quoteIdentifier(collection->table),
+                 m_db.quoteIdentifier(key), type),
         {pg::param(task.repo.id), pg::param(QLatin1Char('{') + keys.join(QLatin1Char(',')) + QLatin1Char('}')),
          pg::param(m_walk.startedAt.toString(Qt::ISODateWithMs))});
     if (!r.ok())

@@ -26,8 +26,7 @@ const QByteArray token = "ghp_backfilltest0123456789";
 class TestBackfill : public QObject {
     Q_OBJECT
 private:
-    QString freshDatabase(const QString &name)
-    {
+    QString freshDatabase(const QString &name) {
         const QString dsn = PgTestInstance::shared().createDatabase(name);
         if (dsn.isEmpty())
             return {};
@@ -38,8 +37,7 @@ private:
     }
 
     // Runs one in-process backfill to completion; returns the error (none on success).
-    Error backfill(const QString &dsn, const QString &apiUrl, QStringList repos = {}, const QByteArray &tok = token)
-    {
+    Error backfill(const QString &dsn, const QString &apiUrl, QStringList repos = {}, const QByteArray &tok = token) {
         pg::Connection db;
         if (Error e = db.open(dsn))
             return e;
@@ -62,28 +60,27 @@ private:
         return failed.isEmpty() ? Error() : failed.first().first().value<Error>();
     }
 
-    static qint64 count(pg::Connection &db, const QString &table)
-    {
+    static qint64 count(pg::Connection &db, const QString &table) {
         return db.exec(QStringLiteral("SELECT count(*) FROM github.\"%1\"").arg(table)).toInt(0, 0);
     }
 
     // A fingerprint of a table's content that ignores _synced_at.
-    static QString fingerprint(pg::Connection &db, const QString &table, const QString &key)
-    {
-        return db.exec(QStringLiteral("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY %2)), '') FROM "
-                                      "(SELECT * FROM github.\"%1\") t0, LATERAL (SELECT to_jsonb(t0) - '_synced_at' AS t) j")
-                           .arg(table, key))
+    static QString fingerprint(pg::Connection &db, const QString &table, const QString &key) {
+        return db
+            .exec(
+                QStringLiteral("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY %2)), '') FROM "
+                               "(SELECT * FROM github.\"%1\") t0, LATERAL (SELECT to_jsonb(t0) - '_synced_at' AS t) j")
+                    .arg(table, key))
             .text(0, 0);
     }
 
 private Q_SLOTS:
     void initTestCase() { QVERIFY2(QFileInfo::exists(SimulatorProcess::binary()), "githubsim was not built"); }
 
-    void everyCollectionMatchesTheRestApi()
-    {
+    void everyCollectionMatchesTheRestApi() {
         SimulatorProcess sim;
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"), QStringLiteral("7"),
-                            QStringLiteral("--token"), QString::fromUtf8(token)}),
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
+                            QStringLiteral("7"), QStringLiteral("--token"), QString::fromUtf8(token)}),
                  qPrintable(sim.error()));
         const QString dsn = freshDatabase(QStringLiteral("backfill_small"));
         QVERIFY(!dsn.isEmpty());
@@ -106,7 +103,8 @@ private Q_SLOTS:
                 // reactions (visible only through this list's rollups) are synced.
                 if (!issue.contains(QStringLiteral("pull_request")))
                     ++issues;
-                if (issue.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() > 0)
+                if (issue.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() >
+                    0)
                     reactions += sim.listAll(base + QStringLiteral("/issues/%1/reactions?per_page=100")
                                                         .arg(issue.value(QStringLiteral("number")).toInt()),
                                              token)
@@ -116,7 +114,8 @@ private Q_SLOTS:
             for (const QJsonValue &c : sim.listAll(base + QStringLiteral("/issues/comments?per_page=100"), token)) {
                 ++comments;
                 const QJsonObject comment = c.toObject();
-                if (comment.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() > 0)
+                if (comment.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() >
+                    0)
                     reactions += sim.listAll(base + QStringLiteral("/issues/comments/%1/reactions?per_page=100")
                                                         .arg(qint64(comment.value(QStringLiteral("id")).toDouble())),
                                              token)
@@ -127,7 +126,8 @@ private Q_SLOTS:
             labels += sim.listAll(base + QStringLiteral("/labels?per_page=100"), token).size();
             for (const QJsonValue &ref : sim.listAll(base + QStringLiteral("/git/refs?per_page=100"), token)) {
                 const QString name2 = ref.toObject().value(QStringLiteral("ref")).toString();
-                refs += name2.startsWith(QStringLiteral("refs/heads/")) || name2.startsWith(QStringLiteral("refs/tags/"));
+                refs +=
+                    name2.startsWith(QStringLiteral("refs/heads/")) || name2.startsWith(QStringLiteral("refs/tags/"));
             }
         }
         QVERIFY(issues > 0 && pulls > 0 && comments > 0 && commits > 0 && releases > 0 && labels > 0 && refs > 0);
@@ -150,13 +150,16 @@ private Q_SLOTS:
             " to_char(i.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), i.body"
             " FROM github.issue i JOIN github.repository r ON r.id = i.repository_id ORDER BY i.id LIMIT 1"));
         QCOMPARE(sample.rows(), 1);
-        const QJsonObject truth = sim.request("GET", QStringLiteral("/repos/%1/issues/%2").arg(sample.text(0, 1)).arg(sample.toInt(0, 0)), token)
-                                      .json()
-                                      .object();
+        const QJsonObject truth =
+            sim.request("GET", QStringLiteral("/repos/%1/issues/%2").arg(sample.text(0, 1)).arg(sample.toInt(0, 0)),
+                        token)
+                .json()
+                .object();
         QCOMPARE(sample.toInt(0, 2), qint64(truth.value(QStringLiteral("id")).toDouble()));
         QCOMPARE(sample.text(0, 3), truth.value(QStringLiteral("title")).toString());
         QCOMPARE(sample.text(0, 4), truth.value(QStringLiteral("state")).toString());
-        QCOMPARE(sample.toInt(0, 5), qint64(truth.value(QStringLiteral("user")).toObject().value(QStringLiteral("id")).toDouble()));
+        QCOMPARE(sample.toInt(0, 5),
+                 qint64(truth.value(QStringLiteral("user")).toObject().value(QStringLiteral("id")).toDouble()));
         QCOMPARE(sample.text(0, 6), truth.value(QStringLiteral("node_id")).toString());
         QCOMPARE(sample.toInt(0, 7), qint64(truth.value(QStringLiteral("comments")).toInt()));
         QCOMPARE(sample.text(0, 8), truth.value(QStringLiteral("updated_at")).toString());
@@ -169,11 +172,10 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
-    void killedAtRandomPointsEqualsACleanRun()
-    {
+    void killedAtRandomPointsEqualsACleanRun() {
         SimulatorProcess sim;
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("medium"), QStringLiteral("--seed"), QStringLiteral("3"),
-                            QStringLiteral("--token"), QString::fromUtf8(token)}),
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("medium"), QStringLiteral("--seed"),
+                            QStringLiteral("3"), QStringLiteral("--token"), QString::fromUtf8(token)}),
                  qPrintable(sim.error()));
         const QString clean = freshDatabase(QStringLiteral("kill_clean"));
         const QString killed = freshDatabase(QStringLiteral("kill_killed"));
@@ -181,7 +183,8 @@ private Q_SLOTS:
         QVERIFY(!backfill(clean, sim.baseUrl()));
 
         const QString binary = qEnvironmentVariable("HUBSYNC_BIN_DIR") + QStringLiteral("/hubsync");
-        const QStringList args{QStringLiteral("--service"), QStringLiteral("--backfill-only"), QStringLiteral("--database"), killed,
+        const QStringList args{QStringLiteral("--service"),        QStringLiteral("--backfill-only"),
+                               QStringLiteral("--database"),       killed,
                                QStringLiteral("--github-api-url"), sim.baseUrl()};
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("GITHUB_TOKEN"), QString::fromUtf8(token));
@@ -211,29 +214,34 @@ private Q_SLOTS:
         pg::Connection a, b;
         QVERIFY(!a.open(clean));
         QVERIFY(!b.open(killed));
-        const QList<QPair<QString, QString>> tables{
-            {QStringLiteral("repository"), QStringLiteral("t->>'id'")},   {QStringLiteral("issue"), QStringLiteral("t->>'id'")},
-            {QStringLiteral("pull_request"), QStringLiteral("t->>'id'")}, {QStringLiteral("comment"), QStringLiteral("t->>'id'")},
-            {QStringLiteral("commit"), QStringLiteral("t->>'sha'")},      {QStringLiteral("release"), QStringLiteral("t->>'id'")},
-            {QStringLiteral("label"), QStringLiteral("t->>'id'")},        {QStringLiteral("ref"), QStringLiteral("t::text")},
-            {QStringLiteral("reaction"), QStringLiteral("t->>'id'")},     {QStringLiteral("discussion"), QStringLiteral("t->>'id'")},
-            {QStringLiteral("discussion_comment"), QStringLiteral("t->>'id'")}, {QStringLiteral("user"), QStringLiteral("t->>'id'")},
-            {QStringLiteral("issue_label"), QStringLiteral("t::text")}};
+        const QList<QPair<QString, QString>> tables{{QStringLiteral("repository"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("issue"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("pull_request"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("comment"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("commit"), QStringLiteral("t->>'sha'")},
+                                                    {QStringLiteral("release"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("label"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("ref"), QStringLiteral("t::text")},
+                                                    {QStringLiteral("reaction"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("discussion"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("discussion_comment"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("user"), QStringLiteral("t->>'id'")},
+                                                    {QStringLiteral("issue_label"), QStringLiteral("t::text")}};
         for (const auto &[table, key] : tables) {
             const QString fromClean = fingerprint(a, table, key);
             const QString resumed = fingerprint(b, table, key);
-            QVERIFY2(fromClean == resumed, qPrintable(QStringLiteral("%1: clean %2, killed+resumed %3").arg(table, fromClean, resumed)));
+            QVERIFY2(fromClean == resumed,
+                     qPrintable(QStringLiteral("%1: clean %2, killed+resumed %3").arg(table, fromClean, resumed)));
         }
         PgTestInstance::shared().dropDatabase(clean);
         PgTestInstance::shared().dropDatabase(killed);
     }
 
-    void rateLimitExhaustionWaitsForTheReset()
-    {
+    void rateLimitExhaustionWaitsForTheReset() {
         SimulatorProcess sim;
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"), QString::fromUtf8(token),
-                            QStringLiteral("--rate-limit"), QStringLiteral("15"), QStringLiteral("--rate-window-seconds"),
-                            QStringLiteral("2")}),
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"),
+                            QString::fromUtf8(token), QStringLiteral("--rate-limit"), QStringLiteral("15"),
+                            QStringLiteral("--rate-window-seconds"), QStringLiteral("2")}),
                  qPrintable(sim.error()));
         const QString dsn = freshDatabase(QStringLiteral("ratelimit"));
         const Error e = backfill(dsn, sim.baseUrl());
@@ -244,10 +252,10 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
-    void badInputGivesClearErrors()
-    {
+    void badInputGivesClearErrors() {
         SimulatorProcess sim;
-        QVERIFY(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"), QString::fromUtf8(token)}));
+        QVERIFY(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"),
+                           QString::fromUtf8(token)}));
         const QString dsn = freshDatabase(QStringLiteral("badinput"));
         Error e = backfill(dsn, sim.baseUrl(), {}, "ghp_wrong_token_000000");
         QCOMPARE(e.kind, Error::Kind::GitHubAuth);

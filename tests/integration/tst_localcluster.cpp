@@ -12,8 +12,7 @@ class TestLocalCluster : public QObject {
 private Q_SLOTS:
     void binariesAreFound() { QVERIFY(!LocalCluster::findServerBinaries().isEmpty()); }
 
-    void createStartStopRestart()
-    {
+    void createStartStopRestart() {
         QTemporaryDir dir(QStringLiteral("/tmp/hs-lc-XXXXXX"));
         QVERIFY(dir.isValid());
         QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
@@ -47,8 +46,7 @@ private Q_SLOTS:
         QVERIFY(!restarted.isRunning());
     }
 
-    void longDirectoryUsesShortSocketPath()
-    {
+    void longDirectoryUsesShortSocketPath() {
         QTemporaryDir dir(QStringLiteral("/tmp/hs-lc-XXXXXX"));
         LocalCluster::Options options;
         options.directory = dir.path() + QStringLiteral("/") + QString(90, QLatin1Char('d'));
@@ -56,8 +54,7 @@ private Q_SLOTS:
         QVERIFY(cluster.socketDirectory().toUtf8().size() <= 100);
     }
 
-    void missingBinariesGiveAClearError()
-    {
+    void missingBinariesGiveAClearError() {
         qputenv("HUBSYNC_PG_BINDIR", "/nonexistent/bin");
         QTemporaryDir dir;
         LocalCluster cluster({dir.path(), {}, true});

@@ -11,21 +11,18 @@ using hubsync::test::PgTestInstance;
 class TestPgHarness : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void init()
-    {
+    void init() {
         m_dsn = PgTestInstance::shared().createDatabase(QString::fromLatin1(QTest::currentTestFunction()));
         QVERIFY2(!m_dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
         QVERIFY2(!m_db.open(m_dsn), qPrintable(m_db.lastError()));
     }
 
-    void cleanup()
-    {
+    void cleanup() {
         m_db.close();
         PgTestInstance::shared().dropDatabase(m_dsn);
     }
 
-    void roundTrip()
-    {
+    void roundTrip() {
         QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE t (id bigint PRIMARY KEY, title text, body text)")));
         const QString nasty = QStringLiteral("it's \"quoted\"; DROP TABLE t; -- ✓\ttab\nnewline");
         QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES ($1, $2, $3)"),
@@ -39,8 +36,7 @@ private Q_SLOTS:
         QVERIFY(r.isNull(0, 2));
     }
 
-    void copyRoundTrip()
-    {
+    void copyRoundTrip() {
         QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE c (id int, v text)")));
         QByteArray data;
         for (int i = 0; i < 1000; ++i) {
@@ -55,8 +51,7 @@ private Q_SLOTS:
         QCOMPARE(r.text(0, 1), QStringLiteral("line\\7\nnext\ttab"));
     }
 
-    void errorsCarrySqlState()
-    {
+    void errorsCarrySqlState() {
         const pg::Result r = m_db.exec(QStringLiteral("SELECT * FROM missing_table"));
         QVERIFY(!r.ok());
         QCOMPARE(r.sqlState(), QStringLiteral("42P01"));
@@ -65,8 +60,7 @@ private Q_SLOTS:
         QVERIFY(e.message.contains(QStringLiteral("division")));
     }
 
-    void databasesAreIsolated()
-    {
+    void databasesAreIsolated() {
         const QString other = PgTestInstance::shared().createDatabase(QStringLiteral("other"));
         QVERIFY(!other.isEmpty());
         QVERIFY(other != m_dsn);
@@ -78,8 +72,7 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(other);
     }
 
-    void migrationsAreIdempotent()
-    {
+    void migrationsAreIdempotent() {
         {
             Migrator migrator(m_db, QStringLiteral("github"));
             QVERIFY(!migrator.migrate(builtinMigrations()));
@@ -92,8 +85,7 @@ private Q_SLOTS:
         QVERIFY(m_db.exec(QStringLiteral("SELECT 1 FROM pg_namespace WHERE nspname = 'github'")).rows() == 1);
     }
 
-    void unreachableServerIsADatabaseError()
-    {
+    void unreachableServerIsADatabaseError() {
         pg::Connection c;
         const Error e = c.open(QStringLiteral("host=/nonexistent-socket-dir port=1 dbname=x"), 2);
         QCOMPARE(e.kind, Error::Kind::Database);

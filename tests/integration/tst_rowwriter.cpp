@@ -15,8 +15,7 @@ using hubsync::test::PgTestInstance;
 
 namespace {
 
-QJsonValue fixture(const QString &relative)
-{
+QJsonValue fixture(const QString &relative) {
     QFile file(qEnvironmentVariable("HUBSYNC_FIXTURES") + QStringLiteral("/rest/examples/") + relative);
     if (!file.open(QIODevice::ReadOnly))
         return {};
@@ -24,8 +23,7 @@ QJsonValue fixture(const QString &relative)
     return doc.isArray() ? QJsonValue(doc.array()) : QJsonValue(doc.object());
 }
 
-QList<QJsonObject> objects(const QJsonValue &value)
-{
+QList<QJsonObject> objects(const QJsonValue &value) {
     QList<QJsonObject> list;
     if (value.isArray()) {
         for (const QJsonValue &v : value.toArray())
@@ -42,8 +40,7 @@ QList<QJsonObject> objects(const QJsonValue &value)
 class TestRowWriter : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void init()
-    {
+    void init() {
         m_dsn = PgTestInstance::shared().createDatabase(QString::fromLatin1(QTest::currentTestFunction()));
         QVERIFY2(!m_dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
         QVERIFY(!m_db.open(m_dsn));
@@ -53,31 +50,37 @@ private Q_SLOTS:
         QVERIFY2(!fixture(QStringLiteral("issues.get.json")).isUndefined(), "fixtures not found (HUBSYNC_FIXTURES)");
     }
 
-    void cleanup()
-    {
+    void cleanup() {
         m_db.close();
         PgTestInstance::shared().dropDatabase(m_dsn);
     }
 
-    void schemaHasEveryTable()
-    {
-        const QStringList expected{QStringLiteral("repository"), QStringLiteral("pull_request"), QStringLiteral("commit"),
-                                   QStringLiteral("issue"), QStringLiteral("release"), QStringLiteral("comment"),
-                                   QStringLiteral("discussion"), QStringLiteral("discussion_comment"), QStringLiteral("label"),
-                                   QStringLiteral("issue_label"), QStringLiteral("pull_request_label"),
-                                   QStringLiteral("reaction"), QStringLiteral("ref"), QStringLiteral("user")};
+    void schemaHasEveryTable() {
+        const QStringList expected{QStringLiteral("repository"),
+                                   QStringLiteral("pull_request"),
+                                   QStringLiteral("commit"),
+                                   QStringLiteral("issue"),
+                                   QStringLiteral("release"),
+                                   QStringLiteral("comment"),
+                                   QStringLiteral("discussion"),
+                                   QStringLiteral("discussion_comment"),
+                                   QStringLiteral("label"),
+                                   QStringLiteral("issue_label"),
+                                   QStringLiteral("pull_request_label"),
+                                   QStringLiteral("reaction"),
+                                   QStringLiteral("ref"),
+                                   QStringLiteral("user")};
         for (const QString &table : expected) {
             const pg::Result r = m_db.execParams(QStringLiteral("SELECT to_regclass($1) IS NOT NULL"),
                                                  {pg::param(QStringLiteral("github.\"%1\"").arg(table))});
             QVERIFY2(r.text(0, 0) == QStringLiteral("t"), qPrintable(table));
         }
-        const pg::Result fks = m_db.exec(QStringLiteral(
-            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND condeferrable AND connamespace = 'github'::regnamespace"));
+        const pg::Result fks = m_db.exec(QStringLiteral("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND "
+                                                        "condeferrable AND connamespace = 'github'::regnamespace"));
         QVERIFY(fks.toInt(0, 0) >= 20);
     }
 
-    void everyFixtureMaps()
-    {
+    void everyFixtureMaps() {
         RowWriter writer(m_db, QStringLiteral("github"));
         QVERIFY(!m_db.run(QStringLiteral("BEGIN")));
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
@@ -87,13 +90,14 @@ private Q_SLOTS:
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx, &out));
         QCOMPARE(out.written, 1);
 
-        const QList<QPair<QString, QString>> cases{{QStringLiteral("issue"), QStringLiteral("issues.get.json")},
-                                                   {QStringLiteral("pull_request"), QStringLiteral("pulls.list.json")},
-                                                   {QStringLiteral("comment"), QStringLiteral("issues.list-comments-for-repo.json")},
-                                                   {QStringLiteral("release"), QStringLiteral("repos.list-releases.json")},
-                                                   {QStringLiteral("commit"), QStringLiteral("repos.list-commits.json")},
-                                                   {QStringLiteral("label"), QStringLiteral("issues.list-labels-for-repo.json")},
-                                                   {QStringLiteral("ref"), QStringLiteral("git.list-matching-refs.json")}};
+        const QList<QPair<QString, QString>> cases{
+            {QStringLiteral("issue"), QStringLiteral("issues.get.json")},
+            {QStringLiteral("pull_request"), QStringLiteral("pulls.list.json")},
+            {QStringLiteral("comment"), QStringLiteral("issues.list-comments-for-repo.json")},
+            {QStringLiteral("release"), QStringLiteral("repos.list-releases.json")},
+            {QStringLiteral("commit"), QStringLiteral("repos.list-commits.json")},
+            {QStringLiteral("label"), QStringLiteral("issues.list-labels-for-repo.json")},
+            {QStringLiteral("ref"), QStringLiteral("git.list-matching-refs.json")}};
         for (const auto &[table, file] : cases) {
             const QList<QJsonObject> items = objects(fixture(file));
             QVERIFY2(!items.isEmpty(), qPrintable(file));
@@ -103,8 +107,8 @@ private Q_SLOTS:
             QVERIFY2(o.written == items.size() && o.malformed == 0, qPrintable(table));
         }
         MapContext reactionCtx{repoId, 1, QStringLiteral("issue")};
-        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("reaction")), objects(fixture(QStringLiteral("reactions.list-for-issue.json"))),
-                               reactionCtx));
+        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("reaction")),
+                               objects(fixture(QStringLiteral("reactions.list-for-issue.json"))), reactionCtx));
         const Error commit = m_db.run(QStringLiteral("COMMIT")); // deferred FKs are checked here
         QVERIFY2(!commit, qPrintable(commit.message));
 
@@ -112,27 +116,29 @@ private Q_SLOTS:
         const pg::Result r = m_db.execParams(
             QStringLiteral("SELECT number, title, state, locked, user_id, repository_id, created_at = $2::timestamptz,"
                            " raw->>'title', node_id FROM github.issue WHERE id = $1"),
-            {pg::param(qint64(issue.value(QStringLiteral("id")).toDouble())), pg::param(issue.value(QStringLiteral("created_at")).toString())});
+            {pg::param(qint64(issue.value(QStringLiteral("id")).toDouble())),
+             pg::param(issue.value(QStringLiteral("created_at")).toString())});
         QCOMPARE(r.rows(), 1);
         QCOMPARE(r.toInt(0, 0), qint64(issue.value(QStringLiteral("number")).toDouble()));
         QCOMPARE(r.text(0, 1), issue.value(QStringLiteral("title")).toString());
         QCOMPARE(r.text(0, 2), issue.value(QStringLiteral("state")).toString());
-        QCOMPARE(r.toInt(0, 4), qint64(issue.value(QStringLiteral("user")).toObject().value(QStringLiteral("id")).toDouble()));
+        QCOMPARE(r.toInt(0, 4),
+                 qint64(issue.value(QStringLiteral("user")).toObject().value(QStringLiteral("id")).toDouble()));
         QCOMPARE(r.toInt(0, 5), repoId);
         QCOMPARE(r.text(0, 6), QStringLiteral("t"));
         QCOMPARE(r.text(0, 7), issue.value(QStringLiteral("title")).toString());
         QCOMPARE(r.text(0, 8), issue.value(QStringLiteral("node_id")).toString());
         // Embedded users became user rows without any extra request.
         QVERIFY(m_db.exec(QStringLiteral("SELECT count(*) FROM github.\"user\"")).toInt(0, 0) >= 1);
-        const pg::Result commitRow = m_db.exec(QStringLiteral("SELECT author_name, author_date IS NOT NULL FROM github.commit LIMIT 1"));
+        const pg::Result commitRow =
+            m_db.exec(QStringLiteral("SELECT author_name, author_date IS NOT NULL FROM github.commit LIMIT 1"));
         QVERIFY(!commitRow.text(0, 0).isEmpty());
         QCOMPARE(commitRow.text(0, 1), QStringLiteral("t"));
         const pg::Result refRow = m_db.exec(QStringLiteral("SELECT ref_type, sha FROM github.ref LIMIT 1"));
         QCOMPARE(refRow.text(0, 0), QStringLiteral("branch"));
     }
 
-    void olderDataNeverOverwritesNewer()
-    {
+    void olderDataNeverOverwritesNewer() {
         RowWriter writer(m_db, QStringLiteral("github"));
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
@@ -156,11 +162,11 @@ private Q_SLOTS:
         newest[QStringLiteral("updated_at")] = QStringLiteral("2024-06-01T10:00:00Z");
         newest[QStringLiteral("title")] = QStringLiteral("newest");
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("issue")), {newest, older}, ctx, &out));
-        QCOMPARE(m_db.exec(QStringLiteral("SELECT title, count(*) OVER () FROM github.issue")).text(0, 0), QStringLiteral("newest"));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT title, count(*) OVER () FROM github.issue")).text(0, 0),
+                 QStringLiteral("newest"));
     }
 
-    void labelLinksAreReplaced()
-    {
+    void labelLinksAreReplaced() {
         RowWriter writer(m_db, QStringLiteral("github"));
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
@@ -182,8 +188,7 @@ private Q_SLOTS:
         QVERIFY(m_db.exec(QStringLiteral("SELECT count(*) FROM github.label")).toInt(0, 0) >= 1); // labels stay
     }
 
-    void malformedObjectsAreCountedNotFatal()
-    {
+    void malformedObjectsAreCountedNotFatal() {
         RowWriter writer(m_db, QStringLiteral("github"));
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};

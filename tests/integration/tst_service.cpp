@@ -15,8 +15,7 @@ private:
     static QString binary() { return qEnvironmentVariable("HUBSYNC_BIN_DIR") + QStringLiteral("/hubsync"); }
 
     // Runs hubsync with no display at all: the service must not need one.
-    static int run(const QStringList &args, QString *output = nullptr, int timeoutMs = 60000)
-    {
+    static int run(const QStringList &args, QString *output = nullptr, int timeoutMs = 60000) {
         QProcess p;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.remove(QStringLiteral("DISPLAY"));
@@ -37,8 +36,7 @@ private:
     }
 
 private Q_SLOTS:
-    void helpDocumentsTheContract()
-    {
+    void helpDocumentsTheContract() {
         QString out;
         QCOMPARE(run({QStringLiteral("--help")}, &out), 0);
         for (const OptionSpec &spec : optionSpecs())
@@ -47,22 +45,20 @@ private Q_SLOTS:
         QVERIFY(out.contains(QStringLiteral("Exit codes")));
     }
 
-    void version()
-    {
+    void version() {
         QString out;
         QCOMPARE(run({QStringLiteral("--version")}, &out), 0);
         QVERIFY2(out.startsWith(QStringLiteral("hubsync ")), qPrintable(out));
     }
 
-    void badUsageExitsTwo()
-    {
+    void badUsageExitsTwo() {
         QString out;
-        QCOMPARE(run({QStringLiteral("--service"), QStringLiteral("--poll-interval"), QStringLiteral("never")}, &out), 2);
+        QCOMPARE(run({QStringLiteral("--service"), QStringLiteral("--poll-interval"), QStringLiteral("never")}, &out),
+                 2);
         QVERIFY2(out.contains(QStringLiteral("poll-interval")), qPrintable(out));
     }
 
-    void unreachableDatabaseExitsFour()
-    {
+    void unreachableDatabaseExitsFour() {
         QString out;
         QCOMPARE(run({QStringLiteral("--service"), QStringLiteral("--backfill-only"), QStringLiteral("--database"),
                       QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=2")},
@@ -71,25 +67,24 @@ private Q_SLOTS:
         QVERIFY2(out.contains(QStringLiteral("database error")), qPrintable(out));
     }
 
-    void missingCredentialsExitTwo()
-    {
+    void missingCredentialsExitTwo() {
         const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("nocreds"));
         QVERIFY2(!dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
         QString out;
-        const int code = run({QStringLiteral("--service"), QStringLiteral("--backfill-only"), QStringLiteral("--database"), dsn}, &out);
+        const int code = run(
+            {QStringLiteral("--service"), QStringLiteral("--backfill-only"), QStringLiteral("--database"), dsn}, &out);
         QVERIFY2(code == 2, qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("no GitHub credentials")), qPrintable(out));
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
-    void sandboxBackfillRunsHeadless()
-    {
+    void sandboxBackfillRunsHeadless() {
         const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("sandbox"));
         QVERIFY2(!dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
         QString out;
-        const int code =
-            run({QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--backfill-only"), QStringLiteral("--database"), dsn},
-                &out, 120000);
+        const int code = run({QStringLiteral("--service"), QStringLiteral("--sandbox"),
+                              QStringLiteral("--backfill-only"), QStringLiteral("--database"), dsn},
+                             &out, 120000);
         QVERIFY2(code == 0, qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("service mode")), qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
@@ -97,8 +92,7 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
-    void serviceStopsOnSigterm()
-    {
+    void serviceStopsOnSigterm() {
         const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("sigterm"));
         QVERIFY(!dsn.isEmpty());
         QProcess p;
@@ -106,7 +100,8 @@ private Q_SLOTS:
         env.remove(QStringLiteral("DISPLAY"));
         p.setProcessEnvironment(env);
         p.setProcessChannelMode(QProcess::MergedChannels);
-        p.start(binary(), {QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--database"), dsn});
+        p.start(binary(),
+                {QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--database"), dsn});
         QVERIFY(p.waitForStarted());
         QByteArray output;
         QTRY_VERIFY_WITH_TIMEOUT((output += p.readAllStandardOutput()).contains("backfill complete"), 60000);

@@ -20,14 +20,12 @@ struct PgTestInstance::Cluster {
     std::unique_ptr<LocalCluster> cluster;
 };
 
-PgTestInstance &PgTestInstance::shared()
-{
+PgTestInstance &PgTestInstance::shared() {
     static PgTestInstance instance;
     return instance;
 }
 
-PgTestInstance::PgTestInstance()
-{
+PgTestInstance::PgTestInstance() {
     const QString dsn = qEnvironmentVariable("HUBSYNC_TEST_PG_DSN");
     if (!dsn.isEmpty()) {
         m_admin = dsn;
@@ -53,8 +51,7 @@ PgTestInstance::PgTestInstance()
     m_admin = m_cluster->cluster->conninfo();
 }
 
-PgTestInstance::~PgTestInstance()
-{
+PgTestInstance::~PgTestInstance() {
     if (m_cluster) {
         if (m_cluster->cluster)
             m_cluster->cluster->stop();
@@ -62,8 +59,7 @@ PgTestInstance::~PgTestInstance()
     }
 }
 
-QString withDatabase(const QString &conninfo, const QString &database)
-{
+QString withDatabase(const QString &conninfo, const QString &database) {
     char *error = nullptr;
     PQconninfoOption *options = PQconninfoParse(conninfo.toUtf8().constData(), &error);
     if (!options) {
@@ -86,8 +82,7 @@ QString withDatabase(const QString &conninfo, const QString &database)
     return parts.join(QLatin1Char(' '));
 }
 
-QString PgTestInstance::createDatabase(const QString &prefix)
-{
+QString PgTestInstance::createDatabase(const QString &prefix) {
     if (!m_error.isEmpty())
         return {};
     static QAtomicInt counter;
@@ -109,8 +104,7 @@ QString PgTestInstance::createDatabase(const QString &prefix)
     return withDatabase(m_admin, name);
 }
 
-void PgTestInstance::dropDatabase(const QString &conninfo)
-{
+void PgTestInstance::dropDatabase(const QString &conninfo) {
     char *error = nullptr;
     PQconninfoOption *options = PQconninfoParse(conninfo.toUtf8().constData(), &error);
     if (!options) {
@@ -128,7 +122,8 @@ void PgTestInstance::dropDatabase(const QString &conninfo)
     pg::Connection admin;
     if (admin.open(m_admin))
         return;
-    admin.run(QStringLiteral("DROP DATABASE IF EXISTS ") + admin.quoteIdentifier(name) + QStringLiteral(" WITH (FORCE)"));
+    admin.run(QStringLiteral("DROP DATABASE IF EXISTS ") + admin.quoteIdentifier(name) +
+              QStringLiteral(" WITH (FORCE)"));
 }
 
 } // namespace hubsync::test

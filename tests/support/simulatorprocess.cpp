@@ -13,12 +13,15 @@ namespace hubsync::test {
 
 SimulatorProcess::SimulatorProcess() = default;
 
-SimulatorProcess::~SimulatorProcess() { stop(); }
+SimulatorProcess::~SimulatorProcess() {
+    stop();
+}
 
-QString SimulatorProcess::binary() { return qEnvironmentVariable("HUBSYNC_BIN_DIR") + QStringLiteral("/githubsim"); }
+QString SimulatorProcess::binary() {
+    return qEnvironmentVariable("HUBSYNC_BIN_DIR") + QStringLiteral("/githubsim");
+}
 
-bool SimulatorProcess::start(const QStringList &arguments)
-{
+bool SimulatorProcess::start(const QStringList &arguments) {
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
     m_process->start(binary(), QStringList{QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")} + arguments);
@@ -42,12 +45,12 @@ bool SimulatorProcess::start(const QStringList &arguments)
     m_baseUrl = QString::fromUtf8(line.mid(13));
     // Drain further output so the simulator never blocks on a full pipe.
     QProcess *process = m_process.get();
-    QObject::connect(process, &QProcess::readyReadStandardOutput, process, [process] { process->readAllStandardOutput(); });
+    QObject::connect(process, &QProcess::readyReadStandardOutput, process,
+                     [process] { process->readAllStandardOutput(); });
     return true;
 }
 
-void SimulatorProcess::stop()
-{
+void SimulatorProcess::stop() {
     if (!m_process || m_process->state() == QProcess::NotRunning)
         return;
     m_process->terminate();
@@ -57,9 +60,9 @@ void SimulatorProcess::stop()
     }
 }
 
-SimulatorProcess::Response SimulatorProcess::request(const QByteArray &verb, const QString &pathOrUrl, const QByteArray &token,
-                                                     const QByteArray &body, const QList<QPair<QByteArray, QByteArray>> &headers) const
-{
+SimulatorProcess::Response SimulatorProcess::request(const QByteArray &verb, const QString &pathOrUrl,
+                                                     const QByteArray &token, const QByteArray &body,
+                                                     const QList<QPair<QByteArray, QByteArray>> &headers) const {
     QNetworkAccessManager nam;
     QNetworkRequest r(QUrl(pathOrUrl.startsWith(QLatin1Char('/')) ? m_baseUrl + pathOrUrl : pathOrUrl));
     r.setRawHeader("Accept", "application/vnd.github+json");
@@ -83,8 +86,7 @@ SimulatorProcess::Response SimulatorProcess::request(const QByteArray &verb, con
     return response;
 }
 
-QJsonArray SimulatorProcess::listAll(const QString &path, const QByteArray &token, const QString &wrapperKey) const
-{
+QJsonArray SimulatorProcess::listAll(const QString &path, const QByteArray &token, const QString &wrapperKey) const {
     QJsonArray all;
     QString next = path;
     static const QRegularExpression nextLink(QStringLiteral(R"re(<([^>]*)>\s*;\s*rel="next")re"));
@@ -93,7 +95,8 @@ QJsonArray SimulatorProcess::listAll(const QString &path, const QByteArray &toke
         const Response r = request("GET", next, token);
         if (r.status != 200)
             break;
-        const QJsonArray items = wrapperKey.isEmpty() ? r.json().array() : r.json().object().value(wrapperKey).toArray();
+        const QJsonArray items =
+            wrapperKey.isEmpty() ? r.json().array() : r.json().object().value(wrapperKey).toArray();
         for (const QJsonValue &v : items)
             all.append(v);
         const auto m = nextLink.match(QString::fromUtf8(r.link));

@@ -13,8 +13,7 @@ using hubsync::test::PgTestInstance;
 class TestMainWindow : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void showsBackfillProgressAndCompletion()
-    {
+    void showsBackfillProgressAndCompletion() {
         const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("mainwindow"));
         QVERIFY2(!dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
         qputenv("HUBSYNC_GITHUBSIM", qgetenv("HUBSYNC_BIN_DIR") + "/githubsim");
@@ -40,8 +39,7 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
-    void showsDatabaseErrors()
-    {
+    void showsDatabaseErrors() {
         Config config;
         config.database = QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=2");
         MainWindow window(config);

@@ -8,8 +8,7 @@ using namespace hubsync;
 class TestConfig : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void defaults()
-    {
+    void defaults() {
         const ConfigResult r = loadConfig({QStringLiteral("hubsync")}, {});
         QVERIFY2(!r.error, qPrintable(r.error.message));
         QCOMPARE(r.config.githubApiUrl, QStringLiteral("https://api.github.com"));
@@ -20,40 +19,39 @@ private Q_SLOTS:
         QVERIFY(!r.config.service);
     }
 
-    void graphqlUrlForEnterprise()
-    {
-        const ConfigResult r =
-            loadConfig({QStringLiteral("hubsync"), QStringLiteral("--github-api-url"), QStringLiteral("https://ghe.example/api/v3")}, {});
+    void graphqlUrlForEnterprise() {
+        const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--github-api-url"),
+                                           QStringLiteral("https://ghe.example/api/v3")},
+                                          {});
         QCOMPARE(r.config.effectiveGraphqlUrl(), QStringLiteral("https://ghe.example/api/graphql"));
     }
 
-    void precedence()
-    {
+    void precedence() {
         QTemporaryFile ini;
         QVERIFY(ini.open());
         ini.write("poll-interval=10\nschema=from_ini\nrepos=a/b\n");
         ini.close();
-        const ConfigResult r = loadConfig(
-            {QStringLiteral("hubsync"), QStringLiteral("--config"), ini.fileName(), QStringLiteral("--poll-interval"), QStringLiteral("30")},
-            {QStringLiteral("HUBSYNC_POLL_INTERVAL=20"), QStringLiteral("HUBSYNC_SCHEMA=from_env")});
+        const ConfigResult r =
+            loadConfig({QStringLiteral("hubsync"), QStringLiteral("--config"), ini.fileName(),
+                        QStringLiteral("--poll-interval"), QStringLiteral("30")},
+                       {QStringLiteral("HUBSYNC_POLL_INTERVAL=20"), QStringLiteral("HUBSYNC_SCHEMA=from_env")});
         QVERIFY2(!r.error, qPrintable(r.error.message));
-        QCOMPARE(r.config.pollIntervalSeconds, 30);                 // command line beats env and file
-        QCOMPARE(r.config.schema, QStringLiteral("from_env"));      // env beats file
+        QCOMPARE(r.config.pollIntervalSeconds, 30);                   // command line beats env and file
+        QCOMPARE(r.config.schema, QStringLiteral("from_env"));        // env beats file
         QCOMPARE(r.config.repos, QStringList{QStringLiteral("a/b")}); // file beats default
     }
 
-    void githubTokenEnvironment()
-    {
+    void githubTokenEnvironment() {
         ConfigResult r = loadConfig({QStringLiteral("hubsync")}, {QStringLiteral("GITHUB_TOKEN=ghp_abc")});
         QCOMPARE(r.config.token, QStringLiteral("ghp_abc"));
-        r = loadConfig({QStringLiteral("hubsync")}, {QStringLiteral("GITHUB_TOKEN=ghp_abc"), QStringLiteral("HUBSYNC_TOKEN=ghp_xyz")});
+        r = loadConfig({QStringLiteral("hubsync")},
+                       {QStringLiteral("GITHUB_TOKEN=ghp_abc"), QStringLiteral("HUBSYNC_TOKEN=ghp_xyz")});
         QCOMPARE(r.config.token, QStringLiteral("ghp_xyz"));
     }
 
-    void flags()
-    {
-        const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--service"), QStringLiteral("--backfill-only"),
-                                           QStringLiteral("--sandbox")},
+    void flags() {
+        const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--service"),
+                                           QStringLiteral("--backfill-only"), QStringLiteral("--sandbox")},
                                           {});
         QVERIFY2(!r.error, qPrintable(r.error.message));
         QVERIFY(r.config.service);
@@ -61,42 +59,49 @@ private Q_SLOTS:
         QVERIFY(r.config.sandbox);
     }
 
-    void badInput_data()
-    {
+    void badInput_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QStringList>("env");
         QTest::addColumn<QString>("expected");
         const QString h = QStringLiteral("hubsync");
-        QTest::newRow("unknown option") << QStringList{h, QStringLiteral("--frobnicate")} << QStringList{} << QStringLiteral("frobnicate");
-        QTest::newRow("poll zero") << QStringList{h, QStringLiteral("--poll-interval"), QStringLiteral("0")} << QStringList{}
-                                   << QStringLiteral("poll-interval");
+        QTest::newRow("unknown option") << QStringList{h, QStringLiteral("--frobnicate")} << QStringList{}
+                                        << QStringLiteral("frobnicate");
+        QTest::newRow("poll zero") << QStringList{h, QStringLiteral("--poll-interval"), QStringLiteral("0")}
+                                   << QStringList{} << QStringLiteral("poll-interval");
         QTest::newRow("poll text env") << QStringList{h} << QStringList{QStringLiteral("HUBSYNC_POLL_INTERVAL=soon")}
                                        << QStringLiteral("HUBSYNC_POLL_INTERVAL");
-        QTest::newRow("bad repo") << QStringList{h, QStringLiteral("--repos"), QStringLiteral("justaname")} << QStringList{}
-                                  << QStringLiteral("owner/name");
-        QTest::newRow("bad url") << QStringList{h, QStringLiteral("--github-api-url"), QStringLiteral("ftp://x")} << QStringList{}
-                                 << QStringLiteral("http(s) URL");
-        QTest::newRow("bad listen") << QStringList{h, QStringLiteral("--proxy-listen"), QStringLiteral("localhost")} << QStringList{}
-                                    << QStringLiteral("HOST:PORT");
-        QTest::newRow("bad schema") << QStringList{h, QStringLiteral("--schema"), QStringLiteral("Robert'); DROP")} << QStringList{}
-                                    << QStringLiteral("identifier");
-        QTest::newRow("app without key") << QStringList{h, QStringLiteral("--app-id"), QStringLiteral("5")} << QStringList{}
-                                         << QStringLiteral("--app-key");
-        QTest::newRow("token and app") << QStringList{h, QStringLiteral("--app-id"), QStringLiteral("5"), QStringLiteral("--app-key"),
-                                                      QStringLiteral("/dev/null"), QStringLiteral("--installation-id"), QStringLiteral("9"),
-                                                      QStringLiteral("--token"), QStringLiteral("t")}
+        QTest::newRow("bad repo") << QStringList{h, QStringLiteral("--repos"), QStringLiteral("justaname")}
+                                  << QStringList{} << QStringLiteral("owner/name");
+        QTest::newRow("bad url") << QStringList{h, QStringLiteral("--github-api-url"), QStringLiteral("ftp://x")}
+                                 << QStringList{} << QStringLiteral("http(s) URL");
+        QTest::newRow("bad listen") << QStringList{h, QStringLiteral("--proxy-listen"), QStringLiteral("localhost")}
+                                    << QStringList{} << QStringLiteral("HOST:PORT");
+        QTest::newRow("bad schema") << QStringList{h, QStringLiteral("--schema"), QStringLiteral("Robert'); DROP")}
+                                    << QStringList{} << QStringLiteral("identifier");
+        QTest::newRow("app without key") << QStringList{h, QStringLiteral("--app-id"), QStringLiteral("5")}
+                                         << QStringList{} << QStringLiteral("--app-key");
+        QTest::newRow("token and app") << QStringList{h,
+                                                      QStringLiteral("--app-id"),
+                                                      QStringLiteral("5"),
+                                                      QStringLiteral("--app-key"),
+                                                      QStringLiteral("/dev/null"),
+                                                      QStringLiteral("--installation-id"),
+                                                      QStringLiteral("9"),
+                                                      QStringLiteral("--token"),
+                                                      QStringLiteral("t")}
                                        << QStringList{} << QStringLiteral("not both");
         QTest::newRow("backfill-only without service")
             << QStringList{h, QStringLiteral("--backfill-only")} << QStringList{} << QStringLiteral("--service");
-        QTest::newRow("positional") << QStringList{h, QStringLiteral("extra")} << QStringList{} << QStringLiteral("unexpected");
-        QTest::newRow("log format") << QStringList{h, QStringLiteral("--log-format"), QStringLiteral("xml")} << QStringList{}
-                                    << QStringLiteral("text or json");
-        QTest::newRow("missing config") << QStringList{h, QStringLiteral("--config"), QStringLiteral("/nonexistent.ini")}
+        QTest::newRow("positional") << QStringList{h, QStringLiteral("extra")} << QStringList{}
+                                    << QStringLiteral("unexpected");
+        QTest::newRow("log format") << QStringList{h, QStringLiteral("--log-format"), QStringLiteral("xml")}
+                                    << QStringList{} << QStringLiteral("text or json");
+        QTest::newRow("missing config") << QStringList{h, QStringLiteral("--config"),
+                                                       QStringLiteral("/nonexistent.ini")}
                                         << QStringList{} << QStringLiteral("cannot read config");
     }
 
-    void badInput()
-    {
+    void badInput() {
         QFETCH(QStringList, args);
         QFETCH(QStringList, env);
         QFETCH(QString, expected);
@@ -107,8 +112,7 @@ private Q_SLOTS:
         QVERIFY2(r.error.message.contains(expected), qPrintable(r.error.message));
     }
 
-    void unknownIniKey()
-    {
+    void unknownIniKey() {
         QTemporaryFile ini;
         QVERIFY(ini.open());
         ini.write("pol-interval=10\n");
@@ -118,8 +122,7 @@ private Q_SLOTS:
         QVERIFY2(r.error.message.contains(QStringLiteral("pol-interval")), qPrintable(r.error.message));
     }
 
-    void helpListsEveryOption()
-    {
+    void helpListsEveryOption() {
         const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--help")}, {});
         QVERIFY(r.showHelp);
         for (const OptionSpec &spec : optionSpecs()) {
@@ -128,8 +131,7 @@ private Q_SLOTS:
         }
     }
 
-    void hostPort_data()
-    {
+    void hostPort_data() {
         QTest::addColumn<QString>("text");
         QTest::addColumn<bool>("valid");
         QTest::addColumn<QString>("host");
@@ -143,8 +145,7 @@ private Q_SLOTS:
         QTest::newRow("empty host") << QStringLiteral(":80") << false << QString() << 0;
     }
 
-    void hostPort()
-    {
+    void hostPort() {
         QFETCH(QString, text);
         QFETCH(bool, valid);
         const auto parsed = parseHostPort(text);

@@ -9,14 +9,12 @@ using namespace hubsync;
 class TestLog : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void cleanup()
-    {
+    void cleanup() {
         Log::instance().setFormat(Log::Format::Text);
         Log::instance().setWriter([](const QString &) {});
     }
 
-    void secretsAreRedacted()
-    {
+    void secretsAreRedacted() {
         QStringList lines;
         Log::instance().setWriter([&](const QString &line) { lines << line; });
         Log::instance().addSecret(QStringLiteral("ghp_supersecret123"));
@@ -27,12 +25,12 @@ private Q_SLOTS:
         QVERIFY(lines.first().contains(QStringLiteral("***")));
     }
 
-    void jsonFormat()
-    {
+    void jsonFormat() {
         QStringList lines;
         Log::instance().setWriter([&](const QString &line) { lines << line; });
         Log::instance().setFormat(Log::Format::Json);
-        logWarning(QStringLiteral("sync"), QStringLiteral("slow \"page\""), {{QStringLiteral("repo"), QStringLiteral("a/b")}});
+        logWarning(QStringLiteral("sync"), QStringLiteral("slow \"page\""),
+                   {{QStringLiteral("repo"), QStringLiteral("a/b")}});
         QCOMPARE(lines.size(), 1);
         QJsonParseError error{};
         const QJsonObject object = QJsonDocument::fromJson(lines.first().toUtf8(), &error).object();
@@ -42,8 +40,7 @@ private Q_SLOTS:
         QCOMPARE(object.value(QStringLiteral("repo")).toString(), QStringLiteral("a/b"));
     }
 
-    void minimumLevel()
-    {
+    void minimumLevel() {
         QStringList lines;
         Log::instance().setWriter([&](const QString &line) { lines << line; });
         logDebug(QStringLiteral("x"), QStringLiteral("hidden"));
