@@ -157,12 +157,11 @@ void Backfill::fetchNext(RepoRun &run) {
         break;
     }
     const QString url = run.cursor.nextUrl.isEmpty() ? initialPath(run) : run.cursor.nextUrl;
-    QPointer<Backfill> self(this);
     RepoRun *target = &run;
-    m_api.get(url, [self, target](const Page &page) {
-        if (self && !self->m_failed)
-            self->onPage(*target, page);
-    });
+    m_api.get(url, whileAlive(this, [target](Backfill &self, const Page &page) {
+                  if (!self.m_failed)
+                      self.onPage(*target, page);
+              }));
 }
 
 void Backfill::repoFinished(RepoRun &run) {

@@ -54,12 +54,12 @@ void Backfill::fetchDiscussions(RepoRun &run) {
                           {QStringLiteral("first"), qMin(m_options.perPage, 50)}};
     if (run.cursor.nextUrl.startsWith(QLatin1String(cursorPrefix)))
         variables.insert(QStringLiteral("after"), run.cursor.nextUrl.mid(int(qstrlen(cursorPrefix))));
-    QPointer<Backfill> self(this);
     RepoRun *target = &run;
-    m_api.graphql(discussionsQuery(), variables, [self, target](const GraphqlResult &result) {
-        if (self && !self->m_failed)
-            self->onDiscussions(*target, result);
-    });
+    m_api.graphql(discussionsQuery(), variables,
+                  whileAlive(this, [target](Backfill &self, const GraphqlResult &result) {
+                      if (!self.m_failed)
+                          self.onDiscussions(*target, result);
+                  }));
 }
 
 void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result) {
@@ -106,16 +106,15 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
         return;
     }
     const RepoRun::MoreComments more = run.moreComments.front();
-    QPointer<Backfill> self(this);
     RepoRun *target = &run;
     m_api.graphql(
         moreCommentsQuery(), QJsonObject{{QStringLiteral("id"), more.nodeId}, {QStringLiteral("after"), more.after}},
-        [self, target, more](const GraphqlResult &result) {
-            if (!self || self->m_failed)
+        whileAlive(this, [target, more](Backfill &self, const GraphqlResult &result) {
+            if (self.m_failed)
                 return;
             RepoRun &r = *target;
             if (result.error) {
-                self->fail(Error::make(
+                self.fail(Error::make(
                     result.error.kind,
                     QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
                 return;
@@ -129,8 +128,8 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
             if (info.value(QStringLiteral("hasNextPage")).toBool())
                 r.moreComments.push_front(
                     {more.nodeId, more.discussionId, info.value(QStringLiteral("endCursor")).toString()});
-            self->fetchMoreDiscussionComments(r);
-        });
+            self.fetchMoreDiscussionComments(r);
+        }));
 }
 
 void Backfill::writeDiscussionPage(RepoRun &run) {

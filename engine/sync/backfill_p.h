@@ -2,11 +2,11 @@
 
 // Private parts of Backfill shared by its implementation files.
 
+#include "core/guarded.h"
 #include "sync/backfill.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QPointer>
 #include <QSet>
 
 #include <deque>

@@ -39,12 +39,11 @@ void Backfill::nextReactionSubject(RepoRun &run) {
         subject->key = r.toInt(i, 1);
         subject->path = r.text(i, 2);
         run.wave << subject;
-        QPointer<Backfill> self(this);
         RepoRun *target = &run;
-        m_api.get(subject->path, [self, target, subject](const Page &page) {
-            if (self && !self->m_failed)
-                self->onReactionPage(*target, subject, page);
-        });
+        m_api.get(subject->path, whileAlive(this, [target, subject](Backfill &self, const Page &page) {
+                      if (!self.m_failed)
+                          self.onReactionPage(*target, subject, page);
+                  }));
     }
 }
 
@@ -69,12 +68,11 @@ void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubjec
         }
         subject->items << items;
         if (!page.nextUrl.isEmpty()) {
-            QPointer<Backfill> self(this);
             RepoRun *target = &run;
-            m_api.get(page.nextUrl, [self, target, subject](const Page &next) {
-                if (self && !self->m_failed)
-                    self->onReactionPage(*target, subject, next);
-            });
+            m_api.get(page.nextUrl, whileAlive(this, [target, subject](Backfill &self, const Page &next) {
+                          if (!self.m_failed)
+                              self.onReactionPage(*target, subject, next);
+                      }));
             return;
         }
     }

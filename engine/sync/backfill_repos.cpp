@@ -22,11 +22,9 @@ void Backfill::listRepositories() {
                      : QStringLiteral("/user/repos?per_page=%1&affiliation=owner,collaborator,organization_member"
                                       "&sort=full_name")
                            .arg(m_options.perPage);
-    QPointer<Backfill> self(this);
-    m_api.get(path, [self, installation](const Page &page) {
-        if (self)
-            self->onRepositoryPage(page, installation);
-    });
+    m_api.get(path, whileAlive(this, [installation](Backfill &self, const Page &page) {
+                  self.onRepositoryPage(page, installation);
+              }));
 }
 
 void Backfill::onRepositoryPage(const Page &page, bool wrapped) {
@@ -47,11 +45,9 @@ void Backfill::onRepositoryPage(const Page &page, bool wrapped) {
     }
     m_listedRepos << items;
     if (!page.nextUrl.isEmpty()) {
-        QPointer<Backfill> self(this);
-        m_api.get(page.nextUrl, [self, wrapped](const Page &next) {
-            if (self)
-                self->onRepositoryPage(next, wrapped);
-        });
+        m_api.get(page.nextUrl, whileAlive(this, [wrapped](Backfill &self, const Page &next) {
+                      self.onRepositoryPage(next, wrapped);
+                  }));
         return;
     }
     if (Error e = storeRepositories(m_listedRepos)) {
@@ -71,28 +67,27 @@ void Backfill::fetchNamedRepository(int index) {
         return;
     }
     const QString name = m_options.repos[index];
-    QPointer<Backfill> self(this);
-    m_api.get(QStringLiteral("/repos/") + name, [self, index, name](const Page &page) {
-        if (!self)
-            return;
-        if (page.error) {
-            const bool missing = page.error.kind == Error::Kind::GitHubNotFound;
-            self->fail(Error::make(
-                missing ? Error::Kind::GitHubNotFound : page.error.kind,
-                missing ? QStringLiteral("repository %1 does not exist or these credentials cannot see it").arg(name)
+    m_api.get(
+        QStringLiteral("/repos/") + name, whileAlive(this, [index, name](Backfill &self, const Page &page) {
+            if (page.error) {
+                const bool missing = page.error.kind == Error::Kind::GitHubNotFound;
+                self.fail(Error::make(
+                    missing ? Error::Kind::GitHubNotFound : page.error.kind,
+                    missing
+                        ? QStringLiteral("repository %1 does not exist or these credentials cannot see it").arg(name)
                         : QStringLiteral("repository %1: %2").arg(name, page.error.message),
-                page.error.httpStatus));
-            return;
-        }
-        const QJsonObject repo = QJsonDocument::fromJson(page.body).object();
-        if (repo.value(QStringLiteral("id")).toDouble() <= 0) {
-            self->fail(Error::make(Error::Kind::GitHubUnavailable,
-                                   QStringLiteral("repository %1: malformed answer").arg(name)));
-            return;
-        }
-        self->m_listedRepos << repo;
-        self->fetchNamedRepository(index + 1);
-    });
+                    page.error.httpStatus));
+                return;
+            }
+            const QJsonObject repo = QJsonDocument::fromJson(page.body).object();
+            if (repo.value(QStringLiteral("id")).toDouble() <= 0) {
+                self.fail(Error::make(Error::Kind::GitHubUnavailable,
+                                      QStringLiteral("repository %1: malformed answer").arg(name)));
+                return;
+            }
+            self.m_listedRepos << repo;
+            self.fetchNamedRepository(index + 1);
+        }));
 }
 
 Error Backfill::storeRepositories(const QList<QJsonObject> &objects) {

@@ -1,11 +1,11 @@
 #include "sync/poller.h"
 
 #include "catalog/catalog.h"
+#include "core/guarded.h"
 #include "core/log.h"
 #include "store/pg.h"
 #include "sync/backfill_p.h"
 
-#include <QPointer>
 #include <QUrlQuery>
 
 namespace hubsync::sync {
@@ -156,11 +156,7 @@ void Poller::startWalk(const Task &task) {
 
 void Poller::fetch(const QString &url, bool conditional) {
     ++m_stats.requests;
-    QPointer<Poller> self(this);
-    auto done = [self](const Page &page) {
-        if (self)
-            self->onPage(page);
-    };
+    auto done = whileAlive(this, [](Poller &self, const Page &page) { self.onPage(page); });
     if (conditional)
         m_api.getIfChanged(url, done);
     else

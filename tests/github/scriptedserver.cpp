@@ -1,7 +1,6 @@
 #include "scriptedserver.h"
 
 #include <QHostAddress>
-#include <QPointer>
 #include <QTcpSocket>
 #include <QTimer>
 
@@ -72,14 +71,14 @@ void ScriptedServer::onConnection() {
             const Reply reply = m_handler(request);
             if (reply.hang)
                 return;
-            QPointer<QTcpSocket> guard(socket);
-            QTimer::singleShot(reply.delayMs, this, [this, guard, answered, raw = reply.raw] {
-                if (*answered || !guard)
+            QTimer::singleShot(reply.delayMs, socket, [this, socket, answered, raw = reply.raw] {
+                // The socket is the timer's context: the timer dies with it.
+                if (*answered)
                     return;
                 --pending;
                 *answered = true;
-                guard->write(raw);
-                guard->disconnectFromHost();
+                socket->write(raw);
+                socket->disconnectFromHost();
             });
         });
     }
