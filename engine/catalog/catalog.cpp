@@ -537,4 +537,23 @@ QList<QJsonObject> embeddedUsers(const Collection &collection, const QJsonObject
     return users;
 }
 
+QJsonObject restUserFromGraphql(const QJsonObject &author) {
+    if (!author.value(QStringLiteral("databaseId")).isDouble())
+        return {};
+    return QJsonObject{{QStringLiteral("id"), author.value(QStringLiteral("databaseId"))},
+                       {QStringLiteral("login"), author.value(QStringLiteral("login"))},
+                       {QStringLiteral("node_id"), author.value(QStringLiteral("id"))},
+                       {QStringLiteral("type"), QStringLiteral("User")}};
+}
+
+QString discussionFields() {
+    return QStringLiteral("id databaseId number title body url createdAt updatedAt locked upvoteCount answerChosenAt"
+                          " author { login ... on User { id databaseId } } category { id name }");
+}
+
+QString discussionCommentFields() {
+    return QStringLiteral("id databaseId body url createdAt updatedAt upvoteCount"
+                          " author { login ... on User { id databaseId } } replyTo { id }");
+}
+
 } // namespace hubsync::catalog

@@ -69,4 +69,12 @@ QList<QJsonObject> embeddedUsers(const Collection &collection, const QJsonObject
 
 QString sqlType(ColumnType type);
 
+// GraphQL authors ({login, id, databaseId}) as REST-shaped users ({id, login, node_id}), so they land in
+// "user" like every other embedded user. Empty for authors without a database id (bots, ghosts).
+QJsonObject restUserFromGraphql(const QJsonObject &author);
+
+// The GraphQL selections the discussion tables map, shared by the backfill and the webhook re-fetch.
+QString discussionFields();        // fields of a Discussion, without its comments
+QString discussionCommentFields(); // fields of a DiscussionComment
+
 } // namespace hubsync::catalog

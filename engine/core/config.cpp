@@ -68,6 +68,10 @@ const QList<OptionSpec> &optionSpecs() {
          QStringLiteral("SECRET"),
          QStringLiteral("Webhook secret used to verify X-Hub-Signature-256."),
          {}},
+        {QStringLiteral("keep-removed-repos"),
+         flag(),
+         QStringLiteral("Keep the rows of repositories removed from the App installation (default: drop them)."),
+         {}},
         {QStringLiteral("poll-interval"),
          QStringLiteral("SECONDS"),
          QStringLiteral("Polling backstop interval in seconds (default 60)."),
@@ -183,6 +187,8 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
         return boolean(config.service);
     if (name == QStringLiteral("sandbox"))
         return boolean(config.sandbox);
+    if (name == QStringLiteral("keep-removed-repos"))
+        return boolean(config.keepRemovedRepos);
     if (name == QStringLiteral("backfill-only"))
         return boolean(config.backfillOnly);
     if (name == QStringLiteral("config")) {

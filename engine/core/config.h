@@ -34,8 +34,9 @@ struct Config {
     QString dataDir; // empty = the platform's application data directory
 
     QString proxyListen = QStringLiteral("127.0.0.1:6544");
-    QString webhookListen; // empty = no webhook receiver (polling only)
-    QString webhookSecret; // never logged
+    QString webhookListen;         // empty = no webhook receiver (polling only)
+    QString webhookSecret;         // never logged
+    bool keepRemovedRepos = false; // installation_repositories.removed: keep the rows (sync stops either way)
     int pollIntervalSeconds = 60;
     LogFormat logFormat = LogFormat::Text;
 

@@ -6,12 +6,18 @@
 #include "core/paths.h"
 #include "facade/sandbox.h"
 #include "localpg/localcluster.h"
+#include "store/deliverylog.h"
 #include "store/migrations.h"
 #include "store/pg.h"
 #include "sync/backfill.h"
 #include "sync/githubapi.h"
 #include "sync/poller.h"
+#include "sync/webhookapplier.h"
+#include "webhooks/receiver.h"
+#include "webhooks/redelivery.h"
 
+#include <QDateTime>
+#include <QRandomGenerator>
 #include <QThread>
 
 namespace hubsync {
@@ -36,8 +42,12 @@ void registerMetaTypes() {
 
 Engine::Engine(Config config, QObject *parent)
     : QObject(parent)
-    , m_config(std::move(config)) {
+    , m_config(std::move(config))
+    , m_redeliveryTimer(this) {
     registerMetaTypes();
+    // GitHub keeps deliveries three days; looking every hour catches what an outage made us miss.
+    m_redeliveryTimer.setInterval(60 * 60 * 1000);
+    connect(&m_redeliveryTimer, &QTimer::timeout, this, &Engine::redeliverMissed);
 }
 
 Engine::~Engine() = default;
@@ -97,19 +107,22 @@ Error Engine::connectGitHub() {
     return error;
 }
 
-void Engine::startBackfill() {
+void Engine::startBackfill(const QStringList &repos) {
     sync::Backfill::Options options;
     options.schema = m_config.schema;
-    options.repos = m_config.repos;
+    options.repos = repos;
     m_backfill = std::make_unique<sync::Backfill>(*m_api, *m_db, options);
+    m_backfilling = true;
     connect(m_backfill.get(), &sync::Backfill::progress, this, &Engine::progress);
     connect(m_backfill.get(), &sync::Backfill::warning, this, &Engine::warning);
     connect(m_backfill.get(), &sync::Backfill::repositoriesReady, this, &Engine::publishRepositories);
     connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
+        m_backfilling = false;
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });
     connect(m_backfill.get(), &sync::Backfill::finished, this, [this](const BackfillSummary &summary) {
+        m_backfilling = false;
         publishRepositories();
         Q_EMIT backfillComplete(summary);
         if (!m_config.backfillOnly)
@@ -117,8 +130,16 @@ void Engine::startBackfill() {
         setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
                                                  .arg(summary.records)
                                                  .arg(summary.seconds, 0, 'f', 1));
+        if (!m_queuedRepos.isEmpty()) {
+            // Repositories granted to the installation meanwhile.
+            const QStringList next = m_queuedRepos;
+            m_queuedRepos.clear();
+            QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
+        }
     });
-    setStatus(EngineStatus::State::Backfilling, QStringLiteral("backfilling"));
+    setStatus(EngineStatus::State::Backfilling,
+              repos.isEmpty() ? QStringLiteral("backfilling")
+                              : QStringLiteral("backfilling %1").arg(repos.join(QStringLiteral(", "))));
     m_backfill->start();
 }
 
@@ -138,10 +159,129 @@ void Engine::start() {
         Q_EMIT failed(e);
         return;
     }
-    startBackfill();
+    // Deliveries that arrive during the backfill are stored and applied once it is done.
+    if (!m_config.backfillOnly) {
+        if (Error e = startWebhookReceiver()) {
+            setStatus(EngineStatus::State::Failed, e.message);
+            Q_EMIT failed(e);
+            return;
+        }
+    }
+    startBackfill(m_config.repos);
+}
+
+Error Engine::startWebhookReceiver() {
+    QString listen = m_config.webhookListen;
+    QByteArray secret = m_config.webhookSecret.toUtf8();
+    if (listen.isEmpty() && m_sandbox) {
+        // The sandbox wires the simulator's webhooks to a receiver of its own, with a one-time secret.
+        listen = QStringLiteral("127.0.0.1:0");
+        secret = QByteArray::number(QRandomGenerator::system()->generate64(), 16);
+    }
+    if (listen.isEmpty())
+        return {};
+    const std::optional<HostPort> hostPort = parseHostPort(listen);
+    QHostAddress address(hostPort ? hostPort->host : QString());
+    if (hostPort && hostPort->host == QStringLiteral("localhost"))
+        address = QHostAddress::LocalHost;
+    if (!hostPort || address.isNull())
+        return Error::make(Error::Kind::Usage,
+                           QStringLiteral("--webhook-listen: '%1' is not an IP address and port").arg(listen));
+    Log::instance().addSecret(QString::fromUtf8(secret)); // redacted should it ever reach a message
+    m_deliveryLog = std::make_unique<DeliveryLog>(*m_db);
+    webhooks::WebhookReceiver::Options options;
+    options.address = address;
+    options.port = hostPort->port;
+    options.secret = secret;
+    m_receiver = std::make_unique<webhooks::WebhookReceiver>(*m_deliveryLog, options);
+    if (Error e = m_receiver->listen())
+        return e;
+    if (m_sandbox)
+        m_sandbox->deliverWebhooksTo(QStringLiteral("http://127.0.0.1:%1/").arg(m_receiver->port()),
+                                     QString::fromLatin1(secret));
+    return {};
+}
+
+void Engine::startWebhookApplier() {
+    sync::WebhookApplier::Options options;
+    options.schema = m_config.schema;
+    options.dropRemovedRepositories = !m_config.keepRemovedRepos;
+    m_applier = std::make_unique<sync::WebhookApplier>(*m_api, *m_db, options);
+    connect(m_receiver.get(), &webhooks::WebhookReceiver::deliveryQueued, m_applier.get(), &sync::WebhookApplier::kick);
+    connect(m_applier.get(), &sync::WebhookApplier::warning, this, &Engine::warning);
+    connect(m_applier.get(), &sync::WebhookApplier::deliveryApplied, this,
+            [this](const QString &, const QString &event, const QString &outcome, qint64 receivedMs) {
+                Q_EMIT webhookApplied(event, outcome, QDateTime::currentMSecsSinceEpoch() - receivedMs);
+            });
+    connect(m_applier.get(), &sync::WebhookApplier::repositoriesAdded, this, [this](const QStringList &names) {
+        logInfo(QStringLiteral("engine"),
+                QStringLiteral("repositories added to the installation: %1").arg(names.join(QStringLiteral(", "))));
+        if (m_backfilling)
+            m_queuedRepos << names;
+        else
+            startBackfill(names);
+    });
+    connect(m_applier.get(), &sync::WebhookApplier::repositoriesRemoved, this, [this](const QList<qint64> &ids) {
+        logInfo(QStringLiteral("engine"),
+                QStringLiteral("%1 repositories removed from the installation; %2")
+                    .arg(ids.size())
+                    .arg(m_config.keepRemovedRepos ? QStringLiteral("their rows are kept")
+                                                   : QStringLiteral("their rows are dropped")));
+        publishRepositories();
+    });
+    connect(m_applier.get(), &sync::WebhookApplier::installationStopped, this, &Engine::stopSyncing);
+    connect(m_applier.get(), &sync::WebhookApplier::installationResumed, this, [this] {
+        logInfo(QStringLiteral("engine"), QStringLiteral("the GitHub App installation is active again"));
+        m_liveStarted = false;
+        startLiveSync();
+        setStatus(EngineStatus::State::Live, QStringLiteral("syncing again"));
+    });
+    m_applier->start();
+}
+
+void Engine::stopSyncing(const QString &reason) {
+    // The receiver and the applier stay: an "unsuspend" delivery must still be heard.
+    m_poller.reset();
+    m_redeliveryTimer.stop();
+    m_status.liveSyncMode = QStringLiteral("stopped");
+    setStatus(EngineStatus::State::Failed, reason);
+    Q_EMIT warning(reason);
+}
+
+void Engine::redeliverMissed() {
+    if (!m_receiver || !m_api->isInstallation())
+        return;
+    if (!m_redeliverer) {
+        m_redeliverer =
+            std::make_unique<webhooks::Redeliverer>(*m_api, *m_deliveryLog, webhooks::Redeliverer::Options{});
+        connect(m_redeliverer.get(), &webhooks::Redeliverer::failed, this, [this](const Error &e) {
+            Q_EMIT warning(QStringLiteral("could not check for missed webhook deliveries: ") + e.message);
+        });
+        connect(m_redeliverer.get(), &webhooks::Redeliverer::finished, this,
+                [](const webhooks::Redeliverer::Summary &s) {
+                    logInfo(QStringLiteral("webhooks"),
+                            QStringLiteral("missed-delivery check: %1 deliveries listed, %2 missed, %3 redelivered")
+                                .arg(s.listed)
+                                .arg(s.missed)
+                                .arg(s.redelivered));
+                });
+    }
+    // From an hour before the newest delivery we hold (clocks differ, deliveries overtake each other), or
+    // GitHub's whole three-day window when we hold none.
+    QDateTime newest;
+    if (Error e = m_deliveryLog->newestReceived(&newest)) {
+        Q_EMIT warning(e.message);
+        return;
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    const QDateTime since = newest.isValid() ? std::max(newest.addSecs(-3600), now.addDays(-3)) : now.addDays(-3);
+    m_redeliverer->run(since);
 }
 
 void Engine::startLiveSync() {
+    if (m_liveStarted)
+        return;
+    m_liveStarted = true;
     sync::Poller::Options options;
     options.schema = m_config.schema;
     options.intervalSeconds = m_config.pollIntervalSeconds;
@@ -157,7 +297,19 @@ void Engine::startLiveSync() {
                     .arg(stats.seconds, 0, 'f', 2));
     });
     m_poller->start();
-    m_status.liveSyncMode = QStringLiteral("polling every %1 s").arg(m_config.pollIntervalSeconds);
+    if (m_receiver) {
+        if (!m_applier)
+            startWebhookApplier();
+        redeliverMissed();
+        m_redeliveryTimer.start();
+        m_status.liveSyncMode = QStringLiteral("webhooks on port %1, polling every %2 s as a backstop")
+                                    .arg(m_receiver->port())
+                                    .arg(m_config.pollIntervalSeconds);
+    } else {
+        m_status.liveSyncMode = QStringLiteral("polling every %1 s (no webhook receiver; --webhook-listen brings "
+                                               "changes within seconds)")
+                                    .arg(m_config.pollIntervalSeconds);
+    }
 }
 
 void Engine::publishRepositories() {
@@ -175,6 +327,11 @@ void Engine::publishRepositories() {
 }
 
 void Engine::stop() {
+    m_redeliveryTimer.stop();
+    m_redeliverer.reset();
+    m_applier.reset();
+    m_receiver.reset();
+    m_deliveryLog.reset();
     m_poller.reset();
     m_backfill.reset();
     m_api.reset();
@@ -212,6 +369,7 @@ EngineController::EngineController(Config config, QObject *parent)
     connect(m_engine, &Engine::warning, this, &EngineController::warning);
     connect(m_engine, &Engine::databaseReady, this, &EngineController::databaseReady);
     connect(m_engine, &Engine::repositoriesAvailable, this, &EngineController::repositoriesAvailable);
+    connect(m_engine, &Engine::webhookApplied, this, &EngineController::webhookApplied);
     connect(m_engine, &Engine::stopped, this, &EngineController::stopped);
     m_thread->start();
 }

@@ -5,11 +5,13 @@
 
 #include <QObject>
 #include <QThread>
+#include <QTimer>
 
 #include <memory>
 
 namespace hubsync {
 
+class DeliveryLog;
 class LocalCluster;
 class Sandbox;
 namespace pg {
@@ -19,7 +21,12 @@ namespace sync {
 class Api;
 class Backfill;
 class Poller;
+class WebhookApplier;
 } // namespace sync
+namespace webhooks {
+class Redeliverer;
+class WebhookReceiver;
+} // namespace webhooks
 
 // The engine. Lives on a worker thread (EngineController moves it there); every slot runs on that
 // thread and results leave through signals carrying value types.
@@ -42,6 +49,9 @@ Q_SIGNALS:
     void warning(const QString &message);
     void databaseReady(const hubsync::DatabaseEndpoint &endpoint);
     void repositoriesAvailable(const QList<hubsync::RepositoryInfo> &repositories);
+    // A webhook delivery was applied (outcome "applied", "ignored" or "failed"); latencyMs counts from
+    // its arrival at the receiver to its commit.
+    void webhookApplied(const QString &event, const QString &outcome, qint64 latencyMs);
     void stopped();
 
 private:
@@ -49,8 +59,12 @@ private:
     void setStatus(EngineStatus::State state, const QString &message);
     Error openDatabase();
     Error connectGitHub();
-    void startBackfill();
+    void startBackfill(const QStringList &repos);
     void startLiveSync();
+    Error startWebhookReceiver();
+    void startWebhookApplier();
+    void redeliverMissed();
+    void stopSyncing(const QString &reason);
 
     Config m_config;
     EngineStatus m_status;
@@ -60,6 +74,14 @@ private:
     std::unique_ptr<sync::Api> m_api;
     std::unique_ptr<sync::Backfill> m_backfill;
     std::unique_ptr<sync::Poller> m_poller;
+    std::unique_ptr<DeliveryLog> m_deliveryLog;
+    std::unique_ptr<webhooks::WebhookReceiver> m_receiver;
+    std::unique_ptr<sync::WebhookApplier> m_applier;
+    std::unique_ptr<webhooks::Redeliverer> m_redeliverer;
+    QTimer m_redeliveryTimer;
+    QStringList m_queuedRepos; // repositories added while a backfill runs: backfilled next
+    bool m_backfilling = false;
+    bool m_liveStarted = false;
     QString m_conninfo;
 };
 
@@ -88,6 +110,9 @@ Q_SIGNALS:
     void databaseReady(const hubsync::DatabaseEndpoint &endpoint);
     // The repositories being synced, with their record counts (after listing and after the backfill).
     void repositoriesAvailable(const QList<hubsync::RepositoryInfo> &repositories);
+    // A webhook delivery was applied (outcome "applied", "ignored" or "failed"); latencyMs counts from
+    // its arrival at the receiver to its commit.
+    void webhookApplied(const QString &event, const QString &outcome, qint64 latencyMs);
     void stopped();
 
 private:

@@ -4,6 +4,10 @@
 
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QStandardPaths>
@@ -67,6 +71,27 @@ Error Sandbox::start(const QString &dataset) {
     logInfo(QStringLiteral("sandbox"),
             QStringLiteral("GitHub simulator with the '%1' dataset at %2").arg(dataset, m_apiUrl));
     return {};
+}
+
+void Sandbox::deliverWebhooksTo(const QString &url, const QString &secret) {
+    if (!m_network)
+        m_network = std::make_unique<QNetworkAccessManager>();
+    QNetworkRequest request(QUrl(m_apiUrl + QStringLiteral("/_sim/webhooks")));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/json"));
+    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("url"), url},
+                                                      {QStringLiteral("secret"), secret},
+                                                      {QStringLiteral("mode"), QStringLiteral("deliver")}})
+                                .toJson(QJsonDocument::Compact);
+    QNetworkReply *reply = m_network->put(request, body);
+    QObject::connect(reply, &QNetworkReply::finished, reply, [reply, url] {
+        reply->deleteLater();
+        if (reply->error() != QNetworkReply::NoError)
+            logWarning(
+                QStringLiteral("sandbox"),
+                QStringLiteral("could not point the simulator's webhooks at %1: %2").arg(url, reply->errorString()));
+        else
+            logInfo(QStringLiteral("sandbox"), QStringLiteral("the simulator delivers webhooks to %1").arg(url));
+    });
 }
 
 void Sandbox::stop() {

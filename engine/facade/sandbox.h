@@ -6,6 +6,7 @@
 
 #include <memory>
 
+class QNetworkAccessManager;
 class QProcess;
 
 namespace hubsync {
@@ -22,6 +23,9 @@ public:
     Error start(const QString &dataset = QStringLiteral("small"));
     void stop();
 
+    // Points the simulator's webhooks at `url`, signed with `secret` (asynchronous; failures are logged).
+    void deliverWebhooksTo(const QString &url, const QString &secret);
+
     [[nodiscard]] QString apiUrl() const { return m_apiUrl; }
     [[nodiscard]] QString token() const { return m_token; }
 
@@ -30,6 +34,7 @@ public:
 
 private:
     std::unique_ptr<QProcess> m_process;
+    std::unique_ptr<QNetworkAccessManager> m_network;
     QString m_apiUrl;
     QString m_token;
 };

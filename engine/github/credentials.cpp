@@ -129,4 +129,17 @@ void AppCredentials::completeWaiters(const QByteArray &header, const Error &erro
         done(header, error);
 }
 
+AppJwtCredentials::AppJwtCredentials(qint64 appId, RsaPrivateKey key, const Clock &clock)
+    : m_appId(appId)
+    , m_key(std::move(key))
+    , m_clock(clock) {}
+
+AppJwtCredentials::~AppJwtCredentials() = default;
+
+void AppJwtCredentials::authorization(const TokenRequester &, AuthCallback done) {
+    Error error;
+    const QByteArray jwt = makeAppJwt(m_appId, m_key, m_clock.nowMs() / 1000, &error);
+    done(error ? QByteArray() : QByteArrayLiteral("Bearer ") + jwt, error);
+}
+
 } // namespace hubsync::github

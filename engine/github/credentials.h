@@ -79,4 +79,22 @@ private:
     QList<AuthCallback> m_waiters;
 };
 
+// The App itself (not one installation): every request carries a fresh RS256 JWT. For the App-level
+// endpoints such as /app/hook/deliveries, which refuse installation tokens.
+class AppJwtCredentials final : public Credentials {
+public:
+    AppJwtCredentials(qint64 appId, RsaPrivateKey key, const Clock &clock);
+    Q_DISABLE_COPY_MOVE(AppJwtCredentials)
+    ~AppJwtCredentials() override;
+
+    void authorization(const TokenRequester &requester, AuthCallback done) override;
+    bool invalidate(const QByteArray &) override { return true; } // the next JWT is minted anew
+    [[nodiscard]] bool isInstallation() const override { return false; }
+
+private:
+    qint64 m_appId;
+    RsaPrivateKey m_key;
+    const Clock &m_clock;
+};
+
 } // namespace hubsync::github

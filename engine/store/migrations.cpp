@@ -121,6 +121,18 @@ const QList<Migration> &builtinMigrations() {
                          " processed_at timestamptz, attempts int NOT NULL DEFAULT 0, error text)"),
           QStringLiteral("CREATE INDEX webhook_delivery_pending ON hubsync.webhook_delivery (received_at)"
                          " WHERE processed_at IS NULL")}},
+        {6,
+         QStringLiteral("webhook applier state and delete tombstones"),
+         // seq orders deliveries as they arrived; outcome says what applying one did (applied, ignored,
+         // failed); next_attempt_at delays a retry after a transient failure. A tombstone remembers that a
+         // webhook deleted a row, so an older event delivered late cannot bring the row back.
+         {QStringLiteral("ALTER TABLE hubsync.webhook_delivery ADD COLUMN seq bigserial,"
+                         " ADD COLUMN outcome text, ADD COLUMN next_attempt_at timestamptz"),
+          QStringLiteral("CREATE TABLE hubsync.tombstone (collection text NOT NULL, key text NOT NULL,"
+                         " deleted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (collection, key))"),
+          // Repositories taken out of the installation whose rows are kept (--keep-removed-repos): not synced.
+          QStringLiteral("CREATE TABLE hubsync.removed_repository (repository_id bigint PRIMARY KEY,"
+                         " removed_at timestamptz NOT NULL DEFAULT now())")}},
     };
     return migrations;
 }

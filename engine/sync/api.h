@@ -43,6 +43,9 @@ public:
     virtual void commitEtag(const QString &url, const QByteArray &etag) = 0;
     virtual void graphql(const QString &query, const QJsonObject &variables,
                          std::function<void(const GraphqlResult &)> done) = 0;
+    // App-level endpoints (/app/hook/deliveries and its redelivery POST), signed with the App's JWT.
+    // verb: "GET" or "POST". Answers a GitHubAuth error when the credentials are not a GitHub App.
+    virtual void app(const QByteArray &verb, const QString &pathOrUrl, std::function<void(const Page &)> done) = 0;
     // True when the credentials are a GitHub App installation (repository listing differs).
     [[nodiscard]] virtual bool isInstallation() const = 0;
 };

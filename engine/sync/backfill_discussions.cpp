@@ -11,38 +11,24 @@ namespace {
 const char *const cursorPrefix = "graphql:";
 
 QString commentFields() {
-    return QStringLiteral(
-        "totalCount pageInfo { hasNextPage endCursor } nodes { id databaseId body url createdAt updatedAt "
-        "upvoteCount author { login ... on User { id databaseId } } replyTo { id } }");
+    return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { ") +
+           catalog::discussionCommentFields() + QStringLiteral(" }");
 }
 
 QString discussionsQuery() {
-    return QStringLiteral(
-               "query($owner: String!, $name: String!, $first: Int!, $after: String) {"
-               " repository(owner: $owner, name: $name) {"
-               " discussions(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: ASC}) {"
-               " totalCount pageInfo { hasNextPage endCursor }"
-               " nodes { id databaseId number title body url createdAt updatedAt locked upvoteCount answerChosenAt"
-               " author { login ... on User { id databaseId } } category { id name }"
-               " comments(first: 100) { ") +
-           commentFields() + QStringLiteral(" } } } } }");
+    return QStringLiteral("query($owner: String!, $name: String!, $first: Int!, $after: String) {"
+                          " repository(owner: $owner, name: $name) {"
+                          " discussions(first: $first, after: $after, orderBy: {field: UPDATED_AT, direction: ASC}) {"
+                          " totalCount pageInfo { hasNextPage endCursor }"
+                          " nodes { ") +
+           catalog::discussionFields() + QStringLiteral(" comments(first: 100) { ") + commentFields() +
+           QStringLiteral(" } } } } }");
 }
 
 QString moreCommentsQuery() {
     return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on Discussion { comments(first: 100, "
                           "after: $after) { ") +
            commentFields() + QStringLiteral(" } } } }");
-}
-
-// GraphQL authors become REST-shaped users ({id, login, node_id}) so they land in "user" like every
-// other embedded user.
-QJsonObject restUser(const QJsonObject &author) {
-    if (!author.value(QStringLiteral("databaseId")).isDouble())
-        return {};
-    return QJsonObject{{QStringLiteral("id"), author.value(QStringLiteral("databaseId"))},
-                       {QStringLiteral("login"), author.value(QStringLiteral("login"))},
-                       {QStringLiteral("node_id"), author.value(QStringLiteral("id"))},
-                       {QStringLiteral("type"), QStringLiteral("User")}};
 }
 
 } // namespace
@@ -143,9 +129,9 @@ void Backfill::writeDiscussionPage(RepoRun &run) {
     }
     QList<QJsonObject> users;
     for (const QJsonObject &d : std::as_const(run.pageDiscussions))
-        users << restUser(d.value(QStringLiteral("author")).toObject());
+        users << catalog::restUserFromGraphql(d.value(QStringLiteral("author")).toObject());
     for (const auto &pair : std::as_const(run.pageComments))
-        users << restUser(pair.second.value(QStringLiteral("author")).toObject());
+        users << catalog::restUserFromGraphql(pair.second.value(QStringLiteral("author")).toObject());
     users.removeIf([](const QJsonObject &u) { return u.isEmpty(); });
     catalog::RowWriter::Outcome outcome;
     if (Error e =

@@ -6,18 +6,32 @@
 #include "github/githubclient.h"
 #include "github/pgetagstore.h"
 
+#include <QJsonDocument>
 #include <QNetworkAccessManager>
+#include <QTimer>
 
 namespace hubsync::sync {
 
 namespace {
 
-Page toPage(const github::GitHubResponse &r) {
+// "https://host/api/v3/repos/o/r/issues?page=2" -> "/repos/o/r/issues?page=2" for base
+// "https://host/api/v3". Cursors store next-page links in this form, so a resumed backfill keeps working
+// when the API's address changes between runs (the sandbox simulator gets a new port every run).
+QString relativeToBase(const QString &url, const QUrl &base) {
+    QString prefix = base.toString(QUrl::FullyEncoded);
+    while (prefix.endsWith(QLatin1Char('/')))
+        prefix.chop(1);
+    if (url.startsWith(prefix) && url.size() > prefix.size() && url.at(prefix.size()) == QLatin1Char('/'))
+        return url.mid(prefix.size());
+    return url;
+}
+
+Page toPage(const github::GitHubResponse &r, const QUrl &base) {
     Page page;
     page.error = r.error;
     page.httpStatus = r.httpStatus;
     page.body = r.body;
-    page.nextUrl = r.nextUrl;
+    page.nextUrl = relativeToBase(r.nextUrl, base);
     page.lastPage = r.lastPage;
     page.notModified = r.notModified;
     page.quotaRemaining = r.rateLimit.remaining;
@@ -29,10 +43,13 @@ Page toPage(const github::GitHubResponse &r) {
 
 class ClientApi final : public Api {
 public:
-    ClientApi(std::shared_ptr<github::Credentials> credentials, github::ClientOptions options,
-              pg::Connection *etagDatabase)
+    ClientApi(std::shared_ptr<github::Credentials> credentials, std::shared_ptr<github::Credentials> appCredentials,
+              github::ClientOptions options, pg::Connection *etagDatabase)
         : m_credentials(std::move(credentials))
-        , m_client(&m_network, m_credentials, std::move(options), &m_clock) {
+        , m_client(&m_network, m_credentials, options, &m_clock) {
+        if (appCredentials)
+            m_appClient =
+                std::make_unique<github::GitHubClient>(&m_network, std::move(appCredentials), options, &m_clock);
         if (etagDatabase)
             m_etags = std::make_unique<github::PgEtagStore>(*etagDatabase);
         else
@@ -44,7 +61,9 @@ public:
         github::RequestOptions options;
         options.priority = github::Priority::Backfill;
         m_client.get(pathOrUrl, {}, options,
-                     [done = std::move(done)](const github::GitHubResponse &r) { done(toPage(r)); });
+                     [done = std::move(done), base = m_client.apiBaseUrl()](const github::GitHubResponse &r) {
+                         done(toPage(r, base));
+                     });
     }
 
     void getIfChanged(const QString &pathOrUrl, std::function<void(const Page &)> done) override {
@@ -52,7 +71,9 @@ public:
         options.priority = github::Priority::Normal;
         options.etag = github::EtagMode::Deferred;
         m_client.get(pathOrUrl, {}, options,
-                     [done = std::move(done)](const github::GitHubResponse &r) { done(toPage(r)); });
+                     [done = std::move(done), base = m_client.apiBaseUrl()](const github::GitHubResponse &r) {
+                         done(toPage(r, base));
+                     });
     }
 
     void commitEtag(const QString &url, const QByteArray &etag) override {
@@ -79,6 +100,23 @@ public:
             options);
     }
 
+    void app(const QByteArray &verb, const QString &pathOrUrl, std::function<void(const Page &)> done) override {
+        if (!m_appClient) {
+            Page page;
+            page.error = Error::make(Error::Kind::GitHubAuth,
+                                     QStringLiteral("App endpoints need GitHub App credentials (--app-id, --app-key)"));
+            QTimer::singleShot(0, &m_network, [done = std::move(done), page] { done(page); });
+            return;
+        }
+        auto callback = [done = std::move(done), base = m_client.apiBaseUrl()](const github::GitHubResponse &r) {
+            done(toPage(r, base));
+        };
+        if (verb == "POST")
+            m_appClient->post(pathOrUrl, QJsonDocument(QJsonObject{}), std::move(callback), github::Priority::Normal);
+        else
+            m_appClient->get(pathOrUrl, std::move(callback));
+    }
+
     [[nodiscard]] bool isInstallation() const override { return m_client.isInstallation(); }
 
 private:
@@ -87,6 +125,7 @@ private:
     std::shared_ptr<github::Credentials> m_credentials;
     std::unique_ptr<github::EtagStore> m_etags;
     github::GitHubClient m_client;
+    std::unique_ptr<github::GitHubClient> m_appClient; // App JWT; only with App credentials
 };
 
 } // namespace
@@ -94,6 +133,7 @@ private:
 std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDatabase, Error *error) {
     static const github::SystemClock clock;
     std::shared_ptr<github::Credentials> credentials;
+    std::shared_ptr<github::Credentials> appCredentials;
     if (config.usesAppAuth()) {
         Error keyError;
         github::RsaPrivateKey key = github::RsaPrivateKey::fromPemFile(config.appKeyFile, &keyError);
@@ -102,6 +142,7 @@ std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDat
                 *error = Error::make(Error::Kind::Usage, keyError.message);
             return {};
         }
+        appCredentials = std::make_shared<github::AppJwtCredentials>(config.appId, key, clock);
         credentials =
             std::make_shared<github::AppCredentials>(config.appId, std::move(key), config.installationId, clock);
     } else {
@@ -110,7 +151,8 @@ std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDat
     github::ClientOptions options;
     options.apiBaseUrl = QUrl(config.githubApiUrl);
     options.graphqlUrl = QUrl(config.effectiveGraphqlUrl());
-    return std::make_unique<ClientApi>(std::move(credentials), std::move(options), etagDatabase);
+    return std::make_unique<ClientApi>(std::move(credentials), std::move(appCredentials), std::move(options),
+                                       etagDatabase);
 }
 
 } // namespace hubsync::sync

@@ -68,7 +68,8 @@ void Poller::beginCycle() {
         m_forceReconcile || (m_options.reconcileEvery > 0 && m_cycle % m_options.reconcileEvery == 0);
     m_forceReconcile = false;
     const pg::Result r =
-        m_db.exec(QStringLiteral("SELECT id, full_name, coalesce(has_issues, true) FROM %1.repository ORDER BY id")
+        m_db.exec(QStringLiteral("SELECT id, full_name, coalesce(has_issues, true) FROM %1.repository"
+                                 " WHERE id NOT IN (SELECT repository_id FROM hubsync.removed_repository) ORDER BY id")
                       .arg(m_db.quoteIdentifier(m_options.schema)));
     if (!r.ok()) {
         Q_EMIT warning(QStringLiteral("polling: cannot read repositories: ") + r.errorMessage());
@@ -178,8 +179,11 @@ void Poller::onPage(const Page &page) {
         nextTask();
         return;
     }
-    if (m_walk.firstEtag.isEmpty() && page.url == m_walk.firstUrl)
+    if (m_walk.pages++ == 0) {
+        // The ETag store is keyed by the URL that answered (absolute), not the path we asked for.
         m_walk.firstEtag = page.etag;
+        m_walk.firstAnsweredUrl = page.url;
+    }
     QList<QJsonObject> items;
     if (!parseArray(page.body, items)) {
         Q_EMIT warning(QStringLiteral("polling %1 %2: malformed body").arg(task.repo.fullName, stepTable(task.step)));
@@ -251,7 +255,7 @@ void Poller::finishWalk() {
     }
     // Remember the first page's ETag only now that everything it led to is written.
     if (!task.reconcile && !m_walk.firstEtag.isEmpty())
-        m_api.commitEtag(m_walk.firstUrl, m_walk.firstEtag);
+        m_api.commitEtag(m_walk.firstAnsweredUrl, m_walk.firstEtag);
     nextTask();
 }
 

@@ -69,7 +69,9 @@ private:
         Task task;
         Cursor cursor;
         QString firstUrl;
+        QString firstAnsweredUrl;
         QByteArray firstEtag;
+        int pages = 0;
         QSet<QString> seenKeys;
         QDateTime startedAt;
         bool stop = false;

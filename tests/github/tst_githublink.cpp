@@ -141,7 +141,8 @@ private Q_SLOTS:
         QTest::newRow("no rel") << n + "; title=\"next\"";
         QTest::newRow("huge") << n + "; rel=\"next\", " + QByteArray(100'000, ',');
         QTest::newRow("thousands of links") << QByteArray(n + "; rel=\"prev\", ").repeated(100) + n + "; rel=\"next\"";
-        QTest::newRow("binary") << QByteArray("<\x01\x02\xff\xfe>; rel=\"next\"", 22);
+        static const char binary[] = "<\x01\x02\xff\xfe>; rel=\"next\"";
+        QTest::newRow("binary") << QByteArray(binary, sizeof binary - 1);
         QTest::newRow("nested brackets") << QByteArray("<<https://api.github.com/x?page=2>>; rel=\"next\"");
     }
 

@@ -58,7 +58,7 @@ Issue World::createIssue(int slot, const Issue &fields, int actor) {
     i.created = i.updated = now();
     r.issues[i.number] = i;
     r.updated = i.updated;
-    Change c(QStringLiteral("issues"), QStringLiteral("opened"), slot, actor);
+    Change c(fields.pull ? QStringLiteral("pull_request") : QStringLiteral("issues"), QStringLiteral("opened"), slot, actor);
     c.issue = i;
     changed(c);
     return i;
