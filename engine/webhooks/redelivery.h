@@ -67,3 +67,5 @@ private:
 };
 
 } // namespace hubsync::webhooks
+
+Q_DECLARE_METATYPE(hubsync::webhooks::Redeliverer::Summary)

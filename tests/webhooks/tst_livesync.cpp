@@ -3,10 +3,12 @@
 #include "webhooks/redelivery.h"
 #include "webhooks/signature.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
 #include <QUuid>
@@ -483,6 +485,112 @@ private Q_SLOTS:
         QCOMPARE(
             sim("PUT", QStringLiteral("/_sim/webhooks"), {{QStringLiteral("mode"), QStringLiteral("deliver")}}).status,
             200);
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // A GitHub App installation: deliveries lost while HubSync could not receive them are found through
+    // the App's deliveries API and redelivered; installation changes reach the engine as signals.
+    void redeliveryAndInstallationEvents() {
+        QTemporaryDir dir;
+        const QString key = dir.filePath(QStringLiteral("app.pem"));
+        SimulatorProcess app;
+        QVERIFY2(app.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--app-id"),
+                            QStringLiteral("7"), QStringLiteral("--app-key-out"), key,
+                            QStringLiteral("--installation-id"), QStringLiteral("42")}),
+                 qPrintable(app.error()));
+        Config config = simulatorConfig(app.baseUrl(), {});
+        config.appId = 7;
+        config.appKeyFile = key;
+        config.installationId = 42;
+        const QString dsn = freshSyncDatabase(QStringLiteral("app"));
+        QVERIFY(!dsn.isEmpty());
+        QCOMPARE(runBackfill(dsn, config), QString());
+        LiveSync live;
+        QCOMPARE(live.open(dsn, config), QString());
+        live.applier->start();
+        const auto control = [&](const QByteArray &verb, const QString &path, const QJsonObject &body) {
+            return app.request(verb, path, {}, QJsonDocument(body).toJson()).status;
+        };
+        QCOMPARE(control("PUT", QStringLiteral("/_sim/webhooks"),
+                         {{QStringLiteral("url"), live.receiverUrl()},
+                          {QStringLiteral("secret"), QString::fromLatin1(live.secret)},
+                          {QStringLiteral("mode"), QStringLiteral("drop")}}),
+                 200);
+        const QDateTime before = QDateTime::currentDateTimeUtc().addSecs(-60);
+        QCOMPARE(control("PATCH", QStringLiteral("/_sim/repos/octo-org/repo-0/issues/2"),
+                         {{QStringLiteral("title"), QStringLiteral("Changed during the outage")}}),
+                 200);
+        QCOMPARE(
+            control("PUT", QStringLiteral("/_sim/webhooks"), {{QStringLiteral("mode"), QStringLiteral("deliver")}}),
+            200);
+        QCOMPARE(live.db.exec(QStringLiteral("SELECT count(*) FROM hubsync.webhook_delivery")).toInt(0, 0), 0);
+
+        webhooks::Redeliverer redeliverer(*live.api, *live.log, {});
+        QSignalSpy finished(&redeliverer, &webhooks::Redeliverer::finished);
+        QSignalSpy failed(&redeliverer, &webhooks::Redeliverer::failed);
+        QSignalSpy applied(live.applier.get(), &sync::WebhookApplier::deliveryApplied);
+        redeliverer.run(before);
+        QVERIFY(QTest::qWaitFor([&] { return !finished.isEmpty() || !failed.isEmpty(); }, 30000));
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
+        const auto summary = finished.first().first().value<webhooks::Redeliverer::Summary>();
+        QCOMPARE(summary.missed, 1);
+        QCOMPARE(summary.redelivered, 1);
+        QVERIFY(!applied.isEmpty() || applied.wait(10000));
+        QCOMPARE(
+            live.db
+                .exec(QStringLiteral("SELECT title FROM github.issue i JOIN github.repository r ON"
+                                     " r.id = i.repository_id WHERE r.full_name = 'octo-org/repo-0' AND number = 2"))
+                .text(0, 0),
+            QStringLiteral("Changed during the outage"));
+        // Nothing is missed any more: a second run asks for nothing.
+        finished.clear();
+        redeliverer.run(before);
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(finished.first().first().value<webhooks::Redeliverer::Summary>().missed, 0);
+
+        // A repository taken out of the installation is dropped; granted again, it is announced for a backfill.
+        const qint64 repo2 =
+            live.db.exec(QStringLiteral("SELECT id FROM github.repository WHERE full_name = 'octo-org/repo-2'"))
+                .toInt(0, 0);
+        QVERIFY(repo2 > 0);
+        QSignalSpy removed(live.applier.get(), &sync::WebhookApplier::repositoriesRemoved);
+        QSignalSpy added(live.applier.get(), &sync::WebhookApplier::repositoriesAdded);
+        QCOMPARE(control("PUT", QStringLiteral("/_sim/installation/repositories"),
+                         {{QStringLiteral("remove"), QJsonArray{QStringLiteral("octo-org/repo-2")}}}),
+                 200);
+        QVERIFY(!removed.isEmpty() || removed.wait(10000));
+        QCOMPARE(removed.first().first().value<QList<qint64>>(), QList<qint64>{repo2});
+        QCOMPARE(live.db.exec(QStringLiteral("SELECT count(*) FROM github.issue WHERE repository_id = %1").arg(repo2))
+                     .toInt(0, 0),
+                 0);
+        QCOMPARE(control("PUT", QStringLiteral("/_sim/installation/repositories"),
+                         {{QStringLiteral("add"), QJsonArray{QStringLiteral("octo-org/repo-2")}}}),
+                 200);
+        QVERIFY(!added.isEmpty() || added.wait(10000));
+        QCOMPARE(added.first().first().toStringList(), QStringList{QStringLiteral("octo-org/repo-2")});
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // installation.deleted / suspend / unsuspend (GitHub's own payloads) become engine signals.
+    void installationLifecycle() {
+        const QString dsn = freshSyncDatabase(QStringLiteral("installation"));
+        QVERIFY(!dsn.isEmpty());
+        LiveSync live;
+        QCOMPARE(live.open(dsn, simulatorConfig(m_sim.baseUrl(), token)), QString());
+        live.applier->start();
+        QSignalSpy stopped(live.applier.get(), &sync::WebhookApplier::installationStopped);
+        QSignalSpy resumed(live.applier.get(), &sync::WebhookApplier::installationResumed);
+        for (const QString &action :
+             {QStringLiteral("suspend"), QStringLiteral("unsuspend"), QStringLiteral("deleted")}) {
+            const QByteArray body = QJsonDocument(fixture(QStringLiteral("installation/%1.json").arg(action)))
+                                        .toJson(QJsonDocument::Compact);
+            QVERIFY2(body.size() > 10, qPrintable(action));
+            QCOMPARE(httpPost(live.receiverUrl(), body, deliveryHeaders("installation", body, live.secret)).status,
+                     202);
+        }
+        QVERIFY(QTest::qWaitFor([&] { return stopped.size() == 2 && resumed.size() == 1; }, 10000));
+        QVERIFY(stopped.first().first().toString().contains(QStringLiteral("suspended")));
+        QVERIFY(stopped.last().first().toString().contains(QStringLiteral("uninstalled")));
         PgTestInstance::shared().dropDatabase(dsn);
     }
 };

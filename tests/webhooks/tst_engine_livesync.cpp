@@ -1,0 +1,104 @@
+#include "facade/engine.h"
+#include "livesyncfixture.h"
+
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace hubsync;
+using namespace hubsync::test;
+
+// The engine facade as the app and the service run it: backfill, then webhooks and polling, and the
+// installation's repository set changing underneath it.
+class TestEngineLiveSync : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { QVERIFY2(QFileInfo::exists(SimulatorProcess::binary()), "githubsim was not built"); }
+
+    void backfillThenWebhooksThenNewRepositories() {
+        QTemporaryDir dir;
+        const QString key = dir.filePath(QStringLiteral("app.pem"));
+        SimulatorProcess sim;
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--app-id"),
+                            QStringLiteral("3"), QStringLiteral("--app-key-out"), key,
+                            QStringLiteral("--installation-id"), QStringLiteral("9"),
+                            QStringLiteral("--installation-repos"), QStringLiteral("octo-org/repo-0,octo-org/repo-1")}),
+                 qPrintable(sim.error()));
+        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("engine"));
+        QVERIFY(!dsn.isEmpty());
+
+        // A free loopback port for the receiver (the engine reports its address in its status too).
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+
+        Config config = simulatorConfig(sim.baseUrl(), {});
+        config.appId = 3;
+        config.appKeyFile = key;
+        config.installationId = 9;
+        config.database = dsn;
+        config.webhookListen = QStringLiteral("127.0.0.1:%1").arg(port);
+        config.webhookSecret = QStringLiteral("engine-secret");
+        config.pollIntervalSeconds = 3600;
+        Engine engine(config);
+        QSignalSpy complete(&engine, &Engine::backfillComplete);
+        QSignalSpy failed(&engine, &Engine::failed);
+        QSignalSpy applied(&engine, &Engine::webhookApplied);
+        QSignalSpy status(&engine, &Engine::statusChanged);
+        engine.start();
+        QVERIFY(QTest::qWaitFor([&] { return !complete.isEmpty() || !failed.isEmpty(); }, 60000));
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            status.last().first().value<EngineStatus>().liveSyncMode.contains(QStringLiteral("webhooks")), 10000);
+
+        pg::Connection db;
+        QVERIFY(!db.open(dsn));
+        const auto value = [&](const QString &sql) { return db.exec(sql).text(0, 0); };
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.repository")), QStringLiteral("2"));
+
+        const auto control = [&](const QByteArray &verb, const QString &path, const QJsonObject &body) {
+            return sim.request(verb, path, {}, QJsonDocument(body).toJson()).status;
+        };
+        QCOMPARE(control("PUT", QStringLiteral("/_sim/webhooks"),
+                         {{QStringLiteral("url"), QStringLiteral("http://127.0.0.1:%1/github").arg(port)},
+                          {QStringLiteral("secret"), config.webhookSecret},
+                          {QStringLiteral("mode"), QStringLiteral("deliver")}}),
+                 200);
+        applied.clear();
+        QCOMPARE(control("POST", QStringLiteral("/_sim/repos/octo-org/repo-1/issues"),
+                         {{QStringLiteral("title"), QStringLiteral("Seen within seconds")}}),
+                 201);
+        QVERIFY(!applied.isEmpty() || applied.wait(10000));
+        QCOMPARE(applied.first().at(1).toString(), QStringLiteral("applied"));
+        QVERIFY(applied.first().at(2).toLongLong() < 5000);
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.issue WHERE title = 'Seen within seconds'")),
+                 QStringLiteral("1"));
+
+        // The installation is granted a third repository: it is backfilled without a restart.
+        complete.clear();
+        QCOMPARE(control("PUT", QStringLiteral("/_sim/installation/repositories"),
+                         {{QStringLiteral("add"), QJsonArray{QStringLiteral("octo-org/repo-2")}}}),
+                 200);
+        QVERIFY(!complete.isEmpty() || complete.wait(60000));
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.repository")), QStringLiteral("3"));
+        QVERIFY(value(QStringLiteral("SELECT count(*) FROM github.issue i JOIN github.repository r ON r.id ="
+                                     " i.repository_id WHERE r.full_name = 'octo-org/repo-2'"))
+                    .toInt() > 0);
+        // And taken away again: its rows go.
+        applied.clear();
+        QCOMPARE(control("PUT", QStringLiteral("/_sim/installation/repositories"),
+                         {{QStringLiteral("remove"), QJsonArray{QStringLiteral("octo-org/repo-2")}}}),
+                 200);
+        QVERIFY(!applied.isEmpty() || applied.wait(10000));
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.repository")), QStringLiteral("2"));
+        engine.stop();
+        db.close();
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestEngineLiveSync)
+#include "tst_engine_livesync.moc"
