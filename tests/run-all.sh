@@ -40,6 +40,14 @@ status=0
 # shellcheck disable=SC2086
 xvfb-run -a -s "-screen 0 1280x1024x24" \
     ctest --preset "$PRESET" -j "$JOBS" --output-on-failure ${CTEST_ARGS:-} || status=$?
+# The libFuzzer targets (protocol codecs, webhook HTTP parser) need clang; each runs for 20 s. Skipped with
+# FUZZ=0 or when clang is missing.
+if [ "$status" -eq 0 ] && [ "${FUZZ:-1}" != 0 ] && command -v clang++ >/dev/null 2>&1; then
+    cmake -S . -B build/fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DHUBSYNC_FUZZ=ON \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+        cmake --build build/fuzz -j "$JOBS" --target fuzz_protocol fuzz_httpparser &&
+        ctest --test-dir build/fuzz -R '^fuzz_' --output-on-failure || status=$?
+fi
 if [ "$status" -ne 0 ]; then
     echo "--- tail of the PostgreSQL server log ---"
     tail -50 "$PGTMP/server.log" || true
