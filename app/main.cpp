@@ -9,6 +9,7 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QIcon>
 #include <QProcessEnvironment>
 
 #include <cstdio>
@@ -26,6 +27,14 @@ QStringList argumentsOf(int argc, char **argv) {
 void print(FILE *stream, const QString &text) {
     const QByteArray bytes = text.toLocal8Bit();
     std::fwrite(bytes.constData(), 1, static_cast<size_t>(bytes.size()), stream);
+}
+
+// The icon compiled in from resources/hubsync.qrc, at every size it is drawn there.
+QIcon applicationIcon() {
+    QIcon icon;
+    for (const int size : {16, 32, 48, 64, 128, 256})
+        icon.addFile(QStringLiteral(":/icons/hubsync-%1.png").arg(size), QSize(size, size));
+    return icon;
 }
 
 } // namespace
@@ -65,6 +74,9 @@ int main(int argc, char **argv) {
 
     QApplication app(argc, argv);
     QApplication::setApplicationDisplayName(QStringLiteral("HubSync"));
+    QApplication::setWindowIcon(applicationIcon());
+    // Lets Wayland compositors match the windows to resources/linux/io.github.hubsync.HubSync.desktop.
+    QGuiApplication::setDesktopFileName(QStringLiteral("io.github.hubsync.HubSync"));
     MainWindow window(config);
     window.show();
     return QApplication::exec();

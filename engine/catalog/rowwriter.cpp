@@ -110,27 +110,54 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
             return e;
     }
 
-    if (Error e = ensureStage(collection))
-        return e;
-    QByteArray data;
-    data.reserve(objects.size() * 2048);
-    int rows = 0;
+    QList<QList<std::optional<QByteArray>>> mapped;
+    mapped.reserve(objects.size());
     for (qsizetype i = 0; i < objects.size(); ++i) {
-        const auto row = mapRow(collection, objects[i], contexts[i]);
+        auto row = mapRow(collection, objects[i], contexts[i]);
         if (!row) {
             ++out.malformed;
             continue;
         }
-        appendCopyRow(data, *row);
-        ++rows;
+        mapped << std::move(*row);
     }
+    const int rows = int(mapped.size());
     if (rows == 0)
-        return {};
+        return transaction.commit();
     const QStringList columns = columnNames(collection);
     const QString columnList = columns.join(QStringLiteral(", "));
-    if (Error e = m_connection.copyIn(
-            QStringLiteral("COPY %1 (%2) FROM STDIN").arg(q(stageName(collection)), columnList), data))
-        return e;
+    // A few rows (a webhook, a poll that found one change) go in one parameterised statement; pages go
+    // through COPY into a staging table, which costs a few fixed round trips but scales.
+    const bool small = rows <= m_smallBatchRows;
+    QString source;
+    pg::Params params;
+    if (small) {
+        QStringList types;
+        for (const Column &column : collection.columns)
+            types << sqlType(column.type);
+        if (collection.hasRaw)
+            types << QStringLiteral("jsonb");
+        QStringList tuples;
+        for (const auto &row : std::as_const(mapped)) {
+            QStringList placeholders;
+            for (qsizetype c = 0; c < row.size(); ++c) {
+                params << row[c];
+                placeholders << QStringLiteral("$%1::%2").arg(params.size()).arg(types.value(c));
+            }
+            tuples << QLatin1Char('(') + placeholders.join(QStringLiteral(", ")) + QLatin1Char(')');
+        }
+        source = QStringLiteral("(VALUES %1) AS v (%2)").arg(tuples.join(QStringLiteral(", ")), columnList);
+    } else {
+        if (Error e = ensureStage(collection))
+            return e;
+        QByteArray data;
+        data.reserve(rows * 2048);
+        for (const auto &row : std::as_const(mapped))
+            appendCopyRow(data, row);
+        if (Error e = m_connection.copyIn(
+                QStringLiteral("COPY %1 (%2) FROM STDIN").arg(q(stageName(collection)), columnList), data))
+            return e;
+        source = q(stageName(collection));
+    }
 
     QStringList keys;
     for (const QString &k : collection.primaryKey)
@@ -144,17 +171,17 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
     assignments << QStringLiteral("_synced_at = now()");
     // The newest version of a key within the batch wins, then the updated_at guard against the table.
     const QString order = collection.hasUpdatedAt ? keyList + QStringLiteral(", updated_at DESC NULLS LAST") : keyList;
-    QString sql = QStringLiteral("INSERT INTO %1 AS t (%2) SELECT DISTINCT ON (%3) %2 FROM %4 ORDER BY %5 "
-                                 "ON CONFLICT (%3) DO UPDATE SET %6")
-                      .arg(table(collection.table), columnList, keyList, q(stageName(collection)), order,
-                           assignments.join(QStringLiteral(", ")));
+    QString sql =
+        QStringLiteral("INSERT INTO %1 AS t (%2) SELECT DISTINCT ON (%3) %2 FROM %4 ORDER BY %5 "
+                       "ON CONFLICT (%3) DO UPDATE SET %6")
+            .arg(table(collection.table), columnList, keyList, source, order, assignments.join(QStringLiteral(", ")));
     if (collection.hasUpdatedAt)
         sql += QStringLiteral(
             " WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at");
     const bool returnIds = singleBigintKey(collection);
     if (returnIds)
         sql += QStringLiteral(" RETURNING ") + keyList;
-    const pg::Result result = m_connection.exec(sql);
+    const pg::Result result = small ? m_connection.execParams(sql, params) : m_connection.exec(sql);
     if (!result.ok())
         return pg::databaseError(QStringLiteral("upsert into ") + collection.table, result.errorMessage());
     const int written = returnIds ? result.rows() : int(result.affectedRows());
@@ -164,12 +191,13 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
         for (int i = 0; i < result.rows(); ++i)
             out.appliedIds << result.toInt(i, 0);
     }
-    // Empty the stage now: the same transaction may upsert this collection again.
     // Empty the stage now: the same transaction may upsert this collection again. (Not DELETE: temp
     // tables are never vacuumed, so dead rows would pile up and slow every later page.)
-    if (Error e =
-            m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(collection)), {}, QStringLiteral("stage reset")))
-        return e;
+    if (!small) {
+        if (Error e = m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(collection)), {},
+                                       QStringLiteral("stage reset")))
+            return e;
+    }
     return transaction.commit();
 }
 
@@ -187,7 +215,7 @@ Error RowWriter::replaceLabels(const QString &linkTable, const QList<QJsonObject
         return e;
 
     QList<QJsonObject> labels;
-    QByteArray pairs;
+    QStringList linkOwners, linkLabels;
     QStringList ownerIds;
     for (const QJsonObject &object : objects) {
         const auto owner = qint64(object.value(QStringLiteral("id")).toDouble());
@@ -198,8 +226,8 @@ Error RowWriter::replaceLabels(const QString &linkTable, const QList<QJsonObject
             if (!l.value(QStringLiteral("id")).isDouble())
                 continue;
             labels << l;
-            pairs += QByteArray::number(owner) + '\t' +
-                     QByteArray::number(qint64(l.value(QStringLiteral("id")).toDouble())) + '\n';
+            linkOwners << QString::number(owner);
+            linkLabels << QString::number(qint64(l.value(QStringLiteral("id")).toDouble()));
         }
     }
     // Labels embedded in issues are complete label objects; upserting them keeps the FK satisfied even
@@ -213,20 +241,16 @@ Error RowWriter::replaceLabels(const QString &linkTable, const QList<QJsonObject
             {pg::param(QLatin1Char('{') + ownerIds.join(QLatin1Char(',')) + QLatin1Char('}'))},
             QStringLiteral("label links")))
         return e;
-    if (pairs.isEmpty())
+    if (linkOwners.isEmpty())
         return transaction.commit();
-    if (Error e = ensureStage(*link))
-        return e;
-    if (Error e = m_connection.copyIn(
-            QStringLiteral("COPY %1 (%2, label_id) FROM STDIN").arg(q(stageName(*link)), q(ownerColumn)), pairs))
-        return e;
+    // Two parallel arrays, one statement: no staging table for what is at most a few thousand pairs.
     if (Error e = m_connection.run(
-            QStringLiteral("INSERT INTO %1 (%2, label_id) SELECT DISTINCT %2, label_id FROM %3 ON CONFLICT DO NOTHING")
-                .arg(table(linkTable), q(ownerColumn), q(stageName(*link))),
-            {}, QStringLiteral("label links")))
-        return e;
-    if (Error e =
-            m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(*link)), {}, QStringLiteral("stage reset")))
+            QStringLiteral("INSERT INTO %1 (%2, label_id) SELECT DISTINCT o, l FROM unnest($1::bigint[], $2::bigint[])"
+                           " AS p(o, l) ON CONFLICT DO NOTHING")
+                .arg(table(linkTable), q(ownerColumn)),
+            {pg::param(QLatin1Char('{') + linkOwners.join(QLatin1Char(',')) + QLatin1Char('}')),
+             pg::param(QLatin1Char('{') + linkLabels.join(QLatin1Char(',')) + QLatin1Char('}'))},
+            QStringLiteral("label links")))
         return e;
     return transaction.commit();
 }

@@ -47,12 +47,17 @@ public:
 
     [[nodiscard]] QString table(const QString &name) const;
 
+    // Batches of at most this many rows are written with one parameterised INSERT instead of COPY into a
+    // staging table (tests lower it to exercise both paths).
+    void setSmallBatchRows(int rows) { m_smallBatchRows = rows; }
+
 private:
     Error ensureStage(const Collection &collection);
     Error upsertUsers(const QList<QJsonObject> &users);
 
     pg::Connection &m_connection;
     QString m_schema;
+    int m_smallBatchRows = 20;
 };
 
 } // namespace hubsync::catalog

@@ -311,7 +311,9 @@ ConfigResult loadConfig(const QStringList &arguments, const QStringList &environ
     }
     if (parser.isSet(help)) {
         result.showHelp = true;
-        result.helpText = parser.helpText();
+        // QCommandLineParser takes the program name from a running Q*Application; there is none yet (so
+        // that --help never needs a display), and it would show whatever path the binary was started by.
+        result.helpText = parser.helpText().replace(QStringLiteral("<executable_name>"), QStringLiteral("hubsync"));
         return result;
     }
     if (parser.isSet(version)) {

@@ -34,6 +34,13 @@ QList<QJsonObject> objects(const QJsonValue &value) {
     return list;
 }
 
+// tst_rowwriter_copy runs the same cases with HUBSYNC_TEST_SMALL_BATCH=0: every batch through COPY.
+int smallBatchRows() {
+    bool ok = false;
+    const int rows = qEnvironmentVariableIntValue("HUBSYNC_TEST_SMALL_BATCH", &ok);
+    return ok ? rows : 20;
+}
+
 } // namespace
 
 // The catalog's schema, mapping and guarded upserts, on real GitHub example bodies and a real server.
@@ -82,6 +89,7 @@ private Q_SLOTS:
 
     void everyFixtureMaps() {
         RowWriter writer(m_db, QStringLiteral("github"));
+        writer.setSmallBatchRows(smallBatchRows());
         QVERIFY(!m_db.run(QStringLiteral("BEGIN")));
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         const qint64 repoId = qint64(repo.value(QStringLiteral("id")).toDouble());
@@ -140,6 +148,7 @@ private Q_SLOTS:
 
     void olderDataNeverOverwritesNewer() {
         RowWriter writer(m_db, QStringLiteral("github"));
+        writer.setSmallBatchRows(smallBatchRows());
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
@@ -168,6 +177,7 @@ private Q_SLOTS:
 
     void labelLinksAreReplaced() {
         RowWriter writer(m_db, QStringLiteral("github"));
+        writer.setSmallBatchRows(smallBatchRows());
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
@@ -190,6 +200,7 @@ private Q_SLOTS:
 
     void malformedObjectsAreCountedNotFatal() {
         RowWriter writer(m_db, QStringLiteral("github"));
+        writer.setSmallBatchRows(smallBatchRows());
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
