@@ -20,7 +20,10 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
     , m_config(config)
     , m_controller(config) {
     connect(&m_controller, &EngineController::statusChanged, this, [this](const EngineStatus &status) {
-        logInfo(QStringLiteral("service"), QStringLiteral("%1: %2").arg(stateName(status.state), status.message));
+        QString line = QStringLiteral("%1: %2").arg(stateName(status.state), status.message);
+        if (status.state == EngineStatus::State::Live && !status.liveSyncMode.isEmpty())
+            line += QStringLiteral(" (live sync: %1)").arg(status.liveSyncMode);
+        logInfo(QStringLiteral("service"), line);
     });
     // One line when a repository x collection finishes, and at most one every 5 s while it runs.
     connect(&m_controller, &EngineController::progress, this, [this](const CollectionProgress &p) {

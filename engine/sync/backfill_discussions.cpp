@@ -10,9 +10,17 @@ namespace {
 
 const char *const cursorPrefix = "graphql:";
 
-QString commentFields() {
+QString replyFields() {
     return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { ") +
            catalog::discussionCommentFields() + QStringLiteral(" }");
+}
+
+// Top-level comments, each with its first replies: GitHub nests one level, and a reply is listed only
+// under its parent's `replies`, never among the discussion's `comments`.
+QString commentFields() {
+    return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { ") +
+           catalog::discussionCommentFields() + QStringLiteral(" replies(first: 100) { ") + replyFields() +
+           QStringLiteral(" } }");
 }
 
 QString discussionsQuery() {
@@ -29,6 +37,30 @@ QString moreCommentsQuery() {
     return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on Discussion { comments(first: 100, "
                           "after: $after) { ") +
            commentFields() + QStringLiteral(" } } } }");
+}
+
+QString moreRepliesQuery() {
+    return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on DiscussionComment {"
+                          " replies(first: 100, after: $after) { ") +
+           replyFields() + QStringLiteral(" } } } }");
+}
+
+// Adds a page of comments (or of one comment's replies) to the discussion page being assembled, and
+// remembers where the connection goes on. (A template: Backfill::RepoRun is private to Backfill.)
+template <typename Run>
+void collectComments(Run &run, qint64 discussionId, const QString &ownerNodeId, const QJsonObject &connection,
+                     bool replies) {
+    for (const QJsonValue &value : connection.value(QStringLiteral("nodes")).toArray()) {
+        QJsonObject comment = value.toObject();
+        const QJsonObject nested = comment.take(QStringLiteral("replies")).toObject();
+        run.pageComments << qMakePair(discussionId, comment);
+        if (!replies && !nested.isEmpty())
+            collectComments(run, discussionId, comment.value(QStringLiteral("id")).toString(), nested, true);
+    }
+    const QJsonObject info = connection.value(QStringLiteral("pageInfo")).toObject();
+    if (info.value(QStringLiteral("hasNextPage")).toBool())
+        run.moreComments.push_back(
+            {ownerNodeId, discussionId, info.value(QStringLiteral("endCursor")).toString(), replies});
 }
 
 } // namespace
@@ -74,13 +106,8 @@ void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result) {
         const qint64 discussionId = qint64(discussion.value(QStringLiteral("databaseId")).toDouble());
         if (discussionId <= 0)
             continue;
-        const QJsonObject comments = discussion.value(QStringLiteral("comments")).toObject();
-        for (const QJsonValue &c : comments.value(QStringLiteral("nodes")).toArray())
-            run.pageComments << qMakePair(discussionId, c.toObject());
-        const QJsonObject info = comments.value(QStringLiteral("pageInfo")).toObject();
-        if (info.value(QStringLiteral("hasNextPage")).toBool())
-            run.moreComments.push_back({discussion.value(QStringLiteral("id")).toString(), discussionId,
-                                        info.value(QStringLiteral("endCursor")).toString()});
+        collectComments(run, discussionId, discussion.value(QStringLiteral("id")).toString(),
+                        discussion.value(QStringLiteral("comments")).toObject(), false);
         run.pageDiscussions << discussion;
     }
     fetchMoreDiscussionComments(run);
@@ -93,29 +120,27 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
     }
     const RepoRun::MoreComments more = run.moreComments.front();
     RepoRun *target = &run;
-    m_api.graphql(
-        moreCommentsQuery(), QJsonObject{{QStringLiteral("id"), more.nodeId}, {QStringLiteral("after"), more.after}},
-        whileAlive(this, [target, more](Backfill &self, const GraphqlResult &result) {
-            if (self.m_failed)
-                return;
-            RepoRun &r = *target;
-            if (result.error) {
-                self.fail(Error::make(
-                    result.error.kind,
-                    QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
-                return;
-            }
-            const QJsonObject comments =
-                result.data.value(QStringLiteral("node")).toObject().value(QStringLiteral("comments")).toObject();
-            for (const QJsonValue &c : comments.value(QStringLiteral("nodes")).toArray())
-                r.pageComments << qMakePair(more.discussionId, c.toObject());
-            const QJsonObject info = comments.value(QStringLiteral("pageInfo")).toObject();
-            r.moreComments.pop_front();
-            if (info.value(QStringLiteral("hasNextPage")).toBool())
-                r.moreComments.push_front(
-                    {more.nodeId, more.discussionId, info.value(QStringLiteral("endCursor")).toString()});
-            self.fetchMoreDiscussionComments(r);
-        }));
+    m_api.graphql(more.replies ? moreRepliesQuery() : moreCommentsQuery(),
+                  QJsonObject{{QStringLiteral("id"), more.nodeId}, {QStringLiteral("after"), more.after}},
+                  whileAlive(this, [target, more](Backfill &self, const GraphqlResult &result) {
+                      if (self.m_failed)
+                          return;
+                      RepoRun &r = *target;
+                      if (result.error) {
+                          self.fail(Error::make(
+                              result.error.kind,
+                              QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
+                          return;
+                      }
+                      const QJsonObject connection =
+                          result.data.value(QStringLiteral("node"))
+                              .toObject()
+                              .value(more.replies ? QStringLiteral("replies") : QStringLiteral("comments"))
+                              .toObject();
+                      r.moreComments.pop_front();
+                      collectComments(r, more.discussionId, more.nodeId, connection, more.replies);
+                      self.fetchMoreDiscussionComments(r);
+                  }));
 }
 
 void Backfill::writeDiscussionPage(RepoRun &run) {

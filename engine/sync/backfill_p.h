@@ -31,6 +31,7 @@ struct Backfill::RepoRun {
         QString nodeId;
         qint64 discussionId = 0;
         QString after;
+        bool replies = false; // nodeId is a comment whose replies go on (else a discussion's comments)
     };
     std::deque<MoreComments> moreComments;
     // A page of discussions is written only once all of its comments are in, together with its cursor.

@@ -506,8 +506,11 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
         if (field == QLatin1String("category"))
             return obj(QStringLiteral("DiscussionCategory"), p.slot, d.category, p.index);
         if (field == QLatin1String("comments")) {
+            // Top-level comments only: replies are listed under their parent's `replies`, as on GitHub.
             QList<std::pair<QString, Obj>> ordered;
             for (int k = 0; k < d.comments.size(); ++k) {
+                if (d.comments[k].replyTo != 0)
+                    continue;
                 Obj o;
                 o.type = QStringLiteral("DiscussionComment");
                 o.slot = p.slot;
@@ -560,6 +563,20 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             return user(c.author);
         if (field == QLatin1String("discussion"))
             return obj(QStringLiteral("Discussion"), p.slot, 0, p.index);
+        if (field == QLatin1String("replies")) {
+            QList<std::pair<QString, Obj>> ordered;
+            for (int k = 0; k < d.comments.size(); ++k) {
+                if (d.comments[k].replyTo != c.id)
+                    continue;
+                Obj o;
+                o.type = QStringLiteral("DiscussionComment");
+                o.slot = p.slot;
+                o.index = p.index;
+                o.sub = k;
+                ordered.append({cursorFor(d.comments[k].created, d.comments[k].id), o});
+            }
+            return connection(e, QStringLiteral("DiscussionCommentConnection"), ordered, args, s, path);
+        }
         if (field == QLatin1String("replyTo")) {
             for (int k = 0; k < d.comments.size(); ++k) {
                 if (c.replyTo != 0 && d.comments[k].id == c.replyTo)

@@ -51,7 +51,10 @@ const QHash<QString, QHash<QString, GraphqlService::FieldDef>> &GraphqlService::
             {"DiscussionCommentEdge", "cursor:String node:DiscussionComment"},
             {"DiscussionComment",
              "id:ID databaseId:Int body:String bodyText:String url:URI createdAt:DateTime updatedAt:DateTime "
-             "author:Actor replyTo:DiscussionComment upvoteCount:Int isAnswer:Boolean discussion:Discussion"},
+             "author:Actor replyTo:DiscussionComment replies:DiscussionCommentConnection(first,after,last,before) "
+             "upvoteCount:Int "
+             "isAnswer:Boolean "
+             "discussion:Discussion"},
             {"DiscussionCategory",
              "id:ID name:String slug:String emoji:String description:String isAnswerable:Boolean"},
             {"PageInfo", "hasNextPage:Boolean hasPreviousPage:Boolean startCursor:String endCursor:String"},

@@ -224,12 +224,13 @@ void World::generateRepo(Repo &r, int index) {
             c.id = ids::discussionComment + r.slot * ids::slotStride + qint64(d) * 1000 + e;
             c.discussion = d;
             c.author = 1 + int(mix(seed, r.slot, 13, c.id) % quint64(m_spec.users));
-            c.body = e % 3 == 2 ? QStringLiteral("Agreed with the above.")
+            c.body = e % 3 == 1 ? QStringLiteral("Agreed with the above.")
                                 : QStringLiteral("Reply %1 to discussion %2.").arg(e + 1).arg(d + 1);
             c.created = disc.created + (e + 1) * 60;
             c.updated = c.created;
             c.upvotes = int(mix(seed, r.slot, 14, c.id) % 5);
-            c.replyTo = e % 3 == 2 ? c.id - 1 : 0;
+            // Every third comment answers the one before it (GitHub nests replies one level deep).
+            c.replyTo = e % 3 == 1 ? c.id - 1 : 0;
             disc.comments << c;
         }
         if (disc.category == 3 && !disc.comments.isEmpty() && mix(seed, r.slot, 15, d) % 2 == 0)
