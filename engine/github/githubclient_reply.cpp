@@ -156,6 +156,12 @@ void GitHubClient::handleHttp(const CallPtr &call, GitHubResponse &response) {
         response.notModified = true;
     } else {
         response.error = mapHttpError(status, response.body);
+        // GitHub names the App permission an endpoint needs ("issues=read"); say it, so that the user
+        // knows what to grant rather than only that something was refused.
+        const QByteArray needed = response.header("x-accepted-github-permissions");
+        if (status == 403 && !needed.isEmpty())
+            response.error.message += QStringLiteral(" (the GitHub App needs the permission %1)")
+                                          .arg(QString::fromLatin1(needed.left(200)).toHtmlEscaped());
     }
 
     if (!response.error) {

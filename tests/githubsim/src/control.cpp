@@ -147,6 +147,14 @@ void Server::registerControlRoutes() {
             m_auth.setTokenLifetimeSeconds(qMax(1, c.body.value(QStringLiteral("token_lifetime_seconds")).toInt()));
         if (c.body.contains(QStringLiteral("can_write")))
             m_auth.setInstallationCanWrite(c.body.value(QStringLiteral("can_write")).toBool());
+        // {"permissions": {"issues": "none", "contents": "read", ...}}: "none" takes a permission away.
+        const QJsonObject permissions = c.body.value(QStringLiteral("permissions")).toObject();
+        for (auto it = permissions.begin(); it != permissions.end(); ++it) {
+            if (it.value().toString() == QStringLiteral("none"))
+                m_deniedPermissions.insert(it.key());
+            else
+                m_deniedPermissions.remove(it.key());
+        }
         return ok();
     });
     addControl("PUT", QStringLiteral("/_sim/installation/repositories"), [this](Context &c) {
@@ -296,6 +304,16 @@ void Server::registerControlRoutes() {
         JsonWriter w(&out);
         m_renderer.repository(w, *m_world.repo(slot));
         return json(201, out);
+    });
+    addControl("PATCH", QStringLiteral("/_sim/repos/{owner}/{repo}"), [this](Context &c) {
+        const Repo &r = *c.repo;
+        m_world.setRepoFeatures(c.slot, c.body.value(QStringLiteral("has_issues")).toBool(r.hasIssues),
+                                c.body.value(QStringLiteral("has_discussions")).toBool(r.hasDiscussions),
+                                c.identity.user);
+        QByteArray out;
+        JsonWriter w(&out);
+        m_renderer.repository(w, *m_world.repo(c.slot));
+        return json(200, out);
     });
     addControl("DELETE", QStringLiteral("/_sim/repos/{owner}/{repo}"), [this](Context &c) {
         m_world.deleteRepo(c.slot, c.identity.user);

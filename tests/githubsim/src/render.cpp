@@ -186,7 +186,7 @@ void Renderer::repository(JsonWriter &w, const Repo &r, bool withPermissions) co
         .field("open_issues_count", openIssues)
         .field("is_template", false);
     j.key("topics").beginArray().value("github").value("sync").endArray();
-    j.field("has_issues", true)
+    j.field("has_issues", r.hasIssues)
         .field("has_projects", true)
         .field("has_wiki", true)
         .field("has_pages", false)

@@ -181,6 +181,21 @@ HttpResponse Server::json(int status, const QByteArray &body) {
     return r;
 }
 
+// The installation permission a repository endpoint needs (GitHub's permission names).
+QString Server::permissionFor(const QString &pattern) {
+    const QString rest = pattern.mid(int(qstrlen("/repos/{owner}/{repo}")));
+    if (rest.startsWith(QLatin1String("/issues")) || rest.startsWith(QLatin1String("/labels")) ||
+        rest.startsWith(QLatin1String("/milestones")))
+        return QStringLiteral("issues");
+    if (rest.startsWith(QLatin1String("/pulls")))
+        return QStringLiteral("pull_requests");
+    if (rest.startsWith(QLatin1String("/commits")) || rest.startsWith(QLatin1String("/git/")) ||
+        rest.startsWith(QLatin1String("/releases")) || rest.startsWith(QLatin1String("/branches")) ||
+        rest.startsWith(QLatin1String("/tags")))
+        return QStringLiteral("contents");
+    return QStringLiteral("metadata");
+}
+
 HttpResponse Server::message(int status, const QString &text, const QString &docs) {
     QByteArray out;
     JsonWriter w(&out);
@@ -326,7 +341,8 @@ void Server::finish(HttpResponse &r, const HttpRequest &request, const Identity 
         add("X-RateLimit-Used", QByteArray::number(quota->used));
         add("X-RateLimit-Resource", resource.toLatin1());
     }
-    for (const char *name : {"X-Poll-Interval", "X-GitHub-SSO", "Deprecation", "Sunset"}) {
+    for (const char *name :
+         {"X-Poll-Interval", "X-GitHub-SSO", "X-Accepted-GitHub-Permissions", "Deprecation", "Sunset"}) {
         const QByteArray v = r.header(name);
         if (!v.isEmpty())
             add(name, v);
@@ -484,6 +500,14 @@ HttpResponse Server::dispatchApi(const HttpRequest &request, const QString &rawP
                 r = message(403, identity->kind == Identity::Kind::Installation
                                      ? QStringLiteral("Resource not accessible by integration")
                                      : QStringLiteral("Resource not accessible by personal access token"));
+            else if (const QString permission = permissionFor(route->pattern);
+                     identity->kind == Identity::Kind::Installation && m_deniedPermissions.contains(permission)) {
+                // GitHub names the permission the endpoint needs in X-Accepted-GitHub-Permissions.
+                r = message(403, QStringLiteral("Resource not accessible by integration"));
+                r.setHeader("X-Accepted-GitHub-Permissions", permission.toLatin1() + (write ? "=write" : "=read"));
+            } else if (!c.repo->hasIssues && route->pattern.startsWith(QLatin1String("/repos/{owner}/{repo}/issues")))
+                r = message(410, QStringLiteral("Issues are disabled for this repo"),
+                            QStringLiteral("https://docs.github.com/rest/issues/issues"));
             else
                 r = route->handler(c);
         } else {

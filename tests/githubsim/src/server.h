@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QObject>
 #include <QRegularExpression>
+#include <QSet>
 
 #include <functional>
 #include <memory>
@@ -105,6 +106,7 @@ public:
     HttpResponse page(Context &c, qint64 total, const std::function<void(JsonWriter &, qint64, qint64)> &items,
                       const char *wrapperKey = nullptr, const std::function<void(JsonWriter &)> &wrapperFields = {});
     bool installationSees(int slot) const;
+    static QString permissionFor(const QString &routePattern);
     [[nodiscard]] QList<int> installationSlots() const;
     void setInstallationRepos(const QList<int> &slots, bool all);
     [[nodiscard]] bool installationAll() const { return m_installationAll; }
@@ -154,6 +156,7 @@ private:
     QByteArray m_appPrivateKey;
     QString m_startupError;
     bool m_installationAll = true;
+    QSet<QString> m_deniedPermissions; // installation permissions taken away (PUT /_sim/installation)
     QSet<int> m_installationSlots;
     QList<Fault> m_faults;
     QHash<QString, QJsonObject> m_manifestCodes; // app manifest flow: code -> manifest

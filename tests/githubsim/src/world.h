@@ -29,6 +29,7 @@ struct Repo {
     bool isPrivate = false;
     bool deleted = false;
     bool hasDiscussions = true;
+    bool hasIssues = true; // false: the issue endpoints answer 410 "Issues are disabled for this repo"
     qint64 created = 0;
     qint64 updated = 0;
     qint64 pushed = 0;
@@ -123,6 +124,8 @@ public:
     [[nodiscard]] QList<int> liveRepos() const;
     int createRepo(const QString &owner, const QString &name, const QString &description, bool isPrivate, int actor);
     bool deleteRepo(int slot, int actor);
+    // Repository settings a user changes (a `repository` `edited` webhook follows).
+    void setRepoFeatures(int slot, bool hasIssues, bool hasDiscussions, int actor);
 
     // Issues and pull requests
     [[nodiscard]] std::optional<Issue> issue(const Repo &r, qint64 number) const;

@@ -50,6 +50,14 @@ bool World::deleteRepo(int slot, int actor) {
     return true;
 }
 
+void World::setRepoFeatures(int slot, bool hasIssues, bool hasDiscussions, int actor) {
+    Repo &r = *repo(slot);
+    r.hasIssues = hasIssues;
+    r.hasDiscussions = hasDiscussions;
+    r.updated = now();
+    changed(Change(QStringLiteral("repository"), QStringLiteral("edited"), slot, actor));
+}
+
 Issue World::createIssue(int slot, const Issue &fields, int actor) {
     Repo &r = *repo(slot);
     Issue i = fields;
@@ -58,7 +66,8 @@ Issue World::createIssue(int slot, const Issue &fields, int actor) {
     i.created = i.updated = now();
     r.issues[i.number] = i;
     r.updated = i.updated;
-    Change c(fields.pull ? QStringLiteral("pull_request") : QStringLiteral("issues"), QStringLiteral("opened"), slot, actor);
+    Change c(fields.pull ? QStringLiteral("pull_request") : QStringLiteral("issues"), QStringLiteral("opened"), slot,
+             actor);
     c.issue = i;
     changed(c);
     return i;

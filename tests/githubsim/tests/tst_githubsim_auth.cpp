@@ -145,6 +145,20 @@ private Q_SLOTS:
         QCOMPARE(listed.object().value(QStringLiteral("total_count")).toInt(), 2);
         QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-0/issues"), token).status, 200);
         QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-1/issues"), token).status, 404); // not installed there
+        // A permission taken from the installation: 403 naming it, as GitHub's X-Accepted-GitHub-Permissions does.
+        QCOMPARE(
+            sim.request("PUT", QStringLiteral("/_sim/installation"), R"({"permissions":{"issues":"none"}})", {}).status,
+            200);
+        const Reply denied = sim.get(QStringLiteral("/repos/octo-org/repo-0/labels"), token);
+        QCOMPARE(denied.status, 403);
+        QCOMPARE(denied.object().value(QStringLiteral("message")).toString(),
+                 QStringLiteral("Resource not accessible by integration"));
+        QCOMPARE(denied.header("X-Accepted-GitHub-Permissions"), QByteArray("issues=read"));
+        QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-0/pulls"), token).status, 200);
+        QCOMPARE(
+            sim.request("PUT", QStringLiteral("/_sim/installation"), R"({"permissions":{"issues":"read"}})", {}).status,
+            200);
+        QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-0/labels"), token).status, 200);
         QCOMPARE(sim.get(QStringLiteral("/user/repos"), token).status, 403);
         QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-0"), jwt).status, 403); // a JWT is not an installation
         QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-1/installation"), jwt).status, 404);

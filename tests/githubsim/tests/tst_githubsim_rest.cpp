@@ -342,6 +342,25 @@ private Q_SLOTS:
                  QStringLiteral("sim-user"));
     }
 
+    // Issues switched off in a repository's settings: GitHub answers 410 on every issue endpoint.
+    void issuesDisabledAnswer410() {
+        SimClient sim(small());
+        const Reply edited =
+            sim.request("PATCH", QStringLiteral("/_sim/repos/octo-org/repo-1"), R"({"has_issues":false})");
+        QCOMPARE(edited.status, 200);
+        QCOMPARE(edited.object().value(QStringLiteral("has_issues")).toBool(true), false);
+        QCOMPARE(
+            sim.get(QStringLiteral("/repos/octo-org/repo-1")).object().value(QStringLiteral("has_issues")).toBool(true),
+            false);
+        const Reply gone = sim.get(QStringLiteral("/repos/octo-org/repo-1/issues"));
+        QCOMPARE(gone.status, 410);
+        QCOMPARE(gone.object().value(QStringLiteral("message")).toString(),
+                 QStringLiteral("Issues are disabled for this repo"));
+        QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-1/issues/comments")).status, 410);
+        QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-1/pulls")).status, 200);
+        QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-0/issues")).status, 200);
+    }
+
     void writesValidateLikeGitHub() {
         SimClient sim(small());
         const Reply noTitle = sim.request("POST", QStringLiteral("/repos/octo-org/repo-0/issues"), R"({"body":"x"})");
