@@ -12,6 +12,7 @@
 #include "sync/backfill.h"
 #include "sync/githubapi.h"
 #include "sync/poller.h"
+#include "sync/repositorystate.h"
 #include "sync/webhookapplier.h"
 #include "webhooks/receiver.h"
 #include "webhooks/redelivery.h"
@@ -213,14 +214,7 @@ void Engine::startWebhookApplier() {
             [this](const QString &, const QString &event, const QString &outcome, qint64 receivedMs) {
                 Q_EMIT webhookApplied(event, outcome, QDateTime::currentMSecsSinceEpoch() - receivedMs);
             });
-    connect(m_applier.get(), &sync::WebhookApplier::repositoriesAdded, this, [this](const QStringList &names) {
-        logInfo(QStringLiteral("engine"),
-                QStringLiteral("repositories added to the installation: %1").arg(names.join(QStringLiteral(", "))));
-        if (m_backfilling)
-            m_queuedRepos << names;
-        else
-            startBackfill(names);
-    });
+    connect(m_applier.get(), &sync::WebhookApplier::repositoriesAdded, this, &Engine::backfillAdded);
     connect(m_applier.get(), &sync::WebhookApplier::repositoriesRemoved, this, [this](const QList<qint64> &ids) {
         logInfo(QStringLiteral("engine"),
                 QStringLiteral("%1 repositories removed from the installation; %2")
@@ -237,6 +231,19 @@ void Engine::startWebhookApplier() {
         setStatus(EngineStatus::State::Live, QStringLiteral("syncing again"));
     });
     m_applier->start();
+}
+
+void Engine::backfillAdded(const QStringList &names) {
+    logInfo(QStringLiteral("engine"),
+            QStringLiteral("new repositories to sync: %1").arg(names.join(QStringLiteral(", "))));
+    if (m_backfilling) {
+        for (const QString &name : names) {
+            if (!m_queuedRepos.contains(name))
+                m_queuedRepos << name;
+        }
+    } else {
+        startBackfill(names);
+    }
 }
 
 void Engine::stopSyncing(const QString &reason) {
@@ -285,8 +292,15 @@ void Engine::startLiveSync() {
     sync::Poller::Options options;
     options.schema = m_config.schema;
     options.intervalSeconds = m_config.pollIntervalSeconds;
+    options.repos = m_config.repos;
     m_poller = std::make_unique<sync::Poller>(*m_api, *m_db, options);
     connect(m_poller.get(), &sync::Poller::warning, this, &Engine::warning);
+    connect(m_poller.get(), &sync::Poller::repositoriesDiscovered, this, &Engine::backfillAdded);
+    connect(m_poller.get(), &sync::Poller::repositoriesVanished, this, [this](const QList<qint64> &ids) {
+        if (Error e = sync::stopSyncingRepositories(*m_db, m_config.schema, ids, m_config.keepRemovedRepos))
+            Q_EMIT warning(e.message);
+        publishRepositories();
+    });
     connect(m_poller.get(), &sync::Poller::cycleFinished, this, [](const sync::PollStats &stats) {
         logInfo(QStringLiteral("poller"),
                 QStringLiteral("poll cycle: %1 requests (%2 not modified), %3 rows written, %4 deleted, %5 s")

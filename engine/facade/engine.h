@@ -65,6 +65,7 @@ private:
     void startWebhookApplier();
     void redeliverMissed();
     void stopSyncing(const QString &reason);
+    void backfillAdded(const QStringList &names);
 
     Config m_config;
     EngineStatus m_status;

@@ -64,6 +64,104 @@ void Poller::beginCycle() {
     m_stats = {};
     m_clock.start();
     ++m_cycle;
+    refreshRepositories();
+}
+
+// The repository list first: settings GitHub changes without an event we may get (has_issues,
+// archived, counters), repositories the credentials gained (backfilled by the engine) and lost
+// (dropped). One conditional request per cycle; an unchanged list answers 304 and costs nothing.
+void Poller::refreshRepositories() {
+    m_listed.clear();
+    m_listPages = 0;
+    m_listFirstEtag.clear();
+    m_listFirstUrl.clear();
+    if (!m_options.repos.isEmpty()) {
+        planTasks(); // named repositories: their rows are refreshed by their own webhooks
+        return;
+    }
+    const QString path =
+        m_api.isInstallation()
+            ? QStringLiteral("/installation/repositories?per_page=100")
+            : QStringLiteral("/user/repos?per_page=100&affiliation=owner,collaborator,organization_member"
+                             "&sort=full_name");
+    ++m_stats.requests;
+    m_api.getIfChanged(path, whileAlive(this, [](Poller &self, const Page &page) { self.onRepositoryPage(page); }));
+}
+
+void Poller::onRepositoryPage(const Page &page) {
+    if (page.notModified) {
+        ++m_stats.notModified;
+        planTasks();
+        return;
+    }
+    if (page.error) {
+        Q_EMIT warning(QStringLiteral("polling the repository list: ") + page.error.message);
+        planTasks();
+        return;
+    }
+    if (m_listPages++ == 0) {
+        m_listFirstEtag = page.etag;
+        m_listFirstUrl = page.url;
+    }
+    const QJsonDocument doc = QJsonDocument::fromJson(page.body);
+    const QJsonArray items =
+        doc.isObject() ? doc.object().value(QStringLiteral("repositories")).toArray() : doc.array();
+    for (const QJsonValue &v : items)
+        m_listed << v.toObject();
+    if (!page.nextUrl.isEmpty() && m_listPages < 100) {
+        ++m_stats.requests;
+        m_api.get(page.nextUrl, whileAlive(this, [](Poller &self, const Page &next) { self.onRepositoryPage(next); }));
+        return;
+    }
+    if (Error e = applyRepositoryList())
+        Q_EMIT warning(QStringLiteral("polling the repository list: ") + e.message);
+    else if (!m_listFirstEtag.isEmpty())
+        m_api.commitEtag(m_listFirstUrl, m_listFirstEtag);
+    planTasks();
+}
+
+Error Poller::applyRepositoryList() {
+    QSet<qint64> listed;
+    for (const QJsonObject &o : std::as_const(m_listed))
+        listed.insert(qint64(o.value(QStringLiteral("id")).toDouble()));
+    const pg::Result known = m_db.exec(
+        QStringLiteral("SELECT id, full_name FROM %1.repository").arg(m_db.quoteIdentifier(m_options.schema)));
+    if (!known.ok())
+        return pg::databaseError(QStringLiteral("reading repositories"), known.errorMessage());
+    QSet<qint64> present;
+    QList<qint64> vanished;
+    for (int i = 0; i < known.rows(); ++i) {
+        present.insert(known.toInt(i, 0));
+        if (!listed.contains(known.toInt(i, 0)))
+            vanished << known.toInt(i, 0);
+    }
+    QStringList discovered;
+    QList<QJsonObject> refresh;
+    for (const QJsonObject &o : std::as_const(m_listed)) {
+        if (present.contains(qint64(o.value(QStringLiteral("id")).toDouble())))
+            refresh << o;
+        else
+            discovered << o.value(QStringLiteral("full_name")).toString();
+    }
+    if (Error e = m_pages.rows().upsert(*catalog::findCollection(QStringLiteral("repository")), refresh,
+                                        catalog::MapContext{}))
+        return e;
+    // An empty list is more likely a glitch than every repository gone at once: keep the rows then.
+    if (!vanished.isEmpty() && !m_listed.isEmpty()) {
+        logInfo(QStringLiteral("poller"),
+                QStringLiteral("%1 repositories are no longer visible to these credentials").arg(vanished.size()));
+        Q_EMIT repositoriesVanished(vanished);
+    }
+    discovered.removeAll(QString());
+    if (!discovered.isEmpty()) {
+        logInfo(QStringLiteral("poller"),
+                QStringLiteral("new repositories: %1").arg(discovered.join(QStringLiteral(", "))));
+        Q_EMIT repositoriesDiscovered(discovered);
+    }
+    return {};
+}
+
+void Poller::planTasks() {
     const bool reconcile =
         m_forceReconcile || (m_options.reconcileEvery > 0 && m_cycle % m_options.reconcileEvery == 0);
     m_forceReconcile = false;

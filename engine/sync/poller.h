@@ -8,6 +8,7 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QJsonObject>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
@@ -44,6 +45,7 @@ public:
         QString schema = QStringLiteral("github");
         int intervalSeconds = 60;
         int reconcileEvery = 60; // cycles; 0 = never
+        QStringList repos;       // --repos: only these (the repository list is not walked)
     };
 
     Poller(Api &api, pg::Connection &db, Options options, QObject *parent = nullptr);
@@ -57,6 +59,9 @@ public:
 
 Q_SIGNALS:
     void cycleFinished(const hubsync::sync::PollStats &stats);
+    // The repository list changed under the credentials (in polling-only setups the only way to know).
+    void repositoriesDiscovered(const QStringList &fullNames);
+    void repositoriesVanished(const QList<qint64> &ids);
     void warning(const QString &message);
 
 private:
@@ -78,6 +83,10 @@ private:
     };
 
     void beginCycle();
+    void refreshRepositories();
+    void onRepositoryPage(const Page &page);
+    Error applyRepositoryList();
+    void planTasks();
     void nextTask();
     void startWalk(const Task &task);
     void fetch(const QString &url, bool conditional);
@@ -96,6 +105,10 @@ private:
     bool m_forceReconcile = false;
     int m_cycle = 0;
     std::deque<Task> m_tasks;
+    QList<QJsonObject> m_listed; // repository list being walked
+    int m_listPages = 0;
+    QString m_listFirstUrl;
+    QByteArray m_listFirstEtag;
     Walk m_walk;
     PollStats m_stats;
     QElapsedTimer m_clock;

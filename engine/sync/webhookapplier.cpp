@@ -4,6 +4,7 @@
 #include "core/guarded.h"
 #include "core/log.h"
 #include "store/pg.h"
+#include "sync/repositorystate.h"
 
 #include <QDateTime>
 #include <QJsonArray>
@@ -377,26 +378,7 @@ Error WebhookApplier::upsertRefPage(const Page &page, const Repository &repo, co
 }
 
 Error WebhookApplier::removeRepositories(const QList<qint64> &ids) {
-    for (const qint64 id : ids) {
-        if (!m_options.dropRemovedRepositories) {
-            // Rows stay; the repository is no longer synced (polling and webhooks skip it).
-            if (Error e = m_db.run(QStringLiteral("INSERT INTO hubsync.removed_repository (repository_id) VALUES ($1)"
-                                                  " ON CONFLICT DO NOTHING"),
-                                   {pg::param(id)}, QStringLiteral("marking a repository as no longer synced")))
-                return e;
-            continue;
-        }
-        if (Error e = m_db.run(
-                QStringLiteral("DELETE FROM %1 WHERE id = $1").arg(m_writer.table(QStringLiteral("repository"))),
-                {pg::param(id)}, QStringLiteral("dropping a repository's rows")))
-            return e;
-        for (const QString &state : {QStringLiteral("sync_cursor"), QStringLiteral("reaction_todo")}) {
-            if (Error e = m_db.run(QStringLiteral("DELETE FROM hubsync.%1 WHERE repository_id = $1").arg(state),
-                                   {pg::param(id)}, QStringLiteral("dropping a repository's sync state")))
-                return e;
-        }
-    }
-    return {};
+    return stopSyncingRepositories(m_db, m_options.schema, ids, !m_options.dropRemovedRepositories);
 }
 
 } // namespace hubsync::sync

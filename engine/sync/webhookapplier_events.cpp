@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.h"
 #include "store/pg.h"
+#include "sync/repositorystate.h"
 #include "sync/webhookapplier.h"
 
 #include <QJsonArray>
@@ -307,15 +308,7 @@ WebhookApplier::Plan WebhookApplier::planInstallationRepositories(const QString 
         for (const QJsonValue &v : payload.value(QStringLiteral("repositories_added")).toArray())
             ids << idOf(v.toObject());
         // A repository added back after a removal with --keep-removed-repos is synced again.
-        plan.write = [this, ids](const QList<Page> &, QString *) {
-            for (const qint64 id : ids) {
-                if (Error e =
-                        m_db.run(QStringLiteral("DELETE FROM hubsync.removed_repository WHERE repository_id = $1"),
-                                 {pg::param(id)}, QStringLiteral("resuming a repository's sync")))
-                    return e;
-            }
-            return Error{};
-        };
+        plan.write = [this, ids](const QList<Page> &, QString *) { return resumeSyncingRepositories(m_db, ids); };
         plan.afterCommit = [this, names] { Q_EMIT repositoriesAdded(names); };
         return plan;
     }

@@ -593,6 +593,53 @@ private Q_SLOTS:
         QVERIFY(stopped.last().first().toString().contains(QStringLiteral("uninstalled")));
         PgTestInstance::shared().dropDatabase(dsn);
     }
+
+    // Without webhooks the repository list is polled too: settings changes refresh the row, a new
+    // repository is announced for a backfill, one the credentials lost is reported.
+    void pollingFollowsTheRepositoryList() {
+        SimulatorProcess sim;
+        QVERIFY(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"), token}));
+        const QString dsn = freshSyncDatabase(QStringLiteral("repolist"));
+        QVERIFY(!dsn.isEmpty());
+        const Config config = simulatorConfig(sim.baseUrl(), token);
+        QCOMPARE(runBackfill(dsn, config), QString());
+        LiveSync live;
+        QCOMPARE(live.open(dsn, config), QString());
+        QSignalSpy cycle(live.poller.get(), &sync::Poller::cycleFinished);
+        QSignalSpy discovered(live.poller.get(), &sync::Poller::repositoriesDiscovered);
+        QSignalSpy vanished(live.poller.get(), &sync::Poller::repositoriesVanished);
+        live.poller->pollNow();
+        QVERIFY(cycle.wait(60000));
+        QCOMPARE(discovered.size(), 0);
+        QCOMPARE(vanished.size(), 0);
+
+        const auto control = [&](const QByteArray &verb, const QString &path, const QJsonObject &body) {
+            return sim.request(verb, path, {}, body.isEmpty() ? QByteArray() : QJsonDocument(body).toJson()).status;
+        };
+        QCOMPARE(
+            control("PATCH", QStringLiteral("/_sim/repos/octo-org/repo-1"), {{QStringLiteral("has_issues"), false}}),
+            200);
+        QCOMPARE(control("POST", QStringLiteral("/_sim/repos"),
+                         {{QStringLiteral("name"), QStringLiteral("fresh")},
+                          {QStringLiteral("owner"), QStringLiteral("octo-org")}}),
+                 201);
+        const qint64 repo2 =
+            live.db.exec(QStringLiteral("SELECT id FROM github.repository WHERE full_name = 'octo-org/repo-2'"))
+                .toInt(0, 0);
+        QCOMPARE(control("DELETE", QStringLiteral("/_sim/repos/octo-org/repo-2"), {}), 204);
+        cycle.clear();
+        live.poller->pollNow();
+        QVERIFY(cycle.wait(60000));
+        QCOMPARE(discovered.size(), 1);
+        QCOMPARE(discovered.first().first().toStringList(), QStringList{QStringLiteral("octo-org/fresh")});
+        QCOMPARE(vanished.size(), 1);
+        QCOMPARE(vanished.first().first().value<QList<qint64>>(), QList<qint64>{repo2});
+        QCOMPARE(
+            live.db.exec(QStringLiteral("SELECT has_issues FROM github.repository WHERE full_name = 'octo-org/repo-1'"))
+                .text(0, 0),
+            QStringLiteral("f"));
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLiveSync)
