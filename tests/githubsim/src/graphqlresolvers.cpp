@@ -473,6 +473,21 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
     if (p.index < 0 || p.index >= r->discussions.size())
         return Val::null();
     const Discussion &d = r->discussions[p.index];
+    // The connection of the comments answering `parent` (0: the discussion's top-level comments).
+    const auto commentsReplyingTo = [&](qint64 parent) {
+        QList<std::pair<QString, Obj>> ordered;
+        for (int k = 0; k < d.comments.size(); ++k) {
+            if (d.comments[k].replyTo != parent)
+                continue;
+            Obj o;
+            o.type = QStringLiteral("DiscussionComment");
+            o.slot = p.slot;
+            o.index = p.index;
+            o.sub = k;
+            ordered.append({cursorFor(d.comments[k].created, d.comments[k].id), o});
+        }
+        return connection(e, QStringLiteral("DiscussionCommentConnection"), ordered, args, s, path);
+    };
     const QString discussionUrl = render.repoHtml(*r) + QStringLiteral("/discussions/") + QString::number(d.number);
     if (p.type == QLatin1String("Discussion")) {
         if (field == QLatin1String("id"))
@@ -507,18 +522,7 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             return obj(QStringLiteral("DiscussionCategory"), p.slot, d.category, p.index);
         if (field == QLatin1String("comments")) {
             // Top-level comments only: replies are listed under their parent's `replies`, as on GitHub.
-            QList<std::pair<QString, Obj>> ordered;
-            for (int k = 0; k < d.comments.size(); ++k) {
-                if (d.comments[k].replyTo != 0)
-                    continue;
-                Obj o;
-                o.type = QStringLiteral("DiscussionComment");
-                o.slot = p.slot;
-                o.index = p.index;
-                o.sub = k;
-                ordered.append({cursorFor(d.comments[k].created, d.comments[k].id), o});
-            }
-            return connection(e, QStringLiteral("DiscussionCommentConnection"), ordered, args, s, path);
+            return commentsReplyingTo(0);
         }
         return Val::null();
     }
@@ -563,20 +567,8 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             return user(c.author);
         if (field == QLatin1String("discussion"))
             return obj(QStringLiteral("Discussion"), p.slot, 0, p.index);
-        if (field == QLatin1String("replies")) {
-            QList<std::pair<QString, Obj>> ordered;
-            for (int k = 0; k < d.comments.size(); ++k) {
-                if (d.comments[k].replyTo != c.id)
-                    continue;
-                Obj o;
-                o.type = QStringLiteral("DiscussionComment");
-                o.slot = p.slot;
-                o.index = p.index;
-                o.sub = k;
-                ordered.append({cursorFor(d.comments[k].created, d.comments[k].id), o});
-            }
-            return connection(e, QStringLiteral("DiscussionCommentConnection"), ordered, args, s, path);
-        }
+        if (field == QLatin1String("replies"))
+            return commentsReplyingTo(c.id);
         if (field == QLatin1String("replyTo")) {
             for (int k = 0; k < d.comments.size(); ++k) {
                 if (c.replyTo != 0 && d.comments[k].id == c.replyTo)
