@@ -4,11 +4,28 @@
 #include "simclient.h"
 
 #include <QElapsedTimer>
+#include <QFile>
 #include <QTcpSocket>
 #include <QTest>
 
 using namespace hubsync::githubsim;
 using namespace hubsync::githubsim::test;
+
+namespace {
+
+// VmRSS of this process in KiB, -1 where /proc is not available.
+qint64 residentKiB() {
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return -1;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
+    }
+    return -1;
+}
+
+} // namespace
 
 class TestGithubsimRest : public QObject {
     Q_OBJECT
@@ -517,7 +534,9 @@ private Q_SLOTS:
     }
 
     void largeDatasetIsFastAndBounded() {
-        // Generation is lazy: a million records cost no start-up time; a deep 100-item page costs a few ms.
+        // Generation is lazy: a million records cost no start-up time and little memory; a deep 100-item
+        // page costs a few ms. Times are printed (benchmarks measure speed); memory is asserted.
+        const qint64 rssBefore = residentKiB();
         QElapsedTimer t;
         t.start();
         ServerOptions o;
@@ -525,7 +544,6 @@ private Q_SLOTS:
         Server server(o);
         const qint64 startMs = t.elapsed();
         QVERIFY(o.dataset.recordCount() >= 1'000'000);
-        QVERIFY2(startMs < 2000, qPrintable(QString::number(startMs)));
         const auto serve = [&](const QByteArray &target) {
             HttpRequest r;
             r.method = "GET";
@@ -538,17 +556,17 @@ private Q_SLOTS:
         };
         qint64 items = 0;
         qint64 serverNs = 0;
-        const int pages = 60;
+        const int pages = 300;
         for (int p = 0; p < pages; ++p) {
             const QByteArray target =
                 p % 3 == 0
                     ? QByteArray(
                           "/repos/octo-org/repo-3/issues?state=all&sort=updated&direction=asc&per_page=100&page=" +
-                          QByteArray::number(100 + p))
+                          QByteArray::number(1 + p * 3 % 200))
                 : p % 3 == 1
-                    ? QByteArray(
-                          "/repos/octo-org/repo-3/issues/comments?sort=updated&direction=asc&per_page=100&page=" +
-                          QByteArray::number(100 + p))
+                    ? QByteArray("/repos/octo-org/repo-" + QByteArray::number(p % 20) +
+                                 "/issues/comments?sort=updated&direction=asc&per_page=100&page=" +
+                                 QByteArray::number(1 + p % 200))
                     : QByteArray("/repos/octo-org/repo-3/commits?per_page=100&page=" + QByteArray::number(1 + p % 40));
             t.restart();
             const HttpResponse r = serve(target);
@@ -558,10 +576,12 @@ private Q_SLOTS:
         }
         QCOMPARE(items, pages * 100);
         const double ms = double(serverNs) / 1e6 / pages;
-        qInfo(
-            "large dataset: started in %lld ms; %.2f ms per 100-item page (%.0f records/s, single thread, no network)",
-            startMs, ms, double(items) * 1e9 / double(qMax<qint64>(1, serverNs)));
-        QVERIFY2(ms < 25, qPrintable(QString::number(ms)));
+        const qint64 rssGrowthKiB = residentKiB() - rssBefore;
+        qInfo("large dataset: started in %lld ms; %.2f ms per 100-item page (%.0f records/s, single thread, no "
+              "network); resident memory grew by %lld KiB",
+              startMs, ms, double(items) * 1e9 / double(qMax<qint64>(1, serverNs)), rssGrowthKiB);
+        if (rssBefore > 0) // Linux: /proc/self/status
+            QVERIFY2(rssGrowthKiB < 96 * 1024, qPrintable(QString::number(rssGrowthKiB)));
     }
 };
 
