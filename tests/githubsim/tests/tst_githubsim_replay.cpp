@@ -48,8 +48,23 @@ QJsonValue firstItem(const QJsonDocument &doc) {
     return doc.object();
 }
 
-// Keys of `recorded` missing from `ours` (one level deep into sub-objects), minus the allowed gaps. A
-// nullable field that is null (or an empty list) in our sample has no sub-keys to compare: data, not shape.
+// The value at a key path of keyPaths() ("a.b", "a[].b": the first element of a list).
+QJsonValue valueAtPath(const QJsonObject &object, const QString &path) {
+    QJsonValue v = object;
+    for (QString part : path.split(QLatin1Char('.'))) {
+        const bool list = part.endsWith(QStringLiteral("[]"));
+        if (list)
+            part.chop(2);
+        v = v.toObject().value(part);
+        if (list)
+            v = v.toArray().isEmpty() ? QJsonValue() : v.toArray().first();
+    }
+    return v;
+}
+
+// Keys of `recorded` missing from `ours` (one level deep into sub-objects), minus the allowed gaps, and
+// keys whose JSON type differs (a string where GitHub sends a number...). A nullable field that is null
+// (or an empty list) on either side has no type or sub-keys to compare: data, not shape.
 QStringList missingKeys(const QJsonValue &recorded, const QJsonValue &ours, const QStringList &allowed) {
     QStringList missing;
     const QJsonObject mine = ours.toObject();
@@ -63,8 +78,16 @@ QStringList missingKeys(const QJsonValue &recorded, const QJsonValue &ours, cons
         }
         for (const QString &a : allowed)
             ok = ok || k == a || k.startsWith(a + QLatin1Char('.')) || k.startsWith(a + QStringLiteral("[]."));
-        if (!ok)
+        if (!ok) {
             missing << k;
+            continue;
+        }
+        const QJsonValue theirs = valueAtPath(recorded.toObject(), k);
+        const QJsonValue mineValue = valueAtPath(mine, k);
+        if (!theirs.isNull() && !theirs.isUndefined() && !mineValue.isNull() && !mineValue.isUndefined() &&
+            theirs.type() != mineValue.type())
+            missing
+                << k + QStringLiteral(" (JSON type %1, ours %2)").arg(int(theirs.type())).arg(int(mineValue.type()));
     }
     missing.sort();
     return missing;
