@@ -108,7 +108,7 @@ Error Engine::connectGitHub() {
     return error;
 }
 
-void Engine::startBackfill(const QStringList &repos) {
+void Engine::startBackfill(const QStringList &repos, bool quiet) {
     sync::Backfill::Options options;
     options.schema = m_config.schema;
     options.repos = repos;
@@ -122,8 +122,17 @@ void Engine::startBackfill(const QStringList &repos) {
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });
-    connect(m_backfill.get(), &sync::Backfill::finished, this, [this](const BackfillSummary &summary) {
+    connect(m_backfill.get(), &sync::Backfill::finished, this, [this, quiet](const BackfillSummary &summary) {
         m_backfilling = false;
+        if (quiet) {
+            logInfo(QStringLiteral("engine"), QStringLiteral("reactions refreshed: %1 records").arg(summary.records));
+            if (!m_queuedRepos.isEmpty()) {
+                const QStringList next = m_queuedRepos;
+                m_queuedRepos.clear();
+                QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
+            }
+            return;
+        }
         publishRepositories();
         Q_EMIT backfillComplete(summary);
         if (!m_config.backfillOnly)
@@ -138,9 +147,10 @@ void Engine::startBackfill(const QStringList &repos) {
             QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
         }
     });
-    setStatus(EngineStatus::State::Backfilling,
-              repos.isEmpty() ? QStringLiteral("backfilling")
-                              : QStringLiteral("backfilling %1").arg(repos.join(QStringLiteral(", "))));
+    if (!quiet)
+        setStatus(EngineStatus::State::Backfilling,
+                  repos.isEmpty() ? QStringLiteral("backfilling")
+                                  : QStringLiteral("backfilling %1").arg(repos.join(QStringLiteral(", "))));
     m_backfill->start();
 }
 
@@ -233,6 +243,28 @@ void Engine::startWebhookApplier() {
     m_applier->start();
 }
 
+// Reactions send no webhooks and do not move their subject's updated_at: the subjects polls and
+// webhooks saw with reactions are on the work list, and after every poll cycle their reactions are
+// re-read by a quiet backfill of those repositories (every other collection is already complete).
+void Engine::refreshReactions() {
+    if (m_backfilling || !m_db)
+        return;
+    const pg::Result r = m_db->execParams(
+        QStringLiteral("SELECT DISTINCT r.full_name FROM hubsync.reaction_todo t JOIN %1.repository r ON r.id ="
+                       " t.repository_id WHERE t.schema = $1 ORDER BY 1")
+            .arg(m_db->quoteIdentifier(m_config.schema)),
+        {pg::param(m_config.schema)});
+    if (!r.ok()) {
+        Q_EMIT warning(QStringLiteral("reading the reaction work list: ") + r.errorMessage());
+        return;
+    }
+    QStringList repos;
+    for (int i = 0; i < r.rows(); ++i)
+        repos << r.text(i, 0);
+    if (!repos.isEmpty())
+        startBackfill(repos, true);
+}
+
 void Engine::backfillAdded(const QStringList &names) {
     logInfo(QStringLiteral("engine"),
             QStringLiteral("new repositories to sync: %1").arg(names.join(QStringLiteral(", "))));
@@ -301,6 +333,7 @@ void Engine::startLiveSync() {
             Q_EMIT warning(e.message);
         publishRepositories();
     });
+    connect(m_poller.get(), &sync::Poller::cycleFinished, this, &Engine::refreshReactions);
     connect(m_poller.get(), &sync::Poller::cycleFinished, this, [](const sync::PollStats &stats) {
         logInfo(QStringLiteral("poller"),
                 QStringLiteral("poll cycle: %1 requests (%2 not modified), %3 rows written, %4 deleted, %5 s")
@@ -328,12 +361,14 @@ void Engine::startLiveSync() {
 
 void Engine::publishRepositories() {
     QList<RepositoryInfo> list;
-    const pg::Result r = m_db->exec(
+    const pg::Result r = m_db->execParams(
         QStringLiteral("SELECT r.id, r.full_name, coalesce(r.description, ''), coalesce(r.private, false), "
                        "coalesce(r.open_issues_count, 0),"
-                       " coalesce((SELECT sum(written) FROM hubsync.sync_cursor c WHERE c.repository_id = r.id), 0)"
+                       " coalesce((SELECT sum(written) FROM hubsync.sync_cursor c WHERE c.repository_id = r.id"
+                       " AND c.schema = $1), 0)"
                        " FROM %1.repository r ORDER BY r.full_name")
-            .arg(m_db->quoteIdentifier(m_config.schema)));
+            .arg(m_db->quoteIdentifier(m_config.schema)),
+        {pg::param(m_config.schema)});
     for (int i = 0; i < r.rows(); ++i)
         list << RepositoryInfo{r.toInt(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3) == QStringLiteral("t"),
                                r.toInt(i, 4), r.toInt(i, 5)};

@@ -59,7 +59,9 @@ private:
     void setStatus(EngineStatus::State state, const QString &message);
     Error openDatabase();
     Error connectGitHub();
-    void startBackfill(const QStringList &repos);
+    // quiet: a routine refresh (reactions) that does not announce itself as a backfill.
+    void startBackfill(const QStringList &repos, bool quiet = false);
+    void refreshReactions();
     void startLiveSync();
     Error startWebhookReceiver();
     void startWebhookApplier();

@@ -19,12 +19,52 @@ Migrator::Migrator(pg::Connection &connection, QString dataSchema)
     , m_schema(std::move(dataSchema)) {}
 
 int Migrator::currentVersion() {
-    const pg::Result r =
-        m_connection.exec(QStringLiteral("SELECT coalesce(max(version), 0) FROM hubsync.schema_migrations WHERE "
-                                         "to_regclass('hubsync.schema_migrations') IS NOT NULL"));
+    const pg::Result r = m_connection.execParams(
+        QStringLiteral("SELECT coalesce(max(version), 0) FROM hubsync.schema_migrations WHERE version < $1 OR "
+                       "data_schema = $2"),
+        {pg::param(qint64(firstDataSchemaVersion)), pg::param(m_schema)});
     if (!r.ok() || r.rows() == 0)
         return 0;
     return static_cast<int>(r.toInt(0, 0));
+}
+
+// Until per-schema bookkeeping, hubsync.schema_migrations was keyed by version alone, so a second data
+// schema looked migrated already and never got its tables. Such a table is rewritten in place: rows of
+// data-schema migrations keep the schema recorded with them ('github' where none was), engine-state rows
+// are marked as such, and the key becomes (version, data_schema).
+Error Migrator::upgradeBookkeeping() {
+    const pg::Result r = m_connection.exec(
+        QStringLiteral("SELECT i.indnatts FROM pg_index i WHERE i.indrelid = 'hubsync.schema_migrations'::regclass"
+                       " AND i.indisprimary"));
+    if (!r.ok())
+        return pg::databaseError(QStringLiteral("reading the migration bookkeeping"), r.errorMessage());
+    if (r.rows() == 1 && r.toInt(0, 0) >= 2)
+        return {};
+    const QString purpose = QStringLiteral("upgrading the migration bookkeeping");
+    if (Error e = m_connection.run(QStringLiteral("BEGIN")))
+        return e;
+    const auto rollback = [this](Error e) {
+        m_connection.exec(QStringLiteral("ROLLBACK"));
+        return e;
+    };
+    if (Error e = m_connection.run(
+            QStringLiteral("ALTER TABLE hubsync.schema_migrations ADD COLUMN IF NOT EXISTS data_schema text"), {},
+            purpose))
+        return rollback(e);
+    if (Error e = m_connection.run(
+            QStringLiteral("UPDATE hubsync.schema_migrations SET data_schema = CASE WHEN version < $1 THEN $2"
+                           " ELSE coalesce(nullif(data_schema, ''), 'github') END"),
+            {pg::param(qint64(firstDataSchemaVersion)), pg::param(QString::fromLatin1(engineStateSchema))}, purpose))
+        return rollback(e);
+    if (Error e = m_connection.run(
+            QStringLiteral("ALTER TABLE hubsync.schema_migrations ALTER COLUMN data_schema SET NOT NULL,"
+                           " DROP CONSTRAINT IF EXISTS schema_migrations_pkey, ADD PRIMARY KEY (version, data_schema)"),
+            {}, purpose))
+        return rollback(e);
+    if (Error e = m_connection.run(QStringLiteral("COMMIT")))
+        return rollback(e);
+    logInfo(QStringLiteral("store"), QStringLiteral("migration bookkeeping now records each data schema"));
+    return {};
 }
 
 Error Migrator::migrate(const QList<Migration> &migrations) {
@@ -37,17 +77,23 @@ Error Migrator::migrate(const QList<Migration> &migrations) {
 
     if (Error e = m_connection.run(QStringLiteral("CREATE SCHEMA IF NOT EXISTS hubsync; "
                                                   "CREATE TABLE IF NOT EXISTS hubsync.schema_migrations ("
-                                                  " version int PRIMARY KEY, description text NOT NULL,"
+                                                  " version int NOT NULL, description text NOT NULL,"
                                                   " data_schema text NOT NULL,"
-                                                  " applied_at timestamptz NOT NULL DEFAULT now())"),
+                                                  " applied_at timestamptz NOT NULL DEFAULT now(),"
+                                                  " PRIMARY KEY (version, data_schema))"),
                                    {}, QStringLiteral("migration bootstrap")))
+        return e;
+    if (Error e = upgradeBookkeeping())
         return e;
 
     // Applied versions as a set, not a high-water mark: migration lists from different modules may
-    // interleave (store 1.., catalog 100..), and each one must run exactly once.
+    // interleave (store 1.., catalog 100..), and each one must run exactly once per target: the
+    // engine state for versions below firstDataSchemaVersion, this data schema for the others.
     QSet<int> applied;
     {
-        const pg::Result r = m_connection.exec(QStringLiteral("SELECT version FROM hubsync.schema_migrations"));
+        const pg::Result r = m_connection.execParams(
+            QStringLiteral("SELECT version FROM hubsync.schema_migrations WHERE version < $1 OR data_schema = $2"),
+            {pg::param(qint64(firstDataSchemaVersion)), pg::param(m_schema)});
         if (!r.ok())
             return pg::databaseError(QStringLiteral("reading migrations"), r.errorMessage());
         for (int i = 0; i < r.rows(); ++i)
@@ -57,12 +103,19 @@ Error Migrator::migrate(const QList<Migration> &migrations) {
     std::sort(ordered.begin(), ordered.end(),
               [](const Migration &a, const Migration &b) { return a.version < b.version; });
     const QString schema = m_connection.quoteIdentifier(m_schema);
+    bool schemaCreated = false;
     for (const Migration &migration : ordered) {
         if (applied.contains(migration.version))
             continue;
+        const bool forDataSchema = migration.version >= firstDataSchemaVersion;
+        const QString target = forDataSchema ? m_schema : QString::fromLatin1(engineStateSchema);
         if (Error e = m_connection.run(QStringLiteral("BEGIN")))
             return e;
-        for (const QString &statement : migration.statements) {
+        QStringList statements = migration.statements;
+        // Migration 1 creates the first data schema; any later one starts here.
+        if (forDataSchema && !schemaCreated)
+            statements.prepend(QStringLiteral("CREATE SCHEMA IF NOT EXISTS {schema}"));
+        for (const QString &statement : std::as_const(statements)) {
             QString sql = statement;
             sql.replace(QStringLiteral("{schema}"), schema);
             if (Error e = m_connection.run(sql, {}, QStringLiteral("migration %1").arg(migration.version))) {
@@ -73,15 +126,17 @@ Error Migrator::migrate(const QList<Migration> &migrations) {
         if (Error e = m_connection.run(
                 QStringLiteral(
                     "INSERT INTO hubsync.schema_migrations (version, description, data_schema) VALUES ($1, $2, $3)"),
-                {pg::param(migration.version), pg::param(migration.description), pg::param(m_schema)},
+                {pg::param(migration.version), pg::param(migration.description), pg::param(target)},
                 QStringLiteral("migration bookkeeping"))) {
             m_connection.exec(QStringLiteral("ROLLBACK"));
             return e;
         }
         if (Error e = m_connection.run(QStringLiteral("COMMIT")))
             return e;
-        logInfo(QStringLiteral("store"),
-                QStringLiteral("applied migration %1: %2").arg(migration.version).arg(migration.description));
+        schemaCreated = schemaCreated || forDataSchema;
+        logInfo(
+            QStringLiteral("store"),
+            QStringLiteral("applied migration %1 to %2: %3").arg(migration.version).arg(target, migration.description));
     }
     return {};
 }
@@ -133,6 +188,21 @@ const QList<Migration> &builtinMigrations() {
           // Repositories taken out of the installation whose rows are kept (--keep-removed-repos): not synced.
           QStringLiteral("CREATE TABLE hubsync.removed_repository (repository_id bigint PRIMARY KEY,"
                          " removed_at timestamptz NOT NULL DEFAULT now())")}},
+        {7,
+         QStringLiteral("sync state per data schema"),
+         // Cursors and the reaction work list describe what one data schema holds: backfilling the same
+         // repositories into a second schema starts from scratch there. Existing state belongs to the
+         // schema the synced tables were created in (recorded with migration 100), else the default.
+         {QStringLiteral("ALTER TABLE hubsync.sync_cursor ADD COLUMN schema text NOT NULL DEFAULT 'github'"),
+          QStringLiteral("ALTER TABLE hubsync.reaction_todo ADD COLUMN schema text NOT NULL DEFAULT 'github'"),
+          QStringLiteral("UPDATE hubsync.sync_cursor SET schema = m.data_schema FROM hubsync.schema_migrations m"
+                         " WHERE m.version = 100"),
+          QStringLiteral("UPDATE hubsync.reaction_todo SET schema = m.data_schema FROM hubsync.schema_migrations m"
+                         " WHERE m.version = 100"),
+          QStringLiteral("ALTER TABLE hubsync.sync_cursor DROP CONSTRAINT sync_cursor_pkey,"
+                         " ADD PRIMARY KEY (repository_id, schema, collection)"),
+          QStringLiteral("ALTER TABLE hubsync.reaction_todo DROP CONSTRAINT reaction_todo_pkey,"
+                         " ADD PRIMARY KEY (repository_id, schema, subject_type, subject_key)")}},
     };
     return migrations;
 }

@@ -55,7 +55,7 @@ Backfill::Backfill(Api &api, pg::Connection &db, Options options, QObject *paren
     , m_options(std::move(options))
     , m_pages(db, m_options.schema)
     , m_writer(m_pages.rows())
-    , m_cursors(db) {}
+    , m_cursors(db, m_options.schema) {}
 
 Backfill::~Backfill() = default;
 
@@ -101,9 +101,17 @@ void Backfill::startMoreRepos() {
     if (m_active.empty() && m_nextRepo >= m_repositories.size() && m_running) {
         m_running = false;
         if (!m_permissionProblems.isEmpty()) {
+            // One sentence per distinct reason (usually one missing App permission), naming what it blocked.
+            QStringList reasons;
+            for (auto it = m_permissionProblems.cbegin(); it != m_permissionProblems.cend(); ++it) {
+                const QStringList &what = it.value();
+                reasons << QStringLiteral("%1 — %2%3")
+                               .arg(it.key(), what.mid(0, 6).join(QStringLiteral(", ")),
+                                    what.size() > 6 ? QStringLiteral(" and %1 more").arg(what.size() - 6) : QString());
+            }
             fail(Error::make(Error::Kind::GitHubPermission,
-                             QStringLiteral("backfill incomplete: GitHub refused access to %1")
-                                 .arg(m_permissionProblems.join(QStringLiteral("; ")))));
+                             QStringLiteral("backfill incomplete, GitHub refused access: ") +
+                                 reasons.join(QStringLiteral("; "))));
             return;
         }
         BackfillSummary summary;
@@ -122,7 +130,10 @@ void Backfill::runStep(RepoRun &run) {
             fail(error);
             return;
         }
-        const bool skip = run.cursor.done || (run.step == Step::Issue && !run.repo.hasIssues) ||
+        // Reactions have no end: the work list fills again whenever a poll or a webhook sees an issue or
+        // comment with reactions, so the step runs whenever the list holds this repository's subjects.
+        const bool reactionWork = run.step == Step::Reaction && run.cursor.done && hasReactionWork(run.repo.id);
+        const bool skip = (run.cursor.done && !reactionWork) || (run.step == Step::Issue && !run.repo.hasIssues) ||
                           (run.step == Step::Discussion && !run.repo.hasDiscussions);
         if (!skip)
             break;
@@ -135,6 +146,13 @@ void Backfill::runStep(RepoRun &run) {
     run.stepClock.start();
     run.fetchedAtStepStart = run.cursor.fetched;
     fetchNext(run);
+}
+
+bool Backfill::hasReactionWork(qint64 repositoryId) {
+    const pg::Result r = m_db.execParams(
+        QStringLiteral("SELECT EXISTS (SELECT 1 FROM hubsync.reaction_todo WHERE repository_id = $1 AND schema = $2)"),
+        {pg::param(repositoryId), pg::param(m_options.schema)});
+    return r.ok() && r.text(0, 0) == QStringLiteral("t");
 }
 
 void Backfill::advance(RepoRun &run) {
@@ -191,7 +209,7 @@ bool Backfill::handleStepError(RepoRun &run, const Error &error, int httpStatus)
                            .arg(error.message));
         break;
     case Error::Kind::GitHubPermission:
-        m_permissionProblems << QStringLiteral("%1 (%2)").arg(what, error.message);
+        m_permissionProblems[error.message] << what;
         Q_EMIT warning(QStringLiteral("%1: permission denied: %2").arg(what, error.message));
         return true; // no cursor: retried on the next run once the permission is granted
     default:

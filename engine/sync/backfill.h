@@ -8,6 +8,7 @@
 #include "sync/steps.h"
 
 #include <QElapsedTimer>
+#include <QMap>
 #include <QObject>
 #include <QStringList>
 
@@ -63,6 +64,7 @@ private:
     // Scheduling
     void startMoreRepos();
     void runStep(RepoRun &run);
+    bool hasReactionWork(qint64 repositoryId);
     void advance(RepoRun &run);
     void fetchNext(RepoRun &run);
     void repoFinished(RepoRun &run);
@@ -103,7 +105,7 @@ private:
     qint64 m_records = 0;
     qint64 m_quotaRemaining = -1;
     qint64 m_quotaReset = 0;
-    QStringList m_permissionProblems;
+    QMap<QString, QStringList> m_permissionProblems; // GitHub's reason -> "owner/repo collection" it refused
 };
 
 } // namespace hubsync::sync

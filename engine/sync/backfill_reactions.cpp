@@ -16,8 +16,9 @@ constexpr int waveSize = 64;
 void Backfill::nextReactionSubject(RepoRun &run) {
     const pg::Result r =
         m_db.execParams(QStringLiteral("SELECT subject_type, subject_key, api_path FROM hubsync.reaction_todo"
-                                       " WHERE repository_id = $1 ORDER BY subject_type, subject_key LIMIT $2"),
-                        {pg::param(run.repo.id), pg::param(qint64(waveSize))});
+                                       " WHERE repository_id = $1 AND schema = $2"
+                                       " ORDER BY subject_type, subject_key LIMIT $3"),
+                        {pg::param(run.repo.id), pg::param(m_options.schema), pg::param(qint64(waveSize))});
     if (!r.ok()) {
         fail(pg::databaseError(QStringLiteral("reading the reaction work list"), r.errorMessage()));
         return;
@@ -157,9 +158,11 @@ Error Backfill::writeReactionWave(RepoRun &run) {
             return rollback(e);
     }
     if (Error e = m_db.run(
-            QStringLiteral("DELETE FROM hubsync.reaction_todo t USING unnest($2::text[], $3::bigint[]) AS s(type, key)"
-                           " WHERE t.repository_id = $1 AND t.subject_type = s.type AND t.subject_key = s.key"),
-            {pg::param(run.repo.id), pg::param(array(todoTypes)), pg::param(array(todoKeys))},
+            QStringLiteral("DELETE FROM hubsync.reaction_todo t USING unnest($3::text[], $4::bigint[]) AS s(type, key)"
+                           " WHERE t.repository_id = $1 AND t.schema = $2 AND t.subject_type = s.type"
+                           " AND t.subject_key = s.key"),
+            {pg::param(run.repo.id), pg::param(m_options.schema), pg::param(array(todoTypes)),
+             pg::param(array(todoKeys))},
             QStringLiteral("reaction work list")))
         return rollback(e);
     if (Error e = m_cursors.save(next))

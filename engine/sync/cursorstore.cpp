@@ -4,18 +4,19 @@
 
 namespace hubsync::sync {
 
-CursorStore::CursorStore(pg::Connection &connection)
-    : m_connection(connection) {}
+CursorStore::CursorStore(pg::Connection &connection, QString schema)
+    : m_connection(connection)
+    , m_schema(std::move(schema)) {}
 
 Cursor CursorStore::load(qint64 repositoryId, const QString &collection, Error *error) {
     Cursor cursor;
     cursor.repositoryId = repositoryId;
     cursor.collection = collection;
     const pg::Result r = m_connection.execParams(
-        QStringLiteral(
-            "SELECT phase, next_url, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-            " fetched, written, total FROM hubsync.sync_cursor WHERE repository_id = $1 AND collection = $2"),
-        {pg::param(repositoryId), pg::param(collection)});
+        QStringLiteral("SELECT phase, next_url, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                       " fetched, written, total FROM hubsync.sync_cursor WHERE repository_id = $1 AND schema = $2"
+                       " AND collection = $3"),
+        {pg::param(repositoryId), pg::param(m_schema), pg::param(collection)});
     if (!r.ok()) {
         if (error)
             *error = pg::databaseError(QStringLiteral("loading sync cursor"), r.errorMessage());
@@ -37,9 +38,9 @@ Error CursorStore::save(const Cursor &cursor) {
     return m_connection.run(
         QStringLiteral(
             "INSERT INTO hubsync.sync_cursor AS c (repository_id, collection, phase, next_url, since, fetched,"
-            " written, total, completed_at, updated_at)"
-            " VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, CASE WHEN $3 = 'done' THEN now() END, now())"
-            " ON CONFLICT (repository_id, collection) DO UPDATE SET phase = excluded.phase,"
+            " written, total, completed_at, updated_at, schema)"
+            " VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7, $8, CASE WHEN $3 = 'done' THEN now() END, now(), $9)"
+            " ON CONFLICT (repository_id, schema, collection) DO UPDATE SET phase = excluded.phase,"
             " next_url = excluded.next_url, since = excluded.since, fetched = excluded.fetched,"
             " written = excluded.written, total = excluded.total,"
             " completed_at = coalesce(excluded.completed_at, c.completed_at), updated_at = now()"),
@@ -48,13 +49,13 @@ Error CursorStore::save(const Cursor &cursor) {
          cursor.nextUrl.isEmpty() ? pg::nullParam() : pg::param(cursor.nextUrl),
          cursor.since.isValid() ? pg::param(cursor.since.toUTC().toString(Qt::ISODate)) : pg::nullParam(),
          pg::param(cursor.fetched), pg::param(cursor.written),
-         cursor.total >= 0 ? pg::param(cursor.total) : pg::nullParam()},
+         cursor.total >= 0 ? pg::param(cursor.total) : pg::nullParam(), pg::param(m_schema)},
         QStringLiteral("saving sync cursor"));
 }
 
 Error CursorStore::resetRepository(qint64 repositoryId) {
-    return m_connection.run(QStringLiteral("DELETE FROM hubsync.sync_cursor WHERE repository_id = $1"),
-                            {pg::param(repositoryId)}, QStringLiteral("resetting sync cursors"));
+    return m_connection.run(QStringLiteral("DELETE FROM hubsync.sync_cursor WHERE repository_id = $1 AND schema = $2"),
+                            {pg::param(repositoryId), pg::param(m_schema)}, QStringLiteral("resetting sync cursors"));
 }
 
 } // namespace hubsync::sync

@@ -26,9 +26,10 @@ struct Cursor {
     qint64 total = -1;
 };
 
+// Cursors are kept per data schema (`--schema`): each schema of one database is synced on its own.
 class CursorStore final {
 public:
-    explicit CursorStore(pg::Connection &connection);
+    explicit CursorStore(pg::Connection &connection, QString schema = QStringLiteral("github"));
     Q_DISABLE_COPY_MOVE(CursorStore)
 
     // Loads the cursor or returns a fresh one.
@@ -36,8 +37,11 @@ public:
     Error save(const Cursor &cursor);
     Error resetRepository(qint64 repositoryId);
 
+    [[nodiscard]] const QString &schema() const { return m_schema; }
+
 private:
     pg::Connection &m_connection;
+    QString m_schema;
 };
 
 } // namespace hubsync::sync

@@ -15,6 +15,7 @@ int reactionTotal(const QJsonObject &o) {
 
 PageWriter::PageWriter(pg::Connection &connection, const QString &schema)
     : m_db(connection)
+    , m_schema(schema)
     , m_writer(connection, schema) {}
 
 Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObject> &items,
@@ -67,9 +68,9 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
         const QString path = comment ? base + QStringLiteral("/issues/comments/%1/reactions?per_page=100").arg(key)
                                      : base + QStringLiteral("/issues/%1/reactions?per_page=100").arg(key);
         if (Error e = m_db.run(
-                QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, subject_type, subject_key, api_path)"
-                               " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"),
-                {pg::param(repo.id), pg::param(type), pg::param(key), pg::param(path)},
+                QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, schema, subject_type, subject_key,"
+                               " api_path) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+                {pg::param(repo.id), pg::param(m_schema), pg::param(type), pg::param(key), pg::param(path)},
                 QStringLiteral("reaction work list")))
             return rollback(e);
     }

@@ -38,6 +38,7 @@ public:
 
 private:
     pg::Connection &m_db;
+    QString m_schema; // the data schema; also keys the reaction work list
     catalog::RowWriter m_writer;
 };
 

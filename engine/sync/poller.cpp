@@ -40,7 +40,7 @@ Poller::Poller(Api &api, pg::Connection &db, Options options, QObject *parent)
     , m_db(db)
     , m_options(std::move(options))
     , m_pages(db, m_options.schema)
-    , m_cursors(db) {
+    , m_cursors(db, m_options.schema) {
     qRegisterMetaType<PollStats>();
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &Poller::pollNow);

@@ -17,8 +17,9 @@ Error stopSyncingRepositories(pg::Connection &db, const QString &schema, const Q
                              {pg::param(id)}, QStringLiteral("dropping a repository's rows")))
             return e;
         for (const QString &state : {QStringLiteral("sync_cursor"), QStringLiteral("reaction_todo")}) {
-            if (Error e = db.run(QStringLiteral("DELETE FROM hubsync.%1 WHERE repository_id = $1").arg(state),
-                                 {pg::param(id)}, QStringLiteral("dropping a repository's sync state")))
+            if (Error e =
+                    db.run(QStringLiteral("DELETE FROM hubsync.%1 WHERE repository_id = $1 AND schema = $2").arg(state),
+                           {pg::param(id), pg::param(schema)}, QStringLiteral("dropping a repository's sync state")))
                 return e;
         }
     }

@@ -305,10 +305,43 @@ Error WebhookApplier::upsert(const QString &table, const QList<QJsonObject> &obj
                            QStringLiteral("the %1 in the payload lacks required fields").arg(table));
     if (outcome.stale > 0 && note->isEmpty())
         *note = QStringLiteral("the table already had newer data");
+    // GitHub sends no event for reactions; an object whose rollup says it has some gets its reactions
+    // re-read by the next reaction refresh (the backfill's work list).
+    if (table == QStringLiteral("issue") || table == QStringLiteral("comment")) {
+        if (Error e = queueReactions(table, live, context.repositoryId))
+            return e;
+    }
     if ((table == QStringLiteral("issue") || table == QStringLiteral("pull_request")) &&
         !outcome.appliedIds.isEmpty()) {
         const QSet<qint64> applied(outcome.appliedIds.cbegin(), outcome.appliedIds.cend());
         return m_writer.replaceLabels(table + QStringLiteral("_label"), live, applied, context);
+    }
+    return {};
+}
+
+Error WebhookApplier::queueReactions(const QString &table, const QList<QJsonObject> &objects, qint64 repositoryId) {
+    const bool comment = table == QStringLiteral("comment");
+    for (const QJsonObject &o : objects) {
+        if (o.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() <= 0)
+            continue;
+        const qint64 key = qint64(o.value(comment ? QStringLiteral("id") : QStringLiteral("number")).toDouble());
+        const pg::Result repo = m_db.execParams(
+            QStringLiteral("SELECT full_name FROM %1 WHERE id = $1").arg(m_writer.table(QStringLiteral("repository"))),
+            {pg::param(repositoryId)});
+        if (!repo.ok())
+            return pg::databaseError(QStringLiteral("looking up a repository"), repo.errorMessage());
+        if (repo.rows() != 1 || key <= 0)
+            continue;
+        const QString path = QStringLiteral("/repos/%1/issues/%2%3/reactions?per_page=100")
+                                 .arg(repo.text(0, 0), comment ? QStringLiteral("comments/") : QString())
+                                 .arg(key);
+        if (Error e = m_db.run(
+                QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, schema, subject_type, subject_key,"
+                               " api_path) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+                {pg::param(repositoryId), pg::param(m_options.schema), pg::param(table), pg::param(key),
+                 pg::param(path)},
+                QStringLiteral("reaction work list")))
+            return e;
     }
     return {};
 }

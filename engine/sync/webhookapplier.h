@@ -105,6 +105,7 @@ private:
     Error upsert(const QString &table, const QList<QJsonObject> &objects, const catalog::MapContext &context,
                  QString *note);
     Error remove(const QString &table, qint64 id, QString *note);
+    Error queueReactions(const QString &table, const QList<QJsonObject> &objects, qint64 repositoryId);
     Error removeRef(qint64 repositoryId, const QString &fullRef, QString *note);
     // Rows that go with a deleted issue or comment: its reactions, and an issue's comments.
     Error removeDependents(qint64 repositoryId, const QString &subjectType, qint64 subjectId, qint64 issueNumber);

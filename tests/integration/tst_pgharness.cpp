@@ -85,6 +85,73 @@ private Q_SLOTS:
         QVERIFY(m_db.exec(QStringLiteral("SELECT 1 FROM pg_namespace WHERE nspname = 'github'")).rows() == 1);
     }
 
+    // Data-schema migrations (>= 100) run once per --schema, engine-state ones once per database.
+    void dataSchemaMigrationsRunOncePerSchema() {
+        const QList<Migration> migrations =
+            withDataTable(builtinMigrations(), QStringLiteral("CREATE TABLE {schema}.thing (id int)"));
+        for (const QString &schema : {QStringLiteral("github"), QStringLiteral("other"), QStringLiteral("github")}) {
+            Migrator migrator(m_db, schema);
+            const Error e = migrator.migrate(migrations);
+            QVERIFY2(!e, qPrintable(e.message));
+            QCOMPARE(migrator.currentVersion(), firstDataSchemaVersion);
+        }
+        QVERIFY(m_db.exec(QStringLiteral("SELECT * FROM github.thing")).ok());
+        QVERIFY(m_db.exec(QStringLiteral("SELECT * FROM other.thing")).ok());
+        const pg::Result r = m_db.exec(
+            QStringLiteral("SELECT data_schema, count(*) FROM hubsync.schema_migrations GROUP BY 1 ORDER BY 1"));
+        QCOMPARE(r.rows(), 3);
+        QCOMPARE(r.text(0, 0), QStringLiteral("github"));
+        QCOMPARE(r.toInt(0, 1), qint64(1));
+        QCOMPARE(r.text(1, 0), QStringLiteral("hubsync"));
+        QCOMPARE(r.toInt(1, 1), qint64(builtinMigrations().size()));
+        QCOMPARE(r.text(2, 0), QStringLiteral("other"));
+        QCOMPARE(r.toInt(2, 1), qint64(1));
+    }
+
+    // A database migrated before bookkeeping was per schema (key: version alone) and before cursors had
+    // a schema: nothing is re-run, its rows keep their schema, and a second schema then gets its tables.
+    void upgradesBookkeepingKeyedByVersionOnly() {
+        QList<Migration> before;
+        for (const Migration &m : builtinMigrations()) {
+            if (m.version <= 6)
+                before << m;
+        }
+        QVERIFY(!Migrator(m_db, QStringLiteral("custom"))
+                     .migrate(withDataTable(before, QStringLiteral("CREATE TABLE {schema}.thing (id int)"))));
+        // Back to the old layout, as the previous release left it.
+        QVERIFY(!m_db.run(QStringLiteral("UPDATE hubsync.schema_migrations SET data_schema = 'custom'")));
+        QVERIFY(!m_db.run(QStringLiteral("ALTER TABLE hubsync.schema_migrations DROP CONSTRAINT "
+                                         "schema_migrations_pkey, ADD PRIMARY KEY (version)")));
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO hubsync.sync_cursor (repository_id, collection, phase)"
+                                         " VALUES (1, 'issue', 'done')")));
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO hubsync.reaction_todo VALUES (1, 'issue', 3, '/x')")));
+
+        const QList<Migration> all =
+            withDataTable(builtinMigrations(), QStringLiteral("CREATE TABLE {schema}.thing (id int)"));
+        Error e = Migrator(m_db, QStringLiteral("custom")).migrate(all); // would fail if anything re-ran
+        QVERIFY2(!e, qPrintable(e.message));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT string_agg(DISTINCT data_schema, ',') FROM "
+                                          "hubsync.schema_migrations WHERE version < 100"))
+                     .text(0, 0),
+                 QStringLiteral("hubsync"));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT data_schema FROM hubsync.schema_migrations WHERE version = 100"))
+                     .text(0, 0),
+                 QStringLiteral("custom"));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT schema FROM hubsync.sync_cursor")).text(0, 0),
+                 QStringLiteral("custom"));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT schema FROM hubsync.reaction_todo")).text(0, 0),
+                 QStringLiteral("custom"));
+        // The same repository x collection can now have a cursor per schema.
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO hubsync.sync_cursor (repository_id, collection, schema)"
+                                         " VALUES (1, 'issue', 'github')")));
+
+        e = Migrator(m_db, QStringLiteral("github")).migrate(all);
+        QVERIFY2(!e, qPrintable(e.message));
+        QVERIFY(m_db.exec(QStringLiteral("SELECT * FROM github.thing")).ok());
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT count(*) FROM hubsync.schema_migrations")).toInt(0, 0),
+                 qint64(builtinMigrations().size() + 2));
+    }
+
     void unreachableServerIsADatabaseError() {
         pg::Connection c;
         const Error e = c.open(QStringLiteral("host=/nonexistent-socket-dir port=1 dbname=x"), 2);
@@ -93,6 +160,11 @@ private Q_SLOTS:
     }
 
 private:
+    static QList<Migration> withDataTable(QList<Migration> list, const QString &statement) {
+        list << Migration{firstDataSchemaVersion, QStringLiteral("a synced table"), {statement}};
+        return list;
+    }
+
     QString m_dsn;
     pg::Connection m_db;
 };

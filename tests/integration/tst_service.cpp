@@ -1,7 +1,10 @@
 #include "core/config.h"
 #include "pgtestinstance.h"
 
+#include <QDir>
+#include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -35,14 +38,53 @@ private:
         return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
     }
 
+    // Processes whose command line names `dataDir` (the postmaster and its children run with -D DIR).
+    static QStringList processesUsing(const QString &dataDir) {
+        QStringList found;
+        const QByteArray needle = QDir(dataDir).absolutePath().toLocal8Bit();
+        for (const QString &pid : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            bool numeric = false;
+            pid.toInt(&numeric);
+            QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(pid));
+            if (!numeric || !cmdline.open(QIODevice::ReadOnly))
+                continue;
+            QByteArray line = cmdline.readAll();
+            line.replace('\0', ' ');
+            if (line.contains(needle))
+                found << pid + QLatin1Char(' ') + QString::fromLocal8Bit(line);
+        }
+        return found;
+    }
+
 private Q_SLOTS:
+    // The command-line contract of DESIGN.md, spelled out here so that dropping an option from the
+    // program (or from its --help) fails this test.
     void helpDocumentsTheContract() {
         QString out;
         QCOMPARE(run({QStringLiteral("--help")}, &out), 0);
+        const QStringList contract{QStringLiteral("service"),        QStringLiteral("config"),
+                                   QStringLiteral("github-api-url"), QStringLiteral("github-graphql-url"),
+                                   QStringLiteral("token"),          QStringLiteral("app-id"),
+                                   QStringLiteral("app-key"),        QStringLiteral("installation-id"),
+                                   QStringLiteral("repos"),          QStringLiteral("database"),
+                                   QStringLiteral("schema"),         QStringLiteral("proxy-listen"),
+                                   QStringLiteral("webhook-listen"), QStringLiteral("webhook-secret"),
+                                   QStringLiteral("poll-interval"),  QStringLiteral("backfill-only"),
+                                   QStringLiteral("log-format"),     QStringLiteral("sandbox"),
+                                   QStringLiteral("version"),        QStringLiteral("help")};
+        for (const QString &option : contract) {
+            // As an option of its own, not a prefix of a longer one (--app-key vs --app-key-file).
+            const QRegularExpression documented(
+                QStringLiteral("(^|\\s)--%1(\\s|=|,|$)").arg(QRegularExpression::escape(option)),
+                QRegularExpression::MultilineOption);
+            QVERIFY2(documented.match(out).hasMatch(), qPrintable(option));
+        }
+        QVERIFY(out.contains(QStringLiteral("GITHUB_TOKEN")));
+        QVERIFY(out.contains(QStringLiteral("HUBSYNC_")));
+        QVERIFY(out.contains(QStringLiteral("Exit codes")));
+        // Every option the program accepts is in its help too.
         for (const OptionSpec &spec : optionSpecs())
             QVERIFY2(out.contains(QStringLiteral("--") + spec.name), qPrintable(spec.name));
-        QVERIFY(out.contains(QStringLiteral("--version")));
-        QVERIFY(out.contains(QStringLiteral("Exit codes")));
     }
 
     void version() {
@@ -90,6 +132,37 @@ private Q_SLOTS:
         QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral(" issue: ")), qPrintable(out)); // one progress line per repo x collection
         PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // No --database: the embedded cluster is created in the data dir, started, migrated, filled and
+    // stopped at exit; a second run restarts that cluster and re-runs the migrations harmlessly.
+    void embeddedDatabaseBackfillsAndStops() {
+        QTemporaryDir dir(QStringLiteral("/tmp/hs-svc-XXXXXX"));
+        QVERIFY(dir.isValid());
+        // As root the cluster runs as 'postgres', which must be able to pass through this directory.
+        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
+                                              QFileDevice::ExeOther);
+        const QString dataDir = dir.path() + QStringLiteral("/state");
+        const QStringList args{QStringLiteral("--service"), QStringLiteral("--sandbox"),
+                               QStringLiteral("--backfill-only"), QStringLiteral("--data-dir"), dataDir};
+        for (int attempt = 1; attempt <= 2; ++attempt) {
+            QString out;
+            const int code = run(args, &out, 180000);
+            QVERIFY2(code == 0, qPrintable(QStringLiteral("run %1 exited %2:\n%3").arg(attempt).arg(code).arg(out)));
+            QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
+            QVERIFY2(out.contains(QStringLiteral("query the data with: psql \"host=")), qPrintable(out));
+            QVERIFY2(out.contains(QStringLiteral("dbname=hubsync")), qPrintable(out));
+            // The first run creates the cluster and migrates it; the second starts the existing cluster and
+            // finds every migration applied.
+            for (const QString &firstOnly :
+                 {QStringLiteral("creating the embedded database"), QStringLiteral("applied migration 100 to github")})
+                QVERIFY2(out.contains(firstOnly) == (attempt == 1), qPrintable(out));
+            QVERIFY(QFileInfo::exists(dataDir + QStringLiteral("/postgres/data/PG_VERSION")));
+            QVERIFY2(!QFileInfo::exists(dataDir + QStringLiteral("/postgres/data/postmaster.pid")),
+                     "the embedded cluster is still running");
+            const QStringList left = processesUsing(dataDir);
+            QVERIFY2(left.isEmpty(), qPrintable(left.join(QLatin1Char('\n'))));
+        }
     }
 
     void serviceStopsOnSigterm() {
