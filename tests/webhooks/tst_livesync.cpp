@@ -640,6 +640,50 @@ private Q_SLOTS:
             QStringLiteral("f"));
         PgTestInstance::shared().dropDatabase(dsn);
     }
+
+    // Reactions send no webhook: an event whose object shows reactions queues it, and the reaction
+    // refresh (a backfill of that repository, which only has the reaction step left) reads them.
+    void reactionsFollowEvents() {
+        const QString dsn = freshSyncDatabase(QStringLiteral("reactions"));
+        QVERIFY(!dsn.isEmpty());
+        const Config config = simulatorConfig(m_sim.baseUrl(), token);
+        QCOMPARE(runBackfill(dsn, config), QString());
+        LiveSync live;
+        QCOMPARE(live.open(dsn, config), QString());
+        live.applier->start();
+        QCOMPARE(sim("PUT", QStringLiteral("/_sim/webhooks"),
+                     {{QStringLiteral("url"), live.receiverUrl()},
+                      {QStringLiteral("secret"), QString::fromLatin1(live.secret)},
+                      {QStringLiteral("mode"), QStringLiteral("deliver")}})
+                     .status,
+                 200);
+        const pg::Result issue = live.db.exec(QStringLiteral(
+            "SELECT i.id, i.number FROM github.issue i JOIN github.repository r ON r.id = i.repository_id"
+            " WHERE r.full_name = 'octo-org/repo-2' ORDER BY i.number DESC LIMIT 1"));
+        QCOMPARE(issue.rows(), 1);
+        const QString path = QStringLiteral("/_sim/repos/octo-org/repo-2/issues/") + issue.text(0, 1);
+        const auto reactions = [&] {
+            return live.db
+                .execParams(QStringLiteral("SELECT count(*) FROM github.reaction WHERE subject_type = 'issue' AND"
+                                           " subject_id = $1 AND content = 'rocket'"),
+                            {pg::param(issue.toInt(0, 0))})
+                .toInt(0, 0);
+        };
+        QCOMPARE(reactions(), 0);
+        QCOMPARE(sim("POST", path + QStringLiteral("/reactions"),
+                     {{QStringLiteral("content"), QStringLiteral("rocket")},
+                      {QStringLiteral("as"), QStringLiteral("hubot")}})
+                     .status,
+                 201);
+        QSignalSpy applied(live.applier.get(), &sync::WebhookApplier::deliveryApplied);
+        QCOMPARE(sim("PATCH", path, {{QStringLiteral("title"), QStringLiteral("With a rocket")}}).status, 200);
+        QVERIFY(!applied.isEmpty() || applied.wait(10000));
+        QCOMPARE(live.db.exec(QStringLiteral("SELECT count(*) FROM hubsync.reaction_todo")).toInt(0, 0), 1);
+        QCOMPARE(runBackfill(dsn, config, {QStringLiteral("octo-org/repo-2")}), QString());
+        QCOMPARE(reactions(), 1);
+        QCOMPARE(live.db.exec(QStringLiteral("SELECT count(*) FROM hubsync.reaction_todo")).toInt(0, 0), 0);
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestLiveSync)
