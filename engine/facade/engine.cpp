@@ -218,7 +218,9 @@ void Engine::startWebhookApplier() {
     options.schema = m_config.schema;
     options.dropRemovedRepositories = !m_config.keepRemovedRepos;
     m_applier = std::make_unique<sync::WebhookApplier>(*m_api, *m_db, options);
-    connect(m_receiver.get(), &webhooks::WebhookReceiver::deliveryQueued, m_applier.get(), &sync::WebhookApplier::kick);
+    // Queued: GitHub gets its answer first, then the delivery is applied.
+    connect(m_receiver.get(), &webhooks::WebhookReceiver::deliveryQueued, m_applier.get(), &sync::WebhookApplier::kick,
+            Qt::QueuedConnection);
     connect(m_applier.get(), &sync::WebhookApplier::warning, this, &Engine::warning);
     connect(m_applier.get(), &sync::WebhookApplier::deliveryApplied, this,
             [this](const QString &, const QString &event, const QString &outcome, qint64 receivedMs) {

@@ -29,7 +29,7 @@ QString LiveSync::open(const QString &dsn, const Config &config) {
         return e.message;
     applier = std::make_unique<sync::WebhookApplier>(*api, db, sync::WebhookApplier::Options{});
     QObject::connect(receiver.get(), &webhooks::WebhookReceiver::deliveryQueued, applier.get(),
-                     &sync::WebhookApplier::kick);
+                     &sync::WebhookApplier::kick, Qt::QueuedConnection); // as the engine wires it
     sync::Poller::Options pollOptions;
     pollOptions.intervalSeconds = 3600; // cycles only when a test asks (pollNow)
     poller = std::make_unique<sync::Poller>(*api, db, pollOptions);
