@@ -62,7 +62,23 @@ StatementClassifier::StatementClassifier(QString schema, QSet<QString> syncedTab
     , m_synced(std::move(syncedTables))
     , m_writable(std::move(writableTable)) {}
 
+bool StatementClassifier::mayWrite(QStringView sql) {
+    // Every write form the classifier recognises starts with one of these keywords, and PostgreSQL has no
+    // way to spell a keyword other than literally (comments and escapes cannot split one), so SQL without
+    // any of them needs no parse. False positives ("SELECT updated_at") just take the slow path.
+    static const QLatin1StringView keywords[] = {QLatin1StringView("insert"), QLatin1StringView("update"),
+                                                 QLatin1StringView("delete"), QLatin1StringView("merge"),
+                                                 QLatin1StringView("copy"),   QLatin1StringView("truncate")};
+    for (const QLatin1StringView keyword : keywords) {
+        if (sql.contains(keyword, Qt::CaseInsensitive))
+            return true;
+    }
+    return false;
+}
+
 Classification StatementClassifier::classify(const QString &sql) {
+    if (!mayWrite(sql))
+        return {}; // statementCount stays 0: not parsed
     const auto cached = m_cache.constFind(sql);
     if (cached != m_cache.cend())
         return *cached;

@@ -21,7 +21,7 @@ struct Classification {
     QString table;  // the synced table involved
     QString reason; // for refusals: one sentence for the client
     bool returning = false;
-    int statementCount = 0;
+    int statementCount = 0; // 0 when the SQL was not parsed (no write keyword in it)
 };
 
 // Classifies statements with libpg_query (the real PostgreSQL parser). Results are cached by SQL text,
@@ -35,6 +35,8 @@ public:
     StatementClassifier(QString schema, QSet<QString> syncedTables, QString writableTable = QStringLiteral("issue"));
 
     Classification classify(const QString &sql);
+    // False when `sql` cannot contain a write: classify() then skips the parser.
+    static bool mayWrite(QStringView sql);
 
 private:
     Classification classifyUncached(const QString &sql) const;

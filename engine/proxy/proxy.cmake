@@ -1,9 +1,19 @@
 # engine/proxy: the Postgres proxy (included from engine/CMakeLists.txt; paths relative to engine/).
-# So far: the statement classifier (libpg_query) and the protocol v3 codecs (proxy/protocol: pure
-# encoders/decoders on byte buffers, Qt Core only). Sessions and write-through are issue 6.
+# The statement classifier (libpg_query), the protocol v3 codecs (proxy/protocol: pure encoders/decoders on
+# byte buffers, Qt Core only) and the pass-through server (ProxyServer, Session; Qt Network). Write-through
+# to GitHub is the next part of issue 6.
+set(_hubsync_proxy_dir ${CMAKE_CURRENT_SOURCE_DIR}/proxy)
 set(_hubsync_protocol_dir ${CMAKE_CURRENT_SOURCE_DIR}/proxy/protocol)
 hubsync_engine_library(hubsync_proxy
-    ${CMAKE_CURRENT_SOURCE_DIR}/proxy/classifier.cpp ${CMAKE_CURRENT_SOURCE_DIR}/proxy/classifier.h
+    ${_hubsync_proxy_dir}/backendstream.cpp ${_hubsync_proxy_dir}/backendstream.h
+    ${_hubsync_proxy_dir}/classifier.cpp ${_hubsync_proxy_dir}/classifier.h
+    ${_hubsync_proxy_dir}/proxyserver.cpp ${_hubsync_proxy_dir}/proxyserver.h
+    ${_hubsync_proxy_dir}/session.cpp ${_hubsync_proxy_dir}/session.h
+    ${_hubsync_proxy_dir}/session_backend.cpp
+    ${_hubsync_proxy_dir}/session_frontend.cpp
+    ${_hubsync_proxy_dir}/session_startup.cpp
+    ${_hubsync_proxy_dir}/statementgate.cpp ${_hubsync_proxy_dir}/statementgate.h
+    ${_hubsync_proxy_dir}/upstream.cpp ${_hubsync_proxy_dir}/upstream.h
     ${_hubsync_protocol_dir}/auth.cpp ${_hubsync_protocol_dir}/auth.h
     ${_hubsync_protocol_dir}/copy.cpp ${_hubsync_protocol_dir}/copy.h
     ${_hubsync_protocol_dir}/errorfields.cpp ${_hubsync_protocol_dir}/errorfields.h
@@ -12,4 +22,4 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_protocol_dir}/messages_frontend.cpp ${_hubsync_protocol_dir}/messages_frontend.h
     ${_hubsync_protocol_dir}/startup.cpp ${_hubsync_protocol_dir}/startup.h
     ${_hubsync_protocol_dir}/wire.cpp ${_hubsync_protocol_dir}/wire.h)
-target_link_libraries(hubsync_proxy PUBLIC hubsync_core Qt6::Core PRIVATE pg_query::pg_query)
+target_link_libraries(hubsync_proxy PUBLIC hubsync_core Qt6::Core Qt6::Network PRIVATE hubsync_catalog pg_query::pg_query)

@@ -84,6 +84,19 @@ private Q_SLOTS:
         QVERIFY(!classifier.classify(QStringLiteral("UPDATE github.issue SET title='x' WHERE id=1")).returning);
     }
 
+    void readsSkipTheParser() {
+        QVERIFY(!StatementClassifier::mayWrite(u"SELECT * FROM github.issue WHERE state = 'open'"));
+        QVERIFY(!StatementClassifier::mayWrite(u"BEGIN"));
+        QVERIFY(StatementClassifier::mayWrite(u"select updated_at from github.issue")); // false positive: parsed
+        QVERIFY(StatementClassifier::mayWrite(u"/* c */ UpDaTe github.issue SET title = 'x'"));
+        QVERIFY(StatementClassifier::mayWrite(u"WITH d AS (DELETE FROM github.issue RETURNING *) SELECT 1"));
+        QVERIFY(
+            StatementClassifier::mayWrite(u"MERGE INTO github.issue i USING s ON true WHEN MATCHED THEN DO NOTHING"));
+        QVERIFY(StatementClassifier::mayWrite(u"TRUNCATE github.label"));
+        QVERIFY(StatementClassifier::mayWrite(u"COPY github.issue FROM STDIN"));
+        QVERIFY(StatementClassifier::mayWrite(u"insert into github.issue values (1)"));
+    }
+
     void hostileInputDoesNotCrash() {
         StatementClassifier classifier(QStringLiteral("github"), {QStringLiteral("issue")});
         QString deep = QStringLiteral("SELECT ");

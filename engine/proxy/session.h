@@ -1,0 +1,191 @@
+#pragma once
+
+// One client connection of the proxy and its own connection to PostgreSQL. See proxyserver.h for the
+// design; the implementation is split by concern:
+//   session.cpp          lifecycle, sockets, buffering and back-pressure
+//   session_startup.cpp  SSLRequest/GSSENCRequest/CancelRequest, TLS, StartupMessage, keys
+//   session_frontend.cpp client messages: the gate, refusals, extended-protocol bookkeeping
+//   session_backend.cpp  server messages: ReadyForQuery, COPY, rewriting refusals
+
+#include "proxy/backendstream.h"
+#include "proxy/classifier.h"
+#include "proxy/protocol/errorfields.h"
+#include "proxy/protocol/framing.h"
+#include "proxy/protocol/messages_backend.h"
+#include "proxy/statementgate.h"
+#include "proxy/upstream.h"
+
+#include <QByteArray>
+#include <QElapsedTimer>
+#include <QHash>
+#include <QList>
+#include <QObject>
+
+class QTcpSocket;
+class QTimer;
+
+namespace hubsync::proxy {
+
+// Limits and timeouts every session of a server shares.
+struct SessionLimits final {
+    // Back-pressure: a side is not read while the other side's unsent bytes exceed this.
+    qint64 maxPendingBytes = 1024 * 1024;
+    // The largest client message (payload bytes); a bigger one is a protocol violation (FATAL 08P01).
+    qint32 maxClientMessageLength = protocol::defaultMaxMessageLength;
+    int connectTimeoutMs = 10000;
+    int startupTimeoutMs = 60000; // like authentication_timeout: from accept to the first ReadyForQuery
+    int idleTimeoutMs = 0;        // 0 = never; otherwise close idle sessions with FATAL 57P05
+};
+
+// What a session needs from the server that owns it.
+class SessionHost {
+public:
+    virtual ~SessionHost() = default;
+
+    [[nodiscard]] virtual const UpstreamTarget &upstream() const = 0;
+    [[nodiscard]] virtual const SessionLimits &limits() const = 0;
+    virtual StatementClassifier &classifier() = 0;
+    virtual StatementGate &gate() = 0;
+    // TLS toward clients: true when a certificate is configured and the socket is a QSslSocket.
+    [[nodiscard]] virtual bool tlsAvailable() const = 0;
+
+    // Counts a session against max connections once it sent a StartupMessage; false = refuse (53300).
+    virtual bool admitSession() = 0;
+    // The keys handed to the client for the server's BackendKeyData (same pid, a secret of our own).
+    virtual protocol::BackendKeyData registerBackendKey(const protocol::BackendKeyData &upstream) = 0;
+    virtual void releaseBackendKey(const protocol::BackendKeyData &client) = 0;
+    virtual void forwardCancel(qint32 processId, const QByteArray &secretKey) = 0;
+    virtual void countRefusal() = 0;
+    virtual void countBytes(qint64 fromClients, qint64 toClients) = 0;
+};
+
+class Session final : public QObject {
+    Q_OBJECT
+public:
+    enum class State {
+        Startup,        // waiting for the StartupMessage (SSLRequest/GSSENCRequest answered on the way)
+        Authenticating, // relaying the authentication exchange until the first ReadyForQuery
+        Ready,          // idle: every Query and Sync has been answered
+        InQuery,        // a simple Query is running
+        Extended,       // extended-protocol messages sent, not yet answered up to their Sync
+        Copy,           // inside COPY FROM STDIN / TO STDOUT
+        Closing,        // flushing the last bytes, then both connections close
+    };
+    Q_ENUM(State)
+
+    // Takes ownership of `client` (a QTcpSocket, or a QSslSocket when TLS is configured).
+    Session(quint64 id, QTcpSocket *client, SessionHost &host, QObject *parent = nullptr);
+    ~Session() override;
+    Q_DISABLE_COPY_MOVE(Session)
+
+    [[nodiscard]] quint64 id() const { return m_id; }
+    [[nodiscard]] State state() const { return m_state; }
+    [[nodiscard]] protocol::TransactionStatus transactionStatus() const { return m_transactionStatus; }
+    [[nodiscard]] bool isAdmitted() const { return m_admitted; }
+    // Bytes produced for one side and not yet taken by its socket's kernel buffer (back-pressure bound).
+    [[nodiscard]] qint64 pendingToClient() const;
+    [[nodiscard]] qint64 pendingToUpstream() const;
+    // The classification of a named prepared statement, parsed once at its Parse (nullptr if unknown).
+    [[nodiscard]] const Classification *preparedStatement(const QByteArray &name) const;
+
+Q_SIGNALS:
+    // Both connections are closed; the owner deletes the session.
+    void finished(quint64 id);
+
+private:
+    // session.cpp
+    void setState(State state);
+    void pumpClient();
+    void pumpUpstream();
+    void flushToClient();
+    void flushToUpstream();
+    void touch();
+    void onTimeout();
+    void sendToClient(const QByteArray &bytes) { m_toClient += bytes; }
+    void sendToUpstream(const QByteArray &bytes) { m_toUpstream += bytes; }
+    // Sends FATAL with `sqlState` to the client (if it can still read) and closes both sides.
+    void fatal(QByteArrayView sqlState, const QString &message, const QString &detail = {});
+    void closeGracefully();
+    void finish();
+    void releaseKey();
+    void onClientDisconnected();
+    void onUpstreamDisconnected();
+    void onUpstreamFailed(const QString &message);
+
+    // session_startup.cpp
+    void handleStartupFrame(const protocol::Frame &frame);
+    void answerSslRequest();
+    void startUpstream(const QByteArray &startupPacket);
+    void onUpstreamConnected();
+    void rewriteBackendKey(const QByteArray &payload, QByteArray &out);
+
+    // session_frontend.cpp
+    void handleClientFrame(const protocol::Frame &frame);
+    void handleQuery(const protocol::Frame &frame);
+    void handleParse(const protocol::Frame &frame);
+    bool trackExtended(const protocol::Frame &frame);
+    GateDecision decide(const ClassifiedStatement &statement);
+    QByteArray nextRefusalToken();
+    static QByteArray refusedSql(const QByteArray &token);
+    void refuse(const protocol::Frame &replacement, const QByteArray &token, const protocol::ErrorFields &error);
+    void malformed(const QString &message);
+
+    // session_backend.cpp
+    void handleBackendMessage(char type, const QByteArray &payload, QByteArray &out);
+    void onReadyForQuery(const QByteArray &payload);
+    void beginCopy(bool copyIn);
+    void endCopy();
+    bool replaceRefusal(const QByteArray &payload, QByteArray &out);
+
+    const quint64 m_id;
+    SessionHost &m_host;
+    QTcpSocket *m_client;
+    UpstreamConnection *m_upstream = nullptr;
+    QTimer *m_timer = nullptr;
+    QElapsedTimer m_lastActivity;
+
+    State m_state = State::Startup;
+    State m_stateBeforeCopy = State::InQuery;
+    protocol::TransactionStatus m_transactionStatus = protocol::TransactionStatus::Idle;
+    bool m_admitted = false;
+    bool m_clientGone = false;
+    bool m_finished = false;
+    bool m_tlsStarted = false;
+
+    protocol::MessageReader m_clientReader;
+    BackendStream m_backend;
+    QByteArray m_toClient;   // produced, not yet handed to the client socket
+    QByteArray m_toUpstream; // produced, not yet handed to the upstream socket (or waiting for connect)
+    bool m_clientPaused = false;
+    bool m_upstreamPaused = false;
+    bool m_pumpingClient = false;
+    bool m_pumpingUpstream = false;
+
+    // Keys: what the server sent and what the client got instead (see SessionHost::registerBackendKey).
+    protocol::BackendKeyData m_clientKey;
+    bool m_hasKey = false;
+
+    // Sync points are the messages answered by exactly one ReadyForQuery: Query, Sync, FunctionCall.
+    // They decide when the session is Ready again; nothing else depends on the exact count.
+    qint64 m_syncPointsSent = 0;
+    qint64 m_syncPointsAnswered = 0;
+    qint64 m_syncsSinceExecute = 0;
+    bool m_extendedOpen = false;     // extended messages sent since the last Sync
+    bool m_discardUntilSync = false; // a Parse was refused: drop client messages up to Sync, like the server
+    bool m_copyIn = false;           // the server is in COPY FROM STDIN mode
+    // A refused statement is replaced on the wire by one that fails to parse on a unique token
+    // (session_frontend.cpp); the server's syntax error naming that token is rewritten into `error`.
+    struct PendingRefusal {
+        QByteArray token;
+        protocol::ErrorFields error;
+    };
+    QList<PendingRefusal> m_refusals;
+    quint64 m_refusalCounter = 0;
+
+    // Classification per named prepared statement (the unnamed one is parsed anew for every Parse), and
+    // which statement each portal runs: write-through intercepts at Execute.
+    QHash<QByteArray, Classification> m_statements;
+    QHash<QByteArray, QByteArray> m_portals;
+};
+
+} // namespace hubsync::proxy

@@ -1,0 +1,65 @@
+#pragma once
+
+// The PostgreSQL server behind the proxy, reached the way libpq would: TCP to host:port, or, when `host`
+// is an absolute directory, the Unix socket <host>/.s.PGSQL.<port>.
+
+#include <QObject>
+#include <QString>
+
+class QIODevice;
+class QLocalSocket;
+class QTcpSocket;
+class QTimer;
+
+namespace hubsync::proxy {
+
+struct UpstreamTarget final {
+    QString host = QStringLiteral("127.0.0.1"); // a host name, an IP address, or a Unix socket directory
+    quint16 port = 5432;
+
+    [[nodiscard]] bool isUnixSocket() const { return host.startsWith(QLatin1Char('/')); }
+    [[nodiscard]] QString socketPath() const;
+    [[nodiscard]] QString describe() const; // for log lines and error messages
+};
+
+// One byte stream to the server over either transport. Signals mirror QIODevice/QAbstractSocket; a
+// failure to connect (including the connect timeout) and a later error both end in failed(), after
+// which the connection is dead.
+class UpstreamConnection final : public QObject {
+    Q_OBJECT
+public:
+    explicit UpstreamConnection(UpstreamTarget target, QObject *parent = nullptr);
+    ~UpstreamConnection() override;
+    Q_DISABLE_COPY_MOVE(UpstreamConnection)
+
+    void open(int connectTimeoutMs, qint64 readBufferSize);
+    [[nodiscard]] bool isConnected() const { return m_connected; }
+    [[nodiscard]] const UpstreamTarget &target() const { return m_target; }
+
+    qint64 write(const QByteArray &bytes);
+    QByteArray read(qint64 maxSize);
+    [[nodiscard]] qint64 bytesAvailable() const;
+    [[nodiscard]] qint64 bytesToWrite() const;
+    // Graceful: pending writes are flushed first.
+    void close();
+
+Q_SIGNALS:
+    void connected();
+    void readyRead();
+    void bytesWritten(qint64 bytes);
+    void disconnected();
+    void failed(const QString &message);
+
+private:
+    void fail(const QString &message);
+
+    UpstreamTarget m_target;
+    QTcpSocket *m_tcp = nullptr;
+    QLocalSocket *m_local = nullptr;
+    QIODevice *m_device = nullptr;
+    QTimer *m_connectTimer = nullptr;
+    bool m_connected = false;
+    bool m_done = false;
+};
+
+} // namespace hubsync::proxy
