@@ -9,7 +9,7 @@ PACKAGES="
   qtkeychain-qt6-dev libpq-dev libssl-dev libpg-query-dev
   postgresql-15 postgresql-client-15 postgresql-contrib
   xvfb xauth fonts-dejavu-core clang libclang-rt-14-dev
-  desktop-file-utils appstream
+  desktop-file-utils appstream debootstrap
   python3 python3-psycopg2 python3-psycopg default-jre-headless
 "
 
