@@ -356,7 +356,11 @@ ConfigResult loadConfig(const QStringList &arguments, const QStringList &environ
                 result.error = usage(QStringLiteral("unknown key '%1' in %2").arg(key, configFile));
                 return result;
             }
-            values.insert(name, {ini.value(key).toString(), configFile});
+            // QSettings reads an unquoted "a,b" as a list; the options take the text as written.
+            const QVariant raw = ini.value(key);
+            const QString text =
+                raw.typeId() == QMetaType::QStringList ? raw.toStringList().join(QLatin1Char(',')) : raw.toString();
+            values.insert(name, {text, configFile});
         }
     }
     for (qsizetype i = 0; i < optionSpecs().size(); ++i) {

@@ -6,6 +6,7 @@
 #include "core/paths.h"
 #include "facade/sandbox.h"
 #include "localpg/localcluster.h"
+#include "proxy/proxyserver.h"
 #include "store/deliverylog.h"
 #include "store/migrations.h"
 #include "store/pg.h"
@@ -164,6 +165,8 @@ void Engine::start() {
     m_status.database = m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->socketDirectory())
                                        : QStringLiteral("external");
     Q_EMIT databaseReady(pg::endpointOf(m_conninfo));
+    if (!m_config.backfillOnly)
+        startProxy();
     setStatus(EngineStatus::State::Starting, QStringLiteral("database ready; connecting to GitHub"));
     if (Error e = connectGitHub()) {
         setStatus(EngineStatus::State::Failed, e.message);
@@ -179,6 +182,41 @@ void Engine::start() {
         }
     }
     startBackfill(m_config.repos);
+}
+
+// The Postgres proxy (--proxy-listen) in front of the synced database. A port already taken is not
+// fatal: syncing goes on, and the status says the proxy is off.
+void Engine::startProxy() {
+    if (m_config.proxyListen.isEmpty())
+        return;
+    const std::optional<HostPort> hostPort = parseHostPort(m_config.proxyListen);
+    QHostAddress address(hostPort ? hostPort->host : QString());
+    if (hostPort && hostPort->host == QStringLiteral("localhost"))
+        address = QHostAddress::LocalHost;
+    const DatabaseEndpoint endpoint = pg::endpointOf(m_conninfo);
+    if (!hostPort || address.isNull() || !endpoint.isValid()) {
+        Q_EMIT warning(
+            QStringLiteral("Postgres proxy not started: '%1' is not an IP address and port").arg(m_config.proxyListen));
+        return;
+    }
+    proxy::ProxyOptions options;
+    options.listenAddress = address;
+    options.listenPort = hostPort->port;
+    options.upstream.host = endpoint.host;
+    options.upstream.port = quint16(endpoint.port);
+    options.schema = m_config.schema;
+    m_proxy = std::make_unique<proxy::ProxyServer>(options);
+    if (Error e = m_proxy->listen()) {
+        Q_EMIT warning(QStringLiteral("Postgres proxy not started: ") + e.message);
+        m_proxy.reset();
+        return;
+    }
+    logInfo(QStringLiteral("engine"),
+            QStringLiteral("Postgres proxy on %1:%2 for database %3 (reads pass through; writes to synced tables are"
+                           " refused until write-through to GitHub is enabled)")
+                .arg(address.toString())
+                .arg(m_proxy->port())
+                .arg(endpoint.database));
 }
 
 Error Engine::startWebhookReceiver() {
@@ -378,6 +416,7 @@ void Engine::publishRepositories() {
 }
 
 void Engine::stop() {
+    m_proxy.reset();
     m_redeliveryTimer.stop();
     m_redeliverer.reset();
     m_applier.reset();

@@ -27,6 +27,9 @@ namespace webhooks {
 class Redeliverer;
 class WebhookReceiver;
 } // namespace webhooks
+namespace proxy {
+class ProxyServer;
+}
 
 // The engine. Lives on a worker thread (EngineController moves it there); every slot runs on that
 // thread and results leave through signals carrying value types.
@@ -64,6 +67,7 @@ private:
     void refreshReactions();
     void startLiveSync();
     Error startWebhookReceiver();
+    void startProxy();
     void startWebhookApplier();
     void redeliverMissed();
     void stopSyncing(const QString &reason);
@@ -81,6 +85,7 @@ private:
     std::unique_ptr<webhooks::WebhookReceiver> m_receiver;
     std::unique_ptr<sync::WebhookApplier> m_applier;
     std::unique_ptr<webhooks::Redeliverer> m_redeliverer;
+    std::unique_ptr<proxy::ProxyServer> m_proxy;
     QTimer m_redeliveryTimer;
     QStringList m_queuedRepos; // repositories added while a backfill runs: backfilled next
     bool m_backfilling = false;

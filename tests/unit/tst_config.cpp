@@ -115,6 +115,17 @@ private Q_SLOTS:
         QVERIFY2(r.error.message.contains(expected), qPrintable(r.error.message));
     }
 
+    // QSettings turns an unquoted "a,b" into a list; the option must still get both repositories.
+    void iniListValue() {
+        QTemporaryFile ini;
+        QVERIFY(ini.open());
+        ini.write("repos=octo-org/a,octo-org/b\ntoken=ghp_x\n");
+        ini.close();
+        const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--config"), ini.fileName()}, {});
+        QVERIFY2(!r.error, qPrintable(r.error.message));
+        QCOMPARE(r.config.repos, (QStringList{QStringLiteral("octo-org/a"), QStringLiteral("octo-org/b")}));
+    }
+
     void unknownIniKey() {
         QTemporaryFile ini;
         QVERIFY(ini.open());
