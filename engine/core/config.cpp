@@ -60,6 +60,14 @@ const QList<OptionSpec> &optionSpecs() {
          QStringLiteral("HOST:PORT"),
          QStringLiteral("Postgres proxy listen address (default 127.0.0.1:6544)."),
          {}},
+        {QStringLiteral("proxy-tls-cert"),
+         QStringLiteral("FILE"),
+         QStringLiteral("PEM certificate for TLS between clients and the proxy (with --proxy-tls-key)."),
+         {}},
+        {QStringLiteral("proxy-tls-key"),
+         QStringLiteral("FILE"),
+         QStringLiteral("PEM private key for --proxy-tls-cert."),
+         {}},
         {QStringLiteral("webhook-listen"),
          QStringLiteral("HOST:PORT"),
          QStringLiteral("Receive GitHub webhooks on this address (default: off, polling only)."),
@@ -242,6 +250,14 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
     }
     if (name == QStringLiteral("proxy-listen"))
         return listen(config.proxyListen);
+    if (name == QStringLiteral("proxy-tls-cert")) {
+        config.proxyTlsCert = value;
+        return {};
+    }
+    if (name == QStringLiteral("proxy-tls-key")) {
+        config.proxyTlsKey = value;
+        return {};
+    }
     if (name == QStringLiteral("webhook-listen"))
         return listen(config.webhookListen);
     if (name == QStringLiteral("webhook-secret")) {
@@ -277,6 +293,12 @@ Error validate(const Config &config) {
         return usage(QStringLiteral("give either --token or --app-id, not both"));
     if (!config.appKeyFile.isEmpty() && !QFileInfo(config.appKeyFile).isReadable())
         return usage(QStringLiteral("cannot read the App private key file %1").arg(config.appKeyFile));
+    if (config.proxyTlsCert.isEmpty() != config.proxyTlsKey.isEmpty())
+        return usage(QStringLiteral("--proxy-tls-cert and --proxy-tls-key go together"));
+    for (const QString &file : {config.proxyTlsCert, config.proxyTlsKey}) {
+        if (!file.isEmpty() && !QFileInfo(file).isReadable())
+            return usage(QStringLiteral("cannot read %1").arg(file));
+    }
     if (config.backfillOnly && !config.service)
         return usage(QStringLiteral("--backfill-only is a --service option"));
     return {};

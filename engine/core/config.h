@@ -34,6 +34,8 @@ struct Config {
     QString dataDir; // empty = the platform's application data directory
 
     QString proxyListen = QStringLiteral("127.0.0.1:6544");
+    QString proxyTlsCert; // PEM files; both empty = no TLS toward proxy clients
+    QString proxyTlsKey;
     QString webhookListen;         // empty = no webhook receiver (polling only)
     QString webhookSecret;         // never logged
     bool keepRemovedRepos = false; // installation_repositories.removed: keep the rows (sync stops either way)

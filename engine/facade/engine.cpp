@@ -205,6 +205,8 @@ void Engine::startProxy() {
     options.upstream.host = endpoint.host;
     options.upstream.port = quint16(endpoint.port);
     options.schema = m_config.schema;
+    options.tlsCertificateFile = m_config.proxyTlsCert;
+    options.tlsKeyFile = m_config.proxyTlsKey;
     m_proxy = std::make_unique<proxy::ProxyServer>(options);
     if (Error e = m_proxy->listen()) {
         Q_EMIT warning(QStringLiteral("Postgres proxy not started: ") + e.message);

@@ -42,19 +42,11 @@ int webhookLatency(int changes) {
     const QString dsn = freshSyncDatabase(QStringLiteral("benchwebhooks"));
     if (dsn.isEmpty())
         return fail(QStringLiteral("no database"));
-    const Config config = simulatorConfig(sim.baseUrl(), token);
-    if (const QString e = runBackfill(dsn, config); !e.isEmpty())
-        return fail(e);
     LiveSync live;
-    if (const QString e = live.open(dsn, config); !e.isEmpty())
+    if (const QString e = startLiveSync(live, dsn, simulatorConfig(sim.baseUrl(), token)); !e.isEmpty())
         return fail(e);
-    live.applier->start();
-    const QByteArray hook = QJsonDocument(QJsonObject{{QStringLiteral("url"), live.receiverUrl()},
-                                                      {QStringLiteral("secret"), QString::fromLatin1(live.secret)},
-                                                      {QStringLiteral("mode"), QStringLiteral("deliver")}})
-                                .toJson();
-    if (sim.request("PUT", QStringLiteral("/_sim/webhooks"), {}, hook).status != 200)
-        return fail(QStringLiteral("cannot configure the simulator's webhooks"));
+    if (const QString e = live.receiveFrom(sim); !e.isEmpty())
+        return fail(e);
     const pg::Result numbers = live.db.exec(QStringLiteral(
         "SELECT r.full_name, i.number FROM github.issue i JOIN github.repository r ON r.id = i.repository_id"
         " ORDER BY i.id"));
@@ -122,11 +114,8 @@ int idlePollCost() {
                     QStringLiteral("1000000000")}))
         return fail(sim.error());
     const QString dsn = freshSyncDatabase(QStringLiteral("benchpoll"));
-    const Config config = simulatorConfig(sim.baseUrl(), token);
-    if (const QString e = runBackfill(dsn, config); !e.isEmpty())
-        return fail(e);
     LiveSync live;
-    if (const QString e = live.open(dsn, config); !e.isEmpty())
+    if (const QString e = startLiveSync(live, dsn, simulatorConfig(sim.baseUrl(), token)); !e.isEmpty())
         return fail(e);
     QSignalSpy cycle(live.poller.get(), &sync::Poller::cycleFinished);
     // The first cycle after the backfill stores the ETags; the second asks from the settled `since`.

@@ -79,6 +79,13 @@ private Q_SLOTS:
                                  << QStringList{} << QStringLiteral("http(s) URL");
         QTest::newRow("bad listen") << QStringList{h, QStringLiteral("--proxy-listen"), QStringLiteral("localhost")}
                                     << QStringList{} << QStringLiteral("HOST:PORT");
+        QTest::newRow("tls cert without key")
+            << QStringList{h, QStringLiteral("--proxy-tls-cert"), QStringLiteral("/etc/hostname")} << QStringList{}
+            << QStringLiteral("go together");
+        QTest::newRow("unreadable tls key")
+            << QStringList{h, QStringLiteral("--proxy-tls-cert"), QStringLiteral("/etc/hostname"),
+                           QStringLiteral("--proxy-tls-key"), QStringLiteral("/nonexistent/key.pem")}
+            << QStringList{} << QStringLiteral("cannot read");
         QTest::newRow("bad schema") << QStringList{h, QStringLiteral("--schema"), QStringLiteral("Robert'); DROP")}
                                     << QStringList{} << QStringLiteral("identifier");
         QTest::newRow("app without key") << QStringList{h, QStringLiteral("--app-id"), QStringLiteral("5")}

@@ -40,6 +40,24 @@ QString LiveSync::receiverUrl() const {
     return QStringLiteral("http://127.0.0.1:%1/").arg(receiver->port());
 }
 
+QString LiveSync::receiveFrom(const SimulatorProcess &sim, const QString &mode) const {
+    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("url"), receiverUrl()},
+                                                      {QStringLiteral("secret"), QString::fromLatin1(secret)},
+                                                      {QStringLiteral("mode"), mode}})
+                                .toJson();
+    const int status = sim.request("PUT", QStringLiteral("/_sim/webhooks"), {}, body).status;
+    return status == 200 ? QString() : QStringLiteral("PUT /_sim/webhooks answered %1").arg(status);
+}
+
+QString startLiveSync(LiveSync &live, const QString &dsn, const Config &config) {
+    if (const QString e = runBackfill(dsn, config); !e.isEmpty())
+        return e;
+    if (const QString e = live.open(dsn, config); !e.isEmpty())
+        return e;
+    live.applier->start();
+    return {};
+}
+
 QString freshSyncDatabase(const QString &name) {
     const QString dsn = PgTestInstance::shared().createDatabase(name);
     if (dsn.isEmpty())

@@ -31,7 +31,13 @@ struct LiveSync {
     // Opens `dsn`, builds the stack against `config` (GitHub side). Returns an error text or empty.
     QString open(const QString &dsn, const Config &config);
     [[nodiscard]] QString receiverUrl() const;
+    // Points `sim`'s webhooks at this receiver (mode: deliver, drop or delay). Error text or empty.
+    QString receiveFrom(const SimulatorProcess &sim, const QString &mode = QStringLiteral("deliver")) const;
 };
+
+// A database backfilled from `config`'s GitHub, with the live-sync stack open on it and its applier
+// started. Error text or empty.
+QString startLiveSync(LiveSync &live, const QString &dsn, const Config &config);
 
 // A migrated database of its own for one test case; empty on failure.
 QString freshSyncDatabase(const QString &name);

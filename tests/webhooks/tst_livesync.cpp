@@ -131,16 +131,9 @@ private Q_SLOTS:
         const QString dsn = freshSyncDatabase(QStringLiteral("webhooks"));
         QVERIFY(!dsn.isEmpty());
         const Config config = simulatorConfig(m_sim.baseUrl(), token);
-        QCOMPARE(runBackfill(dsn, config), QString());
         LiveSync live;
-        QCOMPARE(live.open(dsn, config), QString());
-        live.applier->start();
-        QCOMPARE(sim("PUT", QStringLiteral("/_sim/webhooks"),
-                     {{QStringLiteral("url"), live.receiverUrl()},
-                      {QStringLiteral("secret"), QString::fromLatin1(live.secret)},
-                      {QStringLiteral("mode"), QStringLiteral("deliver")}})
-                     .status,
-                 200);
+        QCOMPARE(startLiveSync(live, dsn, config), QString());
+        QCOMPARE(live.receiveFrom(m_sim), QString());
 
         const QString r = QStringLiteral("/_sim/repos/") + repo;
         // Issue numbers that are issues (issues and pull requests share the number space).
@@ -647,16 +640,9 @@ private Q_SLOTS:
         const QString dsn = freshSyncDatabase(QStringLiteral("reactions"));
         QVERIFY(!dsn.isEmpty());
         const Config config = simulatorConfig(m_sim.baseUrl(), token);
-        QCOMPARE(runBackfill(dsn, config), QString());
         LiveSync live;
-        QCOMPARE(live.open(dsn, config), QString());
-        live.applier->start();
-        QCOMPARE(sim("PUT", QStringLiteral("/_sim/webhooks"),
-                     {{QStringLiteral("url"), live.receiverUrl()},
-                      {QStringLiteral("secret"), QString::fromLatin1(live.secret)},
-                      {QStringLiteral("mode"), QStringLiteral("deliver")}})
-                     .status,
-                 200);
+        QCOMPARE(startLiveSync(live, dsn, config), QString());
+        QCOMPARE(live.receiveFrom(m_sim), QString());
         const pg::Result issue = live.db.exec(QStringLiteral(
             "SELECT i.id, i.number FROM github.issue i JOIN github.repository r ON r.id = i.repository_id"
             " WHERE r.full_name = 'octo-org/repo-2' ORDER BY i.number DESC LIMIT 1"));
