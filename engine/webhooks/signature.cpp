@@ -7,8 +7,8 @@ namespace hubsync::webhooks {
 
 QByteArray signatureFor(QByteArrayView body, QByteArrayView secret) {
     QByteArray out = QByteArrayLiteral("sha256=");
-    out += QMessageAuthenticationCode::hash(body.toByteArray(), secret.toByteArray(), QCryptographicHash::Sha256)
-               .toHex();
+    out +=
+        QMessageAuthenticationCode::hash(body.toByteArray(), secret.toByteArray(), QCryptographicHash::Sha256).toHex();
     return out;
 }
 
