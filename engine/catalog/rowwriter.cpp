@@ -27,6 +27,16 @@ QStringList columnNames(const Collection &c) {
     return names;
 }
 
+// The SQL types of columnNames(), in the same order.
+QStringList columnTypes(const Collection &c) {
+    QStringList types;
+    for (const Column &column : c.columns)
+        types << sqlType(column.type);
+    if (c.hasRaw)
+        types << QStringLiteral("jsonb");
+    return types;
+}
+
 bool singleBigintKey(const Collection &c) {
     if (c.primaryKey.size() != 1)
         return false;
@@ -131,11 +141,7 @@ Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &
     QString source;
     pg::Params params;
     if (small) {
-        QStringList types;
-        for (const Column &column : collection.columns)
-            types << sqlType(column.type);
-        if (collection.hasRaw)
-            types << QStringLiteral("jsonb");
+        const QStringList types = columnTypes(collection);
         QStringList tuples;
         for (const auto &row : std::as_const(mapped)) {
             QStringList placeholders;

@@ -40,6 +40,17 @@ void registerMetaTypes() {
     Q_UNUSED(once)
 }
 
+// "HOST:PORT" of a listen option: an IP address or localhost, never a name to resolve.
+bool listenAddress(const QString &text, QHostAddress *address, quint16 *port) {
+    const std::optional<HostPort> hostPort = parseHostPort(text);
+    if (!hostPort)
+        return false;
+    *address = hostPort->host == QStringLiteral("localhost") ? QHostAddress(QHostAddress::LocalHost)
+                                                             : QHostAddress(hostPort->host);
+    *port = hostPort->port;
+    return !address->isNull();
+}
+
 } // namespace
 
 Engine::Engine(Config config, QObject *parent)
@@ -127,20 +138,15 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
         m_backfilling = false;
         if (quiet) {
             logInfo(QStringLiteral("engine"), QStringLiteral("reactions refreshed: %1 records").arg(summary.records));
-            if (!m_queuedRepos.isEmpty()) {
-                const QStringList next = m_queuedRepos;
-                m_queuedRepos.clear();
-                QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
-            }
-            return;
+        } else {
+            publishRepositories();
+            Q_EMIT backfillComplete(summary);
+            if (!m_config.backfillOnly)
+                startLiveSync();
+            setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
+                                                     .arg(summary.records)
+                                                     .arg(summary.seconds, 0, 'f', 1));
         }
-        publishRepositories();
-        Q_EMIT backfillComplete(summary);
-        if (!m_config.backfillOnly)
-            startLiveSync();
-        setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
-                                                 .arg(summary.records)
-                                                 .arg(summary.seconds, 0, 'f', 1));
         if (!m_queuedRepos.isEmpty()) {
             // Repositories granted to the installation meanwhile.
             const QStringList next = m_queuedRepos;
@@ -189,19 +195,17 @@ void Engine::start() {
 void Engine::startProxy() {
     if (m_config.proxyListen.isEmpty())
         return;
-    const std::optional<HostPort> hostPort = parseHostPort(m_config.proxyListen);
-    QHostAddress address(hostPort ? hostPort->host : QString());
-    if (hostPort && hostPort->host == QStringLiteral("localhost"))
-        address = QHostAddress::LocalHost;
+    QHostAddress address;
+    quint16 port = 0;
     const DatabaseEndpoint endpoint = pg::endpointOf(m_conninfo);
-    if (!hostPort || address.isNull() || !endpoint.isValid()) {
+    if (!listenAddress(m_config.proxyListen, &address, &port) || !endpoint.isValid()) {
         Q_EMIT warning(
             QStringLiteral("Postgres proxy not started: '%1' is not an IP address and port").arg(m_config.proxyListen));
         return;
     }
     proxy::ProxyOptions options;
     options.listenAddress = address;
-    options.listenPort = hostPort->port;
+    options.listenPort = port;
     options.upstream.host = endpoint.host;
     options.upstream.port = quint16(endpoint.port);
     options.schema = m_config.schema;
@@ -231,18 +235,16 @@ Error Engine::startWebhookReceiver() {
     }
     if (listen.isEmpty())
         return {};
-    const std::optional<HostPort> hostPort = parseHostPort(listen);
-    QHostAddress address(hostPort ? hostPort->host : QString());
-    if (hostPort && hostPort->host == QStringLiteral("localhost"))
-        address = QHostAddress::LocalHost;
-    if (!hostPort || address.isNull())
+    QHostAddress address;
+    quint16 port = 0;
+    if (!listenAddress(listen, &address, &port))
         return Error::make(Error::Kind::Usage,
                            QStringLiteral("--webhook-listen: '%1' is not an IP address and port").arg(listen));
     Log::instance().addSecret(QString::fromUtf8(secret)); // redacted should it ever reach a message
     m_deliveryLog = std::make_unique<DeliveryLog>(*m_db);
     webhooks::WebhookReceiver::Options options;
     options.address = address;
-    options.port = hostPort->port;
+    options.port = port;
     options.secret = secret;
     m_receiver = std::make_unique<webhooks::WebhookReceiver>(*m_deliveryLog, options);
     if (Error e = m_receiver->listen())

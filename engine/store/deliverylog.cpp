@@ -42,13 +42,9 @@ Error DeliveryLog::pending(int limit, QList<Pending> *out) {
 }
 
 Error DeliveryLog::nextRetryAt(QDateTime *at) {
-    const pg::Result r = m_db.exec(
-        QStringLiteral("SELECT to_char(min(next_attempt_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-                       " FROM hubsync.webhook_delivery WHERE processed_at IS NULL AND next_attempt_at > now()"));
-    if (!r.ok())
-        return pg::databaseError(QStringLiteral("reading webhook retry times"), r.errorMessage());
-    *at = r.isNull(0, 0) ? QDateTime() : QDateTime::fromString(r.text(0, 0), Qt::ISODateWithMs);
-    return {};
+    return queryTime(QStringLiteral("min(next_attempt_at)"),
+                     QStringLiteral("WHERE processed_at IS NULL AND next_attempt_at > now()"),
+                     QStringLiteral("reading webhook retry times"), at);
 }
 
 Error DeliveryLog::markDone(const QString &deliveryId, const QString &outcome, const QString &note) {
@@ -84,11 +80,17 @@ Error DeliveryLog::known(const QSet<QString> &ids, QSet<QString> *out) {
 }
 
 Error DeliveryLog::newestReceived(QDateTime *at) {
-    const pg::Result r = m_db.exec(
-        QStringLiteral("SELECT to_char(max(received_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-                       " FROM hubsync.webhook_delivery"));
+    return queryTime(QStringLiteral("max(received_at)"), {}, QStringLiteral("reading webhook deliveries"), at);
+}
+
+// One aggregate timestamp of the queue as a UTC QDateTime (invalid when there are no rows).
+Error DeliveryLog::queryTime(const QString &aggregate, const QString &where, const QString &purpose, QDateTime *at) {
+    const pg::Result r =
+        m_db.exec(QStringLiteral("SELECT to_char(%1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+                                 " FROM hubsync.webhook_delivery %2")
+                      .arg(aggregate, where));
     if (!r.ok())
-        return pg::databaseError(QStringLiteral("reading webhook deliveries"), r.errorMessage());
+        return pg::databaseError(purpose, r.errorMessage());
     *at = r.isNull(0, 0) ? QDateTime() : QDateTime::fromString(r.text(0, 0), Qt::ISODateWithMs);
     return {};
 }

@@ -54,6 +54,8 @@ public:
     Error hasTombstone(const QString &collection, const QString &key, bool *found);
 
 private:
+    Error queryTime(const QString &aggregate, const QString &where, const QString &purpose, QDateTime *at);
+
     pg::Connection &m_db;
 };
 

@@ -52,4 +52,11 @@ struct ReactionSubject {
 // Parses a JSON array body; returns false (and leaves items empty) for anything else.
 bool parseArray(const QByteArray &body, QList<QJsonObject> &items);
 
+// The repositories the credentials can see: an installation lists them under /installation/repositories
+// ({total_count, repositories}), a token lists what its user can reach (/user/repos, a bare array).
+// Shared by the backfill and the poller's repository-list walk.
+QString repositoryListPath(bool installation, int perPage);
+// One page of that list; false when the body is malformed.
+bool parseRepositoryPage(const QByteArray &body, bool installation, QList<QJsonObject> &items);
+
 } // namespace hubsync::sync

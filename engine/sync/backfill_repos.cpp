@@ -7,6 +7,24 @@
 
 namespace hubsync::sync {
 
+QString repositoryListPath(bool installation, int perPage) {
+    return installation ? QStringLiteral("/installation/repositories?per_page=%1").arg(perPage)
+                        : QStringLiteral("/user/repos?per_page=%1&affiliation=owner,collaborator,organization_member"
+                                         "&sort=full_name")
+                              .arg(perPage);
+}
+
+bool parseRepositoryPage(const QByteArray &body, bool installation, QList<QJsonObject> &items) {
+    if (!installation)
+        return parseArray(body, items);
+    const QJsonDocument doc = QJsonDocument::fromJson(body);
+    if (!doc.isObject())
+        return false;
+    for (const QJsonValue &v : doc.object().value(QStringLiteral("repositories")).toArray())
+        items << v.toObject();
+    return true;
+}
+
 void Backfill::listRepositories() {
     m_listedRepos.clear();
     m_repositories.clear();
@@ -14,15 +32,9 @@ void Backfill::listRepositories() {
         fetchNamedRepository(0);
         return;
     }
-    // An installation lists its repositories under /installation/repositories ({total_count,
-    // repositories}); a token lists what its user can reach.
     const bool installation = m_api.isInstallation();
-    const QString path =
-        installation ? QStringLiteral("/installation/repositories?per_page=%1").arg(m_options.perPage)
-                     : QStringLiteral("/user/repos?per_page=%1&affiliation=owner,collaborator,organization_member"
-                                      "&sort=full_name")
-                           .arg(m_options.perPage);
-    m_api.get(path, whileAlive(this, [installation](Backfill &self, const Page &page) {
+    m_api.get(repositoryListPath(installation, m_options.perPage),
+              whileAlive(this, [installation](Backfill &self, const Page &page) {
                   self.onRepositoryPage(page, installation);
               }));
 }
@@ -34,11 +46,7 @@ void Backfill::onRepositoryPage(const Page &page, bool wrapped) {
         return;
     }
     QList<QJsonObject> items;
-    if (wrapped) {
-        const QJsonObject object = QJsonDocument::fromJson(page.body).object();
-        for (const QJsonValue &v : object.value(QStringLiteral("repositories")).toArray())
-            items << v.toObject();
-    } else if (!parseArray(page.body, items)) {
+    if (!parseRepositoryPage(page.body, wrapped, items)) {
         fail(Error::make(Error::Kind::GitHubUnavailable,
                          QStringLiteral("listing repositories: GitHub sent a malformed body")));
         return;

@@ -13,6 +13,18 @@ int reactionTotal(const QJsonObject &o) {
 
 } // namespace
 
+Error queueReactionSubject(pg::Connection &db, const QString &schema, const Repository &repo, const QString &type,
+                           qint64 key) {
+    const QString base = QStringLiteral("/repos/") + repo.fullName;
+    const QString path = type == QStringLiteral("comment")
+                             ? base + QStringLiteral("/issues/comments/%1/reactions?per_page=100").arg(key)
+                             : base + QStringLiteral("/issues/%1/reactions?per_page=100").arg(key);
+    return db.run(QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, schema, subject_type, subject_key,"
+                                 " api_path) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
+                  {pg::param(repo.id), pg::param(schema), pg::param(type), pg::param(key), pg::param(path)},
+                  QStringLiteral("reaction work list"));
+}
+
 PageWriter::PageWriter(pg::Connection &connection, const QString &schema)
     : m_db(connection)
     , m_schema(schema)
@@ -62,16 +74,9 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
             return rollback(e);
     }
     for (const auto &[type, object] : reactionSubjects) {
-        const QString base = QStringLiteral("/repos/") + repo.fullName;
         const bool comment = type == QStringLiteral("comment");
         const qint64 key = qint64(object.value(comment ? QStringLiteral("id") : QStringLiteral("number")).toDouble());
-        const QString path = comment ? base + QStringLiteral("/issues/comments/%1/reactions?per_page=100").arg(key)
-                                     : base + QStringLiteral("/issues/%1/reactions?per_page=100").arg(key);
-        if (Error e = m_db.run(
-                QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, schema, subject_type, subject_key,"
-                               " api_path) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
-                {pg::param(repo.id), pg::param(m_schema), pg::param(type), pg::param(key), pg::param(path)},
-                QStringLiteral("reaction work list")))
+        if (Error e = queueReactionSubject(m_db, m_schema, repo, type, key))
             return rollback(e);
     }
     Result local;

@@ -16,6 +16,12 @@ class Connection;
 
 namespace hubsync::sync {
 
+// Puts a subject whose reactions rollup is above zero on the reaction work list (hubsync.reaction_todo),
+// for the backfill's reaction step. type: "issue", "pull_request" or "comment"; key: the issue number, or
+// the comment id. Shared by page writes and the webhook applier.
+Error queueReactionSubject(pg::Connection &db, const QString &schema, const Repository &repo, const QString &type,
+                           qint64 key);
+
 // Writes one page of a REST list (backfill or poll) in one transaction: the rows, the users embedded in
 // them, their label links, the reaction work list, and whatever the caller adds before COMMIT (its
 // cursor), so a page and the record of having written it are never separated by a crash.

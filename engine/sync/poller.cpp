@@ -79,13 +79,9 @@ void Poller::refreshRepositories() {
         planTasks(); // named repositories: their rows are refreshed by their own webhooks
         return;
     }
-    const QString path =
-        m_api.isInstallation()
-            ? QStringLiteral("/installation/repositories?per_page=100")
-            : QStringLiteral("/user/repos?per_page=100&affiliation=owner,collaborator,organization_member"
-                             "&sort=full_name");
     ++m_stats.requests;
-    m_api.getIfChanged(path, whileAlive(this, [](Poller &self, const Page &page) { self.onRepositoryPage(page); }));
+    m_api.getIfChanged(repositoryListPath(m_api.isInstallation(), 100),
+                       whileAlive(this, [](Poller &self, const Page &page) { self.onRepositoryPage(page); }));
 }
 
 void Poller::onRepositoryPage(const Page &page) {
@@ -103,11 +99,12 @@ void Poller::onRepositoryPage(const Page &page) {
         m_listFirstEtag = page.etag;
         m_listFirstUrl = page.url;
     }
-    const QJsonDocument doc = QJsonDocument::fromJson(page.body);
-    const QJsonArray items =
-        doc.isObject() ? doc.object().value(QStringLiteral("repositories")).toArray() : doc.array();
-    for (const QJsonValue &v : items)
-        m_listed << v.toObject();
+    if (!parseRepositoryPage(page.body, m_api.isInstallation(), m_listed)) {
+        // Never commit the ETag of a page we could not read: the next cycle asks again.
+        Q_EMIT warning(QStringLiteral("polling the repository list: GitHub sent a malformed body"));
+        planTasks();
+        return;
+    }
     if (!page.nextUrl.isEmpty() && m_listPages < 100) {
         ++m_stats.requests;
         m_api.get(page.nextUrl, whileAlive(this, [](Poller &self, const Page &next) { self.onRepositoryPage(next); }));

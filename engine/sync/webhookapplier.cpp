@@ -4,6 +4,7 @@
 #include "core/guarded.h"
 #include "core/log.h"
 #include "store/pg.h"
+#include "sync/pagewriter.h"
 #include "sync/repositorystate.h"
 
 #include <QDateTime>
@@ -321,26 +322,20 @@ Error WebhookApplier::upsert(const QString &table, const QList<QJsonObject> &obj
 
 Error WebhookApplier::queueReactions(const QString &table, const QList<QJsonObject> &objects, qint64 repositoryId) {
     const bool comment = table == QStringLiteral("comment");
+    Repository repo;
+    bool found = false;
     for (const QJsonObject &o : objects) {
-        if (o.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() <= 0)
-            continue;
         const qint64 key = qint64(o.value(comment ? QStringLiteral("id") : QStringLiteral("number")).toDouble());
-        const pg::Result repo = m_db.execParams(
-            QStringLiteral("SELECT full_name FROM %1 WHERE id = $1").arg(m_writer.table(QStringLiteral("repository"))),
-            {pg::param(repositoryId)});
-        if (!repo.ok())
-            return pg::databaseError(QStringLiteral("looking up a repository"), repo.errorMessage());
-        if (repo.rows() != 1 || key <= 0)
+        if (key <= 0 ||
+            o.value(QStringLiteral("reactions")).toObject().value(QStringLiteral("total_count")).toInt() <= 0)
             continue;
-        const QString path = QStringLiteral("/repos/%1/issues/%2%3/reactions?per_page=100")
-                                 .arg(repo.text(0, 0), comment ? QStringLiteral("comments/") : QString())
-                                 .arg(key);
-        if (Error e = m_db.run(
-                QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, schema, subject_type, subject_key,"
-                               " api_path) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
-                {pg::param(repositoryId), pg::param(m_options.schema), pg::param(table), pg::param(key),
-                 pg::param(path)},
-                QStringLiteral("reaction work list")))
+        if (!found) {
+            if (Error e = findRepository(repositoryId, &repo, &found))
+                return e;
+            if (!found)
+                return {};
+        }
+        if (Error e = queueReactionSubject(m_db, m_options.schema, repo, table, key))
             return e;
     }
     return {};

@@ -41,6 +41,16 @@ QJsonObject graphqlNode(const Page &page) {
     return QJsonDocument::fromJson(page.body).object().value(QStringLiteral("node")).toObject();
 }
 
+// create/delete events name a branch or tag by its short name and type: the full ref, or empty for
+// anything else (repository creation sends ref_type "repository").
+QString fullRefOf(const QJsonObject &payload) {
+    const QString type = payload.value(QStringLiteral("ref_type")).toString();
+    if (type != QStringLiteral("branch") && type != QStringLiteral("tag"))
+        return {};
+    return (type == QStringLiteral("branch") ? QStringLiteral("refs/heads/") : QStringLiteral("refs/tags/")) +
+           payload.value(QStringLiteral("ref")).toString();
+}
+
 QString refPath(const Repository &repo, const QString &fullRef) {
     // GET /repos/{o}/{r}/git/ref/{ref} takes the ref without its "refs/" prefix.
     return QStringLiteral("/repos/%1/git/ref/%2")
@@ -236,15 +246,12 @@ WebhookApplier::Plan WebhookApplier::planPush(const QJsonObject &payload, const 
 }
 
 WebhookApplier::Plan WebhookApplier::planCreate(const QJsonObject &payload, const Repository &repo) {
-    const QString type = payload.value(QStringLiteral("ref_type")).toString();
     Plan plan;
-    if (type != QStringLiteral("branch") && type != QStringLiteral("tag")) {
-        plan.ignored = QStringLiteral("created %1").arg(type);
+    const QString ref = fullRefOf(payload);
+    if (ref.isEmpty()) {
+        plan.ignored = QStringLiteral("created %1").arg(payload.value(QStringLiteral("ref_type")).toString());
         return plan;
     }
-    const QString ref =
-        (type == QStringLiteral("branch") ? QStringLiteral("refs/heads/") : QStringLiteral("refs/tags/")) +
-        payload.value(QStringLiteral("ref")).toString();
     plan.fetches << refPath(repo, ref);
     plan.write = [this, ref, repo](const QList<Page> &pages, QString *note) {
         return upsertRefPage(pages.at(0), repo, ref, note);
@@ -253,15 +260,12 @@ WebhookApplier::Plan WebhookApplier::planCreate(const QJsonObject &payload, cons
 }
 
 WebhookApplier::Plan WebhookApplier::planDelete(const QJsonObject &payload, const Repository &repo) {
-    const QString type = payload.value(QStringLiteral("ref_type")).toString();
     Plan plan;
-    if (type != QStringLiteral("branch") && type != QStringLiteral("tag")) {
-        plan.ignored = QStringLiteral("deleted %1").arg(type);
+    const QString ref = fullRefOf(payload);
+    if (ref.isEmpty()) {
+        plan.ignored = QStringLiteral("deleted %1").arg(payload.value(QStringLiteral("ref_type")).toString());
         return plan;
     }
-    const QString ref =
-        (type == QStringLiteral("branch") ? QStringLiteral("refs/heads/") : QStringLiteral("refs/tags/")) +
-        payload.value(QStringLiteral("ref")).toString();
     plan.write = [this, ref, id = repo.id](const QList<Page> &, QString *note) { return removeRef(id, ref, note); };
     return plan;
 }
