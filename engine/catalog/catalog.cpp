@@ -61,6 +61,22 @@ QList<Column> issueLikeColumns() {
             col(QStringLiteral("updated_at"), T::Timestamp)};
 }
 
+// The names of an issue's labels, ["bug", "docs"]: what a client edits through the proxy (the label
+// rows and issue_label links stay the normalised view).
+QJsonValue labelNames(const QJsonObject &issue, const MapContext &) {
+    const QJsonValue labels = issue.value(QStringLiteral("labels"));
+    if (!labels.isArray())
+        return {};
+    QJsonArray names;
+    for (const QJsonValue &label : labels.toArray()) {
+        const QString name =
+            label.isObject() ? label.toObject().value(QStringLiteral("name")).toString() : label.toString();
+        if (!name.isEmpty())
+            names.append(name);
+    }
+    return names;
+}
+
 QList<ForeignKey> repoAndUser() {
     return {{QStringLiteral("repository_id"), QStringLiteral("repository"), QStringLiteral("CASCADE")},
             {QStringLiteral("user_id"), QStringLiteral("user"), QStringLiteral("SET NULL")}};
@@ -138,7 +154,8 @@ QList<Collection> buildCollections() {
                          true,
                          {QStringLiteral("issues")}};
         issue.columns << col(QStringLiteral("state_reason"), T::Text)
-                      << col(QStringLiteral("closed_by_id"), T::BigInt, QStringLiteral("closed_by.id"));
+                      << col(QStringLiteral("closed_by_id"), T::BigInt, QStringLiteral("closed_by.id"))
+                      << Column{QStringLiteral("label_names"), T::Jsonb, {}, labelNames};
         issue.foreignKeys << ForeignKey{QStringLiteral("closed_by_id"), QStringLiteral("user"),
                                         QStringLiteral("SET NULL")};
         list << issue;

@@ -45,6 +45,49 @@ QList<Migration> allMigrations() {
          QStringLiteral("CREATE INDEX pull_request_repository_number ON {schema}.pull_request (repository_id, number)"),
          QStringLiteral("CREATE INDEX reaction_subject ON {schema}.reaction (subject_type, subject_id)"),
          QStringLiteral("CREATE INDEX comment_repository_issue ON {schema}.comment (repository_id, issue_number)")}};
+    // Write-through, second half: while the proxy re-runs a client's statement with hubsync.apply set, a
+    // BEFORE ROW trigger replaces each row by GitHub's answer (pg_temp.hubsync_answer, staged by the
+    // proxy), so the statement's own RETURNING and command tag show what GitHub stored. A row the first
+    // run did not see means the table changed in between: 40001, and the client retries. label_names
+    // is the editable list of label names, filled for existing rows from raw.
+    list << Migration{
+        103,
+        QStringLiteral("issue write-through apply trigger and label names"),
+        {QStringLiteral("ALTER TABLE {schema}.issue ADD COLUMN IF NOT EXISTS label_names jsonb"),
+         QStringLiteral("UPDATE {schema}.issue SET label_names = (SELECT coalesce(jsonb_agg(l->'name'), '[]')"
+                        " FROM jsonb_array_elements(CASE WHEN jsonb_typeof(raw->'labels') = 'array'"
+                        " THEN raw->'labels' ELSE '[]' END) l) WHERE label_names IS NULL AND raw IS NOT NULL"),
+         QStringLiteral(
+             "CREATE OR REPLACE FUNCTION hubsync.apply_issue_answer() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+             "DECLARE answer jsonb;\n"
+             "BEGIN\n"
+             "  IF current_setting('hubsync.apply', true) IS DISTINCT FROM 'on' OR pg_trigger_depth() > 1 THEN\n"
+             "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+             "    RETURN NEW;\n"
+             "  END IF;\n"
+             "  IF TG_OP = 'INSERT' THEN\n"
+             "    UPDATE pg_temp.hubsync_answer SET used = true WHERE ordinal = (SELECT min(ordinal)\n"
+             "      FROM pg_temp.hubsync_answer WHERE op = 'INSERT' AND NOT used) RETURNING row INTO answer;\n"
+             "  ELSE\n"
+             "    UPDATE pg_temp.hubsync_answer SET used = true WHERE ordinal = (SELECT min(ordinal)\n"
+             "      FROM pg_temp.hubsync_answer WHERE op = TG_OP AND key = OLD.id AND NOT used) RETURNING row INTO "
+             "answer;\n"
+             "  END IF;\n"
+             "  IF answer IS NULL THEN\n"
+             "    RAISE EXCEPTION USING ERRCODE = '40001',\n"
+             "      MESSAGE = 'the issue rows changed while HubSync applied the statement to GitHub',\n"
+             "      HINT = 'GitHub has the change; run the statement again after the rows are synced.';\n"
+             "  END IF;\n"
+             "  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+             "  IF TG_OP = 'INSERT' THEN\n"
+             "    -- the sync engine may have stored GitHub's new issue already (a poll): the answer replaces it\n"
+             "    EXECUTE format('DELETE FROM %I.%I WHERE id = $1', TG_TABLE_SCHEMA, TG_TABLE_NAME)\n"
+             "      USING (answer->>'id')::bigint;\n"
+             "  END IF;\n"
+             "  RETURN jsonb_populate_record(NEW, answer);\n"
+             "END $fn$"),
+         QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.issue"
+                        " FOR EACH ROW EXECUTE FUNCTION hubsync.apply_issue_answer()")}};
     return list;
 }
 

@@ -4,6 +4,7 @@
 #include "catalog/schema.h"
 #include "core/log.h"
 #include "core/paths.h"
+#include "facade/proxyhost.h"
 #include "facade/sandbox.h"
 #include "localpg/localcluster.h"
 #include "proxy/proxyserver.h"
@@ -111,6 +112,7 @@ Error Engine::connectGitHub() {
     if (m_config.sandbox)
         effective.githubGraphqlUrl = apiUrl + QStringLiteral("/graphql");
     effective.token = token;
+    m_github = effective;
     if (!effective.usesAppAuth() && effective.token.isEmpty())
         return Error::make(Error::Kind::Usage,
                            QStringLiteral("no GitHub credentials: give --token (or GITHUB_TOKEN), or "
@@ -179,6 +181,7 @@ void Engine::start() {
         Q_EMIT failed(e);
         return;
     }
+    startWriteThrough();
     // Deliveries that arrive during the backfill are stored and applied once it is done.
     if (!m_config.backfillOnly) {
         if (Error e = startWebhookReceiver()) {
@@ -211,18 +214,34 @@ void Engine::startProxy() {
     options.schema = m_config.schema;
     options.tlsCertificateFile = m_config.proxyTlsCert;
     options.tlsKeyFile = m_config.proxyTlsKey;
-    m_proxy = std::make_unique<proxy::ProxyServer>(options);
+    m_proxy = std::make_unique<ProxyHost>(options);
     if (Error e = m_proxy->listen()) {
         Q_EMIT warning(QStringLiteral("Postgres proxy not started: ") + e.message);
         m_proxy.reset();
         return;
     }
     logInfo(QStringLiteral("engine"),
-            QStringLiteral("Postgres proxy on %1:%2 for database %3 (reads pass through; writes to synced tables are"
-                           " refused until write-through to GitHub is enabled)")
+            QStringLiteral("Postgres proxy on %1:%2 for database %3 (reads pass through; writes to issues go to"
+                           " GitHub first, other synced tables are read-only)")
                 .arg(address.toString())
                 .arg(m_proxy->port())
                 .arg(endpoint.database));
+}
+
+// Writes to the issue table through the proxy are applied to GitHub first, with the engine's client
+// (its credentials and quota planner), and recorded on a database connection of their own.
+void Engine::startWriteThrough() {
+    if (!m_proxy || !m_api)
+        return;
+    if (Error e = m_proxy->enableWriteThrough(m_github, m_conninfo)) {
+        Q_EMIT warning(QStringLiteral("Postgres proxy: writes to issues stay refused: ") + e.message);
+        return;
+    }
+    if (m_applier)
+        connect(m_proxy.get(), &ProxyHost::writesIdle, m_applier.get(), &sync::WebhookApplier::kick,
+                Qt::QueuedConnection);
+    logInfo(QStringLiteral("engine"),
+            QStringLiteral("Postgres proxy: writes to %1.issue are applied to GitHub first").arg(m_config.schema));
 }
 
 Error Engine::startWebhookReceiver() {
@@ -259,7 +278,11 @@ void Engine::startWebhookApplier() {
     sync::WebhookApplier::Options options;
     options.schema = m_config.schema;
     options.dropRemovedRepositories = !m_config.keepRemovedRepos;
+    options.holdIssueEvents = [this] { return m_proxy && m_proxy->isWriting(); };
     m_applier = std::make_unique<sync::WebhookApplier>(*m_api, *m_db, options);
+    if (m_proxy)
+        connect(m_proxy.get(), &ProxyHost::writesIdle, m_applier.get(), &sync::WebhookApplier::kick,
+                Qt::QueuedConnection);
     // Queued: GitHub gets its answer first, then the delivery is applied.
     connect(m_receiver.get(), &webhooks::WebhookReceiver::deliveryQueued, m_applier.get(), &sync::WebhookApplier::kick,
             Qt::QueuedConnection);

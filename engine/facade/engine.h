@@ -27,9 +27,7 @@ namespace webhooks {
 class Redeliverer;
 class WebhookReceiver;
 } // namespace webhooks
-namespace proxy {
-class ProxyServer;
-}
+class ProxyHost;
 
 // The engine. Lives on a worker thread (EngineController moves it there); every slot runs on that
 // thread and results leave through signals carrying value types.
@@ -68,6 +66,7 @@ private:
     void startLiveSync();
     Error startWebhookReceiver();
     void startProxy();
+    void startWriteThrough();
     void startWebhookApplier();
     void redeliverMissed();
     void stopSyncing(const QString &reason);
@@ -85,7 +84,8 @@ private:
     std::unique_ptr<webhooks::WebhookReceiver> m_receiver;
     std::unique_ptr<sync::WebhookApplier> m_applier;
     std::unique_ptr<webhooks::Redeliverer> m_redeliverer;
-    std::unique_ptr<proxy::ProxyServer> m_proxy;
+    std::unique_ptr<ProxyHost> m_proxy; // the Postgres proxy, on a thread of its own
+    Config m_github;                    // m_config with the sandbox's GitHub URL and token filled in
     QTimer m_redeliveryTimer;
     QStringList m_queuedRepos; // repositories added while a backfill runs: backfilled next
     bool m_backfilling = false;

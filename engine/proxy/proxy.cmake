@@ -12,8 +12,10 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/session_backend.cpp
     ${_hubsync_proxy_dir}/session_frontend.cpp
     ${_hubsync_proxy_dir}/session_startup.cpp
+    ${_hubsync_proxy_dir}/session_writethrough.cpp
     ${_hubsync_proxy_dir}/statementgate.cpp ${_hubsync_proxy_dir}/statementgate.h
     ${_hubsync_proxy_dir}/upstream.cpp ${_hubsync_proxy_dir}/upstream.h
+    ${_hubsync_proxy_dir}/writethrough.cpp ${_hubsync_proxy_dir}/writethrough.h
     ${_hubsync_protocol_dir}/auth.cpp ${_hubsync_protocol_dir}/auth.h
     ${_hubsync_protocol_dir}/copy.cpp ${_hubsync_protocol_dir}/copy.h
     ${_hubsync_protocol_dir}/errorfields.cpp ${_hubsync_protocol_dir}/errorfields.h
@@ -22,4 +24,4 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_protocol_dir}/messages_frontend.cpp ${_hubsync_protocol_dir}/messages_frontend.h
     ${_hubsync_protocol_dir}/startup.cpp ${_hubsync_protocol_dir}/startup.h
     ${_hubsync_protocol_dir}/wire.cpp ${_hubsync_protocol_dir}/wire.h)
-target_link_libraries(hubsync_proxy PUBLIC hubsync_core Qt6::Core Qt6::Network PRIVATE hubsync_catalog pg_query::pg_query)
+target_link_libraries(hubsync_proxy PUBLIC hubsync_core Qt6::Core Qt6::Network PRIVATE hubsync_catalog hubsync_github hubsync_store pg_query::pg_query)

@@ -61,6 +61,12 @@ ProxyServer::~ProxyServer() {
 void ProxyServer::setGate(std::unique_ptr<StatementGate> gate) {
     if (gate)
         m_gate = std::move(gate);
+    m_gate->setWriteThroughEnabled(m_writeThrough != nullptr);
+}
+
+void ProxyServer::setWriteThrough(WriteThrough *writer) {
+    m_writeThrough = writer;
+    m_gate->setWriteThroughEnabled(writer != nullptr);
 }
 
 Error ProxyServer::listen() {

@@ -39,8 +39,9 @@
 //   SCRAM-SHA-256 without channel binding; a client with channel_binding=require is refused by libpq.
 //   GSSENCRequest is always answered 'N'; PostgreSQL 17's direct TLS (no SSLRequest) is not supported.
 //
-// Not here yet: write-through of `issue` writes to GitHub (a StatementGate that intercepts instead of
-// refusing; Session keeps per-statement classifications and portal-to-statement maps for it).
+// * Write-through. With a WriteThrough set (setWriteThrough), writes to `issue` are applied to GitHub
+//   first and stored as GitHub answered them (session_writethrough.cpp, writethrough.h); without one
+//   they are refused with 0A000.
 
 #include "core/errors.h"
 #include "proxy/classifier.h"
@@ -92,6 +93,9 @@ public:
 
     // Replaces the default gate; call before listen().
     void setGate(std::unique_ptr<StatementGate> gate);
+    // Turns on write-through of issue writes to GitHub (nullptr turns it off). `writer` must outlive the
+    // server or be unset first; sessions opened before keep working with the new setting.
+    void setWriteThrough(WriteThrough *writer);
 
     Error listen();
     // Stops listening and closes every session.
@@ -126,6 +130,7 @@ private:
     [[nodiscard]] const SessionLimits &limits() const override { return m_options.limits; }
     StatementClassifier &classifier() override { return m_classifier; }
     StatementGate &gate() override { return *m_gate; }
+    WriteThrough *writeThrough() override { return m_writeThrough; }
     [[nodiscard]] bool tlsAvailable() const override { return m_tls; }
     bool admitSession() override;
     protocol::BackendKeyData registerBackendKey(const protocol::BackendKeyData &upstream) override;
@@ -137,6 +142,7 @@ private:
     ProxyOptions m_options;
     StatementClassifier m_classifier;
     std::unique_ptr<StatementGate> m_gate;
+    WriteThrough *m_writeThrough = nullptr;
     std::unique_ptr<Listener> m_listener;
     bool m_tls = false;
     struct TlsMaterial;

@@ -59,6 +59,13 @@ Session::Session(quint64 id, QTcpSocket *client, SessionHost &host, QObject *par
 
 Session::~Session() {
     releaseKey();
+    // The client left inside a transaction block (or during a write-through): PostgreSQL rolls its rows
+    // back, GitHub keeps the changes, so the table takes GitHub's version.
+    QList<AppliedChange> applied = std::exchange(m_uncommitted, {});
+    if (m_wt)
+        applied += m_wt->applied;
+    if (WriteThrough *writer = m_host.writeThrough(); writer && !applied.isEmpty())
+        writer->reconcile(applied);
 }
 
 void Session::releaseKey() {
@@ -127,7 +134,7 @@ void Session::pumpClient() {
     m_pumpingClient = true;
     m_clientPaused = false;
     while (m_state != State::Closing) {
-        if (pendingToUpstream() >= m_host.limits().maxPendingBytes) {
+        if (pendingToUpstream() + m_heldBytes >= m_host.limits().maxPendingBytes) {
             m_clientPaused = true;
             break;
         }
@@ -148,6 +155,8 @@ void Session::pumpClient() {
             }
             if (m_clientReader.mode() == protocol::MessageReader::Mode::Startup)
                 handleStartupFrame(frame);
+            else if (writeThroughBusy())
+                holdFrame(frame); // replayed in order once the write-through is done
             else
                 handleClientFrame(frame);
             if (m_state == State::Closing)
@@ -175,19 +184,32 @@ void Session::pumpUpstream() {
         if (chunk.isEmpty())
             break;
         touch();
-        const bool ok =
-            m_backend.feed(chunk, m_toClient, [this](char type, const QByteArray &payload, QByteArray &out) {
-                handleBackendMessage(type, payload, out);
-            });
-        flushToClient();
-        flushToUpstream();
-        if (!ok) {
-            logWarning(category, QStringLiteral("session %1: %2").arg(m_id).arg(m_backend.error()));
-            fatal("08P01", QStringLiteral("the database server sent an invalid message"), m_backend.error());
-            break;
+        if (m_wtInternal) {
+            wtFeed(chunk); // write-through is talking to the server itself
+            flushToClient();
+            flushToUpstream();
+            continue;
         }
+        relayFromUpstream(chunk);
+        if (m_state == State::Closing)
+            break;
     }
     m_pumpingUpstream = false;
+}
+
+void Session::relayFromUpstream(const QByteArray &chunk) {
+    const bool ok = m_backend.feed(chunk, m_toClient, [this](char type, const QByteArray &payload, QByteArray &out) {
+        handleBackendMessage(type, payload, out);
+    });
+    flushToClient();
+    flushToUpstream();
+    if (!ok) {
+        logWarning(category, QStringLiteral("session %1: %2").arg(m_id).arg(m_backend.error()));
+        fatal("08P01", QStringLiteral("the database server sent an invalid message"), m_backend.error());
+        return;
+    }
+    if (m_wt && !m_wt->started)
+        tryStartWriteThrough();
 }
 
 void Session::flushToClient() {

@@ -14,12 +14,17 @@
 #include "proxy/protocol/messages_backend.h"
 #include "proxy/statementgate.h"
 #include "proxy/upstream.h"
+#include "proxy/writethrough.h"
 
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
 #include <QList>
 #include <QObject>
+
+#include <functional>
+#include <memory>
+#include <optional>
 
 class QTcpSocket;
 class QTimer;
@@ -46,6 +51,8 @@ public:
     [[nodiscard]] virtual const SessionLimits &limits() const = 0;
     virtual StatementClassifier &classifier() = 0;
     virtual StatementGate &gate() = 0;
+    // Applies issue writes to GitHub; nullptr when write-through is off (issue writes are refused then).
+    virtual WriteThrough *writeThrough() = 0;
     // TLS toward clients: true when a certificate is configured and the socket is a QSslSocket.
     [[nodiscard]] virtual bool tlsAvailable() const = 0;
 
@@ -128,7 +135,52 @@ private:
     QByteArray nextRefusalToken();
     static QByteArray refusedSql(const QByteArray &token);
     void refuse(const protocol::Frame &replacement, const QByteArray &token, const protocol::ErrorFields &error);
+    void refuseExecute(const protocol::ErrorFields &error);
     void malformed(const QString &message);
+    void relayFromUpstream(const QByteArray &chunk);
+
+    // session_writethrough.cpp
+    struct WtRun {
+        QList<protocol::Frame> frames; // simple: the Query; extended: the segment without its Sync
+        bool simple = true;
+        bool owesReady = true; // the client's Query/Sync gets its ReadyForQuery from the session
+        bool started = false;
+        bool began = false; // the session opened the transaction block (the client was idle)
+        protocol::TransactionStatus status = protocol::TransactionStatus::Idle;
+        int pos = 0;
+        QHash<QByteArray, protocol::Frame> binds; // portal -> the Bind that made it (for the second run)
+        QList<AppliedChange> applied;             // accepted by GitHub in this run
+        bool holding = false;                     // counted in WriteThrough::beginWrite()
+    };
+    struct InternalStatement {
+        QByteArray sql;
+        QList<std::optional<QByteArray>> params;
+    };
+    using WtContinuation = std::function<void(const QList<protocol::Frame> &)>;
+    [[nodiscard]] bool writeThroughBusy() const;
+    [[nodiscard]] bool isWriteThroughStatement(const QByteArray &statement) const;
+    [[nodiscard]] bool isWriteThroughPortal(const QByteArray &portal) const;
+    void holdFrame(const protocol::Frame &frame);
+    void drainHeld();
+    void forwardExtended(const protocol::Frame &frame);
+    void forwardSegment();
+    void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady);
+    void tryStartWriteThrough();
+    QByteArray internalStatements(const QList<InternalStatement> &statements);
+    void wtSend(const QByteArray &wire, WtContinuation then);
+    void wtFeed(const QByteArray &chunk);
+    void wtRelay(const QList<protocol::Frame> &messages, bool secondRun);
+    void wtRelayErrors(const QList<protocol::Frame> &messages);
+    void wtNext();
+    void wtWrite(const protocol::Frame &statement, const protocol::Frame &bind);
+    void wtCapture(const QByteArray &realRun, bool extended);
+    void wtApplied(const WriteOutcome &outcome, const QByteArray &realRun, bool extended);
+    void wtRealRun(const QByteArray &realRun, bool extended, const QList<AppliedChange> &applied);
+    void wtComplete();
+    void wtAbort(bool forceAbort);
+    void wtFinish();
+    void reconcileEndedBlock();
+    QList<InternalStatement> labelLinkStatements(const QList<AppliedChange> &applied) const;
 
     // session_backend.cpp
     void handleBackendMessage(char type, const QByteArray &payload, QByteArray &out);
@@ -186,6 +238,22 @@ private:
     // which statement each portal runs: write-through intercepts at Execute.
     QHash<QByteArray, Classification> m_statements;
     QHash<QByteArray, QByteArray> m_portals;
+    Classification m_unnamedStatement; // the last Parse of the unnamed statement
+
+    // Write-through (session_writethrough.cpp). Extended messages wait in m_segment for their Sync, so
+    // a segment that writes to issue can be run step by step; m_segmentStreaming after a Flush sent one.
+    QList<protocol::Frame> m_segment;
+    bool m_segmentHasWrite = false;
+    bool m_segmentStreaming = false;
+    std::unique_ptr<WtRun> m_wt;   // the write-through running (or waiting for the server to be idle)
+    bool m_wtInternal = false;     // server messages go to m_wtReader, not to the client
+    QList<protocol::Frame> m_held; // client messages that arrived during write-through
+    qint64 m_heldBytes = 0;
+    protocol::MessageReader m_wtReader;
+    QList<protocol::Frame> m_wtCollected;
+    WtContinuation m_wtThen;
+    quint64 m_wtCounter = 0;
+    QList<AppliedChange> m_uncommitted; // accepted by GitHub inside the client's open transaction block
 };
 
 } // namespace hubsync::proxy

@@ -70,6 +70,8 @@ void Session::onReadyForQuery(const QByteArray &payload) {
     ++m_syncPointsAnswered;
     if (m_state == State::Copy)
         endCopy();
+    if (m_transactionStatus == protocol::TransactionStatus::Idle)
+        reconcileEndedBlock();
     if (m_syncPointsAnswered >= m_syncPointsSent && !m_extendedOpen) {
         m_syncPointsAnswered = m_syncPointsSent; // never let a miscount drift
         setState(State::Ready);
@@ -80,7 +82,8 @@ bool Session::replaceRefusal(const QByteArray &payload, QByteArray &out) {
     if (m_refusals.isEmpty())
         return false;
     const protocol::Result<protocol::ErrorResponse> error = protocol::ErrorResponse::decode(payload);
-    if (!error || error->fields.sqlState() != "42601")
+    // 42601: a refused Query/Parse; 34000: a refused Execute (its portal name is the token).
+    if (!error || (error->fields.sqlState() != "42601" && error->fields.sqlState() != "34000"))
         return false;
     const QByteArray message = error->fields.message();
     for (qsizetype i = 0; i < m_refusals.size(); ++i) {

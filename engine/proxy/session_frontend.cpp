@@ -49,13 +49,49 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
     case protocol::Close::type:
     case protocol::Describe::type:
     case protocol::Execute::type:
-    case protocol::Flush::type:
         if (!trackExtended(frame))
             return;
-        sendToUpstream(frame.toWire());
         m_extendedOpen = true;
         if (m_state != State::Copy)
             setState(State::Extended);
+        if (frame.type == protocol::Execute::type && m_host.writeThrough()) {
+            const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(frame.payload);
+            if (execute && isWriteThroughPortal(execute->portal)) {
+                if (m_segmentStreaming) {
+                    // Earlier messages of this segment are already on their way: the session cannot run
+                    // the write step by step any more.
+                    refuseExecute(errorFields(
+                        "0A000", QStringLiteral("an issue write cannot follow a Flush in the same pipeline segment"),
+                        QStringLiteral("The HubSync proxy applies writes to issues to GitHub step by step and needs "
+                                       "the statement's messages before the client waits for results."),
+                        QStringLiteral("Send Sync before the write, or disable the driver's pipelining for it.")));
+                    m_discardUntilSync = true;
+                    return;
+                }
+                m_segmentHasWrite = true;
+            }
+        }
+        forwardExtended(frame);
+        return;
+    case protocol::Flush::type:
+        if (!trackExtended(frame))
+            return;
+        m_extendedOpen = true;
+        if (m_state != State::Copy)
+            setState(State::Extended);
+        if (m_segmentHasWrite && !m_segmentStreaming) {
+            // The client wants results before its Sync: run the write now; the rest of the segment then
+            // streams through until the Sync.
+            QList<protocol::Frame> segment = std::exchange(m_segment, {});
+            m_segmentHasWrite = false;
+            beginWriteThrough(std::move(segment), false, false);
+            return;
+        }
+        if (m_host.writeThrough() && !m_segmentStreaming) {
+            forwardSegment();
+            m_segmentStreaming = true;
+        }
+        sendToUpstream(frame.toWire());
         return;
     case protocol::Sync::type:
         if (!frame.payload.isEmpty()) {
@@ -63,7 +99,6 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
             return;
         }
         m_discardUntilSync = false;
-        sendToUpstream(frame.toWire());
         m_extendedOpen = false;
         // PostgreSQL ignores Sync during COPY FROM STDIN (libpq sends one after CopyDone instead).
         if (!m_copyIn) {
@@ -72,8 +107,18 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         }
         if (m_state != State::Copy)
             setState(State::Extended);
+        m_segmentStreaming = false;
+        if (m_segmentHasWrite && !m_copyIn) {
+            QList<protocol::Frame> segment = std::exchange(m_segment, {});
+            m_segmentHasWrite = false;
+            beginWriteThrough(std::move(segment), false, true);
+            return;
+        }
+        forwardSegment();
+        sendToUpstream(frame.toWire());
         return;
     case 'F': // FunctionCall (fast path): answered like a Query
+        forwardSegment();
         sendToUpstream(frame.toWire());
         ++m_syncPointsSent;
         if (m_state != State::Copy)
@@ -152,21 +197,25 @@ void Session::handleQuery(const protocol::Frame &frame) {
         malformed(query.error());
         return;
     }
+    forwardSegment();        // extended messages without a Sync go first, as they would have
+    m_unnamedStatement = {}; // a simple Query drops the unnamed statement
     ClassifiedStatement statement;
     statement.source = ClassifiedStatement::Source::SimpleQuery;
     statement.sql = query->sql;
     statement.classification = m_host.classifier().classify(QString::fromUtf8(query->sql));
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);
-    if (decision.action == GateDecision::Action::Refuse) {
-        const QByteArray token = nextRefusalToken();
-        refuse(frameOf(protocol::Query::type, protocol::Query{refusedSql(token)}.encode()), token, decision.error);
-    } else {
-        sendToUpstream(frame.toWire());
-    }
     ++m_syncPointsSent;
     if (m_state != State::Copy)
         setState(State::InQuery);
+    if (decision.action == GateDecision::Action::Refuse) {
+        const QByteArray token = nextRefusalToken();
+        refuse(frameOf(protocol::Query::type, protocol::Query{refusedSql(token)}.encode()), token, decision.error);
+    } else if (decision.action == GateDecision::Action::WriteThrough && m_host.writeThrough()) {
+        beginWriteThrough({frame}, true, true);
+    } else {
+        sendToUpstream(frame.toWire());
+    }
 }
 
 void Session::handleParse(const protocol::Frame &frame) {
@@ -189,16 +238,19 @@ void Session::handleParse(const protocol::Frame &frame) {
     if (decision.action == GateDecision::Action::Refuse) {
         // Same statement name: like a Parse that failed on the server, the name stays free.
         m_statements.remove(parse->statement);
+        if (parse->statement.isEmpty())
+            m_unnamedStatement = {};
         const QByteArray token = nextRefusalToken();
         const protocol::Parse replacement{parse->statement, refusedSql(token), {}};
         refuse(frameOf(protocol::Parse::type, replacement.encode()), token, decision.error);
         m_discardUntilSync = true;
         return;
     }
-    if (!parse->statement.isEmpty() &&
-        (m_statements.size() < statementCacheLimit || m_statements.contains(parse->statement)))
+    if (parse->statement.isEmpty())
+        m_unnamedStatement = statement.classification;
+    else if (m_statements.size() < statementCacheLimit || m_statements.contains(parse->statement))
         m_statements.insert(parse->statement, statement.classification);
-    sendToUpstream(frame.toWire());
+    forwardExtended(frame);
 }
 
 QByteArray Session::nextRefusalToken() {
@@ -219,7 +271,17 @@ void Session::refuse(const protocol::Frame &replacement, const QByteArray &token
     if (m_refusals.size() >= pendingRefusalLimit)
         m_refusals.removeFirst();
     m_refusals.append(PendingRefusal{token, error});
-    sendToUpstream(replacement.toWire());
+    if (replacement.type == protocol::Query::type)
+        sendToUpstream(replacement.toWire());
+    else
+        forwardExtended(replacement);
+}
+
+// An Execute is refused by running a portal that does not exist, named by a refusal token: the server
+// answers 34000 naming it (rewritten into `error`) and skips to Sync.
+void Session::refuseExecute(const protocol::ErrorFields &error) {
+    const QByteArray token = nextRefusalToken();
+    refuse(frameOf(protocol::Execute::type, protocol::Execute{token, 0}.encode()), token, error);
 }
 
 } // namespace hubsync::proxy

@@ -67,6 +67,19 @@ GateDecision DefaultStatementGate::decide(const ClassifiedStatement &statement) 
                 .arg(writable),
             QStringLiteral("Send one plain INSERT, UPDATE or DELETE on %1 per query string.").arg(writable)));
     case Classification::Kind::IssueWrite:
+        if (m_writeThrough) {
+            if (statement.source == ClassifiedStatement::Source::Parse)
+                return GateDecision::forward(); // a Parse changes nothing; its Execute is applied to GitHub
+            if (c.statementCount > 1)
+                return GateDecision::refuse(errorFields(
+                    "0A000",
+                    QStringLiteral("a write to %1 must be the only statement of its query string").arg(writable),
+                    QStringLiteral(
+                        "The HubSync proxy applies it to GitHub before PostgreSQL, one statement at a time."),
+                    QStringLiteral("Send the %1 as a query of its own (BEGIN and COMMIT around it work).")
+                        .arg(commandName(c.command))));
+            return GateDecision::writeThrough();
+        }
         return GateDecision::refuse(
             errorFields("0A000", QStringLiteral("write-through to GitHub is not enabled in this build"),
                         QStringLiteral("%1 on %2 would have to be applied to GitHub first; this HubSync proxy only "

@@ -28,9 +28,9 @@ struct ClassifiedStatement final {
 
 struct GateDecision final {
     enum class Action {
-        Forward, // relay the message unchanged
-        Refuse,  // answer with an ErrorResponse built from `error`, as PostgreSQL would for a failed statement
-        // Write-through adds an action that runs the statement itself (BEGIN/SAVEPOINT, capture, GitHub).
+        Forward,      // relay the message unchanged
+        Refuse,       // answer with an ErrorResponse built from `error`, as PostgreSQL would for a failed statement
+        WriteThrough, // a simple Query writing to issue: the session applies it to GitHub first
     };
 
     Action action = Action::Forward;
@@ -38,6 +38,7 @@ struct GateDecision final {
 
     static GateDecision forward() { return {}; }
     static GateDecision refuse(protocol::ErrorFields fields) { return {Action::Refuse, std::move(fields)}; }
+    static GateDecision writeThrough() { return {Action::WriteThrough, {}}; }
 };
 
 // Called on the session's thread for every Query and every Parse, in the order the client sent them.
@@ -46,19 +47,24 @@ class StatementGate {
 public:
     virtual ~StatementGate() = default;
     virtual GateDecision decide(const ClassifiedStatement &statement) = 0;
+    // Write-through to GitHub became available (ProxyServer::setWriteThrough): issue writes may pass.
+    virtual void setWriteThroughEnabled(bool enabled) { Q_UNUSED(enabled) }
 };
 
 // Passes everything through, refuses writes to read-only synced tables (25006) and write forms that cannot
-// be mapped to GitHub (0A000), and, until write-through exists, writes to `issue` too (0A000).
+// be mapped to GitHub (0A000). Writes to `issue` go to write-through when it is enabled (a Query is
+// intercepted here; a Parse passes and its Execute is intercepted by the session), else they are refused.
 class DefaultStatementGate final : public StatementGate {
 public:
     explicit DefaultStatementGate(QString schema, QString writableTable = QStringLiteral("issue"));
 
     GateDecision decide(const ClassifiedStatement &statement) override;
+    void setWriteThroughEnabled(bool enabled) override { m_writeThrough = enabled; }
 
 private:
     QString m_schema;
     QString m_writable;
+    bool m_writeThrough = false;
 };
 
 // The synced table names (catalog::collections()), for StatementClassifier.

@@ -8,6 +8,10 @@
 
 #include <functional>
 
+namespace hubsync::github {
+class GitHubClient;
+}
+
 namespace hubsync::sync {
 
 // What the sync engine needs from GitHub, in its own terms: one page at a time. Implemented over
@@ -48,6 +52,8 @@ public:
     virtual void app(const QByteArray &verb, const QString &pathOrUrl, std::function<void(const Page &)> done) = 0;
     // True when the credentials are a GitHub App installation (repository listing differs).
     [[nodiscard]] virtual bool isInstallation() const = 0;
+    // The client behind this view, for the proxy's write-through (nullptr when there is none).
+    virtual github::GitHubClient *client() { return nullptr; }
 };
 
 } // namespace hubsync::sync

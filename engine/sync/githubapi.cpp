@@ -76,6 +76,8 @@ public:
                      });
     }
 
+    github::GitHubClient *client() override { return &m_client; }
+
     void commitEtag(const QString &url, const QByteArray &etag) override {
         github::GitHubResponse response;
         response.httpStatus = 200;

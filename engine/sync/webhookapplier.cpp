@@ -80,6 +80,10 @@ void WebhookApplier::drain() {
 }
 
 void WebhookApplier::applyNext() {
+    if (m_options.holdIssueEvents && m_queue.front().event == QLatin1String("issues") && m_options.holdIssueEvents()) {
+        m_retryTimer.start(50); // kick() is also called when the write-through is done
+        return;
+    }
     m_current = m_queue.front();
     m_queue.pop_front();
     m_busy = true;

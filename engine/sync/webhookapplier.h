@@ -34,6 +34,9 @@ public:
         bool dropRemovedRepositories = true; // installation_repositories.removed deletes their rows
         int maxAttempts = 8;                 // transient failures (GitHub down) are retried this often
         int batch = 100;                     // deliveries read from the queue at a time
+        // True while the proxy applies a client's issue write to GitHub: issue events wait (kick() again
+        // afterwards), so GitHub's echo of that write cannot race the client's own statement.
+        std::function<bool()> holdIssueEvents;
     };
     struct Stats {
         qint64 applied = 0;

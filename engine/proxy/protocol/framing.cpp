@@ -22,6 +22,13 @@ MessageReader::MessageReader(Mode mode, Limits limits)
     : m_mode(mode)
     , m_limits(limits) {}
 
+QByteArray MessageReader::takeBuffered() {
+    QByteArray rest = m_buffer.mid(m_pos);
+    m_buffer.clear();
+    m_pos = 0;
+    return rest;
+}
+
 void MessageReader::feed(QByteArrayView bytes) {
     // Past an error nothing will ever be read again; do not let a peer keep growing the buffer.
     if (!m_error.isEmpty())

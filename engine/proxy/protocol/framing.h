@@ -66,6 +66,8 @@ public:
     [[nodiscard]] const QString &error() const { return m_error; }
     // Bytes fed but not yet returned as frames.
     [[nodiscard]] qsizetype buffered() const { return m_buffer.size() - m_pos; }
+    // Hands over the bytes fed but not yet returned (the start of a message), leaving the reader empty.
+    QByteArray takeBuffered();
 
 private:
     Status failWith(const QString &message);

@@ -1,0 +1,610 @@
+// Session, write-through: a client's INSERT/UPDATE/DELETE on <schema>.issue is applied to GitHub first.
+//
+// While write-through runs, the session talks to PostgreSQL itself and the client waits: its further
+// messages are held (m_held) and replayed afterwards, and server messages are read whole (m_wtReader)
+// instead of being relayed. Each step sends messages that end in exactly one ReadyForQuery (a Query, or
+// extended messages and a Sync), so the answers of one step never mix with the next.
+//
+// One write:
+//   1. SAVEPOINT hubsync_wt and set hubsync.capture (temp tables hubsync_capture/hubsync_answer exist);
+//   2. dry run: the client's own statement (its Query, or its Execute after its Bind). The AFTER ROW
+//      trigger copies every changed row into pg_temp.hubsync_capture. An error here is the client's
+//      error and is relayed as PostgreSQL sent it;
+//   3. the captured rows are read and ROLLBACK TO SAVEPOINT undoes the dry run;
+//   4. WriteThrough applies the rows to GitHub. A refusal becomes the client's ErrorResponse;
+//   5. GitHub's answers are staged in pg_temp.hubsync_answer, hubsync.apply is set, and the client's
+//      statement runs again: the BEFORE ROW trigger replaces each row by GitHub's answer, so the
+//      statement's own RowDescription/DataRows (RETURNING) and command tag reach the client unchanged
+//      in shape, with GitHub's id, number, node_id and timestamps;
+//   6. RELEASE SAVEPOINT; COMMIT when the session opened the transaction itself (the client was idle).
+// In an extended-protocol segment (messages up to a Sync) holding such an Execute, the session runs the
+// segment's messages one at a time, each followed by a Sync of its own, so every answer is attributed to
+// its message; an error skips the rest of the segment, as PostgreSQL would.
+// Inside the client's own transaction block the GitHub change cannot be rolled back: a NOTICE says so,
+// and when the block ends the table is reconciled with GitHub's answers (WriteThrough::reconcile), so a
+// ROLLBACK leaves the table equal to GitHub instead of to the pre-statement state.
+
+#include "core/log.h"
+#include "proxy/protocol/copy.h"
+#include "proxy/protocol/messages_frontend.h"
+#include "proxy/session.h"
+#include "proxy/writethrough.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QPointer>
+#include <QTimer>
+
+namespace hubsync::proxy {
+
+namespace {
+
+const QString category = QStringLiteral("proxy");
+constexpr qint32 wtMaxMessage = 256 * 1024 * 1024; // a captured row holds the issue body and raw JSON
+
+QByteArray syncWire() {
+    return protocol::Sync{}.encode();
+}
+
+bool hasError(const QList<protocol::Frame> &messages) {
+    return std::any_of(messages.cbegin(), messages.cend(),
+                       [](const protocol::Frame &f) { return f.type == protocol::ErrorResponse::type; });
+}
+
+QByteArray commandTagOf(const QList<protocol::Frame> &messages) {
+    for (const protocol::Frame &f : messages)
+        if (f.type == protocol::CommandComplete::type)
+            return f.payload.left(f.payload.indexOf('\0'));
+    return {};
+}
+
+} // namespace
+
+bool Session::writeThroughBusy() const {
+    return m_wt != nullptr || !m_held.isEmpty();
+}
+
+bool Session::isWriteThroughStatement(const QByteArray &statement) const {
+    const Classification *c = statement.isEmpty() ? &m_unnamedStatement : preparedStatement(statement);
+    return c && c->kind == Classification::Kind::IssueWrite;
+}
+
+bool Session::isWriteThroughPortal(const QByteArray &portal) const {
+    const auto it = m_portals.constFind(portal);
+    return it != m_portals.cend() && isWriteThroughStatement(*it);
+}
+
+void Session::holdFrame(const protocol::Frame &frame) {
+    m_heldBytes += frame.payload.size() + protocol::typedHeaderSize;
+    m_held.append(frame);
+}
+
+void Session::drainHeld() {
+    while (!m_held.isEmpty() && !m_wt && m_state != State::Closing) {
+        const protocol::Frame frame = m_held.takeFirst();
+        m_heldBytes -= frame.payload.size() + protocol::typedHeaderSize;
+        handleClientFrame(frame);
+    }
+    flushToUpstream();
+    flushToClient();
+    if (m_held.isEmpty() && !m_wt && m_clientPaused)
+        QTimer::singleShot(0, this, &Session::pumpClient);
+}
+
+// Where the extended-protocol messages of a client go: with write-through on they wait for their Sync,
+// which tells whether the segment writes to issue (see forwardSegment()).
+void Session::forwardExtended(const protocol::Frame &frame) {
+    if (m_host.writeThrough() && !m_segmentStreaming)
+        m_segment.append(frame);
+    else
+        sendToUpstream(frame.toWire());
+}
+
+void Session::forwardSegment() {
+    for (const protocol::Frame &f : std::as_const(m_segment))
+        sendToUpstream(f.toWire());
+    m_segment.clear();
+    m_segmentHasWrite = false;
+}
+
+void Session::beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady) {
+    auto run = std::make_unique<WtRun>();
+    run->frames = std::move(frames);
+    run->simple = simple;
+    run->owesReady = owesReady;
+    m_wt = std::move(run);
+    tryStartWriteThrough();
+}
+
+// Waits until PostgreSQL has answered everything sent before (pipelined statements) and the server
+// stream is between messages.
+void Session::tryStartWriteThrough() {
+    if (!m_wt || m_wt->started || m_state == State::Closing)
+        return;
+    const qint64 owed = m_wt->owesReady ? 1 : 0;
+    if (m_syncPointsAnswered + owed < m_syncPointsSent || !m_backend.atBoundary() || !m_toUpstream.isEmpty())
+        return;
+    m_wt->started = true;
+    m_wt->status = m_transactionStatus;
+    if (m_wt->status == protocol::TransactionStatus::Failed) {
+        // An aborted block refuses every statement anyway: let PostgreSQL say so.
+        std::unique_ptr<WtRun> run = std::move(m_wt);
+        for (const protocol::Frame &f : std::as_const(run->frames))
+            sendToUpstream(f.toWire());
+        if (!run->simple && run->owesReady)
+            sendToUpstream(syncWire());
+        flushToUpstream();
+        drainHeld();
+        return;
+    }
+    m_wtInternal = true;
+    m_wtReader = protocol::MessageReader(protocol::MessageReader::Mode::Typed,
+                                         protocol::FrameLimits{wtMaxMessage, protocol::postgresMaxStartupLength});
+    if (m_wt->status != protocol::TransactionStatus::Idle) {
+        wtNext();
+        return;
+    }
+    // An idle client runs in an implicit transaction: the session makes it explicit, so that the
+    // segment's steps (each with a Sync of its own) keep their portals and commit together at the end.
+    m_wt->began = true;
+    wtSend(internalStatements({{QByteArrayLiteral("BEGIN"), {}}}), [this](const QList<protocol::Frame> &answer) {
+        if (hasError(answer)) {
+            wtRelayErrors(answer);
+            wtAbort(false);
+            return;
+        }
+        wtNext();
+    });
+}
+
+QByteArray Session::internalStatements(const QList<InternalStatement> &statements) {
+    QByteArray wire;
+    for (const InternalStatement &s : statements) {
+        const QByteArray name = QByteArrayLiteral("hubsync_wt_") + QByteArray::number(++m_wtCounter);
+        wire += protocol::Parse{name, s.sql, {}}.encode();
+        protocol::Bind bind;
+        bind.portal = QByteArrayLiteral("hubsync_wt");
+        bind.statement = name;
+        bind.parameters = s.params;
+        wire += bind.encode();
+        wire += protocol::Execute{QByteArrayLiteral("hubsync_wt"), 0}.encode();
+        wire += protocol::Close{protocol::ObjectKind::Portal, QByteArrayLiteral("hubsync_wt")}.encode();
+        wire += protocol::Close{protocol::ObjectKind::Statement, name}.encode();
+    }
+    wire += syncWire();
+    return wire;
+}
+
+void Session::wtSend(const QByteArray &wire, WtContinuation then) {
+    m_wtCollected.clear();
+    m_wtThen = std::move(then);
+    sendToUpstream(wire);
+    flushToUpstream();
+}
+
+// Server messages while write-through runs (pumpUpstream hands them here instead of relaying them).
+void Session::wtFeed(const QByteArray &chunk) {
+    m_wtReader.feed(chunk);
+    protocol::Frame frame;
+    for (;;) {
+        const protocol::MessageReader::Status status = m_wtReader.next(frame);
+        if (status == protocol::MessageReader::Status::NeedMore)
+            return;
+        if (status == protocol::MessageReader::Status::Error) {
+            fatal("08P01", QStringLiteral("the database server sent an invalid message"), m_wtReader.error());
+            return;
+        }
+        if (frame.type == protocol::ReadyForQuery::type) {
+            const protocol::Result<protocol::ReadyForQuery> ready = protocol::ReadyForQuery::decode(frame.payload);
+            const protocol::TransactionStatus now = ready ? ready->status : protocol::TransactionStatus::Failed;
+            if (m_wt)
+                m_wt->status = now;
+            m_transactionStatus = now;
+            WtContinuation then = std::move(m_wtThen);
+            m_wtThen = nullptr;
+            QList<protocol::Frame> collected = std::exchange(m_wtCollected, {});
+            if (then)
+                then(collected);
+            if (!m_wtInternal)
+                return; // the run ended; wtFinish() handed the rest of the stream to the relay
+            continue;
+        }
+        if (frame.type == protocol::CopyInResponse::type) {
+            // COPY FROM STDIN cannot be part of a segment that writes issues: end it at once.
+            sendToUpstream(protocol::CopyFail{
+                QByteArrayLiteral("COPY cannot run in a pipeline that writes to issues through GitHub")}
+                               .encode());
+            flushToUpstream();
+        }
+        if (frame.type == protocol::ParameterStatus::type || frame.type == 'A') {
+            sendToClient(frame.toWire()); // asynchronous: the client's, whatever step is running
+            continue;
+        }
+        m_wtCollected.append(frame);
+    }
+}
+
+// Relays what a step collected to the client; refused statements get their rewritten error.
+void Session::wtRelay(const QList<protocol::Frame> &messages, bool skipFirstBindComplete) {
+    bool skipped = !skipFirstBindComplete;
+    for (const protocol::Frame &f : messages) {
+        if (!skipped && f.type == '2') {
+            skipped = true;
+            continue;
+        }
+        if (f.type == '3' && skipFirstBindComplete)
+            continue; // the Close of the second run's portal
+        if (f.type == protocol::ErrorResponse::type) {
+            QByteArray out;
+            if (replaceRefusal(f.payload, out)) {
+                sendToClient(out);
+                continue;
+            }
+        }
+        sendToClient(f.toWire());
+    }
+    flushToClient();
+}
+
+void Session::wtNext() {
+    WtRun &run = *m_wt;
+    if (run.pos >= run.frames.size()) {
+        wtComplete();
+        return;
+    }
+    const protocol::Frame frame = run.frames.at(run.pos++);
+    if (run.simple) {
+        wtWrite(frame, {});
+        return;
+    }
+    if (frame.type == protocol::Execute::type) {
+        const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(frame.payload);
+        if (execute && isWriteThroughPortal(execute->portal) && run.binds.contains(execute->portal)) {
+            wtWrite(frame, run.binds.value(execute->portal));
+            return;
+        }
+    }
+    if (frame.type == protocol::Bind::type) {
+        const protocol::Result<protocol::Bind> bind = protocol::Bind::decode(frame.payload);
+        if (bind)
+            run.binds.insert(bind->portal, frame);
+    }
+    wtSend(frame.toWire() + syncWire(), [this](const QList<protocol::Frame> &answer) {
+        QList<protocol::Frame> shown = answer;
+        if (m_wt->began && commandTagOf(answer) == "BEGIN") {
+            // The client opened its own block inside the one the session opened: from here on it is the
+            // client's, left open at the end of the segment. PostgreSQL's warning about it is not the client's.
+            m_wt->began = false;
+            shown.removeIf([](const protocol::Frame &f) { return f.type == protocol::NoticeResponse::type; });
+        }
+        wtRelay(shown, false);
+        if (hasError(answer))
+            wtAbort(false);
+        else
+            wtNext();
+    });
+}
+
+void Session::wtWrite(const protocol::Frame &statement, const protocol::Frame &bind) {
+    QList<InternalStatement> setup;
+    setup
+        << InternalStatement{QByteArrayLiteral("CREATE TEMP TABLE IF NOT EXISTS hubsync_capture (ordinal bigserial, op "
+                                               "text, old_row jsonb, new_row jsonb)"),
+                             {}}
+        << InternalStatement{QByteArrayLiteral("CREATE TEMP TABLE IF NOT EXISTS hubsync_answer (ordinal int, op text, "
+                                               "key bigint, row jsonb, used boolean NOT NULL DEFAULT false)"),
+                             {}}
+        << InternalStatement{QByteArrayLiteral("TRUNCATE pg_temp.hubsync_capture, pg_temp.hubsync_answer"), {}}
+        << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
+        << InternalStatement{QByteArrayLiteral("SELECT set_config('hubsync.capture', 'on', true)"), {}};
+    const bool extended = !m_wt->simple;
+    QByteArray portal;
+    if (extended) {
+        const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(statement.payload);
+        portal = execute ? execute->portal : QByteArray();
+    }
+    // The statement as the client sent it: its Query, or (second run) its Bind again and its Execute.
+    const QByteArray dryRun = extended ? statement.toWire() + syncWire() : statement.toWire();
+    QByteArray realRun = statement.toWire();
+    if (extended) {
+        QByteArray rebind;
+        if (!portal.isEmpty())
+            rebind += protocol::Close{protocol::ObjectKind::Portal, portal}.encode();
+        realRun = rebind + bind.toWire() + statement.toWire() + syncWire();
+    }
+
+    wtSend(internalStatements(setup), [this, dryRun, realRun, extended](const QList<protocol::Frame> &answer) {
+        if (hasError(answer)) {
+            // The session's own preparation failed (no right to create temp tables, say): say so.
+            for (const protocol::Frame &f : answer)
+                if (f.type == protocol::ErrorResponse::type)
+                    sendToClient(f.toWire());
+            wtAbort(false);
+            return;
+        }
+        wtSend(dryRun, [this, realRun, extended](const QList<protocol::Frame> &dry) {
+            if (hasError(dry)) {
+                // The statement failed on its own (a constraint, a type error): exactly what the client
+                // would have seen without the proxy, and nothing reached GitHub.
+                wtRelay(dry, false);
+                wtAbort(false);
+                return;
+            }
+            wtCapture(realRun, extended);
+        });
+    });
+}
+
+void Session::wtCapture(const QByteArray &realRun, bool extended) {
+    const QList<InternalStatement> read{
+        {QByteArrayLiteral("SELECT op, old_row::text, new_row::text FROM pg_temp.hubsync_capture ORDER BY ordinal"),
+         {}},
+        {QByteArrayLiteral("ROLLBACK TO SAVEPOINT hubsync_wt"), {}}};
+    wtSend(internalStatements(read), [this, realRun, extended](const QList<protocol::Frame> &answer) {
+        if (hasError(answer)) {
+            wtRelayErrors(answer);
+            wtAbort(false);
+            return;
+        }
+        QList<CapturedChange> changes;
+        for (const protocol::Frame &f : answer) {
+            if (f.type != protocol::DataRow::type)
+                continue;
+            const protocol::Result<protocol::DataRow> row = protocol::DataRow::decode(f.payload);
+            if (!row || row->values.size() != 3)
+                continue;
+            CapturedChange change;
+            const QByteArray op = row->values.at(0).value_or(QByteArray());
+            change.op = op == "INSERT"   ? CapturedChange::Op::Insert
+                        : op == "DELETE" ? CapturedChange::Op::Delete
+                                         : CapturedChange::Op::Update;
+            if (row->values.at(1))
+                change.oldRow = QJsonDocument::fromJson(*row->values.at(1)).object();
+            if (row->values.at(2))
+                change.newRow = QJsonDocument::fromJson(*row->values.at(2)).object();
+            changes << change;
+        }
+        if (changes.isEmpty()) {
+            wtRealRun(realRun, extended, {});
+            return;
+        }
+        WriteThrough *writer = m_host.writeThrough();
+        if (!m_wt->holding) {
+            m_wt->holding = true;
+            writer->beginWrite();
+        }
+        QPointer<Session> guard(this);
+        Session *self = this;
+        writer->apply(changes, QStringLiteral("proxy session %1").arg(m_id),
+                      [guard, self, writer, realRun, extended](const WriteOutcome &outcome) {
+                          if (guard.isNull()) {
+                              // The client went away while GitHub worked: keep the table equal to GitHub.
+                              if (outcome.ok)
+                                  writer->reconcile(outcome.applied);
+                              return;
+                          }
+                          self->wtApplied(outcome, realRun, extended);
+                      });
+    });
+}
+
+void Session::wtApplied(const WriteOutcome &outcome, const QByteArray &realRun, bool extended) {
+    if (!m_wt || m_state == State::Closing) {
+        if (outcome.ok)
+            m_host.writeThrough()->reconcile(outcome.applied);
+        return;
+    }
+    if (!outcome.ok) {
+        sendToClient(protocol::ErrorResponse{outcome.error}.encode());
+        flushToClient();
+        wtAbort(true);
+        return;
+    }
+    wtRealRun(realRun, extended, outcome.applied);
+}
+
+void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<AppliedChange> &applied) {
+    WriteThrough *writer = m_host.writeThrough();
+    if (Error e = writer->storeReferences(applied))
+        logWarning(category, QStringLiteral("session %1: %2").arg(m_id).arg(e.message));
+    QJsonArray answers;
+    int ordinal = 0;
+    for (const AppliedChange &change : applied) {
+        answers.append(
+            QJsonObject{{QStringLiteral("ordinal"), ++ordinal},
+                        {QStringLiteral("op"), change.op == CapturedChange::Op::Insert   ? QStringLiteral("INSERT")
+                                               : change.op == CapturedChange::Op::Delete ? QStringLiteral("DELETE")
+                                                                                         : QStringLiteral("UPDATE")},
+                        {QStringLiteral("key"), double(change.key)},
+                        {QStringLiteral("row"), change.row}});
+    }
+    const QList<InternalStatement> stage{
+        {QByteArrayLiteral("INSERT INTO pg_temp.hubsync_answer (ordinal, op, key, row) SELECT (e->>'ordinal')::int,"
+                           " e->>'op', (e->>'key')::bigint, e->'row' FROM jsonb_array_elements($1::jsonb) e"),
+         {QJsonDocument(answers).toJson(QJsonDocument::Compact)}},
+        {QByteArrayLiteral("SELECT set_config('hubsync.apply', 'on', true)"), {}}};
+    m_wt->applied += applied;
+    wtSend(internalStatements(stage), [this, realRun, extended, applied](const QList<protocol::Frame> &answer) {
+        if (hasError(answer)) {
+            wtRelayErrors(answer);
+            wtAbort(false);
+            return;
+        }
+        wtSend(realRun, [this, extended, applied](const QList<protocol::Frame> &result) {
+            if (hasError(result)) {
+                // GitHub has the change and the table refused GitHub's answer (a constraint of the
+                // user's own, say): the client learns it, and the table is reconciled after the rollback.
+                wtRelay(result, extended);
+                wtAbort(false);
+                return;
+            }
+            // The client's result, but not the ReadyForQuery (the step's own).
+            QList<protocol::Frame> shown;
+            for (const protocol::Frame &f : result)
+                shown << f;
+            const bool inClientBlock = !m_wt->began;
+            if (inClientBlock && !applied.isEmpty()) {
+                protocol::ErrorFields notice =
+                    protocol::ErrorFields::make("NOTICE", "01000",
+                                                QByteArrayLiteral("HubSync applied this change to GitHub; a ROLLBACK "
+                                                                  "of this transaction does not undo it there"));
+                notice.set(protocol::field::detail,
+                           QByteArrayLiteral(
+                               "GitHub accepted the change before the statement completed. "
+                               "If the transaction rolls back, HubSync stores GitHub's version of the rows again."));
+                // Before the CommandComplete, as PostgreSQL sends notices raised during a statement.
+                for (qsizetype i = 0; i < shown.size(); ++i) {
+                    if (shown.at(i).type == protocol::CommandComplete::type) {
+                        shown.insert(i, protocol::Frame{
+                                            protocol::NoticeResponse::type,
+                                            protocol::NoticeResponse{notice}.encode().mid(protocol::typedHeaderSize)});
+                        break;
+                    }
+                }
+            }
+            wtRelay(shown, extended);
+            logDebug(
+                category,
+                QStringLiteral("session %1: write-through %2").arg(m_id).arg(QString::fromUtf8(commandTagOf(result))));
+            QList<InternalStatement> release{
+                {QByteArrayLiteral("SELECT set_config('hubsync.apply', 'off', true)"), {}}};
+            release += labelLinkStatements(applied);
+            release << InternalStatement{QByteArrayLiteral("RELEASE SAVEPOINT hubsync_wt"), {}};
+            wtSend(internalStatements(release), [this](const QList<protocol::Frame> &released) {
+                if (hasError(released)) {
+                    wtRelayErrors(released);
+                    wtAbort(false);
+                    return;
+                }
+                wtNext();
+            });
+        });
+    });
+}
+
+// The issue_label links of the rows GitHub answered, in the client's transaction (the label rows
+// themselves were stored by WriteThrough::storeReferences).
+QList<Session::InternalStatement> Session::labelLinkStatements(const QList<AppliedChange> &applied) const {
+    QJsonArray links;
+    for (const AppliedChange &change : applied) {
+        if (change.op == CapturedChange::Op::Delete || change.issue.isEmpty())
+            continue;
+        QJsonArray ids;
+        for (const QJsonValue &label : change.issue.value(QStringLiteral("labels")).toArray())
+            if (label.toObject().value(QStringLiteral("id")).isDouble())
+                ids.append(label.toObject().value(QStringLiteral("id")));
+        links.append(QJsonObject{{QStringLiteral("id"), change.issue.value(QStringLiteral("id"))},
+                                 {QStringLiteral("labels"), ids}});
+    }
+    if (links.isEmpty())
+        return {};
+    QString schema = m_host.writeThrough()->schema();
+    schema = QLatin1Char('"') + schema.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+    const QByteArray json = QJsonDocument(links).toJson(QJsonDocument::Compact);
+    return {{QStringLiteral("DELETE FROM %1.issue_label l USING jsonb_array_elements($1::jsonb) a"
+                            " WHERE l.issue_id = (a->>'id')::bigint AND NOT l.label_id = ANY(ARRAY(SELECT"
+                            " jsonb_array_elements_text(a->'labels')::bigint))")
+                 .arg(schema)
+                 .toUtf8(),
+             {json}},
+            {QStringLiteral("INSERT INTO %1.issue_label (issue_id, label_id) SELECT (a->>'id')::bigint, l::bigint"
+                            " FROM jsonb_array_elements($1::jsonb) a, jsonb_array_elements_text(a->'labels') l"
+                            " ON CONFLICT DO NOTHING")
+                 .arg(schema)
+                 .toUtf8(),
+             {json}}};
+}
+
+void Session::wtRelayErrors(const QList<protocol::Frame> &messages) {
+    for (const protocol::Frame &f : messages)
+        if (f.type == protocol::ErrorResponse::type)
+            sendToClient(f.toWire());
+    flushToClient();
+}
+
+// The segment (or query) succeeded: commit what the session opened, answer the client's Sync/Query.
+void Session::wtComplete() {
+    if (m_wt->began && m_wt->status == protocol::TransactionStatus::InTransaction) {
+        wtSend(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}), [this](const QList<protocol::Frame> &answer) {
+            if (hasError(answer)) {
+                // A deferred constraint refused GitHub's rows at COMMIT: GitHub has them, so store them
+                // the way the sync engine would.
+                wtRelayErrors(answer);
+                m_host.writeThrough()->reconcile(m_wt->applied);
+            }
+            wtFinish();
+        });
+        return;
+    }
+    if (!m_wt->began)
+        m_uncommitted += m_wt->applied; // reconciled when the client's block ends (onReadyForQuery)
+    wtFinish();
+}
+
+// The client's segment failed at this point: skip the rest of it, as PostgreSQL skips to Sync, and undo
+// what the session opened. forceAbort: the failure was GitHub's, the server's transaction is still fine,
+// so the client's block is put into the aborted state a failed statement leaves it in.
+void Session::wtAbort(bool forceAbort) {
+    m_wt->pos = int(m_wt->frames.size());
+    QList<InternalStatement> undo;
+    if (m_wt->began) {
+        if (m_wt->status != protocol::TransactionStatus::Idle)
+            undo << InternalStatement{QByteArrayLiteral("ROLLBACK"), {}};
+    } else if (forceAbort && m_wt->status == protocol::TransactionStatus::InTransaction) {
+        undo << InternalStatement{QByteArrayLiteral("RELEASE SAVEPOINT hubsync_wt"), {}}
+             << InternalStatement{
+                    QByteArrayLiteral("DO $hubsync$BEGIN RAISE EXCEPTION 'statement refused by GitHub (see the error "
+                                      "the HubSync proxy sent)'; END$hubsync$"),
+                    {}};
+    }
+    const auto finish = [this] {
+        // Rows GitHub accepted earlier in this segment were rolled back with it: store GitHub's version.
+        if (m_wt->began && !m_wt->applied.isEmpty())
+            m_host.writeThrough()->reconcile(m_wt->applied);
+        else if (!m_wt->began)
+            m_uncommitted += m_wt->applied;
+        wtFinish();
+    };
+    if (undo.isEmpty()) {
+        finish();
+        return;
+    }
+    wtSend(internalStatements(undo), [finish](const QList<protocol::Frame> &) { finish(); });
+}
+
+void Session::wtFinish() {
+    std::unique_ptr<WtRun> run = std::move(m_wt);
+    m_wtInternal = false;
+    if (run->holding)
+        m_host.writeThrough()->endWrite();
+    if (run->owesReady) {
+        sendToClient(protocol::ReadyForQuery{run->status}.encode());
+        ++m_syncPointsAnswered;
+        if (m_syncPointsAnswered >= m_syncPointsSent && !m_extendedOpen) {
+            m_syncPointsAnswered = m_syncPointsSent;
+            setState(State::Ready);
+        }
+    } else {
+        // A Flush ended the segment: the rest of it goes straight through until the client's Sync.
+        m_segmentStreaming = true;
+    }
+    if (run->status == protocol::TransactionStatus::Idle)
+        reconcileEndedBlock();
+    flushToClient();
+    // Whatever the server sent after the last answer belongs to the ordinary relay again.
+    const QByteArray rest = m_wtReader.takeBuffered();
+    if (!rest.isEmpty())
+        relayFromUpstream(rest);
+    // The held client messages run at the next turn of the event loop, outside this step's callback.
+    QTimer::singleShot(0, this, &Session::drainHeld);
+}
+
+// The client's transaction block ended (COMMIT or ROLLBACK): its rows must equal GitHub's answers either way.
+void Session::reconcileEndedBlock() {
+    if (m_uncommitted.isEmpty())
+        return;
+    if (WriteThrough *writer = m_host.writeThrough())
+        writer->reconcile(std::exchange(m_uncommitted, {}));
+}
+
+} // namespace hubsync::proxy

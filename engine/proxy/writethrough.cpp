@@ -1,0 +1,882 @@
+#include "proxy/writethrough.h"
+
+#include "catalog/catalog.h"
+#include "core/guarded.h"
+#include "core/log.h"
+#include "github/githubclient.h"
+#include "store/pg.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+
+#include <algorithm>
+
+namespace hubsync::proxy {
+
+namespace {
+
+const QString category = QStringLiteral("writethrough");
+
+using Op = CapturedChange::Op;
+
+// Columns a client may change, and how GitHub's PATCH names them.
+struct Writable {
+    const char *column;
+    const char *field; // nullptr: not a PATCH field (lock goes through its own endpoint)
+};
+constexpr Writable writableColumns[] = {
+    {"title", "title"},
+    {"body", "body"},
+    {"state", "state"},
+    {"state_reason", "state_reason"},
+    {"milestone_number", "milestone"},
+    {"assignee_ids", "assignees"},
+    {"label_names", "labels"},
+    {"locked", nullptr},
+    {"active_lock_reason", nullptr},
+};
+// Columns the statement may leave in any state: GitHub's answer replaces them anyway.
+const QSet<QString> &ignoredColumns() {
+    static const QSet<QString> set{QStringLiteral("_synced_at")};
+    return set;
+}
+
+bool isWritable(const QString &column) {
+    return std::any_of(std::begin(writableColumns), std::end(writableColumns),
+                       [&](const Writable &w) { return column == QLatin1String(w.column); });
+}
+
+// Lists compare as sets (label and assignee order means nothing to GitHub).
+bool sameValue(const QString &column, const QJsonValue &a, const QJsonValue &b) {
+    if ((column == QLatin1String("label_names") || column == QLatin1String("assignee_ids"))) {
+        const auto sorted = [](const QJsonValue &v) {
+            QStringList items;
+            for (const QJsonValue &item : v.toArray())
+                items << QString::fromUtf8(QJsonDocument(QJsonArray{item}).toJson(QJsonDocument::Compact));
+            items.sort();
+            return items;
+        };
+        const bool aEmpty = a.isNull() || a.isUndefined() || a.toArray().isEmpty();
+        const bool bEmpty = b.isNull() || b.isUndefined() || b.toArray().isEmpty();
+        if (aEmpty || bEmpty)
+            return aEmpty == bEmpty;
+        return sorted(a) == sorted(b);
+    }
+    if ((a.isNull() || a.isUndefined()) && (b.isNull() || b.isUndefined()))
+        return true;
+    if (a.isDouble() && b.isDouble())
+        return qint64(a.toDouble()) == qint64(b.toDouble());
+    // Timestamps come back from to_jsonb as "2026-01-01T00:00:00+00:00" and from GitHub with "Z".
+    if (a.isString() && b.isString()) {
+        const QDateTime da = QDateTime::fromString(a.toString(), Qt::ISODate);
+        const QDateTime db = QDateTime::fromString(b.toString(), Qt::ISODate);
+        if (da.isValid() && db.isValid() && a.toString().size() >= 19 && a.toString().at(4) == QLatin1Char('-'))
+            return da == db;
+    }
+    return a == b;
+}
+
+QString describeRow(const CapturedChange &change, int index, int count) {
+    const QJsonObject &row = change.op == Op::Insert ? change.newRow : change.oldRow;
+    QString what =
+        change.op == Op::Insert
+            ? QStringLiteral("the new issue \"%1\"").arg(row.value(QStringLiteral("title")).toString().left(60))
+            : QStringLiteral("issue #%1 (id %2)")
+                  .arg(qint64(row.value(QStringLiteral("number")).toDouble()))
+                  .arg(qint64(row.value(QStringLiteral("id")).toDouble()));
+    if (count > 1)
+        what = QStringLiteral("row %1 of %2, %3").arg(index + 1).arg(count).arg(what);
+    return what;
+}
+
+QString hintFor(const Error &error) {
+    switch (error.kind) {
+    case Error::Kind::GitHubPermission:
+    case Error::Kind::GitHubAuth:
+        return QStringLiteral("The GitHub App installation or token may not change issues of this repository: grant "
+                              "it \"issues: write\" (and push access for labels and assignees), then retry.");
+    case Error::Kind::GitHubValidation:
+        return QStringLiteral("GitHub validated the values and refused them; correct the values and retry.");
+    case Error::Kind::GitHubNotFound:
+    case Error::Kind::GitHubGone:
+        return QStringLiteral("The issue or repository no longer exists on GitHub, or issues are turned off; HubSync "
+                              "removes rows GitHub has deleted when it next syncs.");
+    case Error::Kind::GitHubRateLimited:
+        return QStringLiteral("GitHub's API rate limit is spent; retry after it resets.");
+    case Error::Kind::GitHubUnavailable:
+        return QStringLiteral("GitHub could not be reached or failed; nothing was changed. Retry later.");
+    default:
+        return {};
+    }
+}
+
+protocol::ErrorFields fieldsOf(QByteArrayView sqlState, const QString &message, const QString &detail,
+                               const QString &hint) {
+    protocol::ErrorFields fields = protocol::ErrorFields::make("ERROR", sqlState, message.toUtf8());
+    if (!detail.isEmpty())
+        fields.set(protocol::field::detail, detail.toUtf8());
+    if (!hint.isEmpty())
+        fields.set(protocol::field::hint, hint.toUtf8());
+    fields.set(protocol::field::schemaName, QByteArrayLiteral("github"));
+    return fields;
+}
+
+// A GitHub object as the row of `collection`, typed like to_jsonb() of that row (numbers, booleans,
+// jsonb values as JSON), so that it compares with captured rows and feeds jsonb_populate_record.
+QJsonObject tableRow(const catalog::Collection &collection, const QJsonObject &object, qint64 repositoryId) {
+    catalog::MapContext context;
+    context.repositoryId = repositoryId;
+    QJsonObject row;
+    const auto values = catalog::mapRow(collection, object, context);
+    if (!values)
+        return row;
+    for (qsizetype i = 0; i < collection.columns.size() && i < values->size(); ++i) {
+        const catalog::Column &column = collection.columns.at(i);
+        const std::optional<QByteArray> &value = values->at(i);
+        if (!value) {
+            row.insert(column.name, QJsonValue::Null);
+            continue;
+        }
+        switch (column.type) {
+        case catalog::ColumnType::Jsonb:
+            row.insert(column.name, QJsonDocument::fromJson("[" + *value + "]").array().at(0));
+            break;
+        case catalog::ColumnType::BigInt:
+        case catalog::ColumnType::Integer:
+        case catalog::ColumnType::Double:
+            row.insert(column.name, value->toDouble());
+            break;
+        case catalog::ColumnType::Boolean:
+            row.insert(column.name, *value == "t");
+            break;
+        default:
+            row.insert(column.name, QString::fromUtf8(*value));
+        }
+    }
+    if (collection.hasRaw)
+        row.insert(QStringLiteral("raw"), object);
+    row.insert(QStringLiteral("_synced_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
+    return row;
+}
+
+} // namespace
+
+QByteArray sqlStateFor(const Error &error) {
+    switch (error.kind) {
+    case Error::Kind::GitHubAuth:
+    case Error::Kind::GitHubPermission:
+        return QByteArrayLiteral("42501"); // insufficient_privilege
+    case Error::Kind::GitHubValidation:
+        // 422 is a check GitHub made on the values; other 4xx (400, 409) are bad parameters.
+        return error.httpStatus == 422 || error.httpStatus == 0 ? QByteArrayLiteral("23514")
+                                                                : QByteArrayLiteral("22023");
+    case Error::Kind::GitHubNotFound:
+        return QByteArrayLiteral("42704"); // undefined_object
+    case Error::Kind::GitHubGone:
+        return QByteArrayLiteral("55000"); // object_not_in_prerequisite_state
+    case Error::Kind::GitHubRateLimited:
+        return QByteArrayLiteral("53400"); // configuration_limit_exceeded
+    default:
+        return QByteArrayLiteral("58000"); // system_error: never class 08, the database connection is fine
+    }
+}
+
+struct WriteThrough::Run {
+    QList<CapturedChange> changes;
+    QString client;
+    std::function<void(WriteOutcome)> done;
+    int index = 0;
+    QList<AppliedChange> applied;
+    // The row being applied.
+    QString repoPath;
+    qint64 number = 0;
+    QJsonObject patch;   // PATCH body (changed fields only)
+    QStringList changed; // changed writable columns
+    bool lockChange = false;
+    bool lock = false;
+    QString lockReason;
+    // Failure and compensation.
+    protocol::ErrorFields error;
+    QStringList notes; // what happened to rows 1..k-1
+    int undoIndex = -1;
+};
+
+WriteThrough::WriteThrough(github::GitHubClient &client, Options options, QObject *parent)
+    : QObject(parent)
+    , m_client(client)
+    , m_options(std::move(options)) {}
+
+WriteThrough::~WriteThrough() = default;
+
+Error WriteThrough::open() {
+    auto db = std::make_unique<pg::Connection>();
+    if (Error e = db->open(m_options.conninfo))
+        return e;
+    m_db = std::move(db);
+    return {};
+}
+
+QJsonObject WriteThrough::rowFromIssue(const QJsonObject &issue, qint64 repositoryId) const {
+    return tableRow(*catalog::findCollection(QStringLiteral("issue")), issue, repositoryId);
+}
+
+Error WriteThrough::validate(const QList<CapturedChange> &changes) const {
+    static const QStringList assignedByGitHub{QStringLiteral("node_id"),         QStringLiteral("html_url"),
+                                              QStringLiteral("user_id"),         QStringLiteral("comments"),
+                                              QStringLiteral("created_at"),      QStringLiteral("updated_at"),
+                                              QStringLiteral("closed_at"),       QStringLiteral("closed_by_id"),
+                                              QStringLiteral("reactions_total"), QStringLiteral("author_association"),
+                                              QStringLiteral("milestone_title"), QStringLiteral("raw")};
+    for (const CapturedChange &change : changes) {
+        if (change.op == Op::Insert) {
+            const QJsonObject &row = change.newRow;
+            if (row.value(QStringLiteral("id")).toDouble() >= 0)
+                return Error::make(Error::Kind::Usage,
+                                   QStringLiteral("id is assigned by GitHub: leave it out of the INSERT"));
+            if (row.value(QStringLiteral("number")).toDouble() != 0)
+                return Error::make(Error::Kind::Usage,
+                                   QStringLiteral("number is assigned by GitHub: leave it out of the INSERT"));
+            for (const QString &column : assignedByGitHub) {
+                const QJsonValue v = row.value(column);
+                if (!v.isNull() && !v.isUndefined())
+                    return Error::make(
+                        Error::Kind::Usage,
+                        QStringLiteral("%1 is assigned by GitHub: leave it out of the INSERT").arg(column));
+            }
+            if (row.value(QStringLiteral("title")).toString().isEmpty())
+                return Error::make(Error::Kind::GitHubValidation, QStringLiteral("a new issue needs a title"));
+        } else if (change.op == Op::Update) {
+            for (auto it = change.newRow.begin(); it != change.newRow.end(); ++it) {
+                if (ignoredColumns().contains(it.key()) || isWritable(it.key()))
+                    continue;
+                if (!sameValue(it.key(), change.oldRow.value(it.key()), it.value()))
+                    return Error::make(
+                        Error::Kind::Usage,
+                        QStringLiteral("column %1 of issue is set by GitHub and cannot be changed").arg(it.key()));
+            }
+        } else if (change.oldRow.value(QStringLiteral("node_id")).toString().isEmpty()) {
+            return Error::make(Error::Kind::Usage, QStringLiteral("the issue has no node_id, which deleting it needs"));
+        }
+    }
+    return {};
+}
+
+QString WriteThrough::repositoryPath(qint64 repositoryId, Error *error) {
+    if (const auto it = m_repositoryPaths.constFind(repositoryId); it != m_repositoryPaths.cend())
+        return *it;
+    if (!m_db) {
+        *error = Error::make(Error::Kind::Database, QStringLiteral("write-through has no database connection"));
+        return {};
+    }
+    const pg::Result r = m_db->execParams(QStringLiteral("SELECT full_name FROM %1.repository WHERE id = $1")
+                                              .arg(m_db->quoteIdentifier(m_options.schema)),
+                                          {pg::param(repositoryId)});
+    if (!r.ok() || r.rows() != 1 || r.text(0, 0).isEmpty()) {
+        *error = Error::make(Error::Kind::GitHubNotFound,
+                             QStringLiteral("repository %1 is not synced by HubSync").arg(repositoryId));
+        return {};
+    }
+    const QString path = r.text(0, 0);
+    m_repositoryPaths.insert(repositoryId, path);
+    return path;
+}
+
+QStringList WriteThrough::loginsFor(const QJsonValue &assigneeIds, Error *error) {
+    QStringList logins;
+    const QJsonArray ids = assigneeIds.toArray();
+    for (const QJsonValue &id : ids) {
+        if (id.isString()) { // a login is accepted as well
+            logins << id.toString();
+            continue;
+        }
+        const pg::Result r = m_db->execParams(
+            QStringLiteral("SELECT login FROM %1.\"user\" WHERE id = $1").arg(m_db->quoteIdentifier(m_options.schema)),
+            {pg::param(qint64(id.toDouble()))});
+        if (!r.ok() || r.rows() != 1) {
+            *error = Error::make(Error::Kind::GitHubValidation,
+                                 QStringLiteral("assignee_ids: no synced user has id %1").arg(qint64(id.toDouble())));
+            return {};
+        }
+        logins << r.text(0, 0);
+    }
+    return logins;
+}
+
+void WriteThrough::apply(const QList<CapturedChange> &changes, const QString &client,
+                         std::function<void(WriteOutcome)> done) {
+    auto run = std::make_shared<Run>();
+    run->changes = changes;
+    run->client = client;
+    run->done = std::move(done);
+    if (!m_db && open()) {
+        fail(run, fieldsOf("58000", QStringLiteral("HubSync cannot record the write: its database connection failed"),
+                           {}, {}));
+        return;
+    }
+    if (Error e = validate(changes)) {
+        const QByteArray state = e.kind == Error::Kind::Usage ? QByteArrayLiteral("0A000") : QByteArrayLiteral("23502");
+        fail(
+            run,
+            fieldsOf(state, e.message,
+                     QStringLiteral("Nothing was sent to GitHub. The statement changes %1 row(s).").arg(changes.size()),
+                     QStringLiteral("Through the proxy, issues take title, body, state, state_reason, "
+                                    "milestone_number, assignee_ids, label_names, locked and active_lock_reason.")));
+        return;
+    }
+    next(run);
+}
+
+void WriteThrough::next(const std::shared_ptr<Run> &run) {
+    if (run->index >= run->changes.size()) {
+        finishRun(run);
+        return;
+    }
+    const CapturedChange &change = run->changes.at(run->index);
+    const QJsonObject &row = change.op == Op::Insert ? change.newRow : change.oldRow;
+    Error error;
+    run->repoPath = repositoryPath(qint64(row.value(QStringLiteral("repository_id")).toDouble()), &error);
+    if (error) {
+        fail(run, fieldsOf(sqlStateFor(error), error.message, {}, {}));
+        return;
+    }
+    run->number = qint64(row.value(QStringLiteral("number")).toDouble());
+    run->patch = {};
+    run->changed.clear();
+    run->lockChange = false;
+    switch (change.op) {
+    case Op::Insert:
+        applyInsert(run);
+        return;
+    case Op::Update:
+        applyUpdate(run);
+        return;
+    case Op::Delete:
+        applyDelete(run);
+        return;
+    }
+}
+
+void WriteThrough::applyInsert(const std::shared_ptr<Run> &run) {
+    const QJsonObject &row = run->changes.at(run->index).newRow;
+    QJsonObject body{{QStringLiteral("title"), row.value(QStringLiteral("title"))}};
+    if (row.value(QStringLiteral("body")).isString())
+        body.insert(QStringLiteral("body"), row.value(QStringLiteral("body")));
+    if (row.value(QStringLiteral("milestone_number")).isDouble())
+        body.insert(QStringLiteral("milestone"), row.value(QStringLiteral("milestone_number")));
+    if (row.value(QStringLiteral("label_names")).isArray())
+        body.insert(QStringLiteral("labels"), row.value(QStringLiteral("label_names")));
+    if (row.value(QStringLiteral("assignee_ids")).isArray()) {
+        Error error;
+        const QStringList logins = loginsFor(row.value(QStringLiteral("assignee_ids")), &error);
+        if (error) {
+            fail(run, fieldsOf(sqlStateFor(error), error.message, {}, {}));
+            return;
+        }
+        body.insert(QStringLiteral("assignees"), QJsonArray::fromStringList(logins));
+    }
+    // What the new row asks for beyond the POST: compared with GitHub's answer like an update's fields.
+    for (const char *column : {"title", "body", "label_names", "assignee_ids", "milestone_number"}) {
+        const QJsonValue v = row.value(QLatin1String(column));
+        if (!v.isNull() && !v.isUndefined())
+            run->changed << QLatin1String(column);
+    }
+    const QString state = row.value(QStringLiteral("state")).toString();
+    if (state == QLatin1String("closed")) {
+        run->patch.insert(QStringLiteral("state"), state);
+        run->changed << QStringLiteral("state");
+        if (row.value(QStringLiteral("state_reason")).isString())
+            run->patch.insert(QStringLiteral("state_reason"), row.value(QStringLiteral("state_reason")));
+    }
+    if (row.value(QStringLiteral("locked")).toBool()) {
+        run->lockChange = true;
+        run->lock = true;
+        run->lockReason = row.value(QStringLiteral("active_lock_reason")).toString();
+    }
+    const QString path = QStringLiteral("/repos/%1/issues").arg(run->repoPath);
+    m_client.post(path, QJsonDocument(body),
+                  whileAlive(this, [run, body, path](WriteThrough &self, const github::GitHubResponse &r) {
+                      self.log(*run, QStringLiteral("POST ") + path, body, r.httpStatus, r.json.object(),
+                               r.error ? QStringLiteral("refused") : QStringLiteral("applied"), r.error.message);
+                      if (r.error) {
+                          self.fail(run, fieldsOf(sqlStateFor(r.error),
+                                                  QStringLiteral("GitHub refused to create %1: %2")
+                                                      .arg(describeRow(run->changes.at(run->index), run->index,
+                                                                       int(run->changes.size())),
+                                                           r.error.message),
+                                                  QStringLiteral("HTTP %1 from POST %2.%3")
+                                                      .arg(r.httpStatus)
+                                                      .arg(path, r.error.detail.isEmpty()
+                                                                     ? QString()
+                                                                     : QStringLiteral(" errors: ") + r.error.detail),
+                                                  hintFor(r.error)));
+                          return;
+                      }
+                      const QJsonObject created = r.json.object();
+                      run->number = qint64(created.value(QStringLiteral("number")).toDouble());
+                      // Record the created issue now: if the follow-up PATCH fails, compensation deletes it.
+                      AppliedChange applied;
+                      applied.op = Op::Insert;
+                      applied.repositoryId =
+                          qint64(run->changes.at(run->index).newRow.value(QStringLiteral("repository_id")).toDouble());
+                      applied.issue = created;
+                      applied.changeIndex = run->index;
+                      applied.written = true;
+                      run->applied << applied;
+                      self.afterWrite(run, created);
+                  }));
+}
+
+void WriteThrough::applyUpdate(const std::shared_ptr<Run> &run) {
+    const CapturedChange &change = run->changes.at(run->index);
+    for (const Writable &w : writableColumns) {
+        const QString column = QLatin1String(w.column);
+        if (sameValue(column, change.oldRow.value(column), change.newRow.value(column)))
+            continue;
+        run->changed << column;
+        if (!w.field) {
+            run->lockChange = true;
+            continue;
+        }
+        QJsonValue value = change.newRow.value(column);
+        if (column == QLatin1String("assignee_ids")) {
+            Error error;
+            value = QJsonArray::fromStringList(loginsFor(value, &error));
+            if (error) {
+                fail(run, fieldsOf(sqlStateFor(error), error.message, {}, {}));
+                return;
+            }
+        } else if (column == QLatin1String("label_names") && !value.isArray()) {
+            value = QJsonArray();
+        }
+        run->patch.insert(QLatin1String(w.field), value);
+    }
+    if (run->lockChange) {
+        run->lock = change.newRow.value(QStringLiteral("locked")).toBool();
+        run->lockReason = change.newRow.value(QStringLiteral("active_lock_reason")).toString();
+    }
+    if (run->changed.isEmpty()) {
+        // UPDATE ... SET title = title: nothing to tell GitHub; the row is stored as it was.
+        AppliedChange same;
+        same.op = Op::Update;
+        same.key = qint64(change.oldRow.value(QStringLiteral("id")).toDouble());
+        same.repositoryId = qint64(change.oldRow.value(QStringLiteral("repository_id")).toDouble());
+        same.row = change.oldRow;
+        same.issue = change.oldRow.value(QStringLiteral("raw")).toObject();
+        same.changeIndex = run->index;
+        run->applied << same;
+        ++run->index;
+        next(run);
+        return;
+    }
+    AppliedChange pending;
+    pending.op = Op::Update;
+    pending.key = qint64(change.oldRow.value(QStringLiteral("id")).toDouble());
+    pending.repositoryId = qint64(change.oldRow.value(QStringLiteral("repository_id")).toDouble());
+    pending.changeIndex = run->index;
+    run->applied << pending;
+    // Stale check: GitHub's current values of the columns being changed must still be the ones the
+    // client's row had; otherwise someone changed them on GitHub since the row was synced.
+    const QString path = QStringLiteral("/repos/%1/issues/%2").arg(run->repoPath).arg(run->number);
+    m_client.get(
+        path, whileAlive(this, [run, path](WriteThrough &self, const github::GitHubResponse &r) {
+            const CapturedChange &c = run->changes.at(run->index);
+            if (r.error) {
+                self.log(*run, QStringLiteral("GET ") + path, {}, r.httpStatus, r.json.object(),
+                         QStringLiteral("refused"), r.error.message);
+                self.fail(run, fieldsOf(sqlStateFor(r.error),
+                                        QStringLiteral("GitHub refused to update %1: %2")
+                                            .arg(describeRow(c, run->index, int(run->changes.size())), r.error.message),
+                                        QStringLiteral("HTTP %1 from GET %2.").arg(r.httpStatus).arg(path),
+                                        hintFor(r.error)));
+                return;
+            }
+            const QJsonObject current =
+                self.rowFromIssue(r.json.object(), qint64(c.oldRow.value(QStringLiteral("repository_id")).toDouble()));
+            QStringList stale;
+            for (const QString &column : std::as_const(run->changed)) {
+                if (!sameValue(column, current.value(column), c.oldRow.value(column)))
+                    stale << column;
+            }
+            if (!stale.isEmpty()) {
+                AppliedChange fresh;
+                fresh.op = Op::Update;
+                fresh.key = qint64(c.oldRow.value(QStringLiteral("id")).toDouble());
+                fresh.repositoryId = qint64(c.oldRow.value(QStringLiteral("repository_id")).toDouble());
+                fresh.row = current;
+                fresh.issue = r.json.object();
+                self.reconcile({fresh});
+                self.fail(
+                    run,
+                    fieldsOf("40001",
+                             QStringLiteral("%1 was changed on GitHub since it was synced")
+                                 .arg(describeRow(c, run->index, int(run->changes.size()))),
+                             QStringLiteral("GitHub now has a different %1; the table has been refreshed from GitHub.")
+                                 .arg(stale.join(QStringLiteral(", "))),
+                             QStringLiteral("Read the row again and repeat the change if it still applies.")));
+                return;
+            }
+            if (run->patch.isEmpty()) {
+                self.afterWrite(run, r.json.object());
+                return;
+            }
+            self.m_client.patch(
+                path, QJsonDocument(run->patch),
+                whileAlive(&self, [run, path](WriteThrough &me, const github::GitHubResponse &p) {
+                    const CapturedChange &cc = run->changes.at(run->index);
+                    me.log(*run, QStringLiteral("PATCH ") + path, run->patch, p.httpStatus, p.json.object(),
+                           p.error ? QStringLiteral("refused") : QStringLiteral("applied"), p.error.message);
+                    if (p.error) {
+                        me.fail(run, fieldsOf(sqlStateFor(p.error),
+                                              QStringLiteral("GitHub refused to update %1: %2")
+                                                  .arg(describeRow(cc, run->index, int(run->changes.size())),
+                                                       p.error.message),
+                                              QStringLiteral("HTTP %1 from PATCH %2.%3")
+                                                  .arg(p.httpStatus)
+                                                  .arg(path, p.error.detail.isEmpty()
+                                                                 ? QString()
+                                                                 : QStringLiteral(" errors: ") + p.error.detail),
+                                              hintFor(p.error)));
+                        return;
+                    }
+                    run->applied.last().written = true;
+                    run->applied.last().issue = p.json.object();
+                    me.afterWrite(run, p.json.object());
+                }));
+        }));
+}
+
+// After the POST or PATCH: the state change a new issue needs, the lock, then the comparison of GitHub's
+// answer with what the row asked for.
+void WriteThrough::afterWrite(const std::shared_ptr<Run> &run, const QJsonObject &issue) {
+    const CapturedChange &change = run->changes.at(run->index);
+    const QString issuePath = QStringLiteral("/repos/%1/issues/%2").arg(run->repoPath).arg(run->number);
+    if (change.op == Op::Insert && !run->patch.isEmpty()) {
+        const QJsonObject body = std::exchange(run->patch, QJsonObject());
+        m_client.patch(
+            issuePath, QJsonDocument(body),
+            whileAlive(this, [run, body, issuePath](WriteThrough &self, const github::GitHubResponse &r) {
+                self.log(*run, QStringLiteral("PATCH ") + issuePath, body, r.httpStatus, r.json.object(),
+                         r.error ? QStringLiteral("refused") : QStringLiteral("applied"), r.error.message);
+                if (r.error) {
+                    self.fail(run,
+                              fieldsOf(sqlStateFor(r.error),
+                                       QStringLiteral("GitHub refused to close the new issue: %1").arg(r.error.message),
+                                       QStringLiteral("HTTP %1 from PATCH %2.").arg(r.httpStatus).arg(issuePath),
+                                       hintFor(r.error)));
+                    return;
+                }
+                run->applied.last().issue = r.json.object();
+                self.afterWrite(run, r.json.object());
+            }));
+        return;
+    }
+    if (run->lockChange) {
+        run->lockChange = false;
+        const QString lockPath = issuePath + QStringLiteral("/lock");
+        const auto onLocked = whileAlive(this, [run, issuePath, lockPath](WriteThrough &self,
+                                                                          const github::GitHubResponse &r) {
+            self.log(*run, (run->lock ? QStringLiteral("PUT ") : QStringLiteral("DELETE ")) + lockPath, {},
+                     r.httpStatus, {}, r.error ? QStringLiteral("refused") : QStringLiteral("applied"),
+                     r.error.message);
+            if (!r.error)
+                run->applied.last().written = true;
+            if (r.error) {
+                self.fail(
+                    run,
+                    fieldsOf(sqlStateFor(r.error),
+                             QStringLiteral("GitHub refused to %1 the issue: %2")
+                                 .arg(run->lock ? QStringLiteral("lock") : QStringLiteral("unlock"), r.error.message),
+                             QStringLiteral("HTTP %1 from %2.").arg(r.httpStatus).arg(lockPath), hintFor(r.error)));
+                return;
+            }
+            // The lock endpoints answer 204: read the issue back for the row.
+            self.m_client.get(
+                issuePath, whileAlive(&self, [run](WriteThrough &me, const github::GitHubResponse &g) {
+                    if (g.error) {
+                        me.fail(
+                            run,
+                            fieldsOf(sqlStateFor(g.error),
+                                     QStringLiteral("GitHub did not return the locked issue: %1").arg(g.error.message),
+                                     {}, hintFor(g.error)));
+                        return;
+                    }
+                    run->applied.last().issue = g.json.object();
+                    me.afterWrite(run, g.json.object());
+                }));
+        });
+        if (run->lock) {
+            QJsonObject body;
+            if (!run->lockReason.isEmpty())
+                body.insert(QStringLiteral("lock_reason"), run->lockReason);
+            m_client.put(lockPath, body.isEmpty() ? QJsonDocument() : QJsonDocument(body), onLocked);
+        } else {
+            m_client.del(lockPath, onLocked);
+        }
+        return;
+    }
+    // Silent drops: every column the row changed must now hold what the row asked for.
+    const qint64 repositoryId = qint64(
+        (change.op == Op::Insert ? change.newRow : change.oldRow).value(QStringLiteral("repository_id")).toDouble());
+    const QJsonObject answer = rowFromIssue(issue, repositoryId);
+    QStringList dropped;
+    for (const QString &column : std::as_const(run->changed)) {
+        if (column == QLatin1String("state_reason") || column == QLatin1String("active_lock_reason"))
+            continue; // GitHub fills these in itself
+        if (column == QLatin1String("assignee_ids")) {
+            // The row may name assignees by id; GitHub answers with the users: compare the ids.
+            if (!sameValue(column, answer.value(column), change.newRow.value(column)) &&
+                !std::all_of(change.newRow.value(column).toArray().begin(), change.newRow.value(column).toArray().end(),
+                             [](const QJsonValue &v) { return v.isString(); }))
+                dropped << column;
+            continue;
+        }
+        if (!sameValue(column, answer.value(column), change.newRow.value(column)))
+            dropped << column;
+    }
+    if (!dropped.isEmpty()) {
+        run->applied.last().row = answer;
+        run->applied.last().issue = issue;
+        fail(run,
+             fieldsOf("42501",
+                      QStringLiteral("GitHub accepted %1 but did not apply %2")
+                          .arg(describeRow(change, run->index, int(run->changes.size())),
+                               dropped.join(QStringLiteral(", "))),
+                      QStringLiteral("GitHub ignores labels, assignees and milestones from users without push access "
+                                     "to the repository, without an error."),
+                      QStringLiteral("Give the token or GitHub App push access (contents: write) to change %1.")
+                          .arg(dropped.join(QStringLiteral(", ")))));
+        return;
+    }
+    run->applied.last().row = answer;
+    run->applied.last().issue = issue;
+    ++run->index;
+    next(run);
+}
+
+void WriteThrough::applyDelete(const std::shared_ptr<Run> &run) {
+    const CapturedChange &change = run->changes.at(run->index);
+    const QString nodeId = change.oldRow.value(QStringLiteral("node_id")).toString();
+    const QJsonObject variables{{QStringLiteral("id"), nodeId}};
+    static const QString mutation =
+        QStringLiteral("mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }");
+    m_client.graphql(
+        mutation, variables, whileAlive(this, [run, variables](WriteThrough &self, const github::GitHubResponse &r) {
+            const CapturedChange &c = run->changes.at(run->index);
+            self.log(*run, QStringLiteral("GraphQL deleteIssue"), variables, r.httpStatus, r.graphqlData,
+                     r.error ? QStringLiteral("refused") : QStringLiteral("applied"), r.error.message);
+            if (r.error) {
+                self.fail(run,
+                          fieldsOf(sqlStateFor(r.error),
+                                   QStringLiteral("GitHub refused to delete %1: %2")
+                                       .arg(describeRow(c, run->index, int(run->changes.size())), r.error.message),
+                                   QStringLiteral("HTTP %1 from GraphQL deleteIssue.%2")
+                                       .arg(r.httpStatus)
+                                       .arg(r.error.detail.isEmpty() ? QString()
+                                                                     : QStringLiteral(" errors: ") + r.error.detail),
+                                   r.error.kind == Error::Kind::GitHubPermission
+                                       ? QStringLiteral("Deleting an issue needs admin rights on the repository.")
+                                       : hintFor(r.error)));
+                return;
+            }
+            AppliedChange applied;
+            applied.op = Op::Delete;
+            applied.key = qint64(c.oldRow.value(QStringLiteral("id")).toDouble());
+            applied.repositoryId = qint64(c.oldRow.value(QStringLiteral("repository_id")).toDouble());
+            applied.changeIndex = run->index;
+            applied.written = true;
+            run->applied << applied;
+            ++run->index;
+            self.next(run);
+        }));
+}
+
+void WriteThrough::fail(const std::shared_ptr<Run> &run, protocol::ErrorFields error) {
+    run->error = std::move(error);
+    logInfo(category, QStringLiteral("write refused: %1").arg(QString::fromUtf8(run->error.message())),
+            {{QStringLiteral("sqlstate"), QString::fromLatin1(run->error.sqlState())}});
+    run->undoIndex = int(run->applied.size()) - 1;
+    compensate(run);
+}
+
+// Undoes rows already applied, newest first, then answers with the refusal and a DETAIL that says what
+// became of each of them.
+void WriteThrough::compensate(const std::shared_ptr<Run> &run) {
+    if (run->undoIndex < 0) {
+        if (!run->notes.isEmpty()) {
+            QByteArray detail = run->error.value(protocol::field::detail);
+            if (!detail.isEmpty())
+                detail += ' ';
+            detail += run->notes.join(QStringLiteral("; ")).toUtf8() + '.';
+            run->error.set(protocol::field::detail, detail);
+        }
+        WriteOutcome outcome;
+        outcome.ok = false;
+        outcome.error = run->error;
+        run->done(outcome);
+        return;
+    }
+    const AppliedChange applied = run->applied.at(run->undoIndex--);
+    if (!applied.written || applied.changeIndex < 0 || applied.changeIndex >= run->changes.size()) {
+        compensate(run);
+        return;
+    }
+    const CapturedChange &change = run->changes.at(applied.changeIndex);
+    const QString what = describeRow(change, applied.changeIndex, int(run->changes.size()));
+    Error lookupError;
+    const QString repo = repositoryPath(applied.repositoryId, &lookupError);
+    if (applied.op == Op::Delete) {
+        run->notes << QStringLiteral("%1 was deleted on GitHub and cannot be restored").arg(what);
+        compensate(run);
+        return;
+    }
+    if (applied.op == Op::Insert) {
+        const QString nodeId = applied.issue.value(QStringLiteral("node_id")).toString();
+        static const QString mutation =
+            QStringLiteral("mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }");
+        m_client.graphql(
+            mutation, {{QStringLiteral("id"), nodeId}},
+            whileAlive(this, [run, what, nodeId](WriteThrough &self, const github::GitHubResponse &r) {
+                self.log(*run, QStringLiteral("GraphQL deleteIssue (undo)"), {{QStringLiteral("id"), nodeId}},
+                         r.httpStatus, r.graphqlData,
+                         r.error ? QStringLiteral("undo failed") : QStringLiteral("undone"), r.error.message);
+                run->notes << (r.error ? QStringLiteral("%1 was created on GitHub and could not be deleted again (%2)")
+                                             .arg(what, r.error.message)
+                                       : QStringLiteral("%1 was created on GitHub and deleted again").arg(what));
+                self.compensate(run);
+            }));
+        return;
+    }
+    // An update: PATCH the changed fields back to the row's old values.
+    QJsonObject body;
+    for (const Writable &w : writableColumns) {
+        const QString column = QLatin1String(w.column);
+        if (!w.field || sameValue(column, change.oldRow.value(column), change.newRow.value(column)))
+            continue;
+        QJsonValue value = change.oldRow.value(column);
+        if (column == QLatin1String("assignee_ids")) {
+            Error error;
+            value = QJsonArray::fromStringList(loginsFor(value, &error));
+        } else if (column == QLatin1String("label_names") && !value.isArray()) {
+            value = QJsonArray();
+        }
+        body.insert(QLatin1String(w.field), value);
+    }
+    const QString path = QStringLiteral("/repos/%1/issues/%2")
+                             .arg(repo)
+                             .arg(qint64(change.oldRow.value(QStringLiteral("number")).toDouble()));
+    if (body.isEmpty()) {
+        run->notes << QStringLiteral("%1 stays changed on GitHub (its lock state)").arg(what);
+        compensate(run);
+        return;
+    }
+    m_client.patch(
+        path, QJsonDocument(body),
+        whileAlive(this, [run, what, path, body](WriteThrough &self, const github::GitHubResponse &r) {
+            self.log(*run, QStringLiteral("PATCH (undo) ") + path, body, r.httpStatus, r.json.object(),
+                     r.error ? QStringLiteral("undo failed") : QStringLiteral("undone"), r.error.message);
+            run->notes << (r.error ? QStringLiteral("%1 was changed on GitHub and could not be changed back (%2)")
+                                         .arg(what, r.error.message)
+                                   : QStringLiteral("%1 was changed on GitHub and changed back").arg(what));
+            self.compensate(run);
+        }));
+}
+
+void WriteThrough::finishRun(const std::shared_ptr<Run> &run) {
+    WriteOutcome outcome;
+    outcome.ok = true;
+    outcome.applied = run->applied;
+    run->done(outcome);
+}
+
+void WriteThrough::log(const Run &run, const QString &operation, const QJsonObject &request, int httpStatus,
+                       const QJsonObject &response, const QString &outcome, const QString &error) {
+    if (!m_db)
+        return;
+    const CapturedChange &change = run.changes.at(std::min<int>(run.index, int(run.changes.size()) - 1));
+    const QJsonObject &row = change.op == Op::Insert ? change.newRow : change.oldRow;
+    const qint64 issueId = change.op == Op::Insert ? qint64(response.value(QStringLiteral("id")).toDouble())
+                                                   : qint64(row.value(QStringLiteral("id")).toDouble());
+    const Error e = m_db->run(
+        QStringLiteral(
+            "INSERT INTO hubsync.write_log (client, operation, repository_id, issue_id, request, http_status,"
+            " response, outcome, error) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9)"),
+        {pg::param(run.client), pg::param(operation),
+         pg::param(qint64(row.value(QStringLiteral("repository_id")).toDouble())),
+         issueId > 0 ? pg::param(issueId) : pg::nullParam(), QJsonDocument(request).toJson(QJsonDocument::Compact),
+         httpStatus > 0 ? pg::param(qint64(httpStatus)) : pg::nullParam(),
+         response.isEmpty() ? pg::nullParam() : pg::Param(QJsonDocument(response).toJson(QJsonDocument::Compact)),
+         pg::param(outcome), error.isEmpty() ? pg::nullParam() : pg::param(error)},
+        QStringLiteral("recording a write-through call"));
+    if (e)
+        logWarning(category, e.message);
+}
+
+Error WriteThrough::storeReferences(const QList<AppliedChange> &applied) {
+    if (!m_db)
+        return Error::make(Error::Kind::Database, QStringLiteral("write-through has no database connection"));
+    const QString schema = m_db->quoteIdentifier(m_options.schema);
+    const catalog::Collection *users = catalog::findCollection(QStringLiteral("user"));
+    const catalog::Collection *labels = catalog::findCollection(QStringLiteral("label"));
+    const catalog::Collection *issues = catalog::findCollection(QStringLiteral("issue"));
+    QJsonArray userRows;
+    QJsonArray labelRows;
+    for (const AppliedChange &change : applied) {
+        if (change.issue.isEmpty())
+            continue;
+        for (const QJsonObject &user : catalog::embeddedUsers(*issues, change.issue))
+            userRows.append(tableRow(*users, user, change.repositoryId));
+        for (const QJsonValue &label : change.issue.value(QStringLiteral("labels")).toArray())
+            if (label.isObject())
+                labelRows.append(tableRow(*labels, label.toObject(), change.repositoryId));
+    }
+    const auto insert = [&](const QString &table, const QString &key, const QJsonArray &rows) -> Error {
+        if (rows.isEmpty())
+            return {};
+        return m_db->run(
+            QStringLiteral("INSERT INTO %1.%2 SELECT * FROM jsonb_populate_recordset(NULL::%1.%2, $1::jsonb)"
+                           " ON CONFLICT (%3) DO NOTHING")
+                .arg(schema, m_db->quoteIdentifier(table), key),
+            {QJsonDocument(rows).toJson(QJsonDocument::Compact)},
+            QStringLiteral("storing the users and labels of a write-through answer"));
+    };
+    if (Error e = insert(QStringLiteral("user"), QStringLiteral("id"), userRows))
+        return e;
+    return insert(QStringLiteral("label"), QStringLiteral("id"), labelRows);
+}
+
+void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
+    if (!m_db)
+        return;
+    if (Error e = storeReferences(applied))
+        logWarning(category, e.message);
+    const QString table = m_db->quoteIdentifier(m_options.schema) + QStringLiteral(".issue");
+    for (const AppliedChange &change : applied) {
+        Error e;
+        if (change.op == Op::Delete) {
+            e = m_db->run(QStringLiteral("DELETE FROM %1 WHERE id = $1").arg(table), {pg::param(change.key)},
+                          QStringLiteral("removing an issue GitHub deleted"));
+        } else {
+            const QJsonObject row = change.row.isEmpty() ? rowFromIssue(change.issue, change.repositoryId) : change.row;
+            if (row.isEmpty())
+                continue;
+            QStringList set;
+            const catalog::Collection *issues = catalog::findCollection(QStringLiteral("issue"));
+            for (const catalog::Column &column : issues->columns)
+                if (column.name != QLatin1String("id"))
+                    set << QStringLiteral("%1 = EXCLUDED.%1").arg(m_db->quoteIdentifier(column.name));
+            set << QStringLiteral("raw = EXCLUDED.raw") << QStringLiteral("_synced_at = EXCLUDED._synced_at");
+            e = m_db->run(QStringLiteral("INSERT INTO %1 SELECT * FROM jsonb_populate_record(NULL::%1, $1::jsonb)"
+                                         " ON CONFLICT (id) DO UPDATE SET %2 WHERE %1.updated_at IS NULL"
+                                         " OR %1.updated_at <= EXCLUDED.updated_at")
+                              .arg(table, set.join(QStringLiteral(", "))),
+                          {QJsonDocument(row).toJson(QJsonDocument::Compact)},
+                          QStringLiteral("storing GitHub's answer to a write"));
+        }
+        if (e)
+            logWarning(category, e.message);
+    }
+}
+
+} // namespace hubsync::proxy
