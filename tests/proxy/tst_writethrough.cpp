@@ -1,0 +1,371 @@
+// Write-through end to end: a real PostgreSQL backfilled from the GitHub simulator, the proxy with
+// write-through in front of it, and real clients writing to github.issue. Every case checks three things:
+// what the client saw (command tag, RETURNING, SQLSTATE/DETAIL/HINT), what the table holds, and what the
+// simulator's REST API says (GitHub is the source of truth).
+
+#include "livesyncfixture.h"
+#include "proxy/proxyserver.h"
+#include "proxy/writethrough.h"
+#include "proxytestsupport.h"
+#include "store/pg.h"
+#include "sync/githubapi.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QStandardPaths>
+#include <QTest>
+
+using namespace hubsync;
+
+namespace {
+
+const QByteArray writeToken = QByteArrayLiteral("ghp_writer");
+const QByteArray readToken = QByteArrayLiteral("ghp_reader");
+
+// One proxy with write-through using `token` for GitHub.
+struct WritingProxy {
+    std::unique_ptr<sync::Api> api;
+    std::unique_ptr<proxy::WriteThrough> writer;
+    std::unique_ptr<proxy::ProxyServer> server;
+
+    QString open(const QString &dsn, const Config &config) {
+        Error error;
+        api = sync::makeGitHubApi(config, nullptr, &error);
+        if (error)
+            return error.message;
+        proxy::WriteThrough::Options options;
+        options.conninfo = dsn;
+        writer = std::make_unique<proxy::WriteThrough>(*api->client(), options);
+        if (Error e = writer->open())
+            return e.message;
+        proxy::ProxyOptions proxyOptions;
+        const DatabaseEndpoint endpoint = pg::endpointOf(dsn);
+        proxyOptions.upstream.host = endpoint.host;
+        proxyOptions.upstream.port = quint16(endpoint.port);
+        server = std::make_unique<proxy::ProxyServer>(proxyOptions);
+        server->setWriteThrough(writer.get());
+        if (Error e = server->listen())
+            return e.message;
+        return {};
+    }
+    ~WritingProxy() {
+        server.reset(); // sessions first: they reconcile through the writer
+        writer.reset();
+    }
+};
+
+struct Issue {
+    qint64 id = 0;
+    qint64 number = 0;
+    qint64 repositoryId = 0;
+    QString repo; // owner/name
+};
+
+} // namespace
+
+class TestWriteThrough : public QObject {
+    Q_OBJECT
+
+    test::SimulatorProcess m_sim;
+    QString m_dsn;
+    QString m_user;
+    QString m_database;
+    pg::Connection m_db;
+    WritingProxy m_proxy;
+    WritingProxy m_readOnly;
+
+    test::ProcessResult psql(const QString &sql, quint16 port = 0, const QByteArray &input = {}) {
+        QStringList args{QStringLiteral("-X"), QStringLiteral("-At"),
+                         QStringLiteral("-v"), QStringLiteral("ON_ERROR_STOP=1"),
+                         QStringLiteral("-v"), QStringLiteral("VERBOSITY=verbose"),
+                         QStringLiteral("-h"), QStringLiteral("127.0.0.1"),
+                         QStringLiteral("-p"), QString::number(port ? port : m_proxy.server->port()),
+                         QStringLiteral("-U"), m_user,
+                         QStringLiteral("-d"), m_database};
+        if (!sql.isEmpty())
+            args << QStringLiteral("-c") << sql;
+        test::ProcessOptions options;
+        options.standardInput = input;
+        return test::runProcess(QStringLiteral("psql"), args, options);
+    }
+
+    QString value(const QString &sql, const pg::Params &params = {}) {
+        const pg::Result r = m_db.execParams(sql, params);
+        return r.ok() && r.rows() > 0 ? r.text(0, 0) : QString();
+    }
+
+    Issue issue(int offset) {
+        const pg::Result r = m_db.execParams(
+            QStringLiteral("SELECT i.id, i.number, i.repository_id, r.full_name FROM github.issue i JOIN"
+                           " github.repository r ON r.id = i.repository_id WHERE i.state = 'open' ORDER BY i.id"
+                           " OFFSET $1 LIMIT 1"),
+            {pg::param(qint64(offset))});
+        Issue i;
+        if (r.ok() && r.rows() == 1)
+            i = Issue{r.toInt(0, 0), r.toInt(0, 1), r.toInt(0, 2), r.text(0, 3)};
+        return i;
+    }
+
+    QJsonObject onGitHub(const Issue &i) {
+        return m_sim.request("GET", QStringLiteral("/repos/%1/issues/%2").arg(i.repo).arg(i.number), writeToken)
+            .json()
+            .object();
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        if (QStandardPaths::findExecutable(QStringLiteral("psql")).isEmpty())
+            QSKIP("psql is not installed");
+        QVERIFY2(m_sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"),
+                              QString::fromLatin1(writeToken), QStringLiteral("--read-only-token"),
+                              QString::fromLatin1(readToken)}),
+                 qPrintable(m_sim.error()));
+        m_dsn = test::freshSyncDatabase(QStringLiteral("writethrough"));
+        QVERIFY2(!m_dsn.isEmpty(), qPrintable(test::PgTestInstance::shared().error()));
+        const Config config = test::simulatorConfig(m_sim.baseUrl(), QString::fromLatin1(writeToken));
+        const QString backfill = test::runBackfill(m_dsn, config);
+        QVERIFY2(backfill.isEmpty(), qPrintable(backfill));
+        QVERIFY(!m_db.open(m_dsn));
+        const DatabaseEndpoint endpoint = pg::endpointOf(m_dsn);
+        m_user = endpoint.user;
+        m_database = endpoint.database;
+        const QString opened = m_proxy.open(m_dsn, config);
+        QVERIFY2(opened.isEmpty(), qPrintable(opened));
+        const QString openedReadOnly =
+            m_readOnly.open(m_dsn, test::simulatorConfig(m_sim.baseUrl(), QString::fromLatin1(readToken)));
+        QVERIFY2(openedReadOnly.isEmpty(), qPrintable(openedReadOnly));
+    }
+
+    void updateAccepted() {
+        const Issue i = issue(0);
+        QVERIFY(i.id > 0);
+        const test::ProcessResult r =
+            psql(QStringLiteral("UPDATE github.issue SET title = 'accepted through the proxy' WHERE id = %1 RETURNING "
+                                "title, updated_at IS NOT NULL")
+                     .arg(i.id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("accepted through the proxy|t"), r.out.constData());
+        QVERIFY2(r.out.contains("UPDATE 1"), r.out.constData());
+        QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), QStringLiteral("accepted through the proxy"));
+        QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}),
+                 QStringLiteral("accepted through the proxy"));
+        // The row holds GitHub's answer, raw included.
+        QCOMPARE(value(QStringLiteral("SELECT raw->>'title' FROM github.issue WHERE id = $1"), {pg::param(i.id)}),
+                 QStringLiteral("accepted through the proxy"));
+        QVERIFY(value(QStringLiteral("SELECT count(*) FROM hubsync.write_log WHERE issue_id = $1 AND outcome = "
+                                     "'applied' AND operation LIKE 'PATCH %'"),
+                      {pg::param(i.id)})
+                    .toInt() >= 1);
+    }
+
+    void updateRefusedByGitHub() {
+        const Issue i = issue(1);
+        const QString before = value(QStringLiteral("SELECT state FROM github.issue WHERE id = $1"), {pg::param(i.id)});
+        const test::ProcessResult r =
+            psql(QStringLiteral("UPDATE github.issue SET state = 'bogus' WHERE id = %1").arg(i.id));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  23514:"), r.err.constData());
+        QVERIFY2(r.err.contains("HTTP 422"), r.err.constData());
+        QVERIFY2(r.err.contains("\"field\":\"state\""), r.err.constData()); // errors[] in DETAIL
+        QVERIFY2(r.err.contains("HINT:"), r.err.constData());
+        QCOMPARE(value(QStringLiteral("SELECT state FROM github.issue WHERE id = $1"), {pg::param(i.id)}), before);
+        QCOMPARE(onGitHub(i).value(QStringLiteral("state")).toString(), before);
+    }
+
+    void updateRefusedForPermission() {
+        const Issue i = issue(2);
+        const QString before = value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)});
+        const test::ProcessResult r =
+            psql(QStringLiteral("UPDATE github.issue SET title = 'not allowed' WHERE id = %1").arg(i.id),
+                 m_readOnly.server->port());
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  42501:"), r.err.constData());
+        QVERIFY2(r.err.contains("HTTP 403"), r.err.constData());
+        QVERIFY2(r.err.contains("issues: write"), r.err.constData()); // the HINT names the permission
+        QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}), before);
+        QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), before);
+    }
+
+    void insertReturningAndDelete() {
+        const Issue i = issue(0);
+        const test::ProcessResult r =
+            psql(QStringLiteral(
+                     "INSERT INTO github.issue (repository_id, title, body, label_names) VALUES (%1, 'created "
+                     "through the proxy', 'body', '[\"bug\", \"brand-new-label\"]') RETURNING id, number, node_id "
+                     "IS NOT NULL, html_url IS NOT NULL")
+                     .arg(i.repositoryId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("INSERT 0 1"), r.out.constData());
+        const QList<QByteArray> fields = r.out.split('\n').first().split('|');
+        QCOMPARE(fields.size(), 4);
+        const Issue created{fields.at(0).toLongLong(), fields.at(1).toLongLong(), i.repositoryId, i.repo};
+        QVERIFY2(created.id > 0, r.out.constData()); // GitHub's id, not the negative placeholder
+        QVERIFY(created.number > 0);
+        QCOMPARE(fields.at(2), QByteArray("t"));
+        const QJsonObject github = onGitHub(created);
+        QCOMPARE(qint64(github.value(QStringLiteral("id")).toDouble()), created.id);
+        QCOMPARE(github.value(QStringLiteral("title")).toString(), QStringLiteral("created through the proxy"));
+        // Labels: GitHub created the new one; the link table follows GitHub's answer.
+        QCOMPARE(value(QStringLiteral("SELECT string_agg(l.name, ',' ORDER BY l.name) FROM github.issue_label il JOIN "
+                                      "github.label l ON l.id = il.label_id WHERE il.issue_id = $1"),
+                       {pg::param(created.id)}),
+                 QStringLiteral("brand-new-label,bug"));
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.issue WHERE id < 0")), QStringLiteral("0"));
+
+        const test::ProcessResult deleted =
+            psql(QStringLiteral("DELETE FROM github.issue WHERE id = %1 RETURNING number").arg(created.id));
+        QVERIFY2(deleted.ok(), deleted.describe().constData());
+        QVERIFY2(deleted.out.contains("DELETE 1"), deleted.out.constData());
+        const int status =
+            m_sim.request("GET", QStringLiteral("/repos/%1/issues/%2").arg(i.repo).arg(created.number), writeToken)
+                .status;
+        QVERIFY2(status == 404 || status == 410, QByteArray::number(status).constData());
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.issue WHERE id = $1"), {pg::param(created.id)}),
+                 QStringLiteral("0"));
+    }
+
+    void insertWithGitHubAssignedColumnIsRefused() {
+        const Issue i = issue(0);
+        const test::ProcessResult r =
+            psql(QStringLiteral("INSERT INTO github.issue (id, repository_id, title) VALUES (42, %1, 'x')")
+                     .arg(i.repositoryId));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  0A000:") && r.err.contains("id is assigned by GitHub"), r.err.constData());
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.issue WHERE id = 42")), QStringLiteral("0"));
+    }
+
+    void readOnlyColumnIsRefused() {
+        const Issue i = issue(0);
+        const test::ProcessResult r =
+            psql(QStringLiteral("UPDATE github.issue SET comments = 99 WHERE id = %1").arg(i.id));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  0A000:") && r.err.contains("comments"), r.err.constData());
+        QVERIFY2(r.err.contains("Nothing was sent to GitHub"), r.err.constData());
+    }
+
+    void updateMatchingNothing() {
+        const test::ProcessResult r = psql(QStringLiteral("UPDATE github.issue SET title = 'x' WHERE id = -12345"));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("UPDATE 0"), r.out.constData());
+    }
+
+    void statementErrorIsPostgresOwn() {
+        const test::ProcessResult r = psql(QStringLiteral("UPDATE github.issue SET title = 1/0 WHERE id > 0"));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  22012:"), r.err.constData()); // division_by_zero, from PostgreSQL
+    }
+
+    void transactionRollbackKeepsGitHubVersion() {
+        const Issue i = issue(3);
+        const QByteArray script =
+            QStringLiteral("BEGIN;\nUPDATE github.issue SET body = 'escaped the rollback' WHERE id = %1;\n"
+                           "SELECT body FROM github.issue WHERE id = %1;\nROLLBACK;\n")
+                .arg(i.id)
+                .toUtf8();
+        const test::ProcessResult r = psql({}, 0, script);
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.err.contains("NOTICE:") && r.err.contains("does not undo it"), r.err.constData());
+        QVERIFY2(r.out.contains("escaped the rollback"), r.out.constData());
+        QCOMPARE(onGitHub(i).value(QStringLiteral("body")).toString(), QStringLiteral("escaped the rollback"));
+        // After the ROLLBACK the table is reconciled with GitHub, not left at the pre-statement value.
+        QCOMPARE(value(QStringLiteral("SELECT body FROM github.issue WHERE id = $1"), {pg::param(i.id)}),
+                 QStringLiteral("escaped the rollback"));
+    }
+
+    void refusalInsideTransactionAbortsIt() {
+        const Issue i = issue(1);
+        const QByteArray script =
+            QStringLiteral("\\set ON_ERROR_STOP 0\nBEGIN;\nUPDATE github.issue SET state = 'bogus' "
+                           "WHERE id = %1;\nSELECT 1;\nROLLBACK;\n")
+                .arg(i.id)
+                .toUtf8();
+        const test::ProcessResult r = psql({}, 0, script);
+        QVERIFY2(r.err.contains("23514"), r.err.constData());
+        QVERIFY2(r.err.contains("25P02"), r.err.constData()); // in_failed_sql_transaction, as after any error
+    }
+
+    void multiRowFailureIsCompensated() {
+        const Issue first = issue(4);
+        const Issue second = issue(5);
+        QVERIFY(first.repo == second.repo);
+        const QString firstTitle = onGitHub(first).value(QStringLiteral("title")).toString();
+        QJsonObject fault{{QStringLiteral("method"), QStringLiteral("PATCH")},
+                          {QStringLiteral("path"), QStringLiteral("/issues/%1$").arg(second.number)},
+                          {QStringLiteral("count"), 1},
+                          {QStringLiteral("kind"), QStringLiteral("status")},
+                          {QStringLiteral("status"), 422}};
+        QCOMPARE(m_sim
+                     .request("PUT", QStringLiteral("/_sim/faults"), {},
+                              QJsonDocument(QJsonObject{{QStringLiteral("faults"), QJsonArray{fault}}}).toJson())
+                     .status,
+                 200);
+        const test::ProcessResult r =
+            psql(QStringLiteral("UPDATE github.issue SET title = title || ' (batch)' WHERE id IN (%1, %2)")
+                     .arg(first.id)
+                     .arg(second.id));
+        m_sim.request("DELETE", QStringLiteral("/_sim/faults"));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("23514"), r.err.constData());
+        QVERIFY2(r.err.contains("changed back"), r.err.constData()); // DETAIL: what became of row 1
+        QCOMPARE(onGitHub(first).value(QStringLiteral("title")).toString(), firstTitle);
+        QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(first.id)}),
+                 firstTitle);
+    }
+
+    void staleRowIsRefusedAndRefreshed() {
+        const Issue i = issue(6);
+        // Someone edits the title on GitHub; HubSync has not synced it yet.
+        const auto edited = m_sim.request(
+            "PATCH", QStringLiteral("/_sim/repos/%1/issues/%2").arg(i.repo).arg(i.number), {},
+            QJsonDocument(QJsonObject{{QStringLiteral("title"), QStringLiteral("edited on GitHub")}}).toJson());
+        QCOMPARE(edited.status, 200);
+        const test::ProcessResult r =
+            psql(QStringLiteral("UPDATE github.issue SET title = 'edited through the proxy' WHERE id = %1").arg(i.id));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  40001:"), r.err.constData());
+        QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), QStringLiteral("edited on GitHub"));
+        QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}),
+                 QStringLiteral("edited on GitHub"));
+    }
+
+    void lockAndUnlock() {
+        const Issue i = issue(7);
+        test::ProcessResult r = psql(QStringLiteral("UPDATE github.issue SET locked = true, active_lock_reason = "
+                                                    "'resolved' WHERE id = %1 RETURNING locked, active_lock_reason")
+                                         .arg(i.id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("t|resolved"), r.out.constData());
+        QCOMPARE(onGitHub(i).value(QStringLiteral("locked")).toBool(), true);
+        r = psql(QStringLiteral("UPDATE github.issue SET locked = false WHERE id = %1 RETURNING locked").arg(i.id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QCOMPARE(onGitHub(i).value(QStringLiteral("locked")).toBool(), false);
+    }
+
+    void extendedProtocolWithPgbench() {
+        if (QStandardPaths::findExecutable(QStringLiteral("pgbench")).isEmpty())
+            QSKIP("pgbench is not installed");
+        const Issue i = issue(8);
+        QTemporaryDir dir;
+        const QString script = dir.filePath(QStringLiteral("write.sql"));
+        QFile file(script);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QStringLiteral("UPDATE github.issue SET body = 'pgbench ' || :client_id WHERE id = %1;\n")
+                       .arg(i.id)
+                       .toUtf8());
+        file.close();
+        for (const QString &mode : {QStringLiteral("simple"), QStringLiteral("extended"), QStringLiteral("prepared")}) {
+            const test::ProcessResult r = test::runProcess(
+                QStringLiteral("pgbench"),
+                {QStringLiteral("-n"), QStringLiteral("-M"), mode, QStringLiteral("-t"), QStringLiteral("6"),
+                 QStringLiteral("-f"), script, QStringLiteral("-h"), QStringLiteral("127.0.0.1"), QStringLiteral("-p"),
+                 QString::number(m_proxy.server->port()), QStringLiteral("-U"), m_user, m_database});
+            QVERIFY2(r.ok(), r.describe().constData());
+            QVERIFY2(r.out.contains("number of failed transactions: 0"), r.out.constData());
+        }
+        QCOMPARE(onGitHub(i).value(QStringLiteral("body")).toString(), QStringLiteral("pgbench 0"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestWriteThrough)
+#include "tst_writethrough.moc"
