@@ -21,25 +21,19 @@ MODES="${MODES:-simple prepared}"
 SCALE="${SCALE:-10}"
 CPUS="$(nproc 2>/dev/null || echo 2)"
 
-PGBIN="$(pg_config --bindir 2>/dev/null || true)"
-[ -x "$PGBIN/initdb" ] || PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-WORK="$(mktemp -d /tmp/hs-benchproxy.XXXXXX)"
-chmod 755 "$WORK"
-if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$WORK"; AS="runuser -u postgres --"; else AS=""; fi
+# shellcheck source=tests/bench/pgcluster.sh
+. "$(dirname "$0")/pgcluster.sh"
+pgcluster_create hs-benchproxy
 PROXY_PID=""
 cleanup() {
     if [ -n "$PROXY_PID" ]; then kill "$PROXY_PID" 2>/dev/null || true; fi
-    $AS "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
-    rm -rf "$WORK"
+    pgcluster_destroy
 }
 trap cleanup EXIT INT TERM
 
 # A free loopback port for the server (its Unix socket in $WORK carries the same number).
 PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-$AS "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C --no-sync --no-instructions >/dev/null
-$AS "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -k $WORK -p $PORT -c fsync=off -c synchronous_commit=off -c max_connections=200" \
-    start >/dev/null
+pgcluster_start "-c listen_addresses=127.0.0.1 -k $WORK -p $PORT -c fsync=off -c synchronous_commit=off -c max_connections=200"
 pgbench -i -q -s "$SCALE" -h "$WORK" -p "$PORT" -U postgres postgres >"$WORK/init.log" 2>&1 || {
     cat "$WORK/init.log"; exit 1; }
 
