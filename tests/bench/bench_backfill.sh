@@ -14,8 +14,8 @@ BIN="$BUILD/bin"
 set -- "$@" --rate-limit 1000000000
 TOKEN="ghp_benchmark_$(date +%s)"
 
-# shellcheck source=tests/bench/pgcluster.sh
-. "$(dirname "$0")/pgcluster.sh"
+# shellcheck source=tests/bench/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
 pgcluster_create hs-bench
 SIM_PID=""
 cleanup() {
@@ -30,12 +30,7 @@ DSN="host=$WORK port=5432 user=postgres dbname=postgres"
 
 "$BIN/githubsim" --listen 127.0.0.1:0 --token "$TOKEN" "$@" > "$WORK/sim.out" 2> "$WORK/sim.err" &
 SIM_PID=$!
-for _ in $(seq 1 600); do
-    grep -q "^listening on " "$WORK/sim.out" 2>/dev/null && break
-    sleep 0.1
-done
-URL="$(sed -n 's/^listening on //p' "$WORK/sim.out" | head -1)"
-[ -n "$URL" ] || { echo "simulator did not start"; cat "$WORK/sim.err"; exit 1; }
+URL="$(listening_address "$WORK/sim.out" "$WORK/sim.err" simulator 60)"
 
 START=$(date +%s.%N)
 GITHUB_TOKEN="$TOKEN" /usr/bin/time -f "%M" -o "$WORK/rss" \

@@ -21,8 +21,8 @@ MODES="${MODES:-simple prepared}"
 SCALE="${SCALE:-10}"
 CPUS="$(nproc 2>/dev/null || echo 2)"
 
-# shellcheck source=tests/bench/pgcluster.sh
-. "$(dirname "$0")/pgcluster.sh"
+# shellcheck source=tests/bench/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
 pgcluster_create hs-benchproxy
 PROXY_PID=""
 cleanup() {
@@ -39,12 +39,7 @@ pgbench -i -q -s "$SCALE" -h "$WORK" -p "$PORT" -U postgres postgres >"$WORK/ini
 
 "$SERVER" "$WORK" "$PORT" 200 >"$WORK/proxy.out" 2>"$WORK/proxy.err" &
 PROXY_PID=$!
-for _ in $(seq 1 100); do
-    grep -q "^listening on " "$WORK/proxy.out" 2>/dev/null && break
-    sleep 0.1
-done
-PROXY_PORT="$(sed -n 's/^listening on //p' "$WORK/proxy.out" | head -1)"
-[ -n "$PROXY_PORT" ] || { echo "proxy did not start:"; cat "$WORK/proxy.err"; exit 1; }
+PROXY_PORT="$(listening_address "$WORK/proxy.out" "$WORK/proxy.err" proxy 10)"
 
 # One pgbench -S run against 127.0.0.1:$1 with $2 clients in mode $3: "TPS TRANSACTIONS" (TPS excluding
 # connection set-up).
