@@ -10,7 +10,7 @@ PACKAGES="
   postgresql-15 postgresql-client-15 postgresql-contrib
   xvfb xauth fonts-dejavu-core clang libclang-rt-14-dev
   desktop-file-utils appstream debootstrap
-  python3 python3-psycopg2 python3-psycopg default-jre-headless
+  python3 python3-psycopg2 python3-psycopg default-jdk-headless libpostgresql-jdbc-java
 "
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -31,8 +31,13 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
+# Node.js and npm are only needed by the proxy's client-compatibility tests (the build installs the `pg`
+# module into the build tree with npm); keep a Node.js that is already installed (one with a bundled npm
+# conflicts with Debian's npm package).
+if ! command -v node >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES nodejs npm"
+elif ! command -v npm >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES npm"
+fi
 # shellcheck disable=SC2086
-# Node.js is only needed by the proxy's client-compatibility tests; keep a Node.js that is already
-# installed (its npm is bundled and conflicts with Debian's npm package).
-if ! command -v node >/dev/null 2>&1; then PACKAGES="$PACKAGES nodejs npm"; fi
 $SUDO apt-get install -y -q --no-install-recommends $PACKAGES

@@ -14,32 +14,23 @@ BIN="$BUILD/bin"
 set -- "$@" --rate-limit 1000000000
 TOKEN="ghp_benchmark_$(date +%s)"
 
-PGBIN="$(pg_config --bindir 2>/dev/null || true)"
-[ -x "$PGBIN/initdb" ] || PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-WORK="$(mktemp -d /tmp/hs-bench.XXXXXX)"
-chmod 755 "$WORK"
-if [ "$(id -u)" = 0 ]; then chown postgres:postgres "$WORK"; AS="runuser -u postgres --"; else AS=""; fi
+# shellcheck source=tests/bench/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
+pgcluster_create hs-bench
 SIM_PID=""
 cleanup() {
     [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null || true
-    $AS "$PGBIN/pg_ctl" -D "$WORK/data" -m immediate -w stop >/dev/null 2>&1 || true
     [ -n "${KEEP_BENCH_LOG:-}" ] && cp "$WORK/hubsync.log" /tmp/bench-hubsync.log
-    rm -rf "$WORK"
+    pgcluster_destroy
 }
 trap cleanup EXIT INT TERM
-$AS "$PGBIN/initdb" -D "$WORK/data" -U postgres -A trust -E UTF8 --locale=C --no-sync --no-instructions >/dev/null
 # Default durability settings except fsync, as a desktop machine's embedded cluster would run.
-$AS "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w -o "-c listen_addresses='' -k $WORK -p 5432" start >/dev/null
+pgcluster_start "-c listen_addresses='' -k $WORK -p 5432"
 DSN="host=$WORK port=5432 user=postgres dbname=postgres"
 
 "$BIN/githubsim" --listen 127.0.0.1:0 --token "$TOKEN" "$@" > "$WORK/sim.out" 2> "$WORK/sim.err" &
 SIM_PID=$!
-for _ in $(seq 1 600); do
-    grep -q "^listening on " "$WORK/sim.out" 2>/dev/null && break
-    sleep 0.1
-done
-URL="$(sed -n 's/^listening on //p' "$WORK/sim.out" | head -1)"
-[ -n "$URL" ] || { echo "simulator did not start"; cat "$WORK/sim.err"; exit 1; }
+URL="$(listening_address "$WORK/sim.out" "$WORK/sim.err" simulator 60)"
 
 START=$(date +%s.%N)
 GITHUB_TOKEN="$TOKEN" /usr/bin/time -f "%M" -o "$WORK/rss" \

@@ -1,5 +1,6 @@
 // ProxyServer end to end: a real PostgreSQL (PgTestInstance), real clients (psql, pgbench, psycopg2,
-// psycopg 3) connecting over TCP to the proxy, plus raw protocol for what clients never send.
+// psycopg 3, node-postgres, pgJDBC) connecting over TCP to the proxy, plus raw protocol for what clients
+// never send.
 
 #include "core/events.h"
 #include "pgtestinstance.h"
@@ -14,6 +15,7 @@
 #include <QFile>
 #include <QRegularExpression>
 #include <QSslSocket>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtEndian>
@@ -70,6 +72,19 @@ class TestProxy : public QObject {
             return QStringLiteral("<no connection>");
         const pg::Result result = connection.exec(sql);
         return result.ok() && result.rows() > 0 ? result.text(0, 0) : result.errorMessage();
+    }
+    static QString clientScript(const QString &name) {
+        return qEnvironmentVariable("HUBSYNC_SOURCE_DIR", QStringLiteral(HUBSYNC_TEST_SOURCE_DIR)) +
+               QStringLiteral("/tests/proxy/clients/") + name;
+    }
+    // Runs one of the client scripts of tests/proxy/clients, which print FAIL lines and end with `OK name`;
+    // each of their protocol cancels must have reached the proxy's cancel path.
+    void runClient(const QString &program, const QStringList &arguments, const char *okLine, quint64 cancels,
+                   const ProcessOptions &options = {}) {
+        const quint64 before = m_proxy->stats().cancelsForwarded;
+        const ProcessResult r = runProcess(program, arguments, options);
+        QVERIFY2(r.ok() && r.out.contains(okLine), r.describe());
+        QCOMPARE(m_proxy->stats().cancelsForwarded, before + cancels);
     }
     QString writeFile(const QString &name, const QByteArray &content) {
         const QString path = m_temp.filePath(name);
@@ -338,20 +353,43 @@ private Q_SLOTS:
         const QString python = test::pythonWith(QStringLiteral("psycopg2"));
         if (python.isEmpty())
             QSKIP("python3-psycopg2 is not installed");
-        const QString client = qEnvironmentVariable("HUBSYNC_SOURCE_DIR", QStringLiteral(HUBSYNC_TEST_SOURCE_DIR)) +
-                               QStringLiteral("/tests/proxy/clients/psycopg2_client.py");
-        const ProcessResult r = runProcess(python, {client, dsn(m_proxy->port())});
-        QVERIFY2(r.ok(), r.describe());
+        runClient(python, {clientScript(QStringLiteral("psycopg2_client.py")), dsn(m_proxy->port())}, "OK psycopg2", 1);
     }
 
     void psycopg3Client() {
         const QString python = test::pythonWith(QStringLiteral("psycopg"));
         if (python.isEmpty())
             QSKIP("python3-psycopg is not installed");
-        const QString client = qEnvironmentVariable("HUBSYNC_SOURCE_DIR", QStringLiteral(HUBSYNC_TEST_SOURCE_DIR)) +
-                               QStringLiteral("/tests/proxy/clients/psycopg3_client.py");
-        const ProcessResult r = runProcess(python, {client, dsn(m_proxy->port())});
-        QVERIFY2(r.ok(), r.describe());
+        runClient(python, {clientScript(QStringLiteral("psycopg3_client.py")), dsn(m_proxy->port())}, "OK psycopg", 1);
+    }
+
+    void nodePgClient() {
+        // node-postgres: plain, parameterised and named queries, its own cancel and a raw CancelRequest.
+        const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
+        if (node.isEmpty())
+            QSKIP("node is not installed (Debian package nodejs)");
+        const QString modules = QStringLiteral(HUBSYNC_NODE_MODULES);
+        QVERIFY2(QFile::exists(modules + QStringLiteral("/pg/package.json")),
+                 qPrintable(QStringLiteral("node-postgres is missing from %1: build the target hubsync_node_pg "
+                                           "(npm install pg@8 into the build tree)")
+                                .arg(modules)));
+        runClient(node, {clientScript(QStringLiteral("node_pg_client.js")), dsn(m_proxy->port())}, "OK node-pg", 2,
+                  ProcessOptions::withEnvironment({QStringLiteral("NODE_PATH=") + modules}));
+    }
+
+    void pgJdbcClient() {
+        // pgJDBC in its default mode (named server-side statements from the 5th run of a PreparedStatement)
+        // and with preferQueryMode=simple; Statement.cancel() for the cancel.
+        const QString java = QStandardPaths::findExecutable(QStringLiteral("java"));
+        if (java.isEmpty())
+            QSKIP("java is not installed (Debian package default-jdk-headless)");
+        const QString jar = QStringLiteral("/usr/share/java/postgresql.jar");
+        QVERIFY2(QFile::exists(jar), "pgJDBC is missing: install the Debian package libpostgresql-jdbc-java");
+        ProcessOptions options;
+        options.timeoutMs = 120000; // compiles the source first
+        runClient(java,
+                  {QStringLiteral("-cp"), jar, clientScript(QStringLiteral("PgJdbcClient.java")), dsn(m_proxy->port())},
+                  "OK pgjdbc", 2, options);
     }
 
     void cancelWithPsql() {

@@ -1,0 +1,93 @@
+#!/bin/sh
+# Proxy pass-through benchmark: pgbench -S (select only) TPS straight to PostgreSQL and through the HubSync
+# proxy, in one run, at 1, 8 and 32 clients, for -M simple and -M prepared; prints the ratio proxy/direct
+# per row (goal >= 0.90). Both paths use TCP on loopback from pgbench; the proxy reaches the server over
+# its Unix socket, as the app does with its embedded cluster.
+# Usage: tests/bench/bench_proxy.sh BUILD_DIR
+# Environment: DURATION (s per run, default 10), CLIENTS (default "1 8 32"), MODES (default
+# "simple prepared"), SCALE (pgbench scale, default 10), PERF=1 to profile the proxy with perf during the
+# last proxy run and print its hottest symbols.
+# Besides TPS it prints the proxy's own CPU time per transaction (user + system, from /proc), a figure that
+# other load on the machine disturbs much less than TPS.
+set -eu
+
+BUILD="${1:?usage: bench_proxy.sh BUILD_DIR}"
+SERVER="$BUILD/bin/bench_proxy_server"
+[ -x "$SERVER" ] || SERVER="$BUILD/tests/bench/bench_proxy_server"
+[ -x "$SERVER" ] || { echo "bench_proxy_server not built (cmake --build $BUILD --target bench_proxy_server)"; exit 1; }
+DURATION="${DURATION:-10}"
+CLIENTS="${CLIENTS:-1 8 32}"
+MODES="${MODES:-simple prepared}"
+SCALE="${SCALE:-10}"
+CPUS="$(nproc 2>/dev/null || echo 2)"
+
+# shellcheck source=tests/bench/benchlib.sh
+. "$(dirname "$0")/benchlib.sh"
+pgcluster_create hs-benchproxy
+PROXY_PID=""
+cleanup() {
+    if [ -n "$PROXY_PID" ]; then kill "$PROXY_PID" 2>/dev/null || true; fi
+    pgcluster_destroy
+}
+trap cleanup EXIT INT TERM
+
+# A free loopback port for the server (its Unix socket in $WORK carries the same number).
+PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+pgcluster_start "-c listen_addresses=127.0.0.1 -k $WORK -p $PORT -c fsync=off -c synchronous_commit=off -c max_connections=200"
+pgbench -i -q -s "$SCALE" -h "$WORK" -p "$PORT" -U postgres postgres >"$WORK/init.log" 2>&1 || {
+    cat "$WORK/init.log"; exit 1; }
+
+"$SERVER" "$WORK" "$PORT" 200 >"$WORK/proxy.out" 2>"$WORK/proxy.err" &
+PROXY_PID=$!
+PROXY_PORT="$(listening_address "$WORK/proxy.out" "$WORK/proxy.err" proxy 10)"
+
+# One pgbench -S run against 127.0.0.1:$1 with $2 clients in mode $3: "TPS TRANSACTIONS" (TPS excluding
+# connection set-up).
+run() {
+    threads=$2
+    [ "$threads" -le "$CPUS" ] || threads=$CPUS
+    pgbench -n -S -T "$DURATION" -c "$2" -j "$threads" -M "$3" -h 127.0.0.1 -p "$1" -U postgres postgres \
+        >"$WORK/run.log" 2>&1 || { cat "$WORK/run.log" >&2; echo "0 0"; return; }
+    echo "$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/run.log" | head -1)" \
+        "$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/run.log")"
+}
+# CPU time (user + system, clock ticks) the proxy process has used so far.
+proxy_ticks() { awk '{ print $14 + $15 }' "/proc/$PROXY_PID/stat"; }
+TICK="$(getconf CLK_TCK)"
+
+echo "pgbench -S, scale $SCALE, $DURATION s per run, $CPUS CPUs (load average at start: $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-9s %7s %12s %12s %7s  %-12s %s\n' mode clients direct_tps proxy_tps ratio "goal >= 0.90" "proxy CPU us/tx"
+last_mode=""
+last_clients=""
+for mode in $MODES; do for c in $CLIENTS; do last_mode=$mode; last_clients=$c; done; done
+below=0
+for mode in $MODES; do
+    for c in $CLIENTS; do
+        direct=$(run "$PORT" "$c" "$mode" | cut -d' ' -f1)
+        before=$(proxy_ticks)
+        if [ "${PERF:-0}" = 1 ] && [ "$mode" = "$last_mode" ] && [ "$c" = "$last_clients" ]; then
+            perf record -q -g -p "$PROXY_PID" -o "$WORK/perf.data" -- sleep "$DURATION" 2>/dev/null &
+            PERF_PID=$!
+            proxy_run=$(run "$PROXY_PORT" "$c" "$mode")
+            wait "$PERF_PID" || true
+        else
+            proxy_run=$(run "$PROXY_PORT" "$c" "$mode")
+        fi
+        ticks=$(($(proxy_ticks) - before))
+        proxied=${proxy_run% *}
+        cpu=$(awk -v t="$ticks" -v hz="$TICK" -v n="${proxy_run#* }" \
+            'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
+        ratio=$(awk -v d="$direct" -v p="$proxied" 'BEGIN { if (d > 0) printf "%.3f", p / d; else print "n/a" }')
+        verdict=$(awk -v r="$ratio" 'BEGIN { print (r != "n/a" && r >= 0.90) ? "ok" : "below" }')
+        [ "$verdict" = ok ] || below=$((below + 1))
+        printf '%-9s %7s %12.1f %12.1f %7s  %-12s %s\n' "$mode" "$c" "$direct" "$proxied" "$ratio" "$verdict" "$cpu"
+    done
+done
+echo "rows below goal: $below"
+if [ -f "$WORK/perf.data" ]; then
+    echo "--- proxy CPU by binary (perf, $last_mode, $last_clients clients, self time) ---"
+    perf report -i "$WORK/perf.data" --stdio --no-children --sort dso 2>/dev/null | grep -E '^ +[0-9.]+%' | head -8
+    echo "--- proxy hot spots ---"
+    perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 0.7 --sort dso,symbol -g none 2>/dev/null |
+        grep -E '^ +[0-9.]+%' | sed 's/  *- *- *$//' | head -30
+fi
