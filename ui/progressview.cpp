@@ -66,7 +66,9 @@ ProgressView::ProgressView(QWidget *parent)
     m_table->setObjectName(QStringLiteral("progressTable"));
     m_table->setModel(m_model);
     m_table->setItemDelegateForColumn(ProgressModel::Progress, new ProgressBarDelegate(m_table));
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(ProgressModel::Progress, QHeaderView::Stretch);
+    m_table->setWordWrap(false);
     m_table->verticalHeader()->hide();
     m_table->setSelectionMode(QAbstractItemView::NoSelection);
 

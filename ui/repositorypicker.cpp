@@ -168,7 +168,9 @@ RepositoryPicker::RepositoryPicker(bool keepRowsByDefault, QWidget *parent)
     m_view->setModel(m_filter);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(RepositoryListModel::Name, Qt::AscendingOrder);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_view->horizontalHeader()->setSectionResizeMode(RepositoryListModel::Name, QHeaderView::Stretch);
+    m_view->setWordWrap(false);
     m_view->verticalHeader()->hide();
     m_view->setSelectionMode(QAbstractItemView::NoSelection);
     m_keepRows = new QCheckBox(tr("Keep the rows of repositories I stop syncing"), this);

@@ -3,6 +3,8 @@
 #include <QBrush>
 #include <QDateTime>
 #include <QFont>
+#include <QJsonArray>
+#include <QJsonDocument>
 
 namespace hubsync {
 
@@ -39,8 +41,11 @@ QVariant TablePageModel::headerData(int section, Qt::Orientation orientation, in
 QVariant TablePageModel::data(const QModelIndex &index, int role) const {
     if (!index.isValid() || index.row() >= m_page.rows.size() || index.column() >= m_page.columns.size())
         return {};
-    const QVariant &value = m_page.rows[index.row()].value(index.column());
-    const bool pending = m_pending.contains(pendingKey(idAt(index.row()), m_page.columns[index.column()]));
+    const QString &column = m_page.columns[index.column()];
+    const QVariant value = isListColumn(column) && !m_page.rows[index.row()].value(index.column()).isNull()
+                               ? QVariant(listText(m_page.rows[index.row()].value(index.column())))
+                               : m_page.rows[index.row()].value(index.column());
+    const bool pending = m_pending.contains(pendingKey(idAt(index.row()), column));
     switch (role) {
     case Qt::DisplayRole: {
         if (value.isNull())
@@ -84,12 +89,44 @@ Qt::ItemFlags TablePageModel::flags(const QModelIndex &index) const {
 bool TablePageModel::setData(const QModelIndex &index, const QVariant &value, int role) {
     if (role != Qt::EditRole || !(flags(index) & Qt::ItemIsEditable))
         return false;
-    const QVariant &old = m_page.rows[index.row()].value(index.column());
+    const QString column = m_page.columns[index.column()];
+    const QVariant old = index.data(Qt::EditRole);
     if (old == value || (old.isNull() && value.toString().isEmpty()))
         return false;
-    const QString column = m_page.columns[index.column()];
-    Q_EMIT editRequested(idAt(index.row()), column, value);
+    Q_EMIT editRequested(idAt(index.row()), column,
+                         isListColumn(column) ? QVariant(listJson(column, value.toString())) : value);
     return false; // the cell keeps its value until GitHub (through the proxy) accepts the edit
+}
+
+bool TablePageModel::isListColumn(const QString &column) {
+    return column == QStringLiteral("label_names") || column == QStringLiteral("assignee_ids");
+}
+
+QString TablePageModel::listText(const QVariant &json) {
+    const QJsonDocument doc = QJsonDocument::fromJson(json.toString().toUtf8());
+    if (!doc.isArray())
+        return json.toString();
+    QStringList items;
+    for (const QJsonValue &v : doc.array())
+        items << (v.isDouble() ? QString::number(qint64(v.toDouble())) : v.toString());
+    return items.join(QStringLiteral(", "));
+}
+
+QString TablePageModel::listJson(const QString &column, const QString &text) {
+    QJsonArray array;
+    for (const QString &part : text.split(QLatin1Char(','))) {
+        const QString item = part.trimmed();
+        if (item.isEmpty())
+            continue;
+        bool number = false;
+        const qint64 id = item.toLongLong(&number);
+        // Assignees are user ids; anything else goes as text and GitHub (through the proxy) says why not.
+        if (column == QStringLiteral("assignee_ids") && number)
+            array.append(QJsonValue(id));
+        else
+            array.append(item);
+    }
+    return QString::fromUtf8(QJsonDocument(array).toJson(QJsonDocument::Compact));
 }
 
 void TablePageModel::sort(int column, Qt::SortOrder order) {

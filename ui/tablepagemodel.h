@@ -30,6 +30,10 @@ public:
     void setPending(qint64 id, const QString &column, bool pending);
 
     [[nodiscard]] const TablePage &page() const { return m_page; }
+    // jsonb arrays shown and edited as "a, b" (label names, assignee ids); edits go back as JSON arrays.
+    static bool isListColumn(const QString &column);
+    static QString listText(const QVariant &json);
+    static QString listJson(const QString &column, const QString &text);
     [[nodiscard]] int columnIndex(const QString &name) const { return int(m_page.columns.indexOf(name)); }
     [[nodiscard]] qint64 idAt(int row) const;
     [[nodiscard]] int rowOfId(qint64 id) const;

@@ -14,13 +14,19 @@ namespace hubsync {
 
 namespace {
 
-// The issue columns the write-through maps to GitHub (title, body, state, assignees; labels once the
-// table holds them as a column). Everything else is GitHub's to set.
-const QStringList issueWritable = {QStringLiteral("title"),        QStringLiteral("body"),
-                                   QStringLiteral("state"),        QStringLiteral("state_reason"),
-                                   QStringLiteral("assignee_ids"), QStringLiteral("labels")};
+// The issue columns the proxy's write-through maps to GitHub (PATCH fields, and the lock endpoint for
+// locked/active_lock_reason). Everything else is GitHub's to set. Only the ones the table has are offered.
+const QStringList issueWritable = {QStringLiteral("title"),
+                                   QStringLiteral("body"),
+                                   QStringLiteral("state"),
+                                   QStringLiteral("state_reason"),
+                                   QStringLiteral("label_names"),
+                                   QStringLiteral("assignee_ids"),
+                                   QStringLiteral("milestone_number"),
+                                   QStringLiteral("locked"),
+                                   QStringLiteral("active_lock_reason")};
 
-// Issue labels live in issue_label; the browser shows their names beside each issue.
+// Tables without the label_names column: the names of an issue's labels, read from issue_label.
 constexpr auto issueLabelsColumn = "labels";
 
 // LIKE pattern for text typed by the user: % and _ match themselves.
@@ -204,7 +210,7 @@ void TableWorker::fetch(const TableRequest &request) {
         select << (c.type == QStringLiteral("jsonb") ? quoted + QStringLiteral("::text") : quoted);
         names << c.name;
         hasId = hasId || c.name == QStringLiteral("id");
-        hasLabels = hasLabels || c.name == QLatin1String(issueLabelsColumn);
+        hasLabels = hasLabels || c.name == QStringLiteral("label_names");
         if (isIssue && issueWritable.contains(c.name))
             page.editableColumns << c.name;
     }

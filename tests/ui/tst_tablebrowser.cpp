@@ -3,6 +3,7 @@
 #include "ui/tablepagemodel.h"
 #include "uitestsupport.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QSet>
 #include <QSignalSpy>
@@ -217,6 +218,22 @@ private Q_SLOTS:
                  title);
         QCOMPARE(simulatorIssue(issue).value(QStringLiteral("title")).toString(), title);
         QVERIFY(browser()->errorText().isEmpty());
+
+        // Labels, edited as a list of names.
+        const int labelsColumn = browser()->model()->columnIndex(QStringLiteral("label_names"));
+        QVERIFY2(labelsColumn >= 0, "the issue table has no label_names column");
+        const QModelIndex labels = browser()->model()->index(row, labelsColumn);
+        const EditOutcome labelled = edit(
+            [this, labels] { browser()->model()->setData(labels, QStringLiteral("bug, needs-triage"), Qt::EditRole); });
+        QVERIFY2(labelled.ok, qPrintable(labelled.failure.text()));
+        QStringList names;
+        for (const QJsonValue &l : simulatorIssue(issue).value(QStringLiteral("labels")).toArray())
+            names << l.toObject().value(QStringLiteral("name")).toString();
+        names.sort();
+        QCOMPARE(names, (QStringList{QStringLiteral("bug"), QStringLiteral("needs-triage")}));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            browser()->model()->index(browser()->model()->rowOfId(issue.id), labelsColumn).data().toString(),
+            QStringLiteral("bug, needs-triage"), 20000);
     }
 
     void createsAndDeletesAnIssue() {
