@@ -135,6 +135,7 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
     connect(m_backfill.get(), &sync::Backfill::repositoriesReady, this, &Engine::publishRepositories);
     connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
         m_backfilling = false;
+        applyPendingRemovals();
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });

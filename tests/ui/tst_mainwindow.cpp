@@ -45,6 +45,10 @@ private Q_SLOTS:
             sawRate = sawRate || (!p.done && p.recordsPerSecond > 0);
         }
         QVERIFY(sawRate);
+        bool rateShown = false;
+        for (int row = 0; row < model->rowCount(); ++row)
+            rateShown = rateShown || model->index(row, ProgressModel::Rate).data().toDouble() > 0;
+        QVERIFY(rateShown);
         QVERIFY2(window.progressView()->quotaText().contains(QStringLiteral("quota left")),
                  qPrintable(window.progressView()->quotaText()));
         QVERIFY2(window.quotaText().contains(QStringLiteral("left, resets")), qPrintable(window.quotaText()));
