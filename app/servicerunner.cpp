@@ -48,6 +48,11 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
     });
     connect(&m_controller, &EngineController::warning, this,
             [](const QString &message) { logWarning(QStringLiteral("service"), message); });
+    // What the desktop notifies about live sync (a delivery that could not be applied) is logged here.
+    connect(&m_controller, &EngineController::liveEvent, this, [](const LiveSyncEvent &event) {
+        if (event.failed)
+            logWarning(QStringLiteral("service"), QStringLiteral("live sync: %1").arg(event.summary));
+    });
     connect(&m_controller, &EngineController::backfillComplete, this, [this](const BackfillSummary &s) {
         logInfo(QStringLiteral("service"),
                 QStringLiteral("backfill complete: %1 records in %2 s").arg(s.records).arg(s.seconds, 0, 'f', 1));

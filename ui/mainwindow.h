@@ -7,13 +7,17 @@
 #include <QMainWindow>
 
 class QLabel;
+class QPushButton;
 class QTabWidget;
 
 namespace hubsync {
 
 class ProgressView;
+class RepositoryPicker;
+class TableBrowser;
 
-// The desktop window. It talks to the engine only through EngineController (the facade).
+// The desktop window. It talks to the engine only through EngineController (the facade); the table
+// browser reads and edits through the engine's Postgres proxy.
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
@@ -23,23 +27,39 @@ public:
 
     [[nodiscard]] QString statusText() const;
     [[nodiscard]] ProgressView *progressView() const { return m_progress; }
+    [[nodiscard]] RepositoryPicker *picker() const { return m_picker; }
+    [[nodiscard]] TableBrowser *browser() const { return m_browser; }
+    [[nodiscard]] QTabWidget *tabs() const { return m_tabs; }
     [[nodiscard]] Notifier *notifier() const { return m_notifier; }
+    [[nodiscard]] EngineController &controller() { return m_controller; }
     [[nodiscard]] QString bannerText() const;
+    [[nodiscard]] QString quotaText() const;
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 private:
     void showStatus(const EngineStatus &status);
     void showBanner(Notifier::Kind kind, const QString &title, const QString &message);
+    void showQuota(const CollectionProgress &progress);
+    void restoreSettings();
+    void saveSettings() const;
 
+    Config m_config;
     EngineController m_controller;
     QLabel *m_status = nullptr;
+    QLabel *m_quota = nullptr;
+    QWidget *m_bannerBox = nullptr;
     QLabel *m_banner = nullptr;
     QTabWidget *m_tabs = nullptr;
     ProgressView *m_progress = nullptr;
+    RepositoryPicker *m_picker = nullptr;
+    TableBrowser *m_browser = nullptr;
     Notifier *m_notifier = nullptr;
-    bool m_quitting = false;
+    DatabaseEndpoint m_database;
+    bool m_awaitingProxy = false;
+    bool m_listedRepositories = false;
 };
 
 } // namespace hubsync

@@ -71,7 +71,8 @@ QVariant ProgressModel::data(const QModelIndex &index, int role) const {
     case Records:
         return p.written;
     case Rate:
-        return p.done ? QString() : QString::number(p.recordsPerSecond, 'f', 0);
+        // A finished collection keeps its last rate: how fast it went.
+        return p.recordsPerSecond > 0 ? QString::number(p.recordsPerSecond, 'f', 0) : QString();
     case Eta:
         return p.done ? QString() : formatDuration(p.etaSeconds);
     default:

@@ -7,6 +7,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPainter>
+#include <QProgressBar>
 #include <QStyledItemDelegate>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -51,23 +52,37 @@ ProgressView::ProgressView(QWidget *parent)
     m_errors->setStyleSheet(QStringLiteral("QLabel { color: #b00020; }"));
     m_errors->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_errors->hide();
+    m_live = new QLabel(this);
+    m_live->setObjectName(QStringLiteral("liveSyncLabel"));
+    m_live->setWordWrap(true);
+    m_live->hide();
+    m_overall = new QProgressBar(this);
+    m_overall->setObjectName(QStringLiteral("overallProgress"));
+    m_overall->setRange(0, 100);
+    m_overall->setValue(0);
+    m_overall->setFormat(tr("%p% of collections done"));
 
     m_table = new QTableView(this);
     m_table->setObjectName(QStringLiteral("progressTable"));
     m_table->setModel(m_model);
     m_table->setItemDelegateForColumn(ProgressModel::Progress, new ProgressBarDelegate(m_table));
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(ProgressModel::Progress, QHeaderView::Stretch);
+    m_table->setWordWrap(false);
     m_table->verticalHeader()->hide();
     m_table->setSelectionMode(QAbstractItemView::NoSelection);
 
     layout->addWidget(m_summary);
+    layout->addWidget(m_overall);
     layout->addWidget(m_quota);
+    layout->addWidget(m_live);
     layout->addWidget(m_errors);
     layout->addWidget(m_table, 1);
 }
 
 void ProgressView::showProgress(const CollectionProgress &progress) {
     m_model->update(progress);
+    updateOverall();
     if (progress.quotaRemaining >= 0) {
         const QString reset = progress.quotaResetEpoch > 0 ? QDateTime::fromSecsSinceEpoch(progress.quotaResetEpoch)
                                                                  .toLocalTime()
@@ -78,10 +93,49 @@ void ProgressView::showProgress(const CollectionProgress &progress) {
 }
 
 void ProgressView::showStatus(const EngineStatus &status) {
-    QString text = status.message;
-    if (!status.liveSyncMode.isEmpty())
-        text += tr(" — live sync by %1").arg(status.liveSyncMode);
-    m_summary->setText(text);
+    m_summary->setText(status.message);
+    if (m_liveMode != status.liveSyncMode) {
+        m_liveMode = status.liveSyncMode;
+        updateLive();
+    }
+}
+
+void ProgressView::showLiveEvent(const LiveSyncEvent &event) {
+    const QString when = QDateTime::fromMSecsSinceEpoch(event.atMs).toLocalTime().toString(QStringLiteral("HH:mm:ss"));
+    m_lastEvent =
+        tr("last %1 at %2: %3")
+            .arg(event.source == LiveSyncEvent::Source::Webhook ? tr("webhook") : tr("poll"), when, event.summary);
+    updateLive();
+}
+
+void ProgressView::updateLive() {
+    if (m_liveMode.isEmpty()) {
+        m_live->hide();
+        return;
+    }
+    m_live->setText(tr("Live sync: %1.").arg(m_liveMode) +
+                    (m_lastEvent.isEmpty() ? tr(" No change seen yet.") : QLatin1Char(' ') + m_lastEvent));
+    m_live->show();
+}
+
+void ProgressView::updateOverall() {
+    const int rows = m_model->rowCount();
+    int done = 0;
+    for (int row = 0; row < rows; ++row)
+        done += m_model->index(row, ProgressModel::Progress).data(ProgressModel::FractionRole).toDouble() >= 1.0;
+    m_overall->setValue(rows == 0 ? 0 : done * 100 / rows);
+}
+
+int ProgressView::overallPercent() const {
+    return m_overall->value();
+}
+
+QString ProgressView::quotaText() const {
+    return m_quota->text();
+}
+
+QString ProgressView::liveText() const {
+    return m_live->isHidden() ? QString() : m_live->text();
 }
 
 void ProgressView::showError(const QString &message) {

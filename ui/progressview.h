@@ -5,6 +5,7 @@
 #include <QWidget>
 
 class QLabel;
+class QProgressBar;
 class QTableView;
 
 namespace hubsync {
@@ -22,10 +23,14 @@ public:
     void showStatus(const EngineStatus &status);
     void showError(const QString &message);
     void showWarning(const QString &message);
+    void showLiveEvent(const LiveSyncEvent &event);
 
     [[nodiscard]] ProgressModel *model() const { return m_model; }
     [[nodiscard]] QString summaryText() const;
     [[nodiscard]] QString errorText() const;
+    [[nodiscard]] QString quotaText() const;
+    [[nodiscard]] QString liveText() const;
+    [[nodiscard]] int overallPercent() const;
 
 private:
     ProgressModel *m_model = nullptr;
@@ -33,6 +38,12 @@ private:
     QLabel *m_summary = nullptr;
     QLabel *m_quota = nullptr;
     QLabel *m_errors = nullptr;
+    QLabel *m_live = nullptr;
+    QProgressBar *m_overall = nullptr;
+    QString m_liveMode;
+    QString m_lastEvent;
+    void updateLive();
+    void updateOverall();
 };
 
 } // namespace hubsync

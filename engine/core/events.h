@@ -48,6 +48,18 @@ struct RepositoryInfo {
     bool isPrivate = false;
     qint64 openIssues = 0;
     qint64 syncedRecords = 0;
+    // False for a repository the credentials can see that HubSync does not sync (never chosen, or
+    // taken out of the selection; its rows may still be kept).
+    bool synced = true;
+};
+
+// Something live sync did after the backfill: a webhook delivery applied, or a polling cycle.
+struct LiveSyncEvent {
+    enum class Source { Webhook, Poll };
+    Source source = Source::Webhook;
+    QString summary; // one line, e.g. "issues applied" or "poll cycle: 12 requests (12 not modified)"
+    qint64 atMs = 0; // wall clock (ms since the epoch) when it happened
+    bool failed = false;
 };
 
 struct BackfillSummary {
@@ -66,3 +78,4 @@ Q_DECLARE_METATYPE(hubsync::BackfillSummary)
 Q_DECLARE_METATYPE(hubsync::Error)
 Q_DECLARE_METATYPE(hubsync::DatabaseEndpoint)
 Q_DECLARE_METATYPE(hubsync::RepositoryInfo)
+Q_DECLARE_METATYPE(hubsync::LiveSyncEvent)

@@ -20,8 +20,11 @@
 #include "webhooks/redelivery.h"
 
 #include <QDateTime>
+#include <QHostAddress>
 #include <QRandomGenerator>
 #include <QThread>
+
+#include <algorithm>
 
 namespace hubsync {
 
@@ -36,6 +39,7 @@ void registerMetaTypes() {
         qRegisterMetaType<DatabaseEndpoint>();
         qRegisterMetaType<RepositoryInfo>();
         qRegisterMetaType<QList<RepositoryInfo>>();
+        qRegisterMetaType<LiveSyncEvent>();
         return true;
     }();
     Q_UNUSED(once)
@@ -133,6 +137,7 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
     connect(m_backfill.get(), &sync::Backfill::repositoriesReady, this, &Engine::publishRepositories);
     connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
         m_backfilling = false;
+        applyPendingRemovals();
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });
@@ -149,8 +154,9 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
                                                      .arg(summary.records)
                                                      .arg(summary.seconds, 0, 'f', 1));
         }
+        applyPendingRemovals();
         if (!m_queuedRepos.isEmpty()) {
-            // Repositories granted to the installation meanwhile.
+            // Repositories granted to the installation (or chosen in the picker) meanwhile.
             const QStringList next = m_queuedRepos;
             m_queuedRepos.clear();
             QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
@@ -175,6 +181,8 @@ void Engine::start() {
     Q_EMIT databaseReady(pg::endpointOf(m_conninfo));
     if (!m_config.backfillOnly)
         startProxy();
+    if (m_proxy)
+        Q_EMIT proxyReady(proxyEndpoint());
     setStatus(EngineStatus::State::Starting, QStringLiteral("database ready; connecting to GitHub"));
     if (Error e = connectGitHub()) {
         setStatus(EngineStatus::State::Failed, e.message);
@@ -289,7 +297,11 @@ void Engine::startWebhookApplier() {
     connect(m_applier.get(), &sync::WebhookApplier::warning, this, &Engine::warning);
     connect(m_applier.get(), &sync::WebhookApplier::deliveryApplied, this,
             [this](const QString &, const QString &event, const QString &outcome, qint64 receivedMs) {
-                Q_EMIT webhookApplied(event, outcome, QDateTime::currentMSecsSinceEpoch() - receivedMs);
+                const qint64 now = QDateTime::currentMSecsSinceEpoch();
+                Q_EMIT webhookApplied(event, outcome, now - receivedMs);
+                Q_EMIT liveEvent(LiveSyncEvent{LiveSyncEvent::Source::Webhook,
+                                               QStringLiteral("%1 webhook %2").arg(event, outcome), now,
+                                               outcome == QStringLiteral("failed")});
             });
     connect(m_applier.get(), &sync::WebhookApplier::repositoriesAdded, this, &Engine::backfillAdded);
     connect(m_applier.get(), &sync::WebhookApplier::repositoriesRemoved, this, [this](const QList<qint64> &ids) {
@@ -401,14 +413,17 @@ void Engine::startLiveSync() {
         publishRepositories();
     });
     connect(m_poller.get(), &sync::Poller::cycleFinished, this, &Engine::refreshReactions);
-    connect(m_poller.get(), &sync::Poller::cycleFinished, this, [](const sync::PollStats &stats) {
-        logInfo(QStringLiteral("poller"),
-                QStringLiteral("poll cycle: %1 requests (%2 not modified), %3 rows written, %4 deleted, %5 s")
-                    .arg(stats.requests)
-                    .arg(stats.notModified)
-                    .arg(stats.written)
-                    .arg(stats.deleted)
-                    .arg(stats.seconds, 0, 'f', 2));
+    connect(m_poller.get(), &sync::Poller::cycleFinished, this, [this](const sync::PollStats &stats) {
+        const QString summary =
+            QStringLiteral("poll cycle: %1 requests (%2 not modified), %3 rows written, %4 deleted, %5 s")
+                .arg(stats.requests)
+                .arg(stats.notModified)
+                .arg(stats.written)
+                .arg(stats.deleted)
+                .arg(stats.seconds, 0, 'f', 2);
+        logInfo(QStringLiteral("poller"), summary);
+        Q_EMIT liveEvent(
+            LiveSyncEvent{LiveSyncEvent::Source::Poll, summary, QDateTime::currentMSecsSinceEpoch(), false});
     });
     m_poller->start();
     if (m_receiver) {
@@ -427,18 +442,10 @@ void Engine::startLiveSync() {
 }
 
 void Engine::publishRepositories() {
-    QList<RepositoryInfo> list;
-    const pg::Result r = m_db->execParams(
-        QStringLiteral("SELECT r.id, r.full_name, coalesce(r.description, ''), coalesce(r.private, false), "
-                       "coalesce(r.open_issues_count, 0),"
-                       " coalesce((SELECT sum(written) FROM hubsync.sync_cursor c WHERE c.repository_id = r.id"
-                       " AND c.schema = $1), 0)"
-                       " FROM %1.repository r ORDER BY r.full_name")
-            .arg(m_db->quoteIdentifier(m_config.schema)),
-        {pg::param(m_config.schema)});
-    for (int i = 0; i < r.rows(); ++i)
-        list << RepositoryInfo{r.toInt(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3) == QStringLiteral("t"),
-                               r.toInt(i, 4), r.toInt(i, 5)};
+    QList<RepositoryInfo> list = syncedRepositoryInfo().values();
+    list.removeIf([](const RepositoryInfo &r) { return !r.synced; });
+    std::sort(list.begin(), list.end(),
+              [](const RepositoryInfo &a, const RepositoryInfo &b) { return a.fullName < b.fullName; });
     Q_EMIT repositoriesAvailable(list);
 }
 
@@ -487,6 +494,9 @@ EngineController::EngineController(Config config, QObject *parent)
     connect(m_engine, &Engine::databaseReady, this, &EngineController::databaseReady);
     connect(m_engine, &Engine::repositoriesAvailable, this, &EngineController::repositoriesAvailable);
     connect(m_engine, &Engine::webhookApplied, this, &EngineController::webhookApplied);
+    connect(m_engine, &Engine::visibleRepositories, this, &EngineController::visibleRepositories);
+    connect(m_engine, &Engine::liveEvent, this, &EngineController::liveEvent);
+    connect(m_engine, &Engine::proxyReady, this, &EngineController::proxyReady);
     connect(m_engine, &Engine::stopped, this, &EngineController::stopped);
     m_thread->start();
 }
@@ -510,6 +520,17 @@ void EngineController::start() {
 
 void EngineController::stop() {
     QMetaObject::invokeMethod(m_engine, &Engine::stop, Qt::QueuedConnection);
+}
+
+void EngineController::listRepositories() {
+    QMetaObject::invokeMethod(m_engine, &Engine::listRepositories, Qt::QueuedConnection);
+}
+
+void EngineController::changeRepositorySelection(const QStringList &add, const QStringList &remove, bool keepRows) {
+    QMetaObject::invokeMethod(
+        m_engine,
+        [engine = m_engine, add, remove, keepRows] { engine->changeRepositorySelection(add, remove, keepRows); },
+        Qt::QueuedConnection);
 }
 
 } // namespace hubsync

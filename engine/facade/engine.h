@@ -3,6 +3,8 @@
 #include "core/config.h"
 #include "core/events.h"
 
+#include <QHash>
+#include <QJsonObject>
 #include <QObject>
 #include <QThread>
 #include <QTimer>
@@ -21,6 +23,7 @@ namespace sync {
 class Api;
 class Backfill;
 class Poller;
+struct Page;
 class WebhookApplier;
 } // namespace sync
 namespace webhooks {
@@ -41,6 +44,13 @@ public:
 public Q_SLOTS:
     void start();
     void stop();
+    // Lists every repository the credentials can see (one walk of GitHub's repository list), each with
+    // whether it is synced and its record counts; answers with visibleRepositories.
+    void listRepositories();
+    // The user changed the repository selection: `add` (owner/name) are backfilled (or queued behind a
+    // running backfill), `remove` stop syncing. keepRows keeps the removed ones' rows (--keep-removed-repos);
+    // otherwise their rows go and only the repository row stays, marked as not synced.
+    void changeRepositorySelection(const QStringList &add, const QStringList &remove, bool keepRows);
 
 Q_SIGNALS:
     void statusChanged(const hubsync::EngineStatus &status);
@@ -50,12 +60,23 @@ Q_SIGNALS:
     void warning(const QString &message);
     void databaseReady(const hubsync::DatabaseEndpoint &endpoint);
     void repositoriesAvailable(const QList<hubsync::RepositoryInfo> &repositories);
+    void visibleRepositories(const QList<hubsync::RepositoryInfo> &repositories);
     // A webhook delivery was applied (outcome "applied", "ignored" or "failed"); latencyMs counts from
     // its arrival at the receiver to its commit.
     void webhookApplied(const QString &event, const QString &outcome, qint64 latencyMs);
+    void liveEvent(const hubsync::LiveSyncEvent &event);
+    // Where clients (the table browser) reach the synced database through the write-through proxy.
+    void proxyReady(const hubsync::DatabaseEndpoint &endpoint);
     void stopped();
 
 private:
+    // Repository selection (engine_repositories.cpp)
+    QHash<qint64, RepositoryInfo> syncedRepositoryInfo();
+    void onVisibleRepositoryPage(const sync::Page &page);
+    Error deselectRepositories(const QList<qint64> &ids, bool keepRows);
+    void applyPendingRemovals();
+    DatabaseEndpoint proxyEndpoint() const;
+
     void publishRepositories();
     void setStatus(EngineStatus::State state, const QString &message);
     Error openDatabase();
@@ -87,7 +108,11 @@ private:
     std::unique_ptr<ProxyHost> m_proxy; // the Postgres proxy, on a thread of its own
     Config m_github;                    // m_config with the sandbox's GitHub URL and token filled in
     QTimer m_redeliveryTimer;
-    QStringList m_queuedRepos; // repositories added while a backfill runs: backfilled next
+    QStringList m_queuedRepos;    // repositories added while a backfill runs: backfilled next
+    QStringList m_queuedRemovals; // repositories deselected while a backfill runs: stopped after it
+    bool m_queuedRemovalsKeepRows = true;
+    QList<QJsonObject> m_visibleListing; // repository list being walked for listRepositories()
+    bool m_listingRepositories = false;
     bool m_backfilling = false;
     bool m_liveStarted = false;
     QString m_conninfo;
@@ -104,6 +129,9 @@ public:
 
     void start();
     void stop();
+    // Queued to the engine; answers arrive as visibleRepositories (see Engine).
+    void listRepositories();
+    void changeRepositorySelection(const QStringList &add, const QStringList &remove, bool keepRows);
 
     // The synced tables, in the order a table browser should list them.
     static QStringList syncedTables();
@@ -118,12 +146,23 @@ Q_SIGNALS:
     void databaseReady(const hubsync::DatabaseEndpoint &endpoint);
     // The repositories being synced, with their record counts (after listing and after the backfill).
     void repositoriesAvailable(const QList<hubsync::RepositoryInfo> &repositories);
+    void visibleRepositories(const QList<hubsync::RepositoryInfo> &repositories);
     // A webhook delivery was applied (outcome "applied", "ignored" or "failed"); latencyMs counts from
     // its arrival at the receiver to its commit.
     void webhookApplied(const QString &event, const QString &outcome, qint64 latencyMs);
+    void liveEvent(const hubsync::LiveSyncEvent &event);
+    // Where clients (the table browser) reach the synced database through the write-through proxy.
+    void proxyReady(const hubsync::DatabaseEndpoint &endpoint);
     void stopped();
 
 private:
+    // Repository selection (engine_repositories.cpp)
+    QHash<qint64, RepositoryInfo> syncedRepositoryInfo();
+    void onVisibleRepositoryPage(const sync::Page &page);
+    Error deselectRepositories(const QList<qint64> &ids, bool keepRows);
+    void applyPendingRemovals();
+    DatabaseEndpoint proxyEndpoint() const;
+
     struct ThreadDeleter {
         void operator()(QThread *thread) const;
     };

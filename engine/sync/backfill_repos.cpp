@@ -104,11 +104,21 @@ Error Backfill::storeRepositories(const QList<QJsonObject> &objects) {
                                   catalog::MapContext{}, &outcome))
         return e;
     m_records += outcome.written;
+    // Walking everything visible: repositories taken out of the selection (the desktop's picker,
+    // --keep-removed-repos) keep their rows fresh above but are not walked. Named ones are walked.
+    QSet<qint64> deselected;
+    if (m_options.repos.isEmpty()) {
+        const pg::Result r = m_db.exec(QStringLiteral("SELECT repository_id FROM hubsync.removed_repository"));
+        if (!r.ok())
+            return pg::databaseError(QStringLiteral("reading the deselected repositories"), r.errorMessage());
+        for (int i = 0; i < r.rows(); ++i)
+            deselected.insert(r.toInt(i, 0));
+    }
     for (const QJsonObject &o : objects) {
         Repository repo;
         repo.id = qint64(o.value(QStringLiteral("id")).toDouble());
         repo.fullName = o.value(QStringLiteral("full_name")).toString();
-        if (repo.id <= 0 || repo.fullName.count(QLatin1Char('/')) != 1)
+        if (repo.id <= 0 || repo.fullName.count(QLatin1Char('/')) != 1 || deselected.contains(repo.id))
             continue;
         // Absent flags mean "unknown": try, and let GitHub's answer decide.
         repo.hasIssues = o.value(QStringLiteral("has_issues")).toBool(true);
