@@ -3,6 +3,7 @@
 // token, the database page, and a screenshot of every page.
 
 #include "core/secretstore.h"
+#include "facade/engine.h"
 #include "github/jwt.h"
 #include "pgtestinstance.h"
 #include "simulatorprocess.h"
@@ -27,6 +28,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+
+#include <libpq-fe.h>
 
 #include <memory>
 
@@ -239,6 +242,28 @@ private Q_SLOTS:
         const github::RsaPrivateKey key = github::RsaPrivateKey::fromPemFile(config.appKeyFile, &error);
         QVERIFY2(!error && !key.isNull(), qPrintable(error.message));
         QVERIFY(!QFileInfo(config.appKeyFile).canonicalFilePath().startsWith(f.dir.path()));
+
+        // ... and the engine started with it backfills through the App installation.
+        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("setupsync"));
+        QVERIFY2(!dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
+        config.database = dsn;
+        config.proxyListen = QStringLiteral("127.0.0.1:0");
+        {
+            EngineController engine(config);
+            QSignalSpy complete(&engine, &EngineController::backfillComplete);
+            QSignalSpy failed(&engine, &EngineController::failed);
+            engine.start();
+            QTRY_VERIFY_WITH_TIMEOUT(complete.size() == 1 || failed.size() > 0, 120000);
+            QVERIFY2(failed.isEmpty(), qPrintable(failed.value(0).value(0).value<Error>().message));
+            QCOMPARE(complete.at(0).at(0).value<BackfillSummary>().repositories, int(repoCount));
+        }
+        PGconn *db = PQconnectdb(dsn.toUtf8().constData());
+        PGresult *rows = PQexec(db, "SELECT count(*) FROM github.repository");
+        QCOMPARE(PQresultStatus(rows), PGRES_TUPLES_OK);
+        QCOMPARE(QByteArray(PQgetvalue(rows, 0, 0)).toLongLong(), qint64(repoCount));
+        PQclear(rows);
+        PQfinish(db);
+        PgTestInstance::shared().dropDatabase(dsn);
     }
 
     // (2) An org member's install becomes a request; the guidance says so; a retry opens the install page

@@ -119,7 +119,7 @@ AppPage::AppPage(SetupWizard *wizard)
     connect(controller, &SetupController::flowFailed, this, &AppPage::showError);
     connect(controller, &SetupController::pollingChanged, this, [this](int polls) {
         if (!m_ready)
-            m_waiting->setText(tr("Waiting for the installation… (asked GitHub %n time(s))", nullptr, polls));
+            m_waiting->setText(tr("Waiting for the installation… (checks so far: %1)").arg(polls));
     });
 }
 
