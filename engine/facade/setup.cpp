@@ -216,6 +216,18 @@ QUrl SetupController::startInstallation(Error *error) {
         *error = Error::make(Error::Kind::Usage, QStringLiteral("connect a GitHub App first"));
         return {};
     }
+    // The page comes from GitHub's answer: only open it when it is on the GitHub the user chose (no
+    // file:, javascript: or look-alike host handed to the browser).
+    const QUrl page(m_app.htmlUrl);
+    const QString scheme = page.scheme().toLower();
+    if ((scheme != QLatin1String("https") && scheme != m_server.webUrl.scheme()) ||
+        page.host().compare(m_server.webUrl.host(), Qt::CaseInsensitive) != 0 ||
+        page.port() != m_server.webUrl.port()) {
+        *error = Error::make(Error::Kind::GitHubValidation,
+                             QStringLiteral("GitHub named an App page that is not on %1: refusing to open it")
+                                 .arg(m_server.webUrl.toString()));
+        return {};
+    }
     // The state of an existing App's setup URL is not ours to see; a listener exists for the manifest's.
     const QString state = m_listener ? m_listener->state() : QString();
     return github::installationUrl(m_app.htmlUrl, state);

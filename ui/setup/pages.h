@@ -16,6 +16,11 @@ namespace hubsync {
 
 class SetupWizard;
 
+// A word-wrapping, selectable label for the pages' explanations and results (object name for tests).
+QLabel *pageLabel(QWidget *parent, const QString &name = {}, const QString &text = {});
+// Shows a result in green (ok) or red.
+void showOutcome(QLabel *label, bool ok, const QString &text);
+
 // Widgets carry object names (e.g. "serverAddress") so tests and accessibility tools find them.
 
 // GitHub.com or a GitHub Enterprise Server address.

@@ -22,16 +22,6 @@ namespace {
 
 constexpr qint64 MaxKeyFileBytes = 64 * 1024; // a PEM RSA key is a few KiB
 
-QLabel *wrapping(QWidget *parent, const QString &name) {
-    auto *label = new QLabel(parent);
-    label->setWordWrap(true);
-    label->setObjectName(name);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
-    return label;
-}
-
-const QString errorStyle = QStringLiteral("color: #b00020");
-
 } // namespace
 
 AppPage::AppPage(SetupWizard *wizard)
@@ -76,13 +66,13 @@ AppPage::AppPage(SetupWizard *wizard)
     m_modes->addWidget(existing);
     layout->addWidget(m_modes);
 
-    m_appStatus = wrapping(this, QStringLiteral("appStatus"));
+    m_appStatus = pageLabel(this, QStringLiteral("appStatus"));
     layout->addWidget(m_appStatus);
     m_install = new QPushButton(tr("Install the App on GitHub…"), this);
     m_install->setObjectName(QStringLiteral("installApp"));
     m_install->hide();
     layout->addWidget(m_install);
-    m_guidance = wrapping(this, QStringLiteral("permissionGuidance"));
+    m_guidance = pageLabel(this, QStringLiteral("permissionGuidance"));
     m_guidance->setTextFormat(Qt::RichText);
     m_guidance->setFrameShape(QFrame::StyledPanel);
     m_guidance->setMargin(8);
@@ -96,9 +86,9 @@ AppPage::AppPage(SetupWizard *wizard)
     m_recheck->setObjectName(QStringLiteral("recheckInstallation"));
     m_recheck->hide();
     layout->addWidget(m_recheck);
-    m_waiting = wrapping(this, QStringLiteral("installWaiting"));
+    m_waiting = pageLabel(this, QStringLiteral("installWaiting"));
     layout->addWidget(m_waiting);
-    m_result = wrapping(this, QStringLiteral("appResult"));
+    m_result = pageLabel(this, QStringLiteral("appResult"));
     layout->addWidget(m_result);
     layout->addStretch(1);
 
@@ -277,8 +267,7 @@ void AppPage::showAccess(const AccessCheck &access) {
 }
 
 void AppPage::showError(const Error &error) {
-    m_result->setStyleSheet(errorStyle);
-    m_result->setText(error.message);
+    showOutcome(m_result, false, error.message);
     if (m_wizard->setup().appId == 0) {
         m_create->setEnabled(true);
         m_connect->setEnabled(true);

@@ -12,17 +12,19 @@
 
 namespace hubsync {
 
-namespace {
-
-QLabel *wrappingLabel(const QString &text, QWidget *parent, const QString &name = {}) {
+QLabel *pageLabel(QWidget *parent, const QString &name, const QString &text) {
     auto *label = new QLabel(text, parent);
     label->setWordWrap(true);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::LinksAccessibleByMouse);
     if (!name.isEmpty())
         label->setObjectName(name);
     return label;
 }
 
-} // namespace
+void showOutcome(QLabel *label, bool ok, const QString &text) {
+    label->setStyleSheet(ok ? QStringLiteral("color: #1b5e20") : QStringLiteral("color: #b00020"));
+    label->setText(text);
+}
 
 ServerPage::ServerPage(SetupWizard *wizard)
     : QWizardPage(wizard)
@@ -30,10 +32,10 @@ ServerPage::ServerPage(SetupWizard *wizard)
     setTitle(tr("Where is your GitHub?"));
     setSubTitle(tr("HubSync copies what GitHub holds into a PostgreSQL database and keeps it current."));
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(wrappingLabel(tr("HubSync copies issues, pull requests, commits, releases, comments, "
-                                       "discussions and more from GitHub into PostgreSQL, and keeps the tables "
-                                       "current. First, tell it which GitHub to use."),
-                                    this));
+    layout->addWidget(pageLabel(this, {},
+                                tr("HubSync copies issues, pull requests, commits, releases, comments, "
+                                   "discussions and more from GitHub into PostgreSQL, and keeps the tables "
+                                   "current. First, tell it which GitHub to use.")));
     m_dotCom = new QRadioButton(tr("GitHub.com"), this);
     m_dotCom->setObjectName(QStringLiteral("serverDotCom"));
     m_dotCom->setChecked(true);
@@ -43,16 +45,16 @@ ServerPage::ServerPage(SetupWizard *wizard)
     m_address->setObjectName(QStringLiteral("serverAddress"));
     m_address->setPlaceholderText(tr("https://github.example.com"));
     m_address->setEnabled(false);
-    m_error = wrappingLabel({}, this, QStringLiteral("serverError"));
+    m_error = pageLabel(this, QStringLiteral("serverError"));
     m_error->setStyleSheet(QStringLiteral("color: #b00020"));
     connect(m_enterprise, &QRadioButton::toggled, m_address, &QLineEdit::setEnabled);
     connect(m_address, &QLineEdit::textEdited, m_error, &QLabel::clear);
     layout->addWidget(m_dotCom);
     layout->addWidget(m_enterprise);
     layout->addWidget(m_address);
-    layout->addWidget(wrappingLabel(tr("For an Enterprise Server, enter its address; HubSync talks to its API at "
-                                       "/api/v3."),
-                                    this));
+    layout->addWidget(pageLabel(this, {},
+                                tr("For an Enterprise Server, enter its address; HubSync talks to its API at "
+                                   "/api/v3.")));
     layout->addWidget(m_error);
     layout->addStretch(1);
 }
@@ -97,7 +99,7 @@ ConnectPage::ConnectPage(SetupWizard *wizard)
         button->setObjectName(QString::fromLatin1(c.name));
         m_choice->addButton(button, id++);
         layout->addWidget(button);
-        auto *help = wrappingLabel(c.help, this);
+        auto *help = pageLabel(this, {}, c.help);
         help->setContentsMargins(24, 0, 0, 8);
         layout->addWidget(help);
     }
@@ -116,9 +118,9 @@ SummaryPage::SummaryPage(SetupWizard *wizard)
     setSubTitle(tr("Finish saves these choices; HubSync then starts copying."));
     setFinalPage(true);
     auto *layout = new QVBoxLayout(this);
-    m_summary = wrappingLabel({}, this, QStringLiteral("summaryText"));
+    m_summary = pageLabel(this, QStringLiteral("summaryText"));
     m_summary->setTextFormat(Qt::RichText);
-    m_error = wrappingLabel({}, this, QStringLiteral("summaryError"));
+    m_error = pageLabel(this, QStringLiteral("summaryError"));
     m_error->setStyleSheet(QStringLiteral("color: #b00020"));
     layout->addWidget(m_summary);
     layout->addWidget(m_error);

@@ -11,23 +11,6 @@
 
 namespace hubsync {
 
-namespace {
-
-QLabel *resultLabel(QWidget *parent, const QString &name) {
-    auto *label = new QLabel(parent);
-    label->setWordWrap(true);
-    label->setObjectName(name);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    return label;
-}
-
-void showOutcome(QLabel *label, bool ok, const QString &text) {
-    label->setStyleSheet(ok ? QStringLiteral("color: #1b5e20") : QStringLiteral("color: #b00020"));
-    label->setText(text);
-}
-
-} // namespace
-
 TokenPage::TokenPage(SetupWizard *wizard)
     : QWizardPage(wizard)
     , m_wizard(wizard) {
@@ -49,7 +32,7 @@ TokenPage::TokenPage(SetupWizard *wizard)
     m_check = new QPushButton(tr("Check the token"), this);
     m_check->setObjectName(QStringLiteral("checkToken"));
     layout->addWidget(m_check);
-    m_result = resultLabel(this, QStringLiteral("tokenResult"));
+    m_result = pageLabel(this, QStringLiteral("tokenResult"));
     layout->addWidget(m_result);
     layout->addStretch(1);
 
@@ -111,7 +94,7 @@ DatabasePage::DatabasePage(SetupWizard *wizard)
     m_embedded->setChecked(true);
     layout->addWidget(m_embedded);
     const QString binaries = SetupController::embeddedServerBinaries();
-    auto *embeddedHelp = resultLabel(this, QStringLiteral("embeddedHelp"));
+    auto *embeddedHelp = pageLabel(this, QStringLiteral("embeddedHelp"));
     embeddedHelp->setContentsMargins(24, 0, 0, 8);
     embeddedHelp->setText(binaries.isEmpty()
                               ? tr("No PostgreSQL server programs were found on this computer (install the "
@@ -131,7 +114,7 @@ DatabasePage::DatabasePage(SetupWizard *wizard)
     m_test->setObjectName(QStringLiteral("testDatabase"));
     m_test->setEnabled(false);
     layout->addWidget(m_test);
-    m_result = resultLabel(this, QStringLiteral("databaseResult"));
+    m_result = pageLabel(this, QStringLiteral("databaseResult"));
     layout->addWidget(m_result);
     layout->addStretch(1);
 
