@@ -92,17 +92,21 @@ std::unique_ptr<SecretStore> openKeychainSecretStore(const QString &service, QSt
         return {};
     }
 #endif
-    // Probe: reading an entry that does not exist answers EntryNotFound from a working keychain and
-    // NoBackendAvailable (or an error) otherwise.
-    QKeychain::ReadPasswordJob probe(service);
+    // Probe by writing (and removing) an entry: a keychain that answers reads but cannot store (no
+    // default collection and no prompt to create one, a locked keyring nobody can unlock) would fail
+    // the first real write, at the end of the setup. Bounded: a keychain that never answers is none
+    // (the bound leaves a person time to answer a prompt that creates the default keyring).
+    auto store = std::make_unique<KeychainSecretStore>(service);
+    QKeychain::WritePasswordJob probe(service);
     probe.setAutoDelete(false);
     probe.setKey(QStringLiteral("hubsync-probe"));
-    const Error e = KeychainSecretStore::run(probe, 5000);
-    if (e && probe.error() != QKeychain::EntryNotFound) {
+    probe.setBinaryData(QByteArrayLiteral("probe"));
+    if (const Error e = KeychainSecretStore::run(probe, JobTimeoutMs)) {
         *why = e.message;
         return {};
     }
-    return std::make_unique<KeychainSecretStore>(service);
+    store->remove(QStringLiteral("hubsync-probe"));
+    return store;
 }
 
 bool keychainCompiledIn() {
