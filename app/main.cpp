@@ -90,6 +90,8 @@ int runDesktop(const hubsync::Config &commandLine) {
                 logWarning(QStringLiteral("app"),
                            QStringLiteral("the saved setup cannot be used (%1): starting the setup again")
                                .arg(applied.message));
+            logInfo(QStringLiteral("app"),
+                    QStringLiteral("first run: showing the setup wizard (secrets go to %1)").arg(store->description()));
             SetupWizard wizard(settings, *store);
             wizard.show();
             if (wizard.exec() != QDialog::Accepted)
@@ -100,11 +102,15 @@ int runDesktop(const hubsync::Config &commandLine) {
                 QMessageBox::critical(nullptr, QStringLiteral("HubSync"), e.message);
                 return static_cast<int>(exitCodeFor(e));
             }
+        } else {
+            logInfo(QStringLiteral("app"), QStringLiteral("starting with the saved setup"));
         }
     }
     Log::instance().addSecret(config.token);
     Log::instance().addSecret(config.webhookSecret);
-    return runDesktop(config);
+    MainWindow window(config);
+    window.show();
+    return QApplication::exec();
 }
 
 } // namespace
