@@ -110,6 +110,13 @@ struct Fixture {
         QCOMPARE(wizard->currentId(), int(SetupWizard::ConnectPageId));
     }
 
+    // Page 2: how to connect; lands on `expected`.
+    void chooseMethod(const char *radio, SetupWizard::PageId expected) const {
+        child<QRadioButton>(radio)->setChecked(true);
+        wizard->next();
+        QCOMPARE(wizard->currentId(), int(expected));
+    }
+
     // Every file under the fixture's directory, for "the secret is nowhere in plain text".
     [[nodiscard]] bool anyFileContains(const QByteArray &needle) const {
         settings->sync();
@@ -132,6 +139,14 @@ struct Fixture {
         QVERIFY2(distinctColours(image) > 1, qPrintable(name + QStringLiteral(" is one flat colour")));
     }
 };
+
+// The simulator with an App (id 7) whose private key is written to keys/k.pem.
+bool startWithApp(SimulatorProcess &sim, const QTemporaryDir &keys, const QStringList &extra = {}) {
+    return sim.start(QStringList{QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--app-id"),
+                                 QStringLiteral("7"), QStringLiteral("--app-key-out"),
+                                 keys.filePath(QStringLiteral("k.pem"))} +
+                     extra);
+}
 
 // A JWT for the simulator's App from a key we hold.
 QByteArray appJwt(qint64 appId, const QByteArray &pem) {
@@ -170,10 +185,7 @@ private Q_SLOTS:
     void manifestCreateAndInstall() {
         SimulatorProcess sim;
         QTemporaryDir keys;
-        QVERIFY2(
-            sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--app-id"),
-                       QStringLiteral("7"), QStringLiteral("--app-key-out"), keys.filePath(QStringLiteral("k.pem"))}),
-            qPrintable(sim.error()));
+        QVERIFY2(startWithApp(sim, keys), qPrintable(sim.error()));
         Fixture f;
         f.screenshot(QStringLiteral("1-server"));
         f.chooseServer(sim.baseUrl());
@@ -271,11 +283,8 @@ private Q_SLOTS:
     void installRequestWaitsForApproval() {
         SimulatorProcess sim;
         QTemporaryDir keys;
-        QVERIFY2(
-            sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--app-id"),
-                       QStringLiteral("7"), QStringLiteral("--app-key-out"), keys.filePath(QStringLiteral("k.pem")),
-                       QStringLiteral("--viewer-org-role"), QStringLiteral("member")}),
-            qPrintable(sim.error()));
+        QVERIFY2(startWithApp(sim, keys, {QStringLiteral("--viewer-org-role"), QStringLiteral("member")}),
+                 qPrintable(sim.error()));
         const QJsonArray repos = sim.listAll(QStringLiteral("/user/repos?per_page=100"), "ghp_sandbox");
         QVERIFY(repos.size() >= 2);
         Fixture f;
@@ -324,17 +333,13 @@ private Q_SLOTS:
         SimulatorProcess sim;
         QTemporaryDir keys;
         const QString keyFile = keys.filePath(QStringLiteral("k.pem"));
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--app-id"),
-                            QStringLiteral("7"), QStringLiteral("--app-key-out"), keyFile}),
-                 qPrintable(sim.error()));
+        QVERIFY2(startWithApp(sim, keys), qPrintable(sim.error()));
         QCOMPARE(
             sim.request("PUT", QStringLiteral("/_sim/installation"), {}, R"({"permissions":{"issues":"none"}})").status,
             200);
         Fixture f;
         f.chooseServer(sim.baseUrl());
-        f.child<QRadioButton>("connectExistingApp")->setChecked(true);
-        f.wizard->next();
-        QCOMPARE(f.wizard->currentId(), int(SetupWizard::AppPageId));
+        f.chooseMethod("connectExistingApp", SetupWizard::AppPageId);
         // A wrong id first: a clear error.
         f.child<QLineEdit>("appId")->setText(QStringLiteral("99"));
         f.child<QLineEdit>("appKeyFile")->setText(keyFile);
@@ -363,9 +368,7 @@ private Q_SLOTS:
         const qsizetype visible = sim.listAll(QStringLiteral("/user/repos?per_page=100"), "ghp_sandbox").size();
         Fixture f;
         f.chooseServer(sim.baseUrl());
-        f.child<QRadioButton>("connectToken")->setChecked(true);
-        f.wizard->next();
-        QCOMPARE(f.wizard->currentId(), int(SetupWizard::TokenPageId));
+        f.chooseMethod("connectToken", SetupWizard::TokenPageId);
         f.child<QLineEdit>("token")->setText(QStringLiteral("ghp_wrongwrongwrong"));
         f.click("checkToken");
         QTRY_VERIFY_WITH_TIMEOUT(f.text("tokenResult").contains(QStringLiteral("does not accept this token")),
@@ -406,8 +409,7 @@ private Q_SLOTS:
         QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small")}), qPrintable(sim.error()));
         Fixture f;
         f.chooseServer(sim.baseUrl());
-        f.child<QRadioButton>("connectToken")->setChecked(true);
-        f.wizard->next();
+        f.chooseMethod("connectToken", SetupWizard::TokenPageId);
         f.child<QLineEdit>("token")->setText(QStringLiteral("ghp_sandbox"));
         f.click("checkToken");
         QTRY_VERIFY_WITH_TIMEOUT(f.wizard->currentPage()->isComplete(), FlowTimeoutMs);
