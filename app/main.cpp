@@ -4,13 +4,20 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/paths.h"
+#include "core/secretstore.h"
 #include "servicerunner.h"
 #include "ui/mainwindow.h"
+#include "ui/setup/savedsetup.h"
+#include "ui/setup/setupwizard.h"
+#include "ui/setup/singleinstance.h"
 
 #include <QApplication>
 #include <QCoreApplication>
 #include <QIcon>
+#include <QMessageBox>
 #include <QProcessEnvironment>
+#include <QSettings>
 
 #include <cstdio>
 #include <memory>
@@ -35,6 +42,75 @@ QIcon applicationIcon() {
     for (const int size : {16, 32, 48, 64, 128, 256})
         icon.addFile(QStringLiteral(":/icons/hubsync-%1.png").arg(size), QSize(size, size));
     return icon;
+}
+
+// Shows whichever HubSync window is open (the wizard or the main window) when a second launch asks.
+void raiseWindows() {
+    for (QWidget *w : QApplication::topLevelWidgets()) {
+        if (!w->isVisible() && !w->isMinimized())
+            continue;
+        w->showNormal();
+        w->raise();
+        w->activateWindow();
+    }
+}
+
+// The desktop start: one instance per user and data directory; the setup wizard on the first run (or
+// when the saved setup can no longer be used), the main window afterwards. Explicit credentials on the
+// command line or in the environment skip both the wizard and the saved setup.
+int runDesktop(const hubsync::Config &commandLine) {
+    using namespace hubsync;
+    const QString dataDir = dataDirectory(commandLine.dataDir);
+    SingleInstance instance(SingleInstance::nameFor(dataDir));
+    QString instanceError;
+    if (!instance.claim(&instanceError)) {
+        if (!instanceError.isEmpty())
+            print(stderr, QStringLiteral("hubsync: %1\n").arg(instanceError));
+        print(stdout, QStringLiteral("hubsync is already running: asked it to show its window\n"));
+        return static_cast<int>(ExitCode::Ok);
+    }
+    QObject::connect(&instance, &SingleInstance::activated, [] {
+        logInfo(QStringLiteral("app"), QStringLiteral("activated by a second launch"));
+        raiseWindows();
+    });
+
+    Config config = commandLine;
+    if (!hasExplicitCredentials(config)) {
+        QSettings settings;
+        Error storeError;
+        const std::unique_ptr<SecretStore> store = openSecretStore(defaultSecretStoreOptions(dataDir), &storeError);
+        if (!store) {
+            QMessageBox::critical(nullptr, QStringLiteral("HubSync"), storeError.message);
+            return static_cast<int>(exitCodeFor(storeError));
+        }
+        SavedSetup saved = SavedSetup::load(settings);
+        Error applied = saved.complete ? applySavedSetup(saved, *store, &config) : Error::none();
+        if (!saved.complete || applied) {
+            if (applied)
+                logWarning(QStringLiteral("app"),
+                           QStringLiteral("the saved setup cannot be used (%1): starting the setup again")
+                               .arg(applied.message));
+            logInfo(QStringLiteral("app"),
+                    QStringLiteral("first run: showing the setup wizard (secrets go to %1)").arg(store->description()));
+            SetupWizard wizard(settings, *store);
+            wizard.show();
+            if (wizard.exec() != QDialog::Accepted)
+                return static_cast<int>(ExitCode::Ok);
+            config = commandLine;
+            saved = SavedSetup::load(settings);
+            if (Error e = applySavedSetup(saved, *store, &config)) {
+                QMessageBox::critical(nullptr, QStringLiteral("HubSync"), e.message);
+                return static_cast<int>(exitCodeFor(e));
+            }
+        } else {
+            logInfo(QStringLiteral("app"), QStringLiteral("starting with the saved setup"));
+        }
+    }
+    Log::instance().addSecret(config.token);
+    Log::instance().addSecret(config.webhookSecret);
+    MainWindow window(config);
+    window.show();
+    return QApplication::exec();
 }
 
 } // namespace
@@ -77,7 +153,5 @@ int main(int argc, char **argv) {
     QApplication::setWindowIcon(applicationIcon());
     // Lets Wayland compositors match the windows to resources/linux/io.github.hubsync.HubSync.desktop.
     QGuiApplication::setDesktopFileName(QStringLiteral("io.github.hubsync.HubSync"));
-    MainWindow window(config);
-    window.show();
-    return QApplication::exec();
+    return runDesktop(config);
 }

@@ -11,6 +11,7 @@ PACKAGES="
   xvfb xauth fonts-dejavu-core clang libclang-rt-14-dev
   desktop-file-utils appstream debootstrap
   python3 python3-psycopg2 python3-psycopg default-jdk-headless libpostgresql-jdbc-java
+  dbus-daemon gnome-keyring libsecret-1-0
 "
 
 if [ "$(id -u)" -eq 0 ]; then

@@ -120,7 +120,7 @@ void Server::registerAppRoutes() {
     addRoute("GET", QStringLiteral("/app/installations"), [this, needJwt, jwtRequired, writeInstallation](Context &c) {
         if (!needJwt(c))
             return jwtRequired();
-        return page(c, 1, [&](JsonWriter &w, qint64 from, qint64 to) {
+        return page(c, m_installed ? 1 : 0, [&](JsonWriter &w, qint64 from, qint64 to) {
             if (from < to)
                 writeInstallation(w);
         });
@@ -129,7 +129,7 @@ void Server::registerAppRoutes() {
              [this, needJwt, jwtRequired, writeInstallation](Context &c) {
                  if (!needJwt(c))
                      return jwtRequired();
-                 if (c.params.value(QStringLiteral("id")).toLongLong() != m_auth.installationId())
+                 if (!m_installed || c.params.value(QStringLiteral("id")).toLongLong() != m_auth.installationId())
                      return notFound();
                  QByteArray out;
                  JsonWriter w(&out);
@@ -140,7 +140,7 @@ void Server::registerAppRoutes() {
              [this, needJwt, jwtRequired, writeInstallation](Context &c) {
                  if (!needJwt(c))
                      return jwtRequired();
-                 if (!c.repo || !installationSees(c.slot))
+                 if (!m_installed || !c.repo || !installationSees(c.slot))
                      return notFound();
                  QByteArray out;
                  JsonWriter w(&out);
@@ -150,7 +150,7 @@ void Server::registerAppRoutes() {
     addRoute("POST", QStringLiteral("/app/installations/{id}/access_tokens"), [this, needJwt, jwtRequired](Context &c) {
         if (!needJwt(c))
             return jwtRequired();
-        if (c.params.value(QStringLiteral("id")).toLongLong() != m_auth.installationId())
+        if (!m_installed || c.params.value(QStringLiteral("id")).toLongLong() != m_auth.installationId())
             return notFound();
         const Auth::MintedToken t = m_auth.mintInstallationToken(m_world.now());
         QByteArray out;
@@ -231,6 +231,12 @@ void Server::registerAppRoutes() {
                                  .toString(m_webhooks.url()),
                              secret);
         m_webhooks.setInstallationId(m_auth.installationId());
+        // A new App has no installation until someone installs it; GitHub sends the installer to the
+        // manifest's setup_url afterwards.
+        m_installed = false;
+        m_installRequested = false;
+        if (const QString setup = manifest.value(QStringLiteral("setup_url")).toString(); QUrl(setup).isValid())
+            m_options.setupUrl = setup;
         QByteArray out;
         JsonWriter w(&out);
         w.beginObject().field("id", appId).field("slug", m_options.appSlug).field("node_id", nodeId("App", appId));
@@ -264,6 +270,9 @@ HttpResponse Server::webFlow(const HttpRequest &request, const QString &path) {
     const QString slug = path.section(QLatin1Char('/'), 2, 2);
     if (path == QLatin1String("/settings/apps/new")) {
         QUrlQuery form = request.method == "POST" ? QUrlQuery(QString::fromUtf8(request.body)) : request.query;
+        // GitHub's manifest form posts to /settings/apps/new?state=...: the state rides on the URL.
+        if (!form.hasQueryItem(QStringLiteral("state")) && request.query.hasQueryItem(QStringLiteral("state")))
+            form.addQueryItem(QStringLiteral("state"), request.query.queryItemValue(QStringLiteral("state")));
         const QJsonObject manifest =
             QJsonDocument::fromJson(form.queryItemValue(QStringLiteral("manifest"), QUrl::FullyDecoded).toUtf8())
                 .object();
@@ -328,10 +337,19 @@ HttpResponse Server::webFlow(const HttpRequest &request, const QString &path) {
                 slots << s;
         const QList<int> before = installationSlots();
         setInstallationRepos(slots, all);
-        announceInstallationChange(before);
+        if (m_installed)
+            announceInstallationChange(before);
+        m_installed = true;
         q.addQueryItem(QStringLiteral("installation_id"), QString::number(m_auth.installationId()));
         q.addQueryItem(QStringLiteral("setup_action"), QStringLiteral("install"));
     } else {
+        // GitHub files a request that the organization's owners are emailed about.
+        m_installRequested = true;
+        m_requestedAll = form.queryItemValue(QStringLiteral("repository_selection")) != QLatin1String("selected");
+        m_requestedSlots.clear();
+        for (const QString &id : form.allQueryItemValues(QStringLiteral("repository_ids")))
+            if (const int s = m_world.repoById(id.toLongLong()); s >= 0)
+                m_requestedSlots << s;
         q.addQueryItem(QStringLiteral("setup_action"), QStringLiteral("request"));
     }
     if (form.hasQueryItem(QStringLiteral("state")))

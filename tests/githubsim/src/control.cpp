@@ -139,6 +139,8 @@ void Server::registerControlRoutes() {
              m_installationAll ? QStringLiteral("all") : QStringLiteral("selected")},
             {QStringLiteral("repositories"), repos},
             {QStringLiteral("token_lifetime_seconds"), m_auth.tokenLifetimeSeconds()},
+            {QStringLiteral("installed"), m_installed},
+            {QStringLiteral("install_requested"), m_installRequested},
             {QStringLiteral("install_url"), QString(baseUrl() + QStringLiteral("/apps/") + m_options.appSlug +
                                                     QStringLiteral("/installations/new"))}});
     });
@@ -183,6 +185,19 @@ void Server::registerControlRoutes() {
             all = true;
         setInstallationRepos(slots, all);
         announceInstallationChange(before);
+        return ok();
+    });
+    // An organization owner approves the pending install request: the App is installed with the
+    // repositories the member asked for.
+    addControl("POST", QStringLiteral("/_sim/installation/requests/approve"), [this](Context &) {
+        if (!m_installRequested)
+            return message(404, QStringLiteral("No install request is pending"));
+        const QList<int> before = installationSlots();
+        setInstallationRepos(m_requestedSlots, m_requestedAll);
+        if (m_installed)
+            announceInstallationChange(before);
+        m_installed = true;
+        m_installRequested = false;
         return ok();
     });
     addControl("PUT", QStringLiteral("/_sim/viewer"), [this](Context &c) {

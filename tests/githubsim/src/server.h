@@ -156,6 +156,12 @@ private:
     QByteArray m_appPrivateKey;
     QString m_startupError;
     bool m_installationAll = true;
+    // A manifest-created App starts with no installation (as on GitHub); an org member's install ends
+    // as a request that an admin approves (POST /_sim/installation/requests/approve).
+    bool m_installed = true;
+    bool m_installRequested = false;
+    bool m_requestedAll = true;
+    QList<int> m_requestedSlots;
     QSet<QString> m_deniedPermissions; // installation permissions taken away (PUT /_sim/installation)
     QSet<int> m_installationSlots;
     QList<Fault> m_faults;
