@@ -74,7 +74,8 @@ private:
     // REST list pages (backfill_pages.cpp)
     QString initialPath(const RepoRun &run) const;
     void onPage(RepoRun &run, const Page &page);
-    Error writePage(RepoRun &run, const QList<QJsonObject> &items, const QString &nextUrl, int *written);
+    Error writePage(RepoRun &run, const QList<QJsonObject> &items, const QList<QByteArray> &raw, const QString &nextUrl,
+                    int *written);
 
     // Reactions (backfill_reactions.cpp)
     void nextReactionSubject(RepoRun &run);

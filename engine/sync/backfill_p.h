@@ -51,6 +51,9 @@ struct ReactionSubject {
 
 // Parses a JSON array body; returns false (and leaves items empty) for anything else.
 bool parseArray(const QByteArray &body, QList<QJsonObject> &items);
+// Same for a list page, with the document the client already parsed, and each object's JSON text as
+// received in `raw` (parallel to `items`; empty when the body could not be split that way).
+bool parseArray(const Page &page, QList<QJsonObject> &items, QList<QByteArray> &raw);
 
 // The repositories the credentials can see: an installation lists them under /installation/repositories
 // ({total_count, repositories}), a token lists what its user can reach (/user/repos, a bare array).

@@ -45,7 +45,8 @@ void Backfill::onPage(RepoRun &run, const Page &page) {
         return;
     }
     QList<QJsonObject> items;
-    if (!parseArray(page.body, items)) {
+    QList<QByteArray> raw;
+    if (!parseArray(page, items, raw)) {
         fail(Error::make(Error::Kind::GitHubUnavailable,
                          QStringLiteral("%1 %2: GitHub sent a body that is not a JSON list")
                              .arg(run.repo.fullName, stepTable(run.step))));
@@ -55,7 +56,7 @@ void Backfill::onPage(RepoRun &run, const Page &page) {
         run.cursor.total = page.lastPage * m_options.perPage;
 
     int written = 0;
-    if (Error e = writePage(run, items, page.nextUrl, &written)) {
+    if (Error e = writePage(run, items, raw, page.nextUrl, &written)) {
         fail(e);
         return;
     }
@@ -69,7 +70,8 @@ void Backfill::onPage(RepoRun &run, const Page &page) {
 }
 
 // One transaction: the page's rows (PageWriter) and this walk's cursor.
-Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const QString &nextUrl, int *written) {
+Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const QList<QByteArray> &raw,
+                          const QString &nextUrl, int *written) {
     Cursor next = run.cursor;
     next.fetched += items.size();
     // The next URL is only remembered once this page is committed; a crash before COMMIT re-fetches it.
@@ -84,7 +86,7 @@ Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const Q
                 next.since = result.newestUpdate;
             return m_cursors.save(next);
         },
-        &result);
+        &result, raw);
     if (error)
         return error;
     run.cursor = next;

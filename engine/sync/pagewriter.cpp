@@ -31,15 +31,18 @@ PageWriter::PageWriter(pg::Connection &connection, const QString &schema)
     , m_writer(connection, schema) {}
 
 Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObject> &items,
-                        const std::function<Error()> &beforeCommit, Result *result) {
+                        const std::function<Error()> &beforeCommit, Result *result, const QList<QByteArray> &raw) {
     const catalog::Collection *collection = catalog::findCollection(stepTable(step));
     if (!collection)
         return Error::make(Error::Kind::Internal, QStringLiteral("no table for step %1").arg(int(step)));
     const catalog::MapContext context{repo.id, 0, {}};
     QList<QJsonObject> rows;
+    QList<QByteArray> rowsRaw;                           // parallel to rows when raw is given
     QList<QPair<QString, QJsonObject>> reactionSubjects; // (type, object)
+    const bool haveRaw = raw.size() == items.size();
     rows.reserve(items.size());
-    for (const QJsonObject &item : items) {
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        const QJsonObject &item = items[i];
         // GitHub's issue list also returns pull requests; they belong to pull_request, which the pulls
         // walk fills with the complete object. Their reaction rollups are only visible here, though.
         const bool isPullRequest = step == Step::Issue && item.contains(QStringLiteral("pull_request"));
@@ -53,18 +56,21 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
                 isPullRequest ? QStringLiteral("pull_request")
                               : (step == Step::Issue ? QStringLiteral("issue") : QStringLiteral("comment")),
                 item);
-        if (!isPullRequest)
+        if (!isPullRequest) {
             rows << item;
+            if (haveRaw)
+                rowsRaw << raw[i];
+        }
     }
 
-    if (Error e = m_db.run(QStringLiteral("BEGIN")))
+    if (Error e = m_writer.begin())
         return e;
     const auto rollback = [this](Error e) {
-        m_db.exec(QStringLiteral("ROLLBACK"));
+        m_writer.rollback();
         return e;
     };
     catalog::RowWriter::Outcome outcome;
-    if (Error e = m_writer.upsert(*collection, rows, context, &outcome))
+    if (Error e = m_writer.upsert(*collection, rows, context, &outcome, rowsRaw))
         return rollback(e);
     if (step == Step::Issue || step == Step::PullRequest) {
         const QSet<qint64> applied(outcome.appliedIds.cbegin(), outcome.appliedIds.cend());
@@ -93,9 +99,7 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
         if (Error e = beforeCommit())
             return rollback(e);
     }
-    if (Error e = m_db.run(QStringLiteral("COMMIT")))
-        return rollback(e);
-    return {};
+    return m_writer.commit();
 }
 
 } // namespace hubsync::sync

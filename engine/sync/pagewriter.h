@@ -36,9 +36,10 @@ public:
         QDateTime newestUpdate; // largest updated_at among the rows
     };
 
-    // `beforeCommit` runs inside the transaction, after `result` is filled in.
+    // `beforeCommit` runs inside the transaction, after `result` is filled in. `raw`: each item's JSON
+    // text as received (parallel to `items`), or empty.
     Error write(Step step, const Repository &repo, const QList<QJsonObject> &items,
-                const std::function<Error()> &beforeCommit, Result *result);
+                const std::function<Error()> &beforeCommit, Result *result, const QList<QByteArray> &raw = {});
 
     catalog::RowWriter &rows() { return m_writer; }
 
