@@ -62,10 +62,19 @@ QString upsertSql(const Collection &c, const QString &table) {
     for (const QString &k : c.primaryKey)
         keys << q(k);
     const QString keyList = keys.join(QStringLiteral(", "));
+    // Users are assembled from objects embedded elsewhere, some less complete than others (GraphQL
+    // authors carry no site_admin or avatar): a partial object must not erase what a fuller one stored.
+    const bool partialObjects = c.table == QLatin1String("user");
     QStringList assignments;
     for (const QString &column : columns) {
-        if (!keys.contains(column))
+        if (keys.contains(column))
+            continue;
+        if (!partialObjects)
             assignments << column + QStringLiteral(" = excluded.") + column;
+        else if (column == QLatin1String("raw"))
+            assignments << QStringLiteral("raw = coalesce(t.raw, '{}') || excluded.raw");
+        else
+            assignments << QStringLiteral("%1 = coalesce(excluded.%1, t.%1)").arg(column);
     }
     assignments << QStringLiteral("_synced_at = now()");
     const QString order = c.hasUpdatedAt ? keyList + QStringLiteral(", updated_at DESC NULLS LAST") : keyList;

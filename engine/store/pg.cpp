@@ -107,6 +107,32 @@ Error Connection::open(const QString &conninfo, int connectTimeoutSeconds) {
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "client_encoding", nullptr};
     const char *values[] = {dsn.constData(), timeout.constData(), "hubsync", "UTF8", nullptr};
     m_conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    return established();
+}
+
+Error Connection::openLike(const Connection &other) {
+    close();
+    if (!other.m_conn)
+        return databaseError(QStringLiteral("connect"), QStringLiteral("not connected"));
+    PQconninfoOption *options = PQconninfo(other.m_conn);
+    if (!options)
+        return databaseError(QStringLiteral("connect"), QStringLiteral("out of memory"));
+    std::vector<const char *> keys;
+    std::vector<const char *> values;
+    for (PQconninfoOption *o = options; o->keyword; ++o) {
+        if (o->val && *o->val) {
+            keys.push_back(o->keyword);
+            values.push_back(o->val);
+        }
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    m_conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/0);
+    PQconninfoFree(options);
+    return established();
+}
+
+Error Connection::established() {
     if (!m_conn)
         return databaseError(QStringLiteral("connect"), QStringLiteral("out of memory"));
     if (PQstatus(m_conn) != CONNECTION_OK) {

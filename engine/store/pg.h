@@ -68,6 +68,9 @@ public:
 
     // Connects with a libpq conninfo string or URI. Returns a Database error with libpq's message.
     Error open(const QString &conninfo, int connectTimeoutSeconds = 10);
+    // Opens a second session to the server and database `other` is connected to, with its parameters
+    // (credentials included, never turned into a string).
+    Error openLike(const Connection &other);
     void close();
     [[nodiscard]] bool isOpen() const;
 
@@ -96,6 +99,8 @@ public:
     pg_conn *handle() const { return m_conn; }
 
 private:
+    Error established(); // status check and session set-up after PQconnectdbParams
+
     pg_conn *m_conn = nullptr;
     QHash<QString, QByteArray> m_prepared; // SQL -> statement name, for this session only
 };

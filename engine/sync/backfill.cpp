@@ -98,6 +98,14 @@ void Backfill::start() {
     // Raw payloads are the bulk of what the tables store; LZ4 compresses them several times faster than
     // the default pglz. Session-local, and only where the server was built with LZ4 (else ignored).
     m_db.exec(QStringLiteral("SET default_toast_compression = lz4"));
+    if (m_options.writerThreads > 0 && !m_writers) {
+        auto writers = std::make_unique<PageWriters>();
+        if (Error e = writers->start(m_db, m_options.schema, m_options.writerThreads))
+            Q_EMIT warning(
+                QStringLiteral("writing pages in the event loop: no extra database session (%1)").arg(e.message));
+        else
+            m_writers = std::move(writers);
+    }
     listRepositories();
 }
 
@@ -188,6 +196,11 @@ bool Backfill::hasReactionWork(qint64 repositoryId) {
 }
 
 void Backfill::advance(RepoRun &run) {
+    if (run.pendingWrites > 0) {
+        RepoRun *target = &run;
+        run.whenWritten = [this, target] { advance(*target); };
+        return;
+    }
     emitProgress(run);
     run.step = Step(int(run.step) + 1);
     runStep(run);

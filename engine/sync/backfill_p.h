@@ -10,6 +10,7 @@
 #include <QSet>
 
 #include <deque>
+#include <functional>
 #include <memory>
 
 namespace hubsync::sync {
@@ -20,6 +21,12 @@ struct Backfill::RepoRun {
     Cursor cursor;
     QElapsedTimer stepClock;
     qint64 fetchedAtStepStart = 0;
+
+    // Pages queued on a writer lane (REST steps, see PageWriters).
+    int lane = 0;
+    int pendingWrites = 0;
+    bool fetchWhenWritten = false;     // pagesAhead reached: the next fetch waits for a commit
+    std::function<void()> whenWritten; // runs once pendingWrites is back to 0
 
     // Reactions: subjects being fetched (several at once; each one is written in its own transaction).
     // Reactions are fetched in waves of subjects; a wave is written in one transaction.
