@@ -5,6 +5,8 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <cstring>
+
 namespace hubsync::catalog {
 
 namespace {
@@ -526,12 +528,19 @@ bool splitJsonArray(const QByteArray &json, QList<QByteArray> &elements) {
     bool exponent = false; // the current element has a number with an exponent
     for (; i < size; ++i) {
         const char c = data[i];
-        if (c == '"') { // skip the string, escapes included
+        if (c == '"') { // skip the string: its end is the first quote after an even run of backslashes
             if (start < 0)
                 start = i;
-            for (++i; i < size && data[i] != '"'; ++i) {
-                if (data[i] == '\\')
-                    ++i;
+            for (;;) {
+                const auto *quote = static_cast<const char *>(std::memchr(data + i + 1, '"', size_t(size - i - 1)));
+                if (!quote)
+                    return false;
+                i = quote - data;
+                qsizetype backslashes = 0; // the opening quote ends the run at the latest
+                while (data[i - 1 - backslashes] == '\\')
+                    ++backslashes;
+                if (backslashes % 2 == 0)
+                    break;
             }
             continue;
         }

@@ -13,16 +13,28 @@ int reactionTotal(const QJsonObject &o) {
 
 } // namespace
 
-Error queueReactionSubject(pg::Connection &db, const QString &schema, const Repository &repo, const QString &type,
-                           qint64 key) {
+Error queueReactionSubjects(pg::Connection &db, const QString &schema, const Repository &repo,
+                            const QList<ReactionSubjectKey> &subjects) {
+    if (subjects.isEmpty())
+        return {};
     const QString base = QStringLiteral("/repos/") + repo.fullName;
-    const QString path = type == QStringLiteral("comment")
-                             ? base + QStringLiteral("/issues/comments/%1/reactions?per_page=100").arg(key)
-                             : base + QStringLiteral("/issues/%1/reactions?per_page=100").arg(key);
-    return db.run(QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, schema, subject_type, subject_key,"
-                                 " api_path) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"),
-                  {pg::param(repo.id), pg::param(schema), pg::param(type), pg::param(key), pg::param(path)},
-                  QStringLiteral("reaction work list"));
+    pg::BinaryTextArray types, keys, paths;
+    for (const auto &[type, key] : subjects) {
+        const QString path = type == QStringLiteral("comment")
+                                 ? base + QStringLiteral("/issues/comments/%1/reactions?per_page=100").arg(key)
+                                 : base + QStringLiteral("/issues/%1/reactions?per_page=100").arg(key);
+        types.append(type.toUtf8());
+        keys.append(QByteArray::number(key));
+        paths.append(path.toUtf8());
+    }
+    const pg::Result r = db.execPrepared(
+        QStringLiteral("INSERT INTO hubsync.reaction_todo (repository_id, schema, subject_type, subject_key, api_path)"
+                       " SELECT $1::text::bigint, $2::text, t, k::bigint, p FROM unnest($3::text[], $4::text[],"
+                       " $5::text[]) AS s(t, k, p) ON CONFLICT DO NOTHING"),
+        {QByteArray::number(repo.id), schema.toUtf8(), types.take(), keys.take(), paths.take()});
+    if (!r.ok())
+        return pg::databaseError(QStringLiteral("reaction work list"), r.errorMessage());
+    return {};
 }
 
 PageWriter::PageWriter(pg::Connection &connection, const QString &schema)
@@ -79,12 +91,14 @@ Error PageWriter::write(Step step, const Repository &repo, const QList<QJsonObje
                                              rows, applied, context))
             return rollback(e);
     }
+    QList<ReactionSubjectKey> subjects;
     for (const auto &[type, object] : reactionSubjects) {
         const bool comment = type == QStringLiteral("comment");
-        const qint64 key = qint64(object.value(comment ? QStringLiteral("id") : QStringLiteral("number")).toDouble());
-        if (Error e = queueReactionSubject(m_db, m_schema, repo, type, key))
-            return rollback(e);
+        subjects << qMakePair(
+            type, qint64(object.value(comment ? QStringLiteral("id") : QStringLiteral("number")).toDouble()));
     }
+    if (Error e = queueReactionSubjects(m_db, m_schema, repo, subjects))
+        return rollback(e);
     Result local;
     Result &out = result ? *result : local;
     for (const QJsonObject &row : std::as_const(rows)) {
