@@ -5,6 +5,8 @@
 #include <QJsonDocument>
 #include <QSet>
 
+#include <cstring>
+
 namespace hubsync::catalog {
 
 namespace {
@@ -513,7 +515,7 @@ std::optional<QByteArray> columnText(const QJsonValue &value, ColumnType type) {
 }
 
 std::optional<QList<std::optional<QByteArray>>> mapRow(const Collection &collection, const QJsonObject &object,
-                                                       const MapContext &context) {
+                                                       const MapContext &context, const QByteArray *raw) {
     QList<std::optional<QByteArray>> row;
     row.reserve(collection.columns.size() + 1);
     for (const Column &column : collection.columns) {
@@ -524,8 +526,65 @@ std::optional<QList<std::optional<QByteArray>>> mapRow(const Collection &collect
         row << std::move(text);
     }
     if (collection.hasRaw)
-        row << QJsonDocument(object).toJson(QJsonDocument::Compact);
+        row << (raw && !raw->isEmpty() ? *raw : QJsonDocument(object).toJson(QJsonDocument::Compact));
     return row;
+}
+
+bool splitJsonArray(const QByteArray &json, QList<QByteArray> &elements) {
+    const char *const data = json.constData();
+    const qsizetype size = json.size();
+    const auto isSpace = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    qsizetype i = 0;
+    while (i < size && isSpace(data[i]))
+        ++i;
+    if (i >= size || data[i] != '[')
+        return false;
+    ++i;
+    int depth = 0;         // nesting inside the current element
+    qsizetype start = -1;  // first character of the current element
+    bool exponent = false; // the current element has a number with an exponent
+    for (; i < size; ++i) {
+        const char c = data[i];
+        if (c == '"') { // skip the string: its end is the first quote after an even run of backslashes
+            if (start < 0)
+                start = i;
+            for (;;) {
+                const auto *quote = static_cast<const char *>(std::memchr(data + i + 1, '"', size_t(size - i - 1)));
+                if (!quote)
+                    return false;
+                i = quote - data;
+                qsizetype backslashes = 0; // the opening quote ends the run at the latest
+                while (data[i - 1 - backslashes] == '\\')
+                    ++backslashes;
+                if (backslashes % 2 == 0)
+                    break;
+            }
+            continue;
+        }
+        if (isSpace(c))
+            continue;
+        if (start < 0)
+            start = i;
+        if (c == '{' || c == '[') {
+            ++depth;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            --depth;
+        } else if ((c == 'e' || c == 'E') && i > 0 && (data[i - 1] >= '0' && data[i - 1] <= '9')) {
+            exponent = true; // outside strings, a digit followed by e/E is only ever an exponent
+        } else if (depth == 0 && (c == ',' || c == ']')) {
+            if (c == ']' && start == i) // "[]" or the end after the last element
+                return true;
+            qsizetype end = i;
+            while (end > start && isSpace(data[end - 1]))
+                --end;
+            elements << (exponent ? QByteArray() : json.mid(start, end - start));
+            start = -1;
+            exponent = false;
+            if (c == ']')
+                return true;
+        }
+    }
+    return false;
 }
 
 QList<QJsonObject> embeddedUsers(const Collection &collection, const QJsonObject &object) {

@@ -61,8 +61,16 @@ std::optional<QByteArray> columnText(const QJsonValue &value, ColumnType type);
 
 // Maps one API object to the text values of the collection's columns followed by raw (if any);
 // _synced_at is filled by the database. Rows violating a NOT NULL column yield std::nullopt.
+// `raw`: the object's JSON text as received, if known (else raw is the object serialised).
 std::optional<QList<std::optional<QByteArray>>> mapRow(const Collection &collection, const QJsonObject &object,
-                                                       const MapContext &context);
+                                                       const MapContext &context, const QByteArray *raw = nullptr);
+
+// Splits the text of a JSON array into the text of each element, in order. Only for a body that
+// QJsonDocument already accepted (valid JSON, valid UTF-8): this scans strings and nesting, it does not
+// validate. An element holding a number with an exponent is returned empty (serialise the parsed value
+// instead: PostgreSQL's jsonb refuses numbers beyond its numeric range, which Qt turns into null).
+// Returns false when `json` is not an array.
+bool splitJsonArray(const QByteArray &json, QList<QByteArray> &elements);
 
 // Every distinct GitHub user object embedded in the object under the collection's userPaths.
 QList<QJsonObject> embeddedUsers(const Collection &collection, const QJsonObject &object);

@@ -4,6 +4,8 @@
 
 #include <QJsonArray>
 
+#include <vector>
+
 namespace hubsync::catalog {
 
 namespace {
@@ -12,10 +14,6 @@ QString q(const QString &identifier) {
     QString quoted = identifier;
     quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
     return QLatin1Char('"') + quoted + QLatin1Char('"');
-}
-
-QString stageName(const Collection &c) {
-    return QStringLiteral("_hubsync_stage_") + c.table;
 }
 
 QStringList columnNames(const Collection &c) {
@@ -47,16 +45,50 @@ bool singleBigintKey(const Collection &c) {
     return false;
 }
 
-void appendCopyRow(QByteArray &data, const QList<std::optional<QByteArray>> &row) {
-    for (qsizetype i = 0; i < row.size(); ++i) {
-        if (i)
-            data += '\t';
-        if (row[i])
-            pg::copyEscape(data, *row[i]);
-        else
-            data += "\\N";
+// The one statement that upserts a batch of a collection: every column arrives as a text[] parameter
+// (binary format, see pg::BinaryTextArray), unnest() turns the arrays into rows and the casts give them
+// their column types. The newest version of a key within the batch wins (DISTINCT ON .. ORDER BY
+// updated_at DESC), then the updated_at guard keeps newer rows of the table. Prepared once per connection.
+QString upsertSql(const Collection &c, const QString &table) {
+    const QStringList columns = columnNames(c);
+    const QStringList types = columnTypes(c);
+    QStringList arrays, inputs, casts;
+    for (qsizetype i = 0; i < columns.size(); ++i) {
+        arrays << QStringLiteral("$%1::text[]").arg(i + 1);
+        inputs << QStringLiteral("c%1").arg(i + 1);
+        casts << QStringLiteral("c%1::%2 AS %3").arg(i + 1).arg(types[i], columns[i]);
     }
-    data += '\n';
+    QStringList keys;
+    for (const QString &k : c.primaryKey)
+        keys << q(k);
+    const QString keyList = keys.join(QStringLiteral(", "));
+    // Users are assembled from objects embedded elsewhere, some less complete than others (GraphQL
+    // authors carry no site_admin or avatar): a partial object must not erase what a fuller one stored.
+    const bool partialObjects = c.table == QLatin1String("user");
+    QStringList assignments;
+    for (const QString &column : columns) {
+        if (keys.contains(column))
+            continue;
+        if (!partialObjects)
+            assignments << column + QStringLiteral(" = excluded.") + column;
+        else if (column == QLatin1String("raw"))
+            assignments << QStringLiteral("raw = coalesce(t.raw, '{}') || excluded.raw");
+        else
+            assignments << QStringLiteral("%1 = coalesce(excluded.%1, t.%1)").arg(column);
+    }
+    assignments << QStringLiteral("_synced_at = now()");
+    const QString order = c.hasUpdatedAt ? keyList + QStringLiteral(", updated_at DESC NULLS LAST") : keyList;
+    QString sql = QStringLiteral("INSERT INTO %1 AS t (%2) SELECT DISTINCT ON (%3) %4 FROM unnest(%5) AS s(%6)"
+                                 " ORDER BY %7 ON CONFLICT (%3) DO UPDATE SET %8")
+                      .arg(table, columns.join(QStringLiteral(", ")), keyList, casts.join(QStringLiteral(", ")),
+                           arrays.join(QStringLiteral(", ")), inputs.join(QStringLiteral(", ")), order,
+                           assignments.join(QStringLiteral(", ")));
+    if (c.hasUpdatedAt)
+        sql += QStringLiteral(
+            " WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at");
+    if (singleBigintKey(c))
+        sql += QStringLiteral(" RETURNING ") + keyList;
+    return sql;
 }
 
 } // namespace
@@ -69,140 +101,130 @@ QString RowWriter::table(const QString &name) const {
     return q(m_schema) + QLatin1Char('.') + q(name);
 }
 
-Error RowWriter::ensureStage(const Collection &collection) {
-    // Not cached: a rolled-back transaction also drops a stage created in it. IF NOT EXISTS is one cheap
-    // round trip (its NOTICE is silenced by pg::Connection).
-    // ON COMMIT DELETE ROWS: every transaction starts with an empty stage. Constraints are not copied
-    // (only NOT NULL, which mapRow() already guarantees, and defaults for _synced_at).
-    const QString sql =
-        QStringLiteral("CREATE TEMP TABLE IF NOT EXISTS %1 (LIKE %2 INCLUDING DEFAULTS) ON COMMIT DELETE ROWS")
-            .arg(q(stageName(collection)), table(collection.table));
-    return m_connection.run(sql, {}, QStringLiteral("staging table for ") + collection.table);
+Error RowWriter::begin() {
+    if (Error e = m_connection.run(QStringLiteral("BEGIN")))
+        return e;
+    m_ownTransaction = true;
+    m_pendingUsers.clear();
+    return {};
 }
 
-Error RowWriter::upsertUsers(const QList<QJsonObject> &users) {
+Error RowWriter::commit() {
+    const bool failed = m_connection.transactionFailed();
+    m_ownTransaction = false;
+    if (failed) { // COMMIT would only roll back (and say "ROLLBACK", not fail)
+        rollback();
+        return Error::make(Error::Kind::Database, QStringLiteral("database error: the transaction failed earlier"));
+    }
+    if (Error e = m_connection.run(QStringLiteral("COMMIT"))) {
+        m_pendingUsers.clear();
+        return e;
+    }
+    // Bounded: an installation with more distinct users than this just writes some of them again.
+    constexpr qsizetype maxKnownUsers = 50000;
+    if (m_knownUsers.size() + m_pendingUsers.size() > maxKnownUsers)
+        m_knownUsers.clear();
+    for (auto it = m_pendingUsers.cbegin(); it != m_pendingUsers.cend(); ++it)
+        m_knownUsers.insert(it.key(), it.value());
+    m_pendingUsers.clear();
+    return {};
+}
+
+void RowWriter::rollback() {
+    m_connection.exec(QStringLiteral("ROLLBACK"));
+    m_ownTransaction = false;
+    m_pendingUsers.clear();
+}
+
+Error RowWriter::upsertUsers(const QList<QJsonObject> &objects, const Collection &collection) {
+    QList<QJsonObject> users;
+    QSet<qint64> seen;
+    for (const QJsonObject &object : objects) {
+        for (const QJsonObject &user : embeddedUsers(collection, object)) {
+            const auto id = qint64(user.value(QStringLiteral("id")).toDouble());
+            if (seen.contains(id))
+                continue;
+            seen.insert(id);
+            // The same few users are embedded in every page (authors, assignees): inside a transaction of
+            // ours, skip a user whose identical object this writer already stored (committed, or earlier
+            // in this transaction). Outside one we cannot know what will commit, so every user is written.
+            if (m_ownTransaction) {
+                const auto known = m_knownUsers.constFind(id);
+                if (known != m_knownUsers.cend() && *known == user)
+                    continue;
+                const auto pending = m_pendingUsers.constFind(id);
+                if (pending != m_pendingUsers.cend() && *pending == user)
+                    continue;
+            }
+            users << user;
+        }
+    }
     if (users.isEmpty())
         return {};
-    const Collection *userCollection = findCollection(QStringLiteral("user"));
-    return upsert(*userCollection, users, MapContext{}, nullptr);
+    if (Error e = upsert(*findCollection(QStringLiteral("user")), users, MapContext{}, nullptr))
+        return e;
+    if (m_ownTransaction) {
+        for (const QJsonObject &user : std::as_const(users))
+            m_pendingUsers.insert(qint64(user.value(QStringLiteral("id")).toDouble()), user);
+    }
+    return {};
 }
 
 Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &objects, const MapContext &context,
-                        Outcome *outcome) {
-    return upsert(collection, objects, QList<MapContext>(objects.size(), context), outcome);
+                        Outcome *outcome, const QList<QByteArray> &raw) {
+    return upsert(collection, objects, QList<MapContext>(objects.size(), context), outcome, raw);
 }
 
 Error RowWriter::upsert(const Collection &collection, const QList<QJsonObject> &objects,
-                        const QList<MapContext> &contexts, Outcome *outcome) {
+                        const QList<MapContext> &contexts, Outcome *outcome, const QList<QByteArray> &raw) {
     Q_ASSERT(contexts.size() == objects.size());
+    Q_ASSERT(raw.isEmpty() || raw.size() == objects.size());
     Outcome local;
     Outcome &out = outcome ? *outcome : local;
     if (objects.isEmpty())
         return {};
-    // Staging tables empty themselves at commit, so the COPY and the INSERT must share a transaction.
     pg::ImplicitTransaction transaction(m_connection);
     if (Error e = transaction.begin())
         return e;
-
     if (!collection.userPaths.isEmpty()) {
-        QList<QJsonObject> users;
-        QSet<qint64> seen;
-        for (const QJsonObject &object : objects) {
-            for (const QJsonObject &user : embeddedUsers(collection, object)) {
-                const auto id = qint64(user.value(QStringLiteral("id")).toDouble());
-                if (!seen.contains(id)) {
-                    seen.insert(id);
-                    users << user;
-                }
-            }
-        }
-        if (Error e = upsertUsers(users))
+        if (Error e = upsertUsers(objects, collection))
             return e;
     }
 
-    QList<QList<std::optional<QByteArray>>> mapped;
-    mapped.reserve(objects.size());
+    // Column-wise: one text[] per column, filled row by row.
+    const qsizetype width = collection.columns.size() + (collection.hasRaw ? 1 : 0);
+    std::vector<pg::BinaryTextArray> columns(static_cast<size_t>(width));
+    int rows = 0;
     for (qsizetype i = 0; i < objects.size(); ++i) {
-        auto row = mapRow(collection, objects[i], contexts[i]);
+        const auto row = mapRow(collection, objects[i], contexts[i], raw.isEmpty() ? nullptr : &raw[i]);
         if (!row) {
             ++out.malformed;
             continue;
         }
-        mapped << std::move(*row);
+        for (qsizetype c = 0; c < width; ++c)
+            columns[static_cast<size_t>(c)].append((*row)[c]);
+        ++rows;
     }
-    const int rows = int(mapped.size());
     if (rows == 0)
         return transaction.commit();
-    const QStringList columns = columnNames(collection);
-    const QString columnList = columns.join(QStringLiteral(", "));
-    // A few rows (a webhook, a poll that found one change) go in one parameterised statement; pages go
-    // through COPY into a staging table, which costs a few fixed round trips but scales.
-    const bool small = rows <= m_smallBatchRows;
-    QString source;
-    pg::Params params;
-    if (small) {
-        const QStringList types = columnTypes(collection);
-        QStringList tuples;
-        for (const auto &row : std::as_const(mapped)) {
-            QStringList placeholders;
-            for (qsizetype c = 0; c < row.size(); ++c) {
-                params << row[c];
-                placeholders << QStringLiteral("$%1::%2").arg(params.size()).arg(types.value(c));
-            }
-            tuples << QLatin1Char('(') + placeholders.join(QStringLiteral(", ")) + QLatin1Char(')');
-        }
-        source = QStringLiteral("(VALUES %1) AS v (%2)").arg(tuples.join(QStringLiteral(", ")), columnList);
-    } else {
-        if (Error e = ensureStage(collection))
-            return e;
-        QByteArray data;
-        data.reserve(rows * 2048);
-        for (const auto &row : std::as_const(mapped))
-            appendCopyRow(data, row);
-        if (Error e = m_connection.copyIn(
-                QStringLiteral("COPY %1 (%2) FROM STDIN").arg(q(stageName(collection)), columnList), data))
-            return e;
-        source = q(stageName(collection));
-    }
+    QList<QByteArray> params;
+    params.reserve(width);
+    for (pg::BinaryTextArray &column : columns)
+        params << column.take();
 
-    QStringList keys;
-    for (const QString &k : collection.primaryKey)
-        keys << q(k);
-    const QString keyList = keys.join(QStringLiteral(", "));
-    QStringList assignments;
-    for (const QString &column : columns) {
-        if (!keys.contains(column))
-            assignments << column + QStringLiteral(" = excluded.") + column;
-    }
-    assignments << QStringLiteral("_synced_at = now()");
-    // The newest version of a key within the batch wins, then the updated_at guard against the table.
-    const QString order = collection.hasUpdatedAt ? keyList + QStringLiteral(", updated_at DESC NULLS LAST") : keyList;
-    QString sql =
-        QStringLiteral("INSERT INTO %1 AS t (%2) SELECT DISTINCT ON (%3) %2 FROM %4 ORDER BY %5 "
-                       "ON CONFLICT (%3) DO UPDATE SET %6")
-            .arg(table(collection.table), columnList, keyList, source, order, assignments.join(QStringLiteral(", ")));
-    if (collection.hasUpdatedAt)
-        sql += QStringLiteral(
-            " WHERE t.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= t.updated_at");
-    const bool returnIds = singleBigintKey(collection);
-    if (returnIds)
-        sql += QStringLiteral(" RETURNING ") + keyList;
-    const pg::Result result = small ? m_connection.execParams(sql, params) : m_connection.exec(sql);
+    auto sql = m_upsertSql.constFind(collection.table);
+    if (sql == m_upsertSql.cend())
+        sql = m_upsertSql.insert(collection.table, upsertSql(collection, table(collection.table)));
+    const pg::Result result = m_connection.execPrepared(*sql, params);
     if (!result.ok())
         return pg::databaseError(QStringLiteral("upsert into ") + collection.table, result.errorMessage());
+    const bool returnIds = singleBigintKey(collection);
     const int written = returnIds ? result.rows() : int(result.affectedRows());
     out.written += written;
     out.stale += rows - written;
     if (returnIds) {
         for (int i = 0; i < result.rows(); ++i)
             out.appliedIds << result.toInt(i, 0);
-    }
-    // Empty the stage now: the same transaction may upsert this collection again. (Not DELETE: temp
-    // tables are never vacuumed, so dead rows would pile up and slow every later page.)
-    if (!small) {
-        if (Error e = m_connection.run(QStringLiteral("TRUNCATE ") + q(stageName(collection)), {},
-                                       QStringLiteral("stage reset")))
-            return e;
     }
     return transaction.commit();
 }

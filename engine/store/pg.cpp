@@ -1,7 +1,10 @@
 #include "store/pg.h"
 
+#include <QtEndian>
+
 #include <libpq-fe.h>
 
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -84,12 +87,14 @@ Connection::~Connection() {
 }
 
 Connection::Connection(Connection &&other) noexcept
-    : m_conn(std::exchange(other.m_conn, nullptr)) {}
+    : m_conn(std::exchange(other.m_conn, nullptr))
+    , m_prepared(std::exchange(other.m_prepared, {})) {}
 
 Connection &Connection::operator=(Connection &&other) noexcept {
     if (this != &other) {
         close();
         m_conn = std::exchange(other.m_conn, nullptr);
+        m_prepared = std::exchange(other.m_prepared, {});
     }
     return *this;
 }
@@ -102,6 +107,32 @@ Error Connection::open(const QString &conninfo, int connectTimeoutSeconds) {
     const char *keys[] = {"dbname", "connect_timeout", "application_name", "client_encoding", nullptr};
     const char *values[] = {dsn.constData(), timeout.constData(), "hubsync", "UTF8", nullptr};
     m_conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    return established();
+}
+
+Error Connection::openLike(const Connection &other) {
+    close();
+    if (!other.m_conn)
+        return databaseError(QStringLiteral("connect"), QStringLiteral("not connected"));
+    PQconninfoOption *options = PQconninfo(other.m_conn);
+    if (!options)
+        return databaseError(QStringLiteral("connect"), QStringLiteral("out of memory"));
+    std::vector<const char *> keys;
+    std::vector<const char *> values;
+    for (PQconninfoOption *o = options; o->keyword; ++o) {
+        if (o->val && *o->val) {
+            keys.push_back(o->keyword);
+            values.push_back(o->val);
+        }
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    m_conn = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/0);
+    PQconninfoFree(options);
+    return established();
+}
+
+Error Connection::established() {
     if (!m_conn)
         return databaseError(QStringLiteral("connect"), QStringLiteral("out of memory"));
     if (PQstatus(m_conn) != CONNECTION_OK) {
@@ -116,6 +147,7 @@ Error Connection::open(const QString &conninfo, int connectTimeoutSeconds) {
 }
 
 void Connection::close() {
+    m_prepared.clear(); // prepared statements live and die with the session
     if (m_conn) {
         PQfinish(m_conn);
         m_conn = nullptr;
@@ -173,6 +205,62 @@ Error Connection::copyIn(const QString &copySql, const QByteArray &data) {
     return error;
 }
 
+Result Connection::execPrepared(const QString &sql, const QList<QByteArray> &binaryParams) {
+    if (!m_conn)
+        return Result();
+    const int count = static_cast<int>(binaryParams.size());
+    auto it = m_prepared.constFind(sql);
+    if (it == m_prepared.cend()) {
+        const QByteArray name = "hubsync_" + QByteArray::number(m_prepared.size() + 1);
+        Result prepared(PQprepare(m_conn, name.constData(), sql.toUtf8().constData(), count, nullptr));
+        if (!prepared.ok())
+            return prepared;
+        it = m_prepared.insert(sql, name);
+    }
+    std::vector<const char *> values;
+    std::vector<int> lengths;
+    const std::vector<int> formats(static_cast<size_t>(count), 1);
+    values.reserve(static_cast<size_t>(count));
+    lengths.reserve(static_cast<size_t>(count));
+    for (const QByteArray &p : binaryParams) {
+        values.push_back(p.constData());
+        lengths.push_back(static_cast<int>(p.size()));
+    }
+    return Result(
+        PQexecPrepared(m_conn, it.value().constData(), count, values.data(), lengths.data(), formats.data(), 0));
+}
+
+void BinaryTextArray::append(const std::optional<QByteArray> &value) {
+    ++m_count;
+    const qint32 length = value ? static_cast<qint32>(value->size()) : -1;
+    char be[4];
+    qToBigEndian(length, be);
+    m_elements.append(be, 4);
+    if (value)
+        m_elements.append(*value);
+    else
+        m_hasNull = true;
+}
+
+QByteArray BinaryTextArray::take() {
+    constexpr qint32 textOid = 25;
+    const qint32 header[] = {m_count > 0 ? 1 : 0, m_hasNull ? 1 : 0, textOid, m_count,
+                             1}; // ndim, flags, type, n, lbound
+    const int headerWords = m_count > 0 ? 5 : 3;
+    QByteArray out;
+    out.reserve(headerWords * 4 + m_elements.size());
+    for (int i = 0; i < headerWords; ++i) {
+        char be[4];
+        qToBigEndian(header[i], be);
+        out.append(be, 4);
+    }
+    out.append(m_elements);
+    m_elements.clear();
+    m_count = 0;
+    m_hasNull = false;
+    return out;
+}
+
 QString Connection::quoteIdentifier(const QString &identifier) const {
     QString quoted = identifier;
     quoted.replace(QLatin1Char('"'), QStringLiteral("\"\""));
@@ -188,6 +276,10 @@ bool Connection::inTransaction() const {
         return false;
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+}
+
+bool Connection::transactionFailed() const {
+    return m_conn && PQtransactionStatus(m_conn) == PQTRANS_INERROR;
 }
 
 ImplicitTransaction::ImplicitTransaction(Connection &connection)
@@ -251,25 +343,21 @@ DatabaseEndpoint endpointOf(const QString &conninfo) {
 }
 
 void copyEscape(QByteArray &out, const QByteArray &value) {
-    out.reserve(out.size() + value.size());
-    for (const char c : value) {
-        switch (c) {
-        case '\\':
-            out.append("\\\\");
-            break;
-        case '\t':
-            out.append("\\t");
-            break;
-        case '\n':
-            out.append("\\n");
-            break;
-        case '\r':
-            out.append("\\r");
-            break;
-        default:
-            out.append(c);
-        }
+    // Runs without special characters are appended whole: most values have none. (No reserve() here: an
+    // exact reserve per value would defeat QByteArray's geometric growth and copy the buffer every call.)
+    const char *p = value.constData();
+    const char *const end = p + value.size();
+    const char *run = p;
+    for (; p != end; ++p) {
+        const char c = *p;
+        if (c != '\\' && c != '\t' && c != '\n' && c != '\r')
+            continue;
+        out.append(run, p - run);
+        const char escaped[2] = {'\\', c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r'};
+        out.append(escaped, 2);
+        run = p + 1;
     }
+    out.append(run, end - run);
 }
 
 Error databaseError(const QString &purpose, const QString &message) {

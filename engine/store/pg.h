@@ -4,6 +4,7 @@
 #include "core/events.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 
@@ -67,6 +68,9 @@ public:
 
     // Connects with a libpq conninfo string or URI. Returns a Database error with libpq's message.
     Error open(const QString &conninfo, int connectTimeoutSeconds = 10);
+    // Opens a second session to the server and database `other` is connected to, with its parameters
+    // (credentials included, never turned into a string).
+    Error openLike(const Connection &other);
     void close();
     [[nodiscard]] bool isOpen() const;
 
@@ -78,8 +82,16 @@ public:
     // COPY ... FROM STDIN in text format; rows must already be escaped with copyEscape().
     Error copyIn(const QString &copySql, const QByteArray &data);
 
+    // Runs a statement that is prepared once per connection (kept by its SQL text) with every parameter in
+    // binary format, typed by the casts in the SQL (e.g. `$1::text[]` with a BinaryTextArray). For the bulk
+    // upserts, which run the same few statements for every page: parsed and planned once, and their
+    // values need no escaping on either side.
+    Result execPrepared(const QString &sql, const QList<QByteArray> &binaryParams);
+
     // True inside BEGIN .. COMMIT (including a failed transaction).
     [[nodiscard]] bool inTransaction() const;
+    // True inside a transaction that a failed statement aborted (COMMIT would only roll it back).
+    [[nodiscard]] bool transactionFailed() const;
 
     [[nodiscard]] QString quoteIdentifier(const QString &identifier) const;
     [[nodiscard]] QString lastError() const;
@@ -87,7 +99,26 @@ public:
     pg_conn *handle() const { return m_conn; }
 
 private:
+    Error established(); // status check and session set-up after PQconnectdbParams
+
     pg_conn *m_conn = nullptr;
+    QHash<QString, QByteArray> m_prepared; // SQL -> statement name, for this session only
+};
+
+// A one-dimensional text[] in PostgreSQL's binary array format (what array_recv reads): a header and
+// every element as length + bytes, so values go to the server as they are, without any quoting.
+class BinaryTextArray final {
+public:
+    void reserve(qsizetype bytes) { m_elements.reserve(bytes); }
+    void append(const std::optional<QByteArray> &value);
+    [[nodiscard]] int count() const { return m_count; }
+    // The complete array value; the builder is empty afterwards.
+    [[nodiscard]] QByteArray take();
+
+private:
+    QByteArray m_elements;
+    int m_count = 0;
+    bool m_hasNull = false;
 };
 
 // Opens a transaction unless one is already open; commits on commit(), rolls back otherwise.

@@ -3,6 +3,7 @@
 #include "core/errors.h"
 
 #include <QByteArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QString>
 
@@ -20,6 +21,7 @@ struct Page {
     Error error;
     int httpStatus = 0;
     QByteArray body;
+    QJsonDocument json;   // body as parsed by the client when it is JSON (null otherwise)
     QString nextUrl;      // Link rel="next" (same origin only), empty on the last page
     qint64 lastPage = -1; // Link rel="last" page number when GitHub gives it
     bool notModified = false;

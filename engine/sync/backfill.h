@@ -5,6 +5,7 @@
 #include "sync/api.h"
 #include "sync/cursorstore.h"
 #include "sync/pagewriter.h"
+#include "sync/pagewriters.h"
 #include "sync/steps.h"
 
 #include <QElapsedTimer>
@@ -13,6 +14,7 @@
 #include <QStringList>
 
 #include <deque>
+#include <functional>
 #include <memory>
 
 namespace hubsync::pg {
@@ -26,6 +28,10 @@ struct ReactionSubject;
 // Backfills everything the credentials can see: lists the repositories, then walks every collection of
 // several repositories in parallel (bounded), committing each page together with its cursor. Restarting
 // after a crash resumes every repository x collection at the first page not yet committed.
+// REST list pages are written by PageWriters (threads with sessions of their own, see pagewriters.h)
+// while the next pages are fetched, at most a few pages ahead per walk; a walk moves to its next step
+// only once all of its pages are committed (the reaction step reads what the issue and comment pages
+// queued). Discussions, reactions and the repository list are written here, on `db`.
 class Backfill final : public QObject {
     Q_OBJECT
 public:
@@ -34,6 +40,8 @@ public:
         QStringList repos; // owner/name; empty = all visible
         int parallelRepos = 4;
         int perPage = 100;
+        int writerThreads = 2; // PageWriters lanes; 0 writes every page on `db`, in the event loop
+        int pagesAhead = 2;    // pages of one walk fetched while earlier ones are still being written
     };
 
     Backfill(Api &api, pg::Connection &db, Options options, QObject *parent = nullptr);
@@ -74,7 +82,12 @@ private:
     // REST list pages (backfill_pages.cpp)
     QString initialPath(const RepoRun &run) const;
     void onPage(RepoRun &run, const Page &page);
-    Error writePage(RepoRun &run, const QList<QJsonObject> &items, const QString &nextUrl, int *written);
+    Error writePage(RepoRun &run, const QList<QJsonObject> &items, const QList<QByteArray> &raw, const QString &nextUrl,
+                    int *written);
+    void queuePage(RepoRun &run, QList<QJsonObject> items, QList<QByteArray> raw, const QString &nextUrl);
+    void onPageWritten(RepoRun &run, const PageDone &done);
+    void afterWrites(RepoRun &run, std::function<void()> next); // once the walk's queued pages are in
+    void warnMalformed(const RepoRun &run, int malformed);
 
     // Reactions (backfill_reactions.cpp)
     void nextReactionSubject(RepoRun &run);
@@ -106,6 +119,7 @@ private:
     qint64 m_quotaRemaining = -1;
     qint64 m_quotaReset = 0;
     QMap<QString, QStringList> m_permissionProblems; // GitHub's reason -> "owner/repo collection" it refused
+    std::unique_ptr<PageWriters> m_writers;          // last: its lanes stop before the runs go
 };
 
 } // namespace hubsync::sync

@@ -145,10 +145,10 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
 
 void Backfill::writeDiscussionPage(RepoRun &run) {
     const auto rollback = [this](const Error &e) {
-        m_db.exec(QStringLiteral("ROLLBACK"));
+        m_writer.rollback();
         fail(e);
     };
-    if (Error e = m_db.run(QStringLiteral("BEGIN"))) {
+    if (Error e = m_writer.begin()) {
         fail(e);
         return;
     }
@@ -193,7 +193,7 @@ void Backfill::writeDiscussionPage(RepoRun &run) {
         rollback(e);
         return;
     }
-    if (Error e = m_db.run(QStringLiteral("COMMIT"))) {
+    if (Error e = m_writer.commit()) {
         rollback(e);
         return;
     }

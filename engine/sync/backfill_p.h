@@ -10,6 +10,7 @@
 #include <QSet>
 
 #include <deque>
+#include <functional>
 #include <memory>
 
 namespace hubsync::sync {
@@ -20,6 +21,12 @@ struct Backfill::RepoRun {
     Cursor cursor;
     QElapsedTimer stepClock;
     qint64 fetchedAtStepStart = 0;
+
+    // Pages queued on a writer lane (REST steps, see PageWriters).
+    int lane = 0;
+    int pendingWrites = 0;
+    bool fetchWhenWritten = false;     // pagesAhead reached: the next fetch waits for a commit
+    std::function<void()> whenWritten; // runs once pendingWrites is back to 0
 
     // Reactions: subjects being fetched (several at once; each one is written in its own transaction).
     // Reactions are fetched in waves of subjects; a wave is written in one transaction.
@@ -51,6 +58,9 @@ struct ReactionSubject {
 
 // Parses a JSON array body; returns false (and leaves items empty) for anything else.
 bool parseArray(const QByteArray &body, QList<QJsonObject> &items);
+// Same for a list page, with the document the client already parsed, and each object's JSON text as
+// received in `raw` (parallel to `items`; empty when the body could not be split that way).
+bool parseArray(const Page &page, QList<QJsonObject> &items, QList<QByteArray> &raw);
 
 // The repositories the credentials can see: an installation lists them under /installation/repositories
 // ({total_count, repositories}), a token lists what its user can reach (/user/repos, a bare array).

@@ -40,12 +40,18 @@ void Backfill::onPage(RepoRun &run, const Page &page) {
         m_quotaReset = page.quotaReset;
     }
     if (page.error) {
-        if (handleStepError(run, page.error, page.httpStatus))
-            advance(run);
+        // After this walk's queued pages: the error may end the walk, whose cursor they also save.
+        const Error error = page.error;
+        const int status = page.httpStatus;
+        afterWrites(run, [this, &run, error, status] {
+            if (handleStepError(run, error, status))
+                advance(run);
+        });
         return;
     }
     QList<QJsonObject> items;
-    if (!parseArray(page.body, items)) {
+    QList<QByteArray> raw;
+    if (!parseArray(page, items, raw)) {
         fail(Error::make(Error::Kind::GitHubUnavailable,
                          QStringLiteral("%1 %2: GitHub sent a body that is not a JSON list")
                              .arg(run.repo.fullName, stepTable(run.step))));
@@ -53,9 +59,13 @@ void Backfill::onPage(RepoRun &run, const Page &page) {
     }
     if (page.lastPage > 0)
         run.cursor.total = page.lastPage * m_options.perPage;
+    if (m_writers) {
+        queuePage(run, std::move(items), std::move(raw), page.nextUrl);
+        return;
+    }
 
     int written = 0;
-    if (Error e = writePage(run, items, page.nextUrl, &written)) {
+    if (Error e = writePage(run, items, raw, page.nextUrl, &written)) {
         fail(e);
         return;
     }
@@ -69,7 +79,8 @@ void Backfill::onPage(RepoRun &run, const Page &page) {
 }
 
 // One transaction: the page's rows (PageWriter) and this walk's cursor.
-Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const QString &nextUrl, int *written) {
+Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const QList<QByteArray> &raw,
+                          const QString &nextUrl, int *written) {
     Cursor next = run.cursor;
     next.fetched += items.size();
     // The next URL is only remembered once this page is committed; a crash before COMMIT re-fetches it.
@@ -84,16 +95,80 @@ Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const Q
                 next.since = result.newestUpdate;
             return m_cursors.save(next);
         },
-        &result);
+        &result, raw);
     if (error)
         return error;
     run.cursor = next;
-    if (result.malformed > 0)
-        Q_EMIT warning(QStringLiteral("%1 %2: skipped %3 malformed objects")
-                           .arg(run.repo.fullName, stepTable(run.step))
-                           .arg(result.malformed));
+    warnMalformed(run, result.malformed);
     *written = result.written;
     return {};
+}
+
+void Backfill::warnMalformed(const RepoRun &run, int malformed) {
+    if (malformed > 0)
+        Q_EMIT warning(QStringLiteral("%1 %2: skipped %3 malformed objects")
+                           .arg(run.repo.fullName, stepTable(run.step))
+                           .arg(malformed));
+}
+
+// The pipelined form of writePage(): the page goes to the walk's writer lane and the next page is
+// fetched meanwhile (up to pagesAhead pages queued per walk).
+void Backfill::queuePage(RepoRun &run, QList<QJsonObject> items, QList<QByteArray> raw, const QString &nextUrl) {
+    PageJob job;
+    job.step = run.step;
+    job.repo = run.repo;
+    job.next = run.cursor;
+    job.next.fetched += items.size();
+    // The next URL is only committed with this page; a crash before that fetches this page again.
+    job.next.nextUrl = nextUrl;
+    job.next.done = nextUrl.isEmpty();
+    job.chained = run.pendingWrites > 0;
+    if (!job.chained) // nothing of this walk queued anywhere: any lane keeps its pages in order
+        run.lane = m_writers->leastBusyLane();
+    job.items = std::move(items);
+    job.raw = std::move(raw);
+    run.cursor = job.next; // what is fetched; written and since follow as the pages commit
+    ++run.pendingWrites;
+    RepoRun *target = &run;
+    m_writers->submit(run.lane, std::move(job), whileAlive(this, [target](Backfill &self, const PageDone &done) {
+                          self.onPageWritten(*target, done);
+                      }));
+    if (run.cursor.done) {
+        advance(run); // once the queued pages are committed
+        return;
+    }
+    emitProgress(run);
+    if (run.pendingWrites < std::max(1, m_options.pagesAhead))
+        fetchNext(run);
+    else
+        run.fetchWhenWritten = true;
+}
+
+void Backfill::onPageWritten(RepoRun &run, const PageDone &done) {
+    --run.pendingWrites;
+    if (m_failed)
+        return;
+    if (done.error) {
+        fail(done.error);
+        return;
+    }
+    run.cursor.written = done.committed.written;
+    run.cursor.since = done.committed.since;
+    m_records += done.result.written;
+    warnMalformed(run, done.result.malformed);
+    if (run.fetchWhenWritten) {
+        run.fetchWhenWritten = false;
+        fetchNext(run);
+    } else if (run.pendingWrites == 0 && run.whenWritten) {
+        std::exchange(run.whenWritten, {})();
+    }
+}
+
+void Backfill::afterWrites(RepoRun &run, std::function<void()> next) {
+    if (run.pendingWrites == 0)
+        next();
+    else
+        run.whenWritten = std::move(next);
 }
 
 } // namespace hubsync::sync

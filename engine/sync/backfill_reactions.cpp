@@ -90,10 +90,10 @@ void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubjec
 // Replaces each subject's reactions and ticks the subjects off the work list, atomically, with a
 // handful of set-based statements for the whole wave.
 Error Backfill::writeReactionWave(RepoRun &run) {
-    if (Error e = m_db.run(QStringLiteral("BEGIN")))
+    if (Error e = m_writer.begin())
         return e;
     const auto rollback = [this](const Error &e) {
-        m_db.exec(QStringLiteral("ROLLBACK"));
+        m_writer.rollback();
         return e;
     };
     const auto array = [](const QStringList &items) -> QString {
@@ -167,7 +167,7 @@ Error Backfill::writeReactionWave(RepoRun &run) {
         return rollback(e);
     if (Error e = m_cursors.save(next))
         return rollback(e);
-    if (Error e = m_db.run(QStringLiteral("COMMIT")))
+    if (Error e = m_writer.commit())
         return rollback(e);
     m_records += next.written - run.cursor.written;
     run.cursor = next;

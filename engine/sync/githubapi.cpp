@@ -31,6 +31,7 @@ Page toPage(const github::GitHubResponse &r, const QUrl &base) {
     page.error = r.error;
     page.httpStatus = r.httpStatus;
     page.body = r.body;
+    page.json = r.json;
     page.nextUrl = relativeToBase(r.nextUrl, base);
     page.lastPage = r.lastPage;
     page.notModified = r.notModified;

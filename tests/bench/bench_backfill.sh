@@ -1,7 +1,8 @@
 #!/bin/sh
 # Backfill benchmark: HubSync pulls a generated dataset from the GitHub simulator (zero latency, loopback)
 # into a throwaway PostgreSQL cluster and prints records/s, API requests (total per 100 records stored;
-# REST list-endpoint requests per 100 list items) and peak RSS.
+# REST list-endpoint requests per 100 list items), peak RSS, and the CPU time hubsync and the database
+# server used (with the load average: on a shared machine records/s alone says little).
 # Usage: tests/bench/bench_backfill.sh BUILD_DIR [SIMULATOR DATASET ARGS...]
 # Default dataset: about 1,000,000 records (the simulator's "large" dataset).
 set -eu
@@ -32,11 +33,17 @@ DSN="host=$WORK port=5432 user=postgres dbname=postgres"
 SIM_PID=$!
 URL="$(listening_address "$WORK/sim.out" "$WORK/sim.err" simulator 60)"
 
+PG_PID=$(head -1 "$WORK/data/postmaster.pid")
+# CPU ticks of the server and all its backends so far (backends that exit are counted by their parent).
+pg_ticks() { awk '{ s += $14 + $15 + $16 + $17 } END { print s }' /proc/"$PG_PID"/stat $(pgrep -P "$PG_PID" | sed 's|.*|/proc/&/stat|') 2>/dev/null; }
+PG_START=$(pg_ticks)
 START=$(date +%s.%N)
-GITHUB_TOKEN="$TOKEN" /usr/bin/time -f "%M" -o "$WORK/rss" \
+GITHUB_TOKEN="$TOKEN" /usr/bin/time -f "%M %U %S" -o "$WORK/rss" \
     "$BIN/hubsync" --service --backfill-only --database "$DSN" --github-api-url "$URL" > "$WORK/hubsync.log" 2>&1 || {
     echo "backfill failed:"; tail -20 "$WORK/hubsync.log"; exit 1; }
 END=$(date +%s.%N)
+PG_END=$(pg_ticks)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
 RECORDS=$(psql "$DSN" -Atc "SELECT sum(n) FROM (
   SELECT count(*) n FROM github.repository UNION ALL SELECT count(*) FROM github.issue UNION ALL
@@ -51,11 +58,13 @@ USERS=$(psql "$DSN" -Atc 'SELECT count(*) FROM github."user"')
 LISTITEMS=$(psql "$DSN" -Atc "SELECT (SELECT count(*) FROM github.repository) + coalesce(sum(fetched), 0)
   FROM hubsync.sync_cursor WHERE collection IN ('label', 'ref', 'issue', 'pull_request', 'comment', 'commit', 'release')")
 curl -s "$URL/_sim/counters" > "$WORK/counters.json"
-RSS_KB=$(cat "$WORK/rss")
+read -r RSS_KB HS_USER HS_SYS < "$WORK/rss"
+PG_SECS=$(echo "$PG_START $PG_END $(getconf CLK_TCK)" | awk '{ printf "%.1f", ($2 - $1) / $3 }')
 
-python3 - "$START" "$END" "$RECORDS" "$USERS" "$LISTITEMS" "$RSS_KB" "$WORK/counters.json" <<'PY'
+python3 - "$START" "$END" "$RECORDS" "$USERS" "$LISTITEMS" "$RSS_KB" "$WORK/counters.json" "$HS_USER" "$HS_SYS" \
+    "$PG_SECS" "$LOAD" <<'PY'
 import json, re, sys
-start, end, records, users, listitems, rss, counters = sys.argv[1:]
+start, end, records, users, listitems, rss, counters, hs_user, hs_sys, pg_secs, load = sys.argv[1:]
 secs = float(end) - float(start)
 records, users, listitems, rss = int(records), int(users), int(listitems), int(rss)
 with open(counters) as f:
@@ -75,5 +84,8 @@ print(f"API requests, all endpoints: {total} ({lists} REST list, {reactions} rea
 print(f"  total requests per 100 records stored: {100 * total / max(records, 1):.3f}")
 print(f"REST list endpoints: {lists} requests for {listitems} list items")
 print(f"  list-endpoint requests per 100 list items: {100 * lists / max(listitems, 1):.3f} (goal <= 1.01)")
-print(f"peak RSS of hubsync: {rss / 1024:.0f} MB")
+print(f"peak RSS of hubsync: {rss / 1024:.0f} MB (goal < 200 MB)")
+hs_cpu = float(hs_user) + float(hs_sys)
+print(f"CPU: hubsync {hs_cpu:.1f} s ({100 * hs_cpu / secs:.0f}% of one core), PostgreSQL {float(pg_secs):.1f} s "
+      f"({100 * float(pg_secs) / secs:.0f}%); load average at the end {load}")
 PY

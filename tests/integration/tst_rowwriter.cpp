@@ -34,13 +34,6 @@ QList<QJsonObject> objects(const QJsonValue &value) {
     return list;
 }
 
-// tst_rowwriter_copy runs the same cases with HUBSYNC_TEST_SMALL_BATCH=0: every batch through COPY.
-int smallBatchRows() {
-    bool ok = false;
-    const int rows = qEnvironmentVariableIntValue("HUBSYNC_TEST_SMALL_BATCH", &ok);
-    return ok ? rows : 20;
-}
-
 } // namespace
 
 // The catalog's schema, mapping and guarded upserts, on real GitHub example bodies and a real server.
@@ -89,7 +82,6 @@ private Q_SLOTS:
 
     void everyFixtureMaps() {
         RowWriter writer(m_db, QStringLiteral("github"));
-        writer.setSmallBatchRows(smallBatchRows());
         QVERIFY(!m_db.run(QStringLiteral("BEGIN")));
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         const qint64 repoId = qint64(repo.value(QStringLiteral("id")).toDouble());
@@ -148,7 +140,6 @@ private Q_SLOTS:
 
     void olderDataNeverOverwritesNewer() {
         RowWriter writer(m_db, QStringLiteral("github"));
-        writer.setSmallBatchRows(smallBatchRows());
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
@@ -177,7 +168,6 @@ private Q_SLOTS:
 
     void labelLinksAreReplaced() {
         RowWriter writer(m_db, QStringLiteral("github"));
-        writer.setSmallBatchRows(smallBatchRows());
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
@@ -200,7 +190,6 @@ private Q_SLOTS:
 
     void malformedObjectsAreCountedNotFatal() {
         RowWriter writer(m_db, QStringLiteral("github"));
-        writer.setSmallBatchRows(smallBatchRows());
         const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
         MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
@@ -215,6 +204,114 @@ private Q_SLOTS:
         QVERIFY(!writer.upsert(*findCollection(QStringLiteral("issue")), {good, noId, badDate}, ctx, &out));
         QCOMPARE(out.malformed, 2);
         QCOMPARE(out.written, 1);
+    }
+
+    // Values go to the server as binary text[] elements: nothing needs escaping, NULLs stay NULL.
+    void awkwardValuesRoundTrip() {
+        RowWriter writer(m_db, QStringLiteral("github"));
+        const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
+        MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
+        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
+        QJsonObject issue = fixture(QStringLiteral("issues.get.json")).toObject();
+        const QString title = QStringLiteral("tab\there \\N \"quoted\" {braces,comma} \u00e9\nnew line\r\\");
+        issue[QStringLiteral("title")] = title;
+        issue[QStringLiteral("body")] = QJsonValue::Null;
+        QList<QJsonObject> many;
+        for (int i = 0; i < 150; ++i) { // one statement, whatever the batch size
+            QJsonObject copy = issue;
+            copy[QStringLiteral("id")] = 1000 + i;
+            copy[QStringLiteral("number")] = 5000 + i;
+            many << copy;
+        }
+        RowWriter::Outcome out;
+        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("issue")), many, ctx, &out));
+        QCOMPARE(out.written, 150);
+        QCOMPARE(out.appliedIds.size(), 150);
+        const pg::Result r = m_db.exec(QStringLiteral(
+            "SELECT count(*), count(DISTINCT title), min(title), count(body), min(raw->>'title') FROM github.issue"));
+        QCOMPARE(r.toInt(0, 0), qint64(150));
+        QCOMPARE(r.toInt(0, 1), qint64(1));
+        QCOMPARE(r.text(0, 2), title);
+        QCOMPARE(r.toInt(0, 3), qint64(0));
+        QCOMPARE(r.text(0, 4), title);
+    }
+
+    // The raw column takes the object's text as received when the caller has it.
+    void rawTextIsStoredAsReceived() {
+        RowWriter writer(m_db, QStringLiteral("github"));
+        const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
+        MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
+        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
+        // 2^53 + 1 survives only in the text: a parsed double would round it.
+        const QByteArray body =
+            QByteArrayLiteral("[ {\"id\": 7, \"number\": 3, \"title\": \"a ] , b\", "
+                              "\"big\": 9007199254740993, \"nested\": {\"x\": [1, {\"y\": \"}\"}]}} ,"
+                              "\n {\"id\": 8, \"number\": 4, \"n\": 1.5e3} ]");
+        QList<QByteArray> elements;
+        QVERIFY(splitJsonArray(body, elements));
+        QCOMPARE(elements.size(), 2);
+        QVERIFY(elements[0].startsWith("{\"id\": 7") && elements[0].endsWith("]}}"));
+        QVERIFY(elements[1].isEmpty()); // exponent: serialise the parsed value instead
+        const QJsonArray array = QJsonDocument::fromJson(body).array();
+        RowWriter::Outcome out;
+        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("issue")), {array[0].toObject(), array[1].toObject()},
+                               ctx, &out, elements));
+        QCOMPARE(out.written, 2);
+        const pg::Result r = m_db.exec(QStringLiteral(
+            "SELECT raw->>'big', raw->'nested'->'x'->1->>'y', (SELECT raw->>'n' FROM github.issue WHERE id = 8)"
+            " FROM github.issue WHERE id = 7"));
+        QCOMPARE(r.text(0, 0), QStringLiteral("9007199254740993"));
+        QCOMPARE(r.text(0, 1), QStringLiteral("}"));
+        QCOMPARE(r.text(0, 2), QStringLiteral("1500"));
+
+        QList<QByteArray> none;
+        QVERIFY(splitJsonArray(QByteArrayLiteral(" [ ] "), none));
+        QVERIFY(none.isEmpty());
+        QVERIFY(!splitJsonArray(QByteArrayLiteral("{\"a\": 1}"), none));
+        QVERIFY(!splitJsonArray(QByteArrayLiteral("[{\"a\": 1}"), none)); // cut off
+    }
+
+    // Users embedded in many objects are written once per content inside the writer's own transactions;
+    // a rolled-back transaction forgets them, a changed user is written again.
+    void unchangedUsersAreWrittenOnce() {
+        RowWriter writer(m_db, QStringLiteral("github"));
+        const QJsonObject repo = fixture(QStringLiteral("repos.get.default-response.json")).toObject();
+        MapContext ctx{qint64(repo.value(QStringLiteral("id")).toDouble()), 0, {}};
+        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("repository")), {repo}, ctx));
+        QJsonObject issue = fixture(QStringLiteral("issues.get.json")).toObject();
+        QJsonObject user = issue.value(QStringLiteral("user")).toObject();
+        const qint64 userId = qint64(user.value(QStringLiteral("id")).toDouble());
+        const auto syncedAt = [&] {
+            return m_db.execParams(QStringLiteral("SELECT _synced_at, login FROM github.\"user\" WHERE id = $1"),
+                                   {pg::param(userId)});
+        };
+        const auto writeIssue = [&](const QJsonObject &object, bool commit) {
+            QVERIFY(!writer.begin());
+            QVERIFY(!writer.upsert(*findCollection(QStringLiteral("issue")), {object}, ctx));
+            if (commit)
+                QVERIFY(!writer.commit());
+            else
+                writer.rollback();
+        };
+        // The repository's owner may be the same user: start without that row.
+        QVERIFY(!m_db.run(QStringLiteral("DELETE FROM github.\"user\" WHERE id = $1"), {pg::param(userId)}));
+        writeIssue(issue, false); // rolled back: nothing known
+        QCOMPARE(syncedAt().rows(), 0);
+        writeIssue(issue, true);
+        const QString first = syncedAt().text(0, 0);
+        QVERIFY(!first.isEmpty());
+        issue[QStringLiteral("updated_at")] = QStringLiteral("2030-01-01T00:00:00Z");
+        writeIssue(issue, true); // same user object: not written again
+        QCOMPARE(syncedAt().text(0, 0), first);
+        user[QStringLiteral("login")] = QStringLiteral("renamed");
+        issue[QStringLiteral("user")] = user;
+        issue[QStringLiteral("updated_at")] = QStringLiteral("2030-01-02T00:00:00Z");
+        writeIssue(issue, true); // changed: written
+        QCOMPARE(syncedAt().text(0, 1), QStringLiteral("renamed"));
+        // Outside the writer's own transactions every user is written (it cannot know what commits).
+        QVERIFY(!m_db.run(QStringLiteral("DELETE FROM github.\"user\" WHERE id = $1"), {pg::param(userId)}));
+        QVERIFY(!writer.upsert(*findCollection(QStringLiteral("issue")), {issue}, ctx));
+        QCOMPARE(syncedAt().text(0, 1), QStringLiteral("renamed"));
     }
 
 private:
