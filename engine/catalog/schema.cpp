@@ -86,8 +86,14 @@ QList<Migration> allMigrations() {
              "  END IF;\n"
              "  RETURN jsonb_populate_record(NEW, answer);\n"
              "END $fn$"),
+         // WHEN: the sync engine's own writes skip both triggers without a plpgsql call or a queued event.
          QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.issue"
-                        " FOR EACH ROW EXECUTE FUNCTION hubsync.apply_issue_answer()")}};
+                        " FOR EACH ROW WHEN (current_setting('hubsync.apply', true) = 'on')"
+                        " EXECUTE FUNCTION hubsync.apply_issue_answer()"),
+         QStringLiteral("DROP TRIGGER hubsync_capture ON {schema}.issue"),
+         QStringLiteral("CREATE TRIGGER hubsync_capture AFTER INSERT OR UPDATE OR DELETE ON {schema}.issue"
+                        " FOR EACH ROW WHEN (current_setting('hubsync.capture', true) = 'on')"
+                        " EXECUTE FUNCTION hubsync.capture_issue_change()")}};
     return list;
 }
 

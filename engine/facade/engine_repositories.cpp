@@ -3,7 +3,7 @@
 #include "core/guarded.h"
 #include "core/log.h"
 #include "facade/engine.h"
-#include "proxy/proxyserver.h"
+#include "facade/proxyhost.h"
 #include "store/pg.h"
 #include "sync/backfill_p.h"
 #include "sync/repositorystate.h"

@@ -37,6 +37,7 @@ public:
     Error enableWriteThrough(const Config &github, const QString &conninfo);
 
     [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] QHostAddress address() const { return m_options.listenAddress; }
     // Thread-safe: a write-through is between its first GitHub call and its commit.
     [[nodiscard]] bool isWriting() const { return m_writing.load() > 0; }
 

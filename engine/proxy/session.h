@@ -21,6 +21,7 @@
 #include <QHash>
 #include <QList>
 #include <QObject>
+#include <QSet>
 
 #include <functional>
 #include <memory>
@@ -149,6 +150,7 @@ private:
         protocol::TransactionStatus status = protocol::TransactionStatus::Idle;
         int pos = 0;
         QHash<QByteArray, protocol::Frame> binds; // portal -> the Bind that made it (for the second run)
+        QSet<qsizetype> writes;                   // extended: indexes of the Executes that write to issue
         QList<AppliedChange> applied;             // accepted by GitHub in this run
         bool holding = false;                     // counted in WriteThrough::beginWrite()
     };
@@ -164,7 +166,7 @@ private:
     void drainHeld();
     void forwardExtended(const protocol::Frame &frame);
     void forwardSegment();
-    void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady);
+    void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady, QSet<qsizetype> writes = {});
     void tryStartWriteThrough();
     QByteArray internalStatements(const QList<InternalStatement> &statements);
     void wtSend(const QByteArray &wire, WtContinuation then);
@@ -244,6 +246,7 @@ private:
     // a segment that writes to issue can be run step by step; m_segmentStreaming after a Flush sent one.
     QList<protocol::Frame> m_segment;
     bool m_segmentHasWrite = false;
+    QSet<qsizetype> m_segmentWrites; // indexes in m_segment of the Executes that write to issue
     bool m_segmentStreaming = false;
     std::unique_ptr<WtRun> m_wt;   // the write-through running (or waiting for the server to be idle)
     bool m_wtInternal = false;     // server messages go to m_wtReader, not to the client

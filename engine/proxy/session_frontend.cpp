@@ -69,6 +69,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
                     return;
                 }
                 m_segmentHasWrite = true;
+                m_segmentWrites.insert(m_segment.size()); // this Execute, at its place in the segment
             }
         }
         forwardExtended(frame);
@@ -84,7 +85,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
             // streams through until the Sync.
             QList<protocol::Frame> segment = std::exchange(m_segment, {});
             m_segmentHasWrite = false;
-            beginWriteThrough(std::move(segment), false, false);
+            beginWriteThrough(std::move(segment), false, false, std::exchange(m_segmentWrites, {}));
             return;
         }
         if (m_host.writeThrough() && !m_segmentStreaming) {
@@ -111,7 +112,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         if (m_segmentHasWrite && !m_copyIn) {
             QList<protocol::Frame> segment = std::exchange(m_segment, {});
             m_segmentHasWrite = false;
-            beginWriteThrough(std::move(segment), false, true);
+            beginWriteThrough(std::move(segment), false, true, std::exchange(m_segmentWrites, {}));
             return;
         }
         forwardSegment();

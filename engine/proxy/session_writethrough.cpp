@@ -104,12 +104,14 @@ void Session::forwardSegment() {
     for (const protocol::Frame &f : std::as_const(m_segment))
         sendToUpstream(f.toWire());
     m_segment.clear();
+    m_segmentWrites.clear();
     m_segmentHasWrite = false;
 }
 
-void Session::beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady) {
+void Session::beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady, QSet<qsizetype> writes) {
     auto run = std::make_unique<WtRun>();
     run->frames = std::move(frames);
+    run->writes = std::move(writes);
     run->simple = simple;
     run->owesReady = owesReady;
     m_wt = std::move(run);
@@ -259,7 +261,8 @@ void Session::wtNext() {
     }
     if (frame.type == protocol::Execute::type) {
         const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(frame.payload);
-        if (execute && isWriteThroughPortal(execute->portal) && run.binds.contains(execute->portal)) {
+        // Decided when the Execute arrived: the unnamed statement may have been parsed again since.
+        if (execute && run.writes.contains(run.pos - 1) && run.binds.contains(execute->portal)) {
             wtWrite(frame, run.binds.value(execute->portal));
             return;
         }

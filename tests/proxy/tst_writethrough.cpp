@@ -107,6 +107,11 @@ class TestWriteThrough : public QObject {
         return i;
     }
 
+    static QString script(const QString &name) {
+        return qEnvironmentVariable("HUBSYNC_SOURCE_DIR", QStringLiteral(HUBSYNC_TEST_SOURCE_DIR)) +
+               QStringLiteral("/tests/proxy/clients/") + name;
+    }
+
     QJsonObject onGitHub(const Issue &i) {
         return m_sim.request("GET", QStringLiteral("/repos/%1/issues/%2").arg(i.repo).arg(i.number), writeToken)
             .json()
@@ -364,6 +369,57 @@ private Q_SLOTS:
             QVERIFY2(r.out.contains("number of failed transactions: 0"), r.out.constData());
         }
         QCOMPARE(onGitHub(i).value(QStringLiteral("body")).toString(), QStringLiteral("pgbench 0"));
+    }
+
+    // The real clients of tests/proxy/clients, each on an issue of its own: SELECT, an accepted and a
+    // refused UPDATE, INSERT .. RETURNING id, DELETE, BEGIN .. ROLLBACK with the NOTICE, a cancel.
+    void realClients_data() {
+        QTest::addColumn<QString>("program");
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("ok");
+        QTest::addColumn<int>("offset");
+        const QString python = test::pythonWith(QStringLiteral("psycopg2"));
+        const QString python3 = test::pythonWith(QStringLiteral("psycopg"));
+        QTest::newRow("psql") << QStringLiteral("sh") << QStringList{script(QStringLiteral("psql_client.sh"))}
+                              << QStringLiteral("OK psql") << 10;
+        QTest::newRow("psycopg2") << python << QStringList{script(QStringLiteral("psycopg2_client.py"))}
+                                  << QStringLiteral("OK psycopg2") << 11;
+        QTest::newRow("psycopg3") << python3 << QStringList{script(QStringLiteral("psycopg3_client.py"))}
+                                  << QStringLiteral("OK psycopg") << 12;
+        QTest::newRow("node-pg") << QStandardPaths::findExecutable(QStringLiteral("node"))
+                                 << QStringList{script(QStringLiteral("node_pg_client.js"))}
+                                 << QStringLiteral("OK node-pg") << 13;
+        QTest::newRow("pgjdbc") << QStandardPaths::findExecutable(QStringLiteral("java"))
+                                << QStringList{QStringLiteral("-cp"), QStringLiteral("/usr/share/java/postgresql.jar"),
+                                               script(QStringLiteral("PgJdbcClient.java"))}
+                                << QStringLiteral("OK pgjdbc") << 14;
+    }
+
+    void realClients() {
+        QFETCH(QString, program);
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, ok);
+        QFETCH(int, offset);
+        if (program.isEmpty())
+            QSKIP("the client is not installed (see installer/install-deps.sh)");
+        const Issue i = issue(offset);
+        QVERIFY(i.id > 0);
+        const QString dsn = QStringLiteral("host=127.0.0.1 port=%1 dbname=%2 user=%3 connect_timeout=10")
+                                .arg(m_proxy.server->port())
+                                .arg(m_database, m_user);
+        test::ProcessOptions options;
+        options.timeoutMs = 180000; // pgJDBC compiles its source first; writes are paced a second apart
+        options.environment << QStringLiteral("NODE_PATH=") + QStringLiteral(HUBSYNC_NODE_MODULES);
+        const test::ProcessResult r =
+            test::runProcess(program,
+                             arguments + QStringList{QStringLiteral("writethrough"), dsn, QString::number(i.id),
+                                                     QString::number(i.repositoryId)},
+                             options);
+        QVERIFY2(r.ok() && r.out.contains(ok.toUtf8()), r.describe().constData());
+        // GitHub has what the client's accepted UPDATE wrote, and the table agrees with it.
+        const QString title = onGitHub(i).value(QStringLiteral("title")).toString();
+        QVERIFY2(title.contains(QStringLiteral("accepted")), qPrintable(title));
+        QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}), title);
     }
 };
 
