@@ -297,7 +297,9 @@ void Session::wtWrite(const protocol::Frame &statement, const protocol::Frame &b
         << InternalStatement{QByteArrayLiteral("CREATE TEMP TABLE IF NOT EXISTS hubsync_answer (ordinal int, op text, "
                                                "key bigint, row jsonb, used boolean NOT NULL DEFAULT false)"),
                              {}}
-        << InternalStatement{QByteArrayLiteral("TRUNCATE pg_temp.hubsync_capture, pg_temp.hubsync_answer"), {}}
+        // DELETE, not TRUNCATE: these tables hold a few rows, and TRUNCATE creates new files every time.
+        << InternalStatement{QByteArrayLiteral("DELETE FROM pg_temp.hubsync_capture"), {}}
+        << InternalStatement{QByteArrayLiteral("DELETE FROM pg_temp.hubsync_answer"), {}}
         << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
         << InternalStatement{QByteArrayLiteral("SELECT set_config('hubsync.capture', 'on', true)"), {}};
     const bool extended = !m_wt->simple;
