@@ -4,6 +4,7 @@
 #include "core/guarded.h"
 #include "core/log.h"
 #include "github/githubclient.h"
+#include "proxy/statementgate.h"
 #include "store/pg.h"
 
 #include <QDateTime>
@@ -112,15 +113,10 @@ QString hintFor(const Error &error) {
     }
 }
 
+// The proxy's ErrorResponse fields (statementgate.h), named for this file's many refusals.
 protocol::ErrorFields fieldsOf(QByteArrayView sqlState, const QString &message, const QString &detail,
                                const QString &hint) {
-    protocol::ErrorFields fields = protocol::ErrorFields::make("ERROR", sqlState, message.toUtf8());
-    if (!detail.isEmpty())
-        fields.set(protocol::field::detail, detail.toUtf8());
-    if (!hint.isEmpty())
-        fields.set(protocol::field::hint, hint.toUtf8());
-    fields.set(protocol::field::schemaName, QByteArrayLiteral("github"));
-    return fields;
+    return errorFields(sqlState, message, detail, hint);
 }
 
 // A GitHub object as the row of `collection`, typed like to_jsonb() of that row (numbers, booleans,
