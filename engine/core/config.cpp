@@ -285,7 +285,8 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
 }
 
 Error validate(const Config &config) {
-    if (config.usesAppAuth() && (config.appKeyFile.isEmpty() || config.installationId == 0))
+    if (config.usesAppAuth() &&
+        ((config.appKeyFile.isEmpty() && config.appKeyPem.isEmpty()) || config.installationId == 0))
         return usage(QStringLiteral("--app-id needs --app-key and --installation-id"));
     if (!config.usesAppAuth() && (!config.appKeyFile.isEmpty() || config.installationId != 0))
         return usage(QStringLiteral("--app-key and --installation-id need --app-id"));

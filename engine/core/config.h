@@ -26,6 +26,7 @@ struct Config {
     QString token;            // personal access token (never logged)
     qint64 appId = 0;
     QString appKeyFile;
+    QByteArray appKeyPem; // the App key itself, from the OS keychain (never logged); used instead of appKeyFile
     qint64 installationId = 0;
     QStringList repos; // owner/name; empty = everything the credentials can see
 

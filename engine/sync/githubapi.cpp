@@ -139,7 +139,9 @@ std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDat
     std::shared_ptr<github::Credentials> appCredentials;
     if (config.usesAppAuth()) {
         Error keyError;
-        github::RsaPrivateKey key = github::RsaPrivateKey::fromPemFile(config.appKeyFile, &keyError);
+        github::RsaPrivateKey key = config.appKeyPem.isEmpty()
+                                        ? github::RsaPrivateKey::fromPemFile(config.appKeyFile, &keyError)
+                                        : github::RsaPrivateKey::fromPem(config.appKeyPem, &keyError);
         if (keyError) {
             if (error)
                 *error = Error::make(Error::Kind::Usage, keyError.message);

@@ -251,9 +251,10 @@ private Q_SLOTS:
         QCOMPARE(config.installationId, f.wizard->setup().installationId);
         QCOMPARE(config.webhookSecret.toUtf8(), *hook);
         QVERIFY(config.database.isEmpty());
-        const github::RsaPrivateKey key = github::RsaPrivateKey::fromPemFile(config.appKeyFile, &error);
+        // The key reaches the engine in memory, never as a file.
+        QVERIFY(config.appKeyFile.isEmpty());
+        const github::RsaPrivateKey key = github::RsaPrivateKey::fromPem(config.appKeyPem, &error);
         QVERIFY2(!error && !key.isNull(), qPrintable(error.message));
-        QVERIFY(!QFileInfo(config.appKeyFile).canonicalFilePath().startsWith(f.dir.path()));
 
         // ... and the engine started with it backfills through the App installation.
         const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("setupsync"));

@@ -2,13 +2,7 @@
 
 #include "core/secretstore.h"
 
-#include <QHash>
 #include <QSettings>
-
-#ifdef Q_OS_LINUX
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
 
 namespace hubsync {
 
@@ -26,32 +20,6 @@ QString authName(SavedSetup::Auth auth) {
         break;
     }
     return QStringLiteral("none");
-}
-
-// The engine loads the App key from a path (Config::appKeyFile). A key that lives in the keychain is
-// handed over through an anonymous in-memory file (memfd): readable at /proc/self/fd/N by this process,
-// never on a disk. One per key for the life of the process, so an engine restart can read it again.
-// Elsewhere than Linux this needs the engine to take the PEM itself (see the report of the setup work).
-QString appKeyPath(const QByteArray &pem, Error *error) {
-#ifdef Q_OS_LINUX
-    static QHash<QByteArray, int> handedOver;
-    int fd = handedOver.value(pem, -1);
-    if (fd < 0) {
-        fd = ::memfd_create("hubsync-app-key", MFD_CLOEXEC);
-        if (fd < 0 || ::write(fd, pem.constData(), size_t(pem.size())) != pem.size()) {
-            if (fd >= 0)
-                ::close(fd);
-            *error = Error::make(Error::Kind::Io, QStringLiteral("cannot hand the App key to the engine"));
-            return {};
-        }
-        handedOver.insert(pem, fd);
-    }
-    return QStringLiteral("/proc/self/fd/%1").arg(fd);
-#else
-    Q_UNUSED(pem)
-    *error = Error::make(Error::Kind::Usage, QStringLiteral("on this system, give the App key as a file: --app-key"));
-    return {};
-#endif
 }
 
 std::optional<QByteArray> need(SecretStore &store, const QString &name, const QString &what, Error *error) {
@@ -160,11 +128,10 @@ Error applySavedSetup(const SavedSetup &setup, SecretStore &store, Config *confi
             need(store, secretnames::appPrivateKey(setup.appId), QStringLiteral("The App's private key"), &error);
         if (!key)
             return error;
-        const QString path = appKeyPath(*key, &error);
-        if (error)
-            return error;
+        // The key goes to the engine in memory: it never touches a disk outside the keychain.
         config->appId = setup.appId;
-        config->appKeyFile = path;
+        config->appKeyPem = *key;
+        config->appKeyFile.clear();
         config->installationId = setup.installationId;
         config->token.clear();
         const std::optional<QByteArray> secret = store.read(secretnames::appWebhookSecret(setup.appId), &error);
