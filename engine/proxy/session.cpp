@@ -217,6 +217,7 @@ void Session::flushToClient() {
         return;
     m_host.countBytes(0, m_toClient.size());
     m_client->write(m_toClient);
+    m_client->flush(); // see UpstreamConnection::write
     m_toClient.clear();
 }
 

@@ -95,7 +95,15 @@ void UpstreamConnection::fail(const QString &message) {
 }
 
 qint64 UpstreamConnection::write(const QByteArray &bytes) {
-    return m_device && m_connected ? m_device->write(bytes) : -1;
+    if (!m_device || !m_connected)
+        return -1;
+    const qint64 written = m_device->write(bytes);
+    // To the kernel now rather than at the next turn of the event loop: one wake-up less per message.
+    if (auto *tcp = qobject_cast<QAbstractSocket *>(m_device))
+        tcp->flush();
+    else if (auto *local = qobject_cast<QLocalSocket *>(m_device))
+        local->flush();
+    return written;
 }
 
 QByteArray UpstreamConnection::read(qint64 maxSize) {
