@@ -146,7 +146,8 @@ private:
         bool simple = true;
         bool owesReady = true; // the client's Query/Sync gets its ReadyForQuery from the session
         bool started = false;
-        bool began = false; // the session opened the transaction block (the client was idle)
+        bool began = false;        // the session opened the transaction block (the client was idle)
+        bool beginPending = false; // began, but the BEGIN goes out with the write's set-up
         protocol::TransactionStatus status = protocol::TransactionStatus::Idle;
         int pos = 0;
         QHash<QByteArray, protocol::Frame> binds; // portal -> the Bind that made it (for the second run)

@@ -149,6 +149,11 @@ void Session::tryStartWriteThrough() {
     // An idle client runs in an implicit transaction: the session makes it explicit, so that the
     // segment's steps (each with a Sync of its own) keep their portals and commit together at the end.
     m_wt->began = true;
+    if (m_wt->simple) {
+        m_wt->beginPending = true; // sent with the write's own set-up: one round trip less
+        wtNext();
+        return;
+    }
     wtSend(internalStatements({{QByteArrayLiteral("BEGIN"), {}}}), [this](const QList<protocol::Frame> &answer) {
         if (hasError(answer)) {
             wtRelayErrors(answer);
@@ -290,6 +295,8 @@ void Session::wtNext() {
 
 void Session::wtWrite(const protocol::Frame &statement, const protocol::Frame &bind) {
     QList<InternalStatement> setup;
+    if (std::exchange(m_wt->beginPending, false))
+        setup << InternalStatement{QByteArrayLiteral("BEGIN"), {}};
     setup
         << InternalStatement{QByteArrayLiteral("CREATE TEMP TABLE IF NOT EXISTS hubsync_capture (ordinal bigserial, op "
                                                "text, old_row jsonb, new_row jsonb)"),

@@ -818,14 +818,26 @@ Error WriteThrough::storeReferences(const QList<AppliedChange> &applied) {
     const catalog::Collection *issues = catalog::findCollection(QStringLiteral("issue"));
     QJsonArray userRows;
     QJsonArray labelRows;
+    QSet<qint64> newUsers;
+    QSet<qint64> newLabels;
     for (const AppliedChange &change : applied) {
         if (change.issue.isEmpty())
             continue;
-        for (const QJsonObject &user : catalog::embeddedUsers(*issues, change.issue))
-            userRows.append(tableRow(*users, user, change.repositoryId));
-        for (const QJsonValue &label : change.issue.value(QStringLiteral("labels")).toArray())
-            if (label.isObject())
+        // Rows stored once are not sent again (ON CONFLICT DO NOTHING would keep them as they are anyway).
+        for (const QJsonObject &user : catalog::embeddedUsers(*issues, change.issue)) {
+            const qint64 id = qint64(user.value(QStringLiteral("id")).toDouble());
+            if (!m_storedUsers.contains(id)) {
+                userRows.append(tableRow(*users, user, change.repositoryId));
+                newUsers << id;
+            }
+        }
+        for (const QJsonValue &label : change.issue.value(QStringLiteral("labels")).toArray()) {
+            const qint64 id = qint64(label.toObject().value(QStringLiteral("id")).toDouble());
+            if (label.isObject() && !m_storedLabels.contains(id)) {
                 labelRows.append(tableRow(*labels, label.toObject(), change.repositoryId));
+                newLabels << id;
+            }
+        }
     }
     const auto insert = [&](const QString &table, const QString &key, const QJsonArray &rows) -> Error {
         if (rows.isEmpty())
@@ -839,7 +851,17 @@ Error WriteThrough::storeReferences(const QList<AppliedChange> &applied) {
     };
     if (Error e = insert(QStringLiteral("user"), QStringLiteral("id"), userRows))
         return e;
-    return insert(QStringLiteral("label"), QStringLiteral("id"), labelRows);
+    if (Error e = insert(QStringLiteral("label"), QStringLiteral("id"), labelRows))
+        return e;
+    // A label deleted later is deleted by the sync engine; forgetting all of them now and then keeps a
+    // re-created label with the same id from being skipped for long.
+    if (m_storedLabels.size() > 10000)
+        m_storedLabels.clear();
+    if (m_storedUsers.size() > 100000)
+        m_storedUsers.clear();
+    m_storedUsers.unite(newUsers);
+    m_storedLabels.unite(newLabels);
+    return {};
 }
 
 void WriteThrough::reconcile(const QList<AppliedChange> &applied) {

@@ -24,6 +24,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
+#include <QSet>
 #include <QString>
 #include <QStringList>
 
@@ -130,6 +131,8 @@ private:
     Options m_options;
     std::unique_ptr<pg::Connection> m_db;
     QHash<qint64, QString> m_repositoryPaths; // id -> "owner/name"
+    QSet<qint64> m_storedUsers;               // stored by storeReferences() already
+    QSet<qint64> m_storedLabels;
     int m_inFlight = 0;
 
 public:
