@@ -236,8 +236,9 @@ void Engine::startProxy() {
                 .arg(endpoint.database));
 }
 
-// Writes to the issue table through the proxy are applied to GitHub first, with the engine's client
-// (its credentials and quota planner), and recorded on a database connection of their own.
+// Writes to the issue table through the proxy are applied to GitHub first, by a GitHub client of the
+// proxy thread's own (the engine's credentials and base URL), and recorded on a database connection of
+// their own.
 void Engine::startWriteThrough() {
     if (!m_proxy || !m_api)
         return;
@@ -245,9 +246,7 @@ void Engine::startWriteThrough() {
         Q_EMIT warning(QStringLiteral("Postgres proxy: writes to issues stay refused: ") + e.message);
         return;
     }
-    if (m_applier)
-        connect(m_proxy.get(), &ProxyHost::writesIdle, m_applier.get(), &sync::WebhookApplier::kick,
-                Qt::QueuedConnection);
+    // The webhook applier, created after the backfill, connects to ProxyHost::writesIdle itself.
     logInfo(QStringLiteral("engine"),
             QStringLiteral("Postgres proxy: writes to %1.issue are applied to GitHub first").arg(m_config.schema));
 }

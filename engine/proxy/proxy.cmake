@@ -16,6 +16,7 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/statementgate.cpp ${_hubsync_proxy_dir}/statementgate.h
     ${_hubsync_proxy_dir}/upstream.cpp ${_hubsync_proxy_dir}/upstream.h
     ${_hubsync_proxy_dir}/writethrough.cpp ${_hubsync_proxy_dir}/writethrough.h
+    ${_hubsync_proxy_dir}/writethrough_store.cpp
     ${_hubsync_protocol_dir}/auth.cpp ${_hubsync_protocol_dir}/auth.h
     ${_hubsync_protocol_dir}/copy.cpp ${_hubsync_protocol_dir}/copy.h
     ${_hubsync_protocol_dir}/errorfields.cpp ${_hubsync_protocol_dir}/errorfields.h

@@ -328,9 +328,7 @@ void Session::wtWrite(const protocol::Frame &statement, const protocol::Frame &b
     wtSend(internalStatements(setup), [this, dryRun, realRun, extended](const QList<protocol::Frame> &answer) {
         if (hasError(answer)) {
             // The session's own preparation failed (no right to create temp tables, say): say so.
-            for (const protocol::Frame &f : answer)
-                if (f.type == protocol::ErrorResponse::type)
-                    sendToClient(f.toWire());
+            wtRelayErrors(answer);
             wtAbort(false);
             return;
         }
@@ -451,9 +449,7 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
                 return;
             }
             // The client's result, but not the ReadyForQuery (the step's own).
-            QList<protocol::Frame> shown;
-            for (const protocol::Frame &f : result)
-                shown << f;
+            QList<protocol::Frame> shown = result;
             const bool inClientBlock = !m_wt->began;
             if (inClientBlock && !applied.isEmpty()) {
                 protocol::ErrorFields notice =
@@ -510,8 +506,7 @@ QList<Session::InternalStatement> Session::labelLinkStatements(const QList<Appli
     }
     if (links.isEmpty())
         return {};
-    QString schema = m_host.writeThrough()->schema();
-    schema = QLatin1Char('"') + schema.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
+    const QString schema = m_host.writeThrough()->quotedSchema();
     const QByteArray json = QJsonDocument(links).toJson(QJsonDocument::Compact);
     return {{QStringLiteral("DELETE FROM %1.issue_label l USING jsonb_array_elements($1::jsonb) a"
                             " WHERE l.issue_id = (a->>'id')::bigint AND NOT l.label_id = ANY(ARRAY(SELECT"

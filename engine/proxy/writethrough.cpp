@@ -119,42 +119,23 @@ protocol::ErrorFields fieldsOf(QByteArrayView sqlState, const QString &message, 
     return errorFields(sqlState, message, detail, hint);
 }
 
-// A GitHub object as the row of `collection`, typed like to_jsonb() of that row (numbers, booleans,
-// jsonb values as JSON), so that it compares with captured rows and feeds jsonb_populate_record.
-QJsonObject tableRow(const catalog::Collection &collection, const QJsonObject &object, qint64 repositoryId) {
-    catalog::MapContext context;
-    context.repositoryId = repositoryId;
-    QJsonObject row;
-    const auto values = catalog::mapRow(collection, object, context);
-    if (!values)
-        return row;
-    for (qsizetype i = 0; i < collection.columns.size() && i < values->size(); ++i) {
-        const catalog::Column &column = collection.columns.at(i);
-        const std::optional<QByteArray> &value = values->at(i);
-        if (!value) {
-            row.insert(column.name, QJsonValue::Null);
-            continue;
-        }
-        switch (column.type) {
-        case catalog::ColumnType::Jsonb:
-            row.insert(column.name, QJsonDocument::fromJson("[" + *value + "]").array().at(0));
-            break;
-        case catalog::ColumnType::BigInt:
-        case catalog::ColumnType::Integer:
-        case catalog::ColumnType::Double:
-            row.insert(column.name, value->toDouble());
-            break;
-        case catalog::ColumnType::Boolean:
-            row.insert(column.name, *value == "t");
-            break;
-        default:
-            row.insert(column.name, QString::fromUtf8(*value));
-        }
-    }
-    if (collection.hasRaw)
-        row.insert(QStringLiteral("raw"), object);
-    row.insert(QStringLiteral("_synced_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
-    return row;
+const QString deleteIssueMutation =
+    QStringLiteral("mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }");
+
+QString outcomeOf(const github::GitHubResponse &response) {
+    return response.error ? QStringLiteral("refused") : QStringLiteral("applied");
+}
+
+// GitHub refused `request` ("PATCH /repos/o/r/issues/1"): its message, DETAIL with the HTTP status and
+// GitHub's errors[], and a HINT for the kind of refusal unless the caller knows better.
+protocol::ErrorFields refusal(const github::GitHubResponse &response, const QString &what, const QString &request,
+                              const QString &hint = {}) {
+    const Error &e = response.error;
+    return fieldsOf(sqlStateFor(e), QStringLiteral("GitHub refused to %1: %2").arg(what, e.message),
+                    QStringLiteral("HTTP %1 from %2.%3")
+                        .arg(response.httpStatus)
+                        .arg(request, e.detail.isEmpty() ? QString() : QStringLiteral(" errors: ") + e.detail),
+                    hint.isEmpty() ? hintFor(e) : hint);
 }
 
 } // namespace
@@ -197,6 +178,21 @@ struct WriteThrough::Run {
     protocol::ErrorFields error;
     QStringList notes; // what happened to rows 1..k-1
     int undoIndex = -1;
+
+    [[nodiscard]] const CapturedChange &change() const { return changes.at(index); }
+    // "issue #12 (id 34)", with its place in the statement when there are several rows.
+    [[nodiscard]] QString rowName() const { return describeRow(change(), index, int(changes.size())); }
+    // The answer to the current change, before GitHub's issue is filled in.
+    [[nodiscard]] AppliedChange answer(Op op, bool written) const {
+        const QJsonObject &row = op == Op::Insert ? change().newRow : change().oldRow;
+        AppliedChange answered;
+        answered.op = op;
+        answered.key = op == Op::Insert ? 0 : qint64(row.value(QStringLiteral("id")).toDouble());
+        answered.repositoryId = qint64(row.value(QStringLiteral("repository_id")).toDouble());
+        answered.changeIndex = index;
+        answered.written = written;
+        return answered;
+    }
 };
 
 WriteThrough::WriteThrough(github::GitHubClient &client, Options options, QObject *parent)
@@ -205,18 +201,6 @@ WriteThrough::WriteThrough(github::GitHubClient &client, Options options, QObjec
     , m_options(std::move(options)) {}
 
 WriteThrough::~WriteThrough() = default;
-
-Error WriteThrough::open() {
-    auto db = std::make_unique<pg::Connection>();
-    if (Error e = db->open(m_options.conninfo))
-        return e;
-    m_db = std::move(db);
-    return {};
-}
-
-QJsonObject WriteThrough::rowFromIssue(const QJsonObject &issue, qint64 repositoryId) const {
-    return tableRow(*catalog::findCollection(QStringLiteral("issue")), issue, repositoryId);
-}
 
 Error WriteThrough::validate(const QList<CapturedChange> &changes) const {
     static const QStringList assignedByGitHub{QStringLiteral("node_id"),         QStringLiteral("html_url"),
@@ -259,47 +243,6 @@ Error WriteThrough::validate(const QList<CapturedChange> &changes) const {
     return {};
 }
 
-QString WriteThrough::repositoryPath(qint64 repositoryId, Error *error) {
-    if (const auto it = m_repositoryPaths.constFind(repositoryId); it != m_repositoryPaths.cend())
-        return *it;
-    if (!m_db) {
-        *error = Error::make(Error::Kind::Database, QStringLiteral("write-through has no database connection"));
-        return {};
-    }
-    const pg::Result r = m_db->execParams(QStringLiteral("SELECT full_name FROM %1.repository WHERE id = $1")
-                                              .arg(m_db->quoteIdentifier(m_options.schema)),
-                                          {pg::param(repositoryId)});
-    if (!r.ok() || r.rows() != 1 || r.text(0, 0).isEmpty()) {
-        *error = Error::make(Error::Kind::GitHubNotFound,
-                             QStringLiteral("repository %1 is not synced by HubSync").arg(repositoryId));
-        return {};
-    }
-    const QString path = r.text(0, 0);
-    m_repositoryPaths.insert(repositoryId, path);
-    return path;
-}
-
-QStringList WriteThrough::loginsFor(const QJsonValue &assigneeIds, Error *error) {
-    QStringList logins;
-    const QJsonArray ids = assigneeIds.toArray();
-    for (const QJsonValue &id : ids) {
-        if (id.isString()) { // a login is accepted as well
-            logins << id.toString();
-            continue;
-        }
-        const pg::Result r = m_db->execParams(
-            QStringLiteral("SELECT login FROM %1.\"user\" WHERE id = $1").arg(m_db->quoteIdentifier(m_options.schema)),
-            {pg::param(qint64(id.toDouble()))});
-        if (!r.ok() || r.rows() != 1) {
-            *error = Error::make(Error::Kind::GitHubValidation,
-                                 QStringLiteral("assignee_ids: no synced user has id %1").arg(qint64(id.toDouble())));
-            return {};
-        }
-        logins << r.text(0, 0);
-    }
-    return logins;
-}
-
 void WriteThrough::apply(const QList<CapturedChange> &changes, const QString &client,
                          std::function<void(WriteOutcome)> done) {
     auto run = std::make_shared<Run>();
@@ -329,7 +272,7 @@ void WriteThrough::next(const std::shared_ptr<Run> &run) {
         finishRun(run);
         return;
     }
-    const CapturedChange &change = run->changes.at(run->index);
+    const CapturedChange &change = run->change();
     const QJsonObject &row = change.op == Op::Insert ? change.newRow : change.oldRow;
     Error error;
     run->repoPath = repositoryPath(qint64(row.value(QStringLiteral("repository_id")).toDouble()), &error);
@@ -355,7 +298,7 @@ void WriteThrough::next(const std::shared_ptr<Run> &run) {
 }
 
 void WriteThrough::applyInsert(const std::shared_ptr<Run> &run) {
-    const QJsonObject &row = run->changes.at(run->index).newRow;
+    const QJsonObject &row = run->change().newRow;
     QJsonObject body{{QStringLiteral("title"), row.value(QStringLiteral("title"))}};
     if (row.value(QStringLiteral("body")).isString())
         body.insert(QStringLiteral("body"), row.value(QStringLiteral("body")));
@@ -391,41 +334,27 @@ void WriteThrough::applyInsert(const std::shared_ptr<Run> &run) {
         run->lockReason = row.value(QStringLiteral("active_lock_reason")).toString();
     }
     const QString path = QStringLiteral("/repos/%1/issues").arg(run->repoPath);
-    m_client.post(path, QJsonDocument(body),
-                  whileAlive(this, [run, body, path](WriteThrough &self, const github::GitHubResponse &r) {
-                      self.log(*run, QStringLiteral("POST ") + path, body, r.httpStatus, r.json.object(),
-                               r.error ? QStringLiteral("refused") : QStringLiteral("applied"), r.error.message);
-                      if (r.error) {
-                          self.fail(run, fieldsOf(sqlStateFor(r.error),
-                                                  QStringLiteral("GitHub refused to create %1: %2")
-                                                      .arg(describeRow(run->changes.at(run->index), run->index,
-                                                                       int(run->changes.size())),
-                                                           r.error.message),
-                                                  QStringLiteral("HTTP %1 from POST %2.%3")
-                                                      .arg(r.httpStatus)
-                                                      .arg(path, r.error.detail.isEmpty()
-                                                                     ? QString()
-                                                                     : QStringLiteral(" errors: ") + r.error.detail),
-                                                  hintFor(r.error)));
-                          return;
-                      }
-                      const QJsonObject created = r.json.object();
-                      run->number = qint64(created.value(QStringLiteral("number")).toDouble());
-                      // Record the created issue now: if the follow-up PATCH fails, compensation deletes it.
-                      AppliedChange applied;
-                      applied.op = Op::Insert;
-                      applied.repositoryId =
-                          qint64(run->changes.at(run->index).newRow.value(QStringLiteral("repository_id")).toDouble());
-                      applied.issue = created;
-                      applied.changeIndex = run->index;
-                      applied.written = true;
-                      run->applied << applied;
-                      self.afterWrite(run, created);
-                  }));
+    m_client.post(
+        path, QJsonDocument(body),
+        whileAlive(this, [run, body, path](WriteThrough &self, const github::GitHubResponse &r) {
+            self.log(*run, QStringLiteral("POST ") + path, body, r.httpStatus, r.json.object(), outcomeOf(r),
+                     r.error.message);
+            if (r.error) {
+                self.fail(run, refusal(r, QStringLiteral("create ") + run->rowName(), QStringLiteral("POST ") + path));
+                return;
+            }
+            const QJsonObject created = r.json.object();
+            run->number = qint64(created.value(QStringLiteral("number")).toDouble());
+            // Record the created issue now: if the follow-up PATCH fails, compensation deletes it.
+            AppliedChange applied = run->answer(Op::Insert, true);
+            applied.issue = created;
+            run->applied << applied;
+            self.afterWrite(run, created);
+        }));
 }
 
 void WriteThrough::applyUpdate(const std::shared_ptr<Run> &run) {
-    const CapturedChange &change = run->changes.at(run->index);
+    const CapturedChange &change = run->change();
     for (const Writable &w : writableColumns) {
         const QString column = QLatin1String(w.column);
         if (sameValue(column, change.oldRow.value(column), change.newRow.value(column)))
@@ -454,38 +383,25 @@ void WriteThrough::applyUpdate(const std::shared_ptr<Run> &run) {
     }
     if (run->changed.isEmpty()) {
         // UPDATE ... SET title = title: nothing to tell GitHub; the row is stored as it was.
-        AppliedChange same;
-        same.op = Op::Update;
-        same.key = qint64(change.oldRow.value(QStringLiteral("id")).toDouble());
-        same.repositoryId = qint64(change.oldRow.value(QStringLiteral("repository_id")).toDouble());
+        AppliedChange same = run->answer(Op::Update, false);
         same.row = change.oldRow;
         same.issue = change.oldRow.value(QStringLiteral("raw")).toObject();
-        same.changeIndex = run->index;
         run->applied << same;
         ++run->index;
         next(run);
         return;
     }
-    AppliedChange pending;
-    pending.op = Op::Update;
-    pending.key = qint64(change.oldRow.value(QStringLiteral("id")).toDouble());
-    pending.repositoryId = qint64(change.oldRow.value(QStringLiteral("repository_id")).toDouble());
-    pending.changeIndex = run->index;
-    run->applied << pending;
+    run->applied << run->answer(Op::Update, false); // written once the PATCH or the lock succeeded
     // Stale check: GitHub's current values of the columns being changed must still be the ones the
     // client's row had; otherwise someone changed them on GitHub since the row was synced.
     const QString path = QStringLiteral("/repos/%1/issues/%2").arg(run->repoPath).arg(run->number);
     m_client.get(
         path, whileAlive(this, [run, path](WriteThrough &self, const github::GitHubResponse &r) {
-            const CapturedChange &c = run->changes.at(run->index);
+            const CapturedChange &c = run->change();
             if (r.error) {
                 self.log(*run, QStringLiteral("GET ") + path, {}, r.httpStatus, r.json.object(),
                          QStringLiteral("refused"), r.error.message);
-                self.fail(run, fieldsOf(sqlStateFor(r.error),
-                                        QStringLiteral("GitHub refused to update %1: %2")
-                                            .arg(describeRow(c, run->index, int(run->changes.size())), r.error.message),
-                                        QStringLiteral("HTTP %1 from GET %2.").arg(r.httpStatus).arg(path),
-                                        hintFor(r.error)));
+                self.fail(run, refusal(r, QStringLiteral("update ") + run->rowName(), QStringLiteral("GET ") + path));
                 return;
             }
             const QJsonObject current =
@@ -506,8 +422,7 @@ void WriteThrough::applyUpdate(const std::shared_ptr<Run> &run) {
                 self.fail(
                     run,
                     fieldsOf("40001",
-                             QStringLiteral("%1 was changed on GitHub since it was synced")
-                                 .arg(describeRow(c, run->index, int(run->changes.size()))),
+                             QStringLiteral("%1 was changed on GitHub since it was synced").arg(run->rowName()),
                              QStringLiteral("GitHub now has a different %1; the table has been refreshed from GitHub.")
                                  .arg(stale.join(QStringLiteral(", "))),
                              QStringLiteral("Read the row again and repeat the change if it still applies.")));
@@ -517,55 +432,41 @@ void WriteThrough::applyUpdate(const std::shared_ptr<Run> &run) {
                 self.afterWrite(run, r.json.object());
                 return;
             }
-            self.m_client.patch(
-                path, QJsonDocument(run->patch),
-                whileAlive(&self, [run, path](WriteThrough &me, const github::GitHubResponse &p) {
-                    const CapturedChange &cc = run->changes.at(run->index);
-                    me.log(*run, QStringLiteral("PATCH ") + path, run->patch, p.httpStatus, p.json.object(),
-                           p.error ? QStringLiteral("refused") : QStringLiteral("applied"), p.error.message);
-                    if (p.error) {
-                        me.fail(run, fieldsOf(sqlStateFor(p.error),
-                                              QStringLiteral("GitHub refused to update %1: %2")
-                                                  .arg(describeRow(cc, run->index, int(run->changes.size())),
-                                                       p.error.message),
-                                              QStringLiteral("HTTP %1 from PATCH %2.%3")
-                                                  .arg(p.httpStatus)
-                                                  .arg(path, p.error.detail.isEmpty()
-                                                                 ? QString()
-                                                                 : QStringLiteral(" errors: ") + p.error.detail),
-                                              hintFor(p.error)));
-                        return;
-                    }
-                    run->applied.last().written = true;
-                    run->applied.last().issue = p.json.object();
-                    me.afterWrite(run, p.json.object());
-                }));
+            self.m_client.patch(path, QJsonDocument(run->patch),
+                                whileAlive(&self, [run, path](WriteThrough &me, const github::GitHubResponse &p) {
+                                    me.log(*run, QStringLiteral("PATCH ") + path, run->patch, p.httpStatus,
+                                           p.json.object(), outcomeOf(p), p.error.message);
+                                    if (p.error) {
+                                        me.fail(run, refusal(p, QStringLiteral("update ") + run->rowName(),
+                                                             QStringLiteral("PATCH ") + path));
+                                        return;
+                                    }
+                                    run->applied.last().written = true;
+                                    run->applied.last().issue = p.json.object();
+                                    me.afterWrite(run, p.json.object());
+                                }));
         }));
 }
 
 // After the POST or PATCH: the state change a new issue needs, the lock, then the comparison of GitHub's
 // answer with what the row asked for.
 void WriteThrough::afterWrite(const std::shared_ptr<Run> &run, const QJsonObject &issue) {
-    const CapturedChange &change = run->changes.at(run->index);
+    const CapturedChange &change = run->change();
     const QString issuePath = QStringLiteral("/repos/%1/issues/%2").arg(run->repoPath).arg(run->number);
     if (change.op == Op::Insert && !run->patch.isEmpty()) {
         const QJsonObject body = std::exchange(run->patch, QJsonObject());
-        m_client.patch(
-            issuePath, QJsonDocument(body),
-            whileAlive(this, [run, body, issuePath](WriteThrough &self, const github::GitHubResponse &r) {
-                self.log(*run, QStringLiteral("PATCH ") + issuePath, body, r.httpStatus, r.json.object(),
-                         r.error ? QStringLiteral("refused") : QStringLiteral("applied"), r.error.message);
-                if (r.error) {
-                    self.fail(run,
-                              fieldsOf(sqlStateFor(r.error),
-                                       QStringLiteral("GitHub refused to close the new issue: %1").arg(r.error.message),
-                                       QStringLiteral("HTTP %1 from PATCH %2.").arg(r.httpStatus).arg(issuePath),
-                                       hintFor(r.error)));
-                    return;
-                }
-                run->applied.last().issue = r.json.object();
-                self.afterWrite(run, r.json.object());
-            }));
+        m_client.patch(issuePath, QJsonDocument(body),
+                       whileAlive(this, [run, body, issuePath](WriteThrough &self, const github::GitHubResponse &r) {
+                           self.log(*run, QStringLiteral("PATCH ") + issuePath, body, r.httpStatus, r.json.object(),
+                                    outcomeOf(r), r.error.message);
+                           if (r.error) {
+                               self.fail(run, refusal(r, QStringLiteral("close the new issue"),
+                                                      QStringLiteral("PATCH ") + issuePath));
+                               return;
+                           }
+                           run->applied.last().issue = r.json.object();
+                           self.afterWrite(run, r.json.object());
+                       }));
         return;
     }
     if (run->lockChange) {
@@ -573,20 +474,15 @@ void WriteThrough::afterWrite(const std::shared_ptr<Run> &run, const QJsonObject
         const QString lockPath = issuePath + QStringLiteral("/lock");
         const auto onLocked = whileAlive(this, [run, issuePath, lockPath](WriteThrough &self,
                                                                           const github::GitHubResponse &r) {
-            self.log(*run, (run->lock ? QStringLiteral("PUT ") : QStringLiteral("DELETE ")) + lockPath, {},
-                     r.httpStatus, {}, r.error ? QStringLiteral("refused") : QStringLiteral("applied"),
-                     r.error.message);
-            if (!r.error)
-                run->applied.last().written = true;
+            const QString request = (run->lock ? QStringLiteral("PUT ") : QStringLiteral("DELETE ")) + lockPath;
+            self.log(*run, request, {}, r.httpStatus, {}, outcomeOf(r), r.error.message);
             if (r.error) {
-                self.fail(
-                    run,
-                    fieldsOf(sqlStateFor(r.error),
-                             QStringLiteral("GitHub refused to %1 the issue: %2")
-                                 .arg(run->lock ? QStringLiteral("lock") : QStringLiteral("unlock"), r.error.message),
-                             QStringLiteral("HTTP %1 from %2.").arg(r.httpStatus).arg(lockPath), hintFor(r.error)));
+                self.fail(run,
+                          refusal(r, run->lock ? QStringLiteral("lock the issue") : QStringLiteral("unlock the issue"),
+                                  request));
                 return;
             }
+            run->applied.last().written = true;
             // The lock endpoints answer 204: read the issue back for the row.
             self.m_client.get(
                 issuePath, whileAlive(&self, [run](WriteThrough &me, const github::GitHubResponse &g) {
@@ -637,8 +533,7 @@ void WriteThrough::afterWrite(const std::shared_ptr<Run> &run, const QJsonObject
         fail(run,
              fieldsOf("42501",
                       QStringLiteral("GitHub accepted %1 but did not apply %2")
-                          .arg(describeRow(change, run->index, int(run->changes.size())),
-                               dropped.join(QStringLiteral(", "))),
+                          .arg(run->rowName(), dropped.join(QStringLiteral(", "))),
                       QStringLiteral("GitHub ignores labels, assignees and milestones from users without push access "
                                      "to the repository, without an error."),
                       QStringLiteral("Give the token or GitHub App push access (contents: write) to change %1.")
@@ -652,37 +547,23 @@ void WriteThrough::afterWrite(const std::shared_ptr<Run> &run, const QJsonObject
 }
 
 void WriteThrough::applyDelete(const std::shared_ptr<Run> &run) {
-    const CapturedChange &change = run->changes.at(run->index);
+    const CapturedChange &change = run->change();
     const QString nodeId = change.oldRow.value(QStringLiteral("node_id")).toString();
     const QJsonObject variables{{QStringLiteral("id"), nodeId}};
-    static const QString mutation =
-        QStringLiteral("mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }");
     m_client.graphql(
-        mutation, variables, whileAlive(this, [run, variables](WriteThrough &self, const github::GitHubResponse &r) {
-            const CapturedChange &c = run->changes.at(run->index);
-            self.log(*run, QStringLiteral("GraphQL deleteIssue"), variables, r.httpStatus, r.graphqlData,
-                     r.error ? QStringLiteral("refused") : QStringLiteral("applied"), r.error.message);
+        deleteIssueMutation, variables,
+        whileAlive(this, [run, variables](WriteThrough &self, const github::GitHubResponse &r) {
+            self.log(*run, QStringLiteral("GraphQL deleteIssue"), variables, r.httpStatus, r.graphqlData, outcomeOf(r),
+                     r.error.message);
             if (r.error) {
                 self.fail(run,
-                          fieldsOf(sqlStateFor(r.error),
-                                   QStringLiteral("GitHub refused to delete %1: %2")
-                                       .arg(describeRow(c, run->index, int(run->changes.size())), r.error.message),
-                                   QStringLiteral("HTTP %1 from GraphQL deleteIssue.%2")
-                                       .arg(r.httpStatus)
-                                       .arg(r.error.detail.isEmpty() ? QString()
-                                                                     : QStringLiteral(" errors: ") + r.error.detail),
-                                   r.error.kind == Error::Kind::GitHubPermission
-                                       ? QStringLiteral("Deleting an issue needs admin rights on the repository.")
-                                       : hintFor(r.error)));
+                          refusal(r, QStringLiteral("delete ") + run->rowName(), QStringLiteral("GraphQL deleteIssue"),
+                                  r.error.kind == Error::Kind::GitHubPermission
+                                      ? QStringLiteral("Deleting an issue needs admin rights on the repository.")
+                                      : QString()));
                 return;
             }
-            AppliedChange applied;
-            applied.op = Op::Delete;
-            applied.key = qint64(c.oldRow.value(QStringLiteral("id")).toDouble());
-            applied.repositoryId = qint64(c.oldRow.value(QStringLiteral("repository_id")).toDouble());
-            applied.changeIndex = run->index;
-            applied.written = true;
-            run->applied << applied;
+            run->applied << run->answer(Op::Delete, true);
             ++run->index;
             self.next(run);
         }));
@@ -729,10 +610,8 @@ void WriteThrough::compensate(const std::shared_ptr<Run> &run) {
     }
     if (applied.op == Op::Insert) {
         const QString nodeId = applied.issue.value(QStringLiteral("node_id")).toString();
-        static const QString mutation =
-            QStringLiteral("mutation($id: ID!) { deleteIssue(input: {issueId: $id}) { clientMutationId } }");
         m_client.graphql(
-            mutation, {{QStringLiteral("id"), nodeId}},
+            deleteIssueMutation, {{QStringLiteral("id"), nodeId}},
             whileAlive(this, [run, what, nodeId](WriteThrough &self, const github::GitHubResponse &r) {
                 self.log(*run, QStringLiteral("GraphQL deleteIssue (undo)"), {{QStringLiteral("id"), nodeId}},
                          r.httpStatus, r.graphqlData,
@@ -807,94 +686,6 @@ void WriteThrough::log(const Run &run, const QString &operation, const QJsonObje
         QStringLiteral("recording a write-through call"));
     if (e)
         logWarning(category, e.message);
-}
-
-Error WriteThrough::storeReferences(const QList<AppliedChange> &applied) {
-    if (!m_db)
-        return Error::make(Error::Kind::Database, QStringLiteral("write-through has no database connection"));
-    const QString schema = m_db->quoteIdentifier(m_options.schema);
-    const catalog::Collection *users = catalog::findCollection(QStringLiteral("user"));
-    const catalog::Collection *labels = catalog::findCollection(QStringLiteral("label"));
-    const catalog::Collection *issues = catalog::findCollection(QStringLiteral("issue"));
-    QJsonArray userRows;
-    QJsonArray labelRows;
-    QSet<qint64> newUsers;
-    QSet<qint64> newLabels;
-    for (const AppliedChange &change : applied) {
-        if (change.issue.isEmpty())
-            continue;
-        // Rows stored once are not sent again (ON CONFLICT DO NOTHING would keep them as they are anyway).
-        for (const QJsonObject &user : catalog::embeddedUsers(*issues, change.issue)) {
-            const qint64 id = qint64(user.value(QStringLiteral("id")).toDouble());
-            if (!m_storedUsers.contains(id)) {
-                userRows.append(tableRow(*users, user, change.repositoryId));
-                newUsers << id;
-            }
-        }
-        for (const QJsonValue &label : change.issue.value(QStringLiteral("labels")).toArray()) {
-            const qint64 id = qint64(label.toObject().value(QStringLiteral("id")).toDouble());
-            if (label.isObject() && !m_storedLabels.contains(id)) {
-                labelRows.append(tableRow(*labels, label.toObject(), change.repositoryId));
-                newLabels << id;
-            }
-        }
-    }
-    const auto insert = [&](const QString &table, const QString &key, const QJsonArray &rows) -> Error {
-        if (rows.isEmpty())
-            return {};
-        return m_db->run(
-            QStringLiteral("INSERT INTO %1.%2 SELECT * FROM jsonb_populate_recordset(NULL::%1.%2, $1::jsonb)"
-                           " ON CONFLICT (%3) DO NOTHING")
-                .arg(schema, m_db->quoteIdentifier(table), key),
-            {QJsonDocument(rows).toJson(QJsonDocument::Compact)},
-            QStringLiteral("storing the users and labels of a write-through answer"));
-    };
-    if (Error e = insert(QStringLiteral("user"), QStringLiteral("id"), userRows))
-        return e;
-    if (Error e = insert(QStringLiteral("label"), QStringLiteral("id"), labelRows))
-        return e;
-    // A label deleted later is deleted by the sync engine; forgetting all of them now and then keeps a
-    // re-created label with the same id from being skipped for long.
-    if (m_storedLabels.size() > 10000)
-        m_storedLabels.clear();
-    if (m_storedUsers.size() > 100000)
-        m_storedUsers.clear();
-    m_storedUsers.unite(newUsers);
-    m_storedLabels.unite(newLabels);
-    return {};
-}
-
-void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
-    if (!m_db)
-        return;
-    if (Error e = storeReferences(applied))
-        logWarning(category, e.message);
-    const QString table = m_db->quoteIdentifier(m_options.schema) + QStringLiteral(".issue");
-    for (const AppliedChange &change : applied) {
-        Error e;
-        if (change.op == Op::Delete) {
-            e = m_db->run(QStringLiteral("DELETE FROM %1 WHERE id = $1").arg(table), {pg::param(change.key)},
-                          QStringLiteral("removing an issue GitHub deleted"));
-        } else {
-            const QJsonObject row = change.row.isEmpty() ? rowFromIssue(change.issue, change.repositoryId) : change.row;
-            if (row.isEmpty())
-                continue;
-            QStringList set;
-            const catalog::Collection *issues = catalog::findCollection(QStringLiteral("issue"));
-            for (const catalog::Column &column : issues->columns)
-                if (column.name != QLatin1String("id"))
-                    set << QStringLiteral("%1 = EXCLUDED.%1").arg(m_db->quoteIdentifier(column.name));
-            set << QStringLiteral("raw = EXCLUDED.raw") << QStringLiteral("_synced_at = EXCLUDED._synced_at");
-            e = m_db->run(QStringLiteral("INSERT INTO %1 SELECT * FROM jsonb_populate_record(NULL::%1, $1::jsonb)"
-                                         " ON CONFLICT (id) DO UPDATE SET %2 WHERE %1.updated_at IS NULL"
-                                         " OR %1.updated_at <= EXCLUDED.updated_at")
-                              .arg(table, set.join(QStringLiteral(", "))),
-                          {QJsonDocument(row).toJson(QJsonDocument::Compact)},
-                          QStringLiteral("storing GitHub's answer to a write"));
-        }
-        if (e)
-            logWarning(category, e.message);
-    }
 }
 
 } // namespace hubsync::proxy

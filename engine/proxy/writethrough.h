@@ -94,7 +94,8 @@ public:
 
     // Opens the lookup/write-log connection. Write-through refuses writes (58000) until it succeeds.
     Error open();
-    [[nodiscard]] const QString &schema() const { return m_options.schema; }
+    // The schema as an SQL identifier (libpq's quoting), for statements the session sends.
+    [[nodiscard]] QString quotedSchema() const;
 
     // Applies `changes` to GitHub, one after another; `done` runs exactly once, on this object's thread,
     // unless the WriteThrough is destroyed first. `client` names the proxy session in the write log.
