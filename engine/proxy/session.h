@@ -246,7 +246,6 @@ private:
     // Write-through (session_writethrough.cpp). Extended messages wait in m_segment for their Sync, so
     // a segment that writes to issue can be run step by step; m_segmentStreaming after a Flush sent one.
     QList<protocol::Frame> m_segment;
-    bool m_segmentHasWrite = false;
     QSet<qsizetype> m_segmentWrites; // indexes in m_segment of the Executes that write to issue
     bool m_segmentStreaming = false;
     std::unique_ptr<WtRun> m_wt;   // the write-through running (or waiting for the server to be idle)

@@ -68,7 +68,6 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
                     m_discardUntilSync = true;
                     return;
                 }
-                m_segmentHasWrite = true;
                 m_segmentWrites.insert(m_segment.size()); // this Execute, at its place in the segment
             }
         }
@@ -80,11 +79,10 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         m_extendedOpen = true;
         if (m_state != State::Copy)
             setState(State::Extended);
-        if (m_segmentHasWrite && !m_segmentStreaming) {
+        if (!m_segmentWrites.isEmpty() && !m_segmentStreaming) {
             // The client wants results before its Sync: run the write now; the rest of the segment then
             // streams through until the Sync.
             QList<protocol::Frame> segment = std::exchange(m_segment, {});
-            m_segmentHasWrite = false;
             beginWriteThrough(std::move(segment), false, false, std::exchange(m_segmentWrites, {}));
             return;
         }
@@ -109,9 +107,8 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         if (m_state != State::Copy)
             setState(State::Extended);
         m_segmentStreaming = false;
-        if (m_segmentHasWrite && !m_copyIn) {
+        if (!m_segmentWrites.isEmpty() && !m_copyIn) {
             QList<protocol::Frame> segment = std::exchange(m_segment, {});
-            m_segmentHasWrite = false;
             beginWriteThrough(std::move(segment), false, true, std::exchange(m_segmentWrites, {}));
             return;
         }

@@ -105,7 +105,6 @@ void Session::forwardSegment() {
         sendToUpstream(f.toWire());
     m_segment.clear();
     m_segmentWrites.clear();
-    m_segmentHasWrite = false;
 }
 
 void Session::beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady, QSet<qsizetype> writes) {
