@@ -46,10 +46,10 @@ QList<Migration> allMigrations() {
          QStringLiteral("CREATE INDEX reaction_subject ON {schema}.reaction (subject_type, subject_id)"),
          QStringLiteral("CREATE INDEX comment_repository_issue ON {schema}.comment (repository_id, issue_number)")}};
     // Write-through, second half: while the proxy re-runs a client's statement with hubsync.apply set, a
-    // BEFORE ROW trigger replaces each row by GitHub's answer (pg_temp.hubsync_answer, staged by the
-    // proxy), so the statement's own RETURNING and command tag show what GitHub stored. A row the first
-    // run did not see means the table changed in between: 40001, and the client retries. label_names
-    // is the editable list of label names, filled for existing rows from raw.
+    // BEFORE ROW trigger replaces each row by GitHub's answer (staged by the proxy; see migration 104),
+    // so the statement's own RETURNING and command tag show what GitHub stored. A row the first run did
+    // not see means the table changed in between: 40001, and the client retries. label_names is the
+    // editable list of label names, filled for existing rows from raw.
     list << Migration{
         103,
         QStringLiteral("issue write-through apply trigger and label names"),
@@ -94,6 +94,42 @@ QList<Migration> allMigrations() {
          QStringLiteral("CREATE TRIGGER hubsync_capture AFTER INSERT OR UPDATE OR DELETE ON {schema}.issue"
                         " FOR EACH ROW WHEN (current_setting('hubsync.capture', true) = 'on')"
                         " EXECUTE FUNCTION hubsync.capture_issue_change()")}};
+    // Write-through, faster: GitHub's answers reach the BEFORE ROW trigger in the transaction-local
+    // setting hubsync.answers (a JSON array of {op, key, row}) instead of a temp table, which cost the
+    // proxy a jsonb INSERT and an UPDATE per row; hubsync.answers_used lists the answers taken (",0,2,").
+    list << Migration{
+        104,
+        QStringLiteral("issue write-through answers in a setting"),
+        {QStringLiteral(
+            "CREATE OR REPLACE FUNCTION hubsync.apply_issue_answer() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+            "DECLARE answers jsonb; answer jsonb; used text; i int;\n"
+            "BEGIN\n"
+            "  IF current_setting('hubsync.apply', true) IS DISTINCT FROM 'on' OR pg_trigger_depth() > 1 THEN\n"
+            "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+            "    RETURN NEW;\n"
+            "  END IF;\n"
+            "  answers := coalesce(nullif(current_setting('hubsync.answers', true), ''), '[]')::jsonb;\n"
+            "  used := coalesce(nullif(current_setting('hubsync.answers_used', true), ''), ',');\n"
+            "  FOR i IN 0 .. jsonb_array_length(answers) - 1 LOOP\n"
+            "    CONTINUE WHEN strpos(used, ',' || i || ',') > 0 OR answers->i->>'op' IS DISTINCT FROM TG_OP;\n"
+            "    CONTINUE WHEN TG_OP <> 'INSERT' AND (answers->i->>'key')::bigint IS DISTINCT FROM OLD.id;\n"
+            "    answer := answers->i->'row';\n"
+            "    PERFORM set_config('hubsync.answers_used', used || i || ',', true);\n"
+            "    EXIT;\n"
+            "  END LOOP;\n"
+            "  IF answer IS NULL THEN\n"
+            "    RAISE EXCEPTION USING ERRCODE = '40001',\n"
+            "      MESSAGE = 'the issue rows changed while HubSync applied the statement to GitHub',\n"
+            "      HINT = 'GitHub has the change; run the statement again after the rows are synced.';\n"
+            "  END IF;\n"
+            "  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+            "  IF TG_OP = 'INSERT' THEN\n"
+            "    -- the sync engine may have stored GitHub's new issue already (a poll): the answer replaces it\n"
+            "    EXECUTE format('DELETE FROM %I.%I WHERE id = $1', TG_TABLE_SCHEMA, TG_TABLE_NAME)\n"
+            "      USING (answer->>'id')::bigint;\n"
+            "  END IF;\n"
+            "  RETURN jsonb_populate_record(NEW, answer);\n"
+            "END $fn$")}};
     return list;
 }
 

@@ -159,7 +159,27 @@ private:
         QByteArray sql;
         QList<std::optional<QByteArray>> params;
     };
-    using WtContinuation = std::function<void(const QList<protocol::Frame> &)>;
+    // A batch of internal steps sent at once (one round trip); step i's answers are those up to its
+    // ReadyForQuery. An error in one step puts the transaction block into the aborted state, so the
+    // steps after it fail harmlessly and only the first failing step's answer counts.
+    using WtSteps = QList<QList<protocol::Frame>>;
+    struct WtBatch {
+        QByteArray wire;
+        qsizetype steps = 0;
+        // Appends one step (messages that end in exactly one ReadyForQuery) and returns its index.
+        qsizetype add(const QByteArray &step) {
+            wire += step;
+            return steps++;
+        }
+    };
+    // The steps a write's first batch may carry before its own: the session's BEGIN, and the client's
+    // messages of the segment up to the writing Execute (-1: not in this batch).
+    struct WtPreSteps {
+        qsizetype tables = -1; // the capture/answer temp tables, created outside the block
+        qsizetype begin = -1;
+        qsizetype group = -1;
+    };
+    using WtContinuation = std::function<void(const WtSteps &)>;
     [[nodiscard]] bool writeThroughBusy() const;
     [[nodiscard]] bool isWriteThroughStatement(const QByteArray &statement) const;
     [[nodiscard]] bool isWriteThroughPortal(const QByteArray &portal) const;
@@ -169,14 +189,19 @@ private:
     void forwardSegment();
     void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady, QSet<qsizetype> writes = {});
     void tryStartWriteThrough();
+    static QList<InternalStatement> tempTableStatements();
     QByteArray internalStatements(const QList<InternalStatement> &statements);
-    void wtSend(const QByteArray &wire, WtContinuation then);
+    void forgetInternalState();
+    void noteClientSql(QByteArrayView sql);
+    void wtSend(const WtBatch &batch, WtContinuation then);
+    bool wtPreSteps(const WtSteps &steps, WtPreSteps pre);
+    [[nodiscard]] bool isWriteAt(qsizetype pos) const;
     void wtFeed(const QByteArray &chunk);
     void wtRelay(const QList<protocol::Frame> &messages, bool secondRun);
     void wtRelayErrors(const QList<protocol::Frame> &messages);
     void wtNext();
-    void wtWrite(const protocol::Frame &statement, const protocol::Frame &bind);
-    void wtCapture(const QByteArray &realRun, bool extended);
+    void wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const protocol::Frame &bind);
+    void wtCapture(const QList<protocol::Frame> &captured, const QByteArray &realRun, bool extended);
     void wtApplied(const WriteOutcome &outcome, const QByteArray &realRun, bool extended);
     void wtRealRun(const QByteArray &realRun, bool extended, const QList<AppliedChange> &applied);
     void wtComplete();
@@ -253,9 +278,19 @@ private:
     QList<protocol::Frame> m_held; // client messages that arrived during write-through
     qint64 m_heldBytes = 0;
     protocol::MessageReader m_wtReader;
-    QList<protocol::Frame> m_wtCollected;
+    QList<protocol::Frame> m_wtCollected; // the answers of the step running
+    WtSteps m_wtSteps;                    // the answers of the batch's steps done so far
+    qsizetype m_wtStepsLeft = 0;
     WtContinuation m_wtThen;
     quint64 m_wtCounter = 0;
+    // The session's own statements are prepared once per connection: SQL -> statement name. The names
+    // parsed by the batch in flight are uncertain until it succeeds; after a failure they are closed
+    // (m_wtStale) and parsed again under new names, since a Parse after an error never ran.
+    QHash<QByteArray, QByteArray> m_wtPrepared;
+    QList<QByteArray> m_wtParsing;      // SQL parsed by the batch being built
+    QList<QByteArray> m_wtBatchParsed;  // ... and by the batch in flight
+    QList<QByteArray> m_wtStale;        // statement names to close with the next internal step
+    bool m_wtTablesReady = false;       // the temp tables were created and committed by this session
     QList<AppliedChange> m_uncommitted; // accepted by GitHub inside the client's open transaction block
 };
 

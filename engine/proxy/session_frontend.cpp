@@ -200,6 +200,7 @@ void Session::handleQuery(const protocol::Frame &frame) {
     ClassifiedStatement statement;
     statement.source = ClassifiedStatement::Source::SimpleQuery;
     statement.sql = query->sql;
+    noteClientSql(query->sql);
     statement.classification = m_host.classifier().classify(QString::fromUtf8(query->sql));
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);
@@ -230,6 +231,7 @@ void Session::handleParse(const protocol::Frame &frame) {
     statement.source = ClassifiedStatement::Source::Parse;
     statement.statementName = parse->statement;
     statement.sql = parse->sql;
+    noteClientSql(parse->sql);
     statement.classification = m_host.classifier().classify(QString::fromUtf8(parse->sql));
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);

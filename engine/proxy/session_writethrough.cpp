@@ -6,20 +6,23 @@
 // extended messages and a Sync), so the answers of one step never mix with the next.
 //
 // One write:
-//   1. SAVEPOINT hubsync_wt and set hubsync.capture (temp tables hubsync_capture/hubsync_answer exist);
+//   1. SAVEPOINT hubsync_wt and set hubsync.capture (the temp table hubsync_capture exists);
 //   2. dry run: the client's own statement (its Query, or its Execute after its Bind). The AFTER ROW
 //      trigger copies every changed row into pg_temp.hubsync_capture. An error here is the client's
 //      error and is relayed as PostgreSQL sent it;
 //   3. the captured rows are read and ROLLBACK TO SAVEPOINT undoes the dry run;
 //   4. WriteThrough applies the rows to GitHub. A refusal becomes the client's ErrorResponse;
-//   5. GitHub's answers are staged in pg_temp.hubsync_answer, hubsync.apply is set, and the client's
+//   5. GitHub's answers are staged in the setting hubsync.answers, hubsync.apply is set, and the client's
 //      statement runs again: the BEFORE ROW trigger replaces each row by GitHub's answer, so the
 //      statement's own RowDescription/DataRows (RETURNING) and command tag reach the client unchanged
 //      in shape, with GitHub's id, number, node_id and timestamps;
 //   6. RELEASE SAVEPOINT; COMMIT when the session opened the transaction itself (the client was idle).
-// In an extended-protocol segment (messages up to a Sync) holding such an Execute, the session runs the
-// segment's messages one at a time, each followed by a Sync of its own, so every answer is attributed to
-// its message; an error skips the rest of the segment, as PostgreSQL would.
+// Steps 1-3 go out as one batch, and 5-6 (with the COMMIT) as another: two round trips to PostgreSQL per
+// write besides GitHub's. Each step of a batch ends in a Sync of its own so its answers are told apart;
+// a failing step leaves the transaction block aborted, so the steps after it fail and change nothing.
+// In an extended-protocol segment (messages up to a Sync) holding such an Execute, the client's messages
+// before the writing Execute run as one step of the write's first batch (an error skips the rest of the
+// segment, as PostgreSQL would), the Execute as the write, and the messages after it as further steps.
 // Inside the client's own transaction block the GitHub change cannot be rolled back: a NOTICE says so,
 // and when the block ends the table is reconciled with GitHub's answers (WriteThrough::reconcile), so a
 // ROLLBACK leaves the table equal to GitHub instead of to the pre-statement state.
@@ -51,11 +54,29 @@ bool hasError(const QList<protocol::Frame> &messages) {
                        [](const protocol::Frame &f) { return f.type == protocol::ErrorResponse::type; });
 }
 
+QByteArray commandTagOf(const protocol::Frame &f) {
+    return f.payload.left(f.payload.indexOf('\0'));
+}
+
 QByteArray commandTagOf(const QList<protocol::Frame> &messages) {
     for (const protocol::Frame &f : messages)
         if (f.type == protocol::CommandComplete::type)
-            return f.payload.left(f.payload.indexOf('\0'));
+            return commandTagOf(f);
     return {};
+}
+
+bool hasCommandTag(const QList<protocol::Frame> &messages, QByteArrayView tag) {
+    return std::any_of(messages.cbegin(), messages.cend(), [tag](const protocol::Frame &f) {
+        return f.type == protocol::CommandComplete::type && commandTagOf(f) == tag;
+    });
+}
+
+// PostgreSQL's WARNING for a BEGIN inside a transaction block.
+bool isAlreadyInTransactionWarning(const protocol::Frame &f) {
+    if (f.type != protocol::NoticeResponse::type)
+        return false;
+    const protocol::Result<protocol::NoticeResponse> notice = protocol::NoticeResponse::decode(f.payload);
+    return notice && notice->fields.sqlState() == "25001";
 }
 
 } // namespace
@@ -148,43 +169,80 @@ void Session::tryStartWriteThrough() {
     // An idle client runs in an implicit transaction: the session makes it explicit, so that the
     // segment's steps (each with a Sync of its own) keep their portals and commit together at the end.
     m_wt->began = true;
-    if (m_wt->simple) {
-        m_wt->beginPending = true; // sent with the write's own set-up: one round trip less
-        wtNext();
-        return;
-    }
-    wtSend(internalStatements({{QByteArrayLiteral("BEGIN"), {}}}), [this](const QList<protocol::Frame> &answer) {
-        if (hasError(answer)) {
-            wtRelayErrors(answer);
-            wtAbort(false);
-            return;
-        }
-        wtNext();
-    });
+    m_wt->beginPending = true; // sent with the first batch: no round trip of its own
+    wtNext();
 }
 
+QList<Session::InternalStatement> Session::tempTableStatements() {
+    // EXTERNAL: the rows live for one statement, so compressing their raw JSON would be wasted work.
+    return {{QByteArrayLiteral("CREATE TEMP TABLE IF NOT EXISTS hubsync_capture (ordinal bigserial, op text, old_row "
+                               "jsonb, new_row jsonb)"),
+             {}},
+            {QByteArrayLiteral("ALTER TABLE pg_temp.hubsync_capture ALTER COLUMN old_row SET STORAGE EXTERNAL, ALTER "
+                               "COLUMN new_row SET STORAGE EXTERNAL"),
+             {}}};
+}
+
+// One step of the session's own statements: each through the portal hubsync_wt (closed again at once,
+// so the client's portals are untouched), parsed on first use and prepared for the session's lifetime.
 QByteArray Session::internalStatements(const QList<InternalStatement> &statements) {
     QByteArray wire;
+    // Closing a statement that does not exist is no error, and a Close runs in an aborted block too.
+    for (const QByteArray &name : std::exchange(m_wtStale, {}))
+        wire += protocol::Close{protocol::ObjectKind::Statement, name}.encode();
     for (const InternalStatement &s : statements) {
-        const QByteArray name = QByteArrayLiteral("hubsync_wt_") + QByteArray::number(++m_wtCounter);
-        wire += protocol::Parse{name, s.sql, {}}.encode();
+        auto prepared = m_wtPrepared.constFind(s.sql);
+        if (prepared == m_wtPrepared.cend()) {
+            const QByteArray name = QByteArrayLiteral("hubsync_wt_") + QByteArray::number(++m_wtCounter);
+            wire += protocol::Parse{name, s.sql, {}}.encode();
+            prepared = m_wtPrepared.insert(s.sql, name);
+            m_wtParsing << s.sql;
+        }
         protocol::Bind bind;
         bind.portal = QByteArrayLiteral("hubsync_wt");
-        bind.statement = name;
+        bind.statement = *prepared;
         bind.parameters = s.params;
         wire += bind.encode();
         wire += protocol::Execute{QByteArrayLiteral("hubsync_wt"), 0}.encode();
         wire += protocol::Close{protocol::ObjectKind::Portal, QByteArrayLiteral("hubsync_wt")}.encode();
-        wire += protocol::Close{protocol::ObjectKind::Statement, name}.encode();
     }
     wire += syncWire();
     return wire;
 }
 
-void Session::wtSend(const QByteArray &wire, WtContinuation then) {
+// After a failed batch, or when the client discards prepared statements or temp tables: whatever the
+// session prepared or created may be gone, so it prepares and creates it again.
+void Session::forgetInternalState() {
+    for (auto it = m_wtPrepared.cbegin(); it != m_wtPrepared.cend(); ++it)
+        m_wtStale << it.value();
+    m_wtPrepared.clear();
+    m_wtBatchParsed.clear();
+    m_wtTablesReady = false;
+}
+
+// A client statement that may drop what the session keeps on the server (DISCARD ALL/PLANS/TEMP,
+// DEALLOCATE ALL, a DROP of the capture table): looked for only while the session keeps something.
+void Session::noteClientSql(QByteArrayView sql) {
+    if (m_wtPrepared.isEmpty() && !m_wtTablesReady)
+        return;
+    const auto mentions = [sql](QByteArrayView word) {
+        for (qsizetype i = 0; i + word.size() <= sql.size(); ++i)
+            if (qstrnicmp(sql.data() + i, word.size(), word.data(), word.size()) == 0)
+                return true;
+        return false;
+    };
+    if (mentions("discard") || mentions("deallocate") || mentions("hubsync_capture"))
+        forgetInternalState();
+}
+
+void Session::wtSend(const WtBatch &batch, WtContinuation then) {
+    Q_ASSERT(batch.steps > 0);
     m_wtCollected.clear();
+    m_wtSteps.clear();
+    m_wtStepsLeft = batch.steps;
+    m_wtBatchParsed = std::exchange(m_wtParsing, {});
     m_wtThen = std::move(then);
-    sendToUpstream(wire);
+    sendToUpstream(batch.wire);
     flushToUpstream();
 }
 
@@ -206,11 +264,21 @@ void Session::wtFeed(const QByteArray &chunk) {
             if (m_wt)
                 m_wt->status = now;
             m_transactionStatus = now;
+            m_wtSteps.append(std::exchange(m_wtCollected, {}));
+            if (--m_wtStepsLeft > 0)
+                continue; // the batch's next step
             WtContinuation then = std::move(m_wtThen);
             m_wtThen = nullptr;
-            QList<protocol::Frame> collected = std::exchange(m_wtCollected, {});
+            const WtSteps steps = std::exchange(m_wtSteps, {});
+            if (std::any_of(steps.cbegin(), steps.cend(), hasError)) {
+                // Parses after the error never ran, and a client's DROP may have taken the tables.
+                for (const QByteArray &sql : std::exchange(m_wtBatchParsed, {}))
+                    m_wtStale << m_wtPrepared.take(sql);
+                m_wtTablesReady = false;
+            }
+            m_wtBatchParsed.clear();
             if (then)
-                then(collected);
+                then(steps);
             if (!m_wtInternal)
                 return; // the run ended; wtFinish() handed the rest of the stream to the relay
             continue;
@@ -252,62 +320,103 @@ void Session::wtRelay(const QList<protocol::Frame> &messages, bool skipFirstBind
     flushToClient();
 }
 
+// Whether the segment's message at `pos` is the Execute of a write to issue (decided when it arrived:
+// the unnamed statement may have been parsed again since). A simple run is one write.
+bool Session::isWriteAt(qsizetype pos) const {
+    const WtRun &run = *m_wt;
+    if (run.simple)
+        return true;
+    const protocol::Frame &frame = run.frames.at(pos);
+    if (frame.type != protocol::Execute::type || !run.writes.contains(pos))
+        return false;
+    const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(frame.payload);
+    return execute && run.binds.contains(execute->portal);
+}
+
+// The next batch: the session's BEGIN if it is still owed, the client's messages up to the next write
+// (one step), and that write's own first steps; or, with no write left, the rest and the completion.
 void Session::wtNext() {
     WtRun &run = *m_wt;
-    if (run.pos >= run.frames.size()) {
+    WtBatch batch;
+    WtPreSteps pre;
+    if (std::exchange(run.beginPending, false)) {
+        // Outside the block, so that they outlive its ROLLBACK: created once per session.
+        if (!m_wtTablesReady)
+            pre.tables = batch.add(internalStatements(tempTableStatements()));
+        pre.begin = batch.add(internalStatements({{QByteArrayLiteral("BEGIN"), {}}}));
+    }
+    QByteArray group;
+    while (run.pos < run.frames.size() && !isWriteAt(run.pos)) {
+        const protocol::Frame &frame = run.frames.at(run.pos++);
+        if (frame.type == protocol::Bind::type) {
+            const protocol::Result<protocol::Bind> bind = protocol::Bind::decode(frame.payload);
+            if (bind)
+                run.binds.insert(bind->portal, frame);
+        }
+        group += frame.toWire();
+    }
+    if (!group.isEmpty())
+        pre.group = batch.add(group + syncWire());
+    if (run.pos < run.frames.size()) {
+        const protocol::Frame statement = run.frames.at(run.pos++);
+        protocol::Frame bind;
+        if (!run.simple) {
+            const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(statement.payload);
+            bind = run.binds.value(execute ? execute->portal : QByteArray());
+        }
+        wtWrite(std::move(batch), pre, statement, bind);
+        return;
+    }
+    if (batch.steps == 0) {
         wtComplete();
         return;
     }
-    const protocol::Frame frame = run.frames.at(run.pos++);
-    if (run.simple) {
-        wtWrite(frame, {});
-        return;
-    }
-    if (frame.type == protocol::Execute::type) {
-        const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(frame.payload);
-        // Decided when the Execute arrived: the unnamed statement may have been parsed again since.
-        if (execute && run.writes.contains(run.pos - 1) && run.binds.contains(execute->portal)) {
-            wtWrite(frame, run.binds.value(execute->portal));
-            return;
-        }
-    }
-    if (frame.type == protocol::Bind::type) {
-        const protocol::Result<protocol::Bind> bind = protocol::Bind::decode(frame.payload);
-        if (bind)
-            run.binds.insert(bind->portal, frame);
-    }
-    wtSend(frame.toWire() + syncWire(), [this](const QList<protocol::Frame> &answer) {
-        QList<protocol::Frame> shown = answer;
-        if (m_wt->began && commandTagOf(answer) == "BEGIN") {
-            // The client opened its own block inside the one the session opened: from here on it is the
-            // client's, left open at the end of the segment. PostgreSQL's warning about it is not the client's.
-            m_wt->began = false;
-            shown.removeIf([](const protocol::Frame &f) { return f.type == protocol::NoticeResponse::type; });
-        }
-        wtRelay(shown, false);
-        if (hasError(answer))
-            wtAbort(false);
-        else
-            wtNext();
+    wtSend(batch, [this, pre](const WtSteps &steps) {
+        if (wtPreSteps(steps, pre))
+            wtComplete();
     });
 }
 
-void Session::wtWrite(const protocol::Frame &statement, const protocol::Frame &bind) {
+// The answers of the steps wtNext() put before a write: relayed to the client (they are its messages);
+// false when one failed and the run was aborted.
+bool Session::wtPreSteps(const WtSteps &steps, WtPreSteps pre) {
+    if (pre.tables >= 0) {
+        if (hasError(steps.at(pre.tables))) {
+            wtRelayErrors(steps.at(pre.tables));
+            wtAbort(false);
+            return false;
+        }
+        m_wtTablesReady = true;
+    }
+    if (pre.begin >= 0 && hasError(steps.at(pre.begin))) {
+        wtRelayErrors(steps.at(pre.begin));
+        wtAbort(false);
+        return false;
+    }
+    if (pre.group < 0)
+        return true;
+    QList<protocol::Frame> shown = steps.at(pre.group);
+    if (m_wt->began && hasCommandTag(shown, "BEGIN")) {
+        // The client opened its own block inside the one the session opened: from here on it is the
+        // client's, left open at the end of the segment. PostgreSQL's warning about it is not the client's.
+        m_wt->began = false;
+        shown.removeIf(isAlreadyInTransactionWarning);
+    }
+    wtRelay(shown, false);
+    if (hasError(shown)) {
+        wtAbort(false);
+        return false;
+    }
+    return true;
+}
+
+void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const protocol::Frame &bind) {
+    // The capture table is empty here: the captured rows are always rolled back (step 3).
     QList<InternalStatement> setup;
-    if (std::exchange(m_wt->beginPending, false))
-        setup << InternalStatement{QByteArrayLiteral("BEGIN"), {}};
-    setup
-        << InternalStatement{QByteArrayLiteral("CREATE TEMP TABLE IF NOT EXISTS hubsync_capture (ordinal bigserial, op "
-                                               "text, old_row jsonb, new_row jsonb)"),
-                             {}}
-        << InternalStatement{QByteArrayLiteral("CREATE TEMP TABLE IF NOT EXISTS hubsync_answer (ordinal int, op text, "
-                                               "key bigint, row jsonb, used boolean NOT NULL DEFAULT false)"),
-                             {}}
-        // DELETE, not TRUNCATE: these tables hold a few rows, and TRUNCATE creates new files every time.
-        << InternalStatement{QByteArrayLiteral("DELETE FROM pg_temp.hubsync_capture"), {}}
-        << InternalStatement{QByteArrayLiteral("DELETE FROM pg_temp.hubsync_answer"), {}}
-        << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
-        << InternalStatement{QByteArrayLiteral("SELECT set_config('hubsync.capture', 'on', true)"), {}};
+    if (!m_wtTablesReady)
+        setup = tempTableStatements(); // inside the client's block: again until a block of the session's made them
+    setup << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
+          << InternalStatement{QByteArrayLiteral("SELECT set_config('hubsync.capture', 'on', true)"), {}};
     const bool extended = !m_wt->simple;
     QByteArray portal;
     if (extended) {
@@ -324,77 +433,79 @@ void Session::wtWrite(const protocol::Frame &statement, const protocol::Frame &b
         realRun = rebind + bind.toWire() + statement.toWire() + syncWire();
     }
 
-    wtSend(internalStatements(setup), [this, dryRun, realRun, extended](const QList<protocol::Frame> &answer) {
-        if (hasError(answer)) {
+    const qsizetype setupStep = batch.add(internalStatements(setup));
+    const qsizetype dryStep = batch.add(dryRun);
+    // In one step: after a failed dry run the SELECT fails too and the ROLLBACK TO is skipped, which
+    // leaves the block aborted, as the client's failed statement would have.
+    const qsizetype captureStep = batch.add(internalStatements(
+        {{QByteArrayLiteral("SELECT op, old_row::text, new_row::text FROM pg_temp.hubsync_capture ORDER BY ordinal"),
+          {}},
+         {QByteArrayLiteral("ROLLBACK TO SAVEPOINT hubsync_wt"), {}}}));
+    wtSend(batch, [this, pre, setupStep, dryStep, captureStep, realRun, extended](const WtSteps &steps) {
+        if (!wtPreSteps(steps, pre))
+            return;
+        if (hasError(steps.at(setupStep))) {
             // The session's own preparation failed (no right to create temp tables, say): say so.
-            wtRelayErrors(answer);
+            wtRelayErrors(steps.at(setupStep));
             wtAbort(false);
             return;
         }
-        wtSend(dryRun, [this, realRun, extended](const QList<protocol::Frame> &dry) {
-            if (hasError(dry)) {
-                // The statement failed on its own (a constraint, a type error): exactly what the client
-                // would have seen without the proxy, and nothing reached GitHub.
-                wtRelay(dry, false);
-                wtAbort(false);
-                return;
-            }
-            wtCapture(realRun, extended);
-        });
+        if (hasError(steps.at(dryStep))) {
+            // The statement failed on its own (a constraint, a type error): exactly what the client
+            // would have seen without the proxy, and nothing reached GitHub.
+            wtRelay(steps.at(dryStep), false);
+            wtAbort(false);
+            return;
+        }
+        if (hasError(steps.at(captureStep))) {
+            wtRelayErrors(steps.at(captureStep));
+            wtAbort(false);
+            return;
+        }
+        wtCapture(steps.at(captureStep), realRun, extended);
     });
 }
 
-void Session::wtCapture(const QByteArray &realRun, bool extended) {
-    const QList<InternalStatement> read{
-        {QByteArrayLiteral("SELECT op, old_row::text, new_row::text FROM pg_temp.hubsync_capture ORDER BY ordinal"),
-         {}},
-        {QByteArrayLiteral("ROLLBACK TO SAVEPOINT hubsync_wt"), {}}};
-    wtSend(internalStatements(read), [this, realRun, extended](const QList<protocol::Frame> &answer) {
-        if (hasError(answer)) {
-            wtRelayErrors(answer);
-            wtAbort(false);
-            return;
-        }
-        QList<CapturedChange> changes;
-        for (const protocol::Frame &f : answer) {
-            if (f.type != protocol::DataRow::type)
-                continue;
-            const protocol::Result<protocol::DataRow> row = protocol::DataRow::decode(f.payload);
-            if (!row || row->values.size() != 3)
-                continue;
-            CapturedChange change;
-            const QByteArray op = row->values.at(0).value_or(QByteArray());
-            change.op = op == "INSERT"   ? CapturedChange::Op::Insert
-                        : op == "DELETE" ? CapturedChange::Op::Delete
-                                         : CapturedChange::Op::Update;
-            if (row->values.at(1))
-                change.oldRow = QJsonDocument::fromJson(*row->values.at(1)).object();
-            if (row->values.at(2))
-                change.newRow = QJsonDocument::fromJson(*row->values.at(2)).object();
-            changes << change;
-        }
-        if (changes.isEmpty()) {
-            wtRealRun(realRun, extended, {});
-            return;
-        }
-        WriteThrough *writer = m_host.writeThrough();
-        if (!m_wt->holding) {
-            m_wt->holding = true;
-            writer->beginWrite();
-        }
-        QPointer<Session> guard(this);
-        Session *self = this;
-        writer->apply(changes, QStringLiteral("proxy session %1").arg(m_id),
-                      [guard, self, writer, realRun, extended](const WriteOutcome &outcome) {
-                          if (guard.isNull()) {
-                              // The client went away while GitHub worked: keep the table equal to GitHub.
-                              if (outcome.ok)
-                                  writer->reconcile(outcome.applied);
-                              return;
-                          }
-                          self->wtApplied(outcome, realRun, extended);
-                      });
-    });
+void Session::wtCapture(const QList<protocol::Frame> &answer, const QByteArray &realRun, bool extended) {
+    QList<CapturedChange> changes;
+    for (const protocol::Frame &f : answer) {
+        if (f.type != protocol::DataRow::type)
+            continue;
+        const protocol::Result<protocol::DataRow> row = protocol::DataRow::decode(f.payload);
+        if (!row || row->values.size() != 3)
+            continue;
+        CapturedChange change;
+        const QByteArray op = row->values.at(0).value_or(QByteArray());
+        change.op = op == "INSERT"   ? CapturedChange::Op::Insert
+                    : op == "DELETE" ? CapturedChange::Op::Delete
+                                     : CapturedChange::Op::Update;
+        if (row->values.at(1))
+            change.oldRow = QJsonDocument::fromJson(*row->values.at(1)).object();
+        if (row->values.at(2))
+            change.newRow = QJsonDocument::fromJson(*row->values.at(2)).object();
+        changes << change;
+    }
+    if (changes.isEmpty()) {
+        wtRealRun(realRun, extended, {});
+        return;
+    }
+    WriteThrough *writer = m_host.writeThrough();
+    if (!m_wt->holding) {
+        m_wt->holding = true;
+        writer->beginWrite();
+    }
+    QPointer<Session> guard(this);
+    Session *self = this;
+    writer->apply(changes, QStringLiteral("proxy session %1").arg(m_id),
+                  [guard, self, writer, realRun, extended](const WriteOutcome &outcome) {
+                      if (guard.isNull()) {
+                          // The client went away while GitHub worked: keep the table equal to GitHub.
+                          if (outcome.ok)
+                              writer->reconcile(outcome.applied);
+                          return;
+                      }
+                      self->wtApplied(outcome, realRun, extended);
+                  });
 }
 
 void Session::wtApplied(const WriteOutcome &outcome, const QByteArray &realRun, bool extended) {
@@ -416,76 +527,88 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
     WriteThrough *writer = m_host.writeThrough();
     if (Error e = writer->storeReferences(applied))
         logWarning(category, QStringLiteral("session %1: %2").arg(m_id).arg(e.message));
-    QJsonArray answers;
-    int ordinal = 0;
+    QJsonArray answers; // in the order of the captured rows, which INSERTs take theirs by
     for (const AppliedChange &change : applied) {
         answers.append(
-            QJsonObject{{QStringLiteral("ordinal"), ++ordinal},
-                        {QStringLiteral("op"), change.op == CapturedChange::Op::Insert   ? QStringLiteral("INSERT")
+            QJsonObject{{QStringLiteral("op"), change.op == CapturedChange::Op::Insert   ? QStringLiteral("INSERT")
                                                : change.op == CapturedChange::Op::Delete ? QStringLiteral("DELETE")
                                                                                          : QStringLiteral("UPDATE")},
                         {QStringLiteral("key"), double(change.key)},
                         {QStringLiteral("row"), change.row}});
     }
+    // For the BEFORE ROW trigger (migration 104), until the end of the transaction at the latest.
     const QList<InternalStatement> stage{
-        {QByteArrayLiteral("INSERT INTO pg_temp.hubsync_answer (ordinal, op, key, row) SELECT (e->>'ordinal')::int,"
-                           " e->>'op', (e->>'key')::bigint, e->'row' FROM jsonb_array_elements($1::jsonb) e"),
-         {QJsonDocument(answers).toJson(QJsonDocument::Compact)}},
-        {QByteArrayLiteral("SELECT set_config('hubsync.apply', 'on', true)"), {}}};
+        {QByteArrayLiteral("SELECT set_config('hubsync.answers', $1, true), set_config('hubsync.answers_used', '', "
+                           "true), set_config('hubsync.apply', 'on', true)"),
+         {QJsonDocument(answers).toJson(QJsonDocument::Compact)}}};
     m_wt->applied += applied;
-    wtSend(internalStatements(stage), [this, realRun, extended, applied](const QList<protocol::Frame> &answer) {
-        if (hasError(answer)) {
-            wtRelayErrors(answer);
+    QList<InternalStatement> release{
+        {QByteArrayLiteral("SELECT set_config('hubsync.apply', 'off', true), set_config('hubsync.answers', '', true)"),
+         {}}};
+    release += labelLinkStatements(applied);
+    release << InternalStatement{QByteArrayLiteral("RELEASE SAVEPOINT hubsync_wt"), {}};
+    WtBatch batch;
+    const qsizetype stageStep = batch.add(internalStatements(stage));
+    const qsizetype realStep = batch.add(realRun);
+    const qsizetype releaseStep = batch.add(internalStatements(release));
+    // The session's block ends with this write when nothing of the segment follows it. After a failed
+    // step the COMMIT ends the aborted block as a ROLLBACK would.
+    const qsizetype commitStep = m_wt->began && m_wt->pos >= m_wt->frames.size()
+                                     ? batch.add(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}))
+                                     : -1;
+    wtSend(batch, [this, extended, applied, stageStep, realStep, releaseStep, commitStep](const WtSteps &steps) {
+        if (hasError(steps.at(stageStep))) {
+            wtRelayErrors(steps.at(stageStep));
             wtAbort(false);
             return;
         }
-        wtSend(realRun, [this, extended, applied](const QList<protocol::Frame> &result) {
-            if (hasError(result)) {
-                // GitHub has the change and the table refused GitHub's answer (a constraint of the
-                // user's own, say): the client learns it, and the table is reconciled after the rollback.
-                wtRelay(result, extended);
-                wtAbort(false);
-                return;
-            }
-            // The client's result, but not the ReadyForQuery (the step's own).
-            QList<protocol::Frame> shown = result;
-            const bool inClientBlock = !m_wt->began;
-            if (inClientBlock && !applied.isEmpty()) {
-                protocol::ErrorFields notice =
-                    protocol::ErrorFields::make("NOTICE", "01000",
-                                                QByteArrayLiteral("HubSync applied this change to GitHub; a ROLLBACK "
-                                                                  "of this transaction does not undo it there"));
-                notice.set(protocol::field::detail,
-                           QByteArrayLiteral(
-                               "GitHub accepted the change before the statement completed. "
-                               "If the transaction rolls back, HubSync stores GitHub's version of the rows again."));
-                // Before the CommandComplete, as PostgreSQL sends notices raised during a statement.
-                for (qsizetype i = 0; i < shown.size(); ++i) {
-                    if (shown.at(i).type == protocol::CommandComplete::type) {
-                        shown.insert(i, protocol::Frame{
-                                            protocol::NoticeResponse::type,
-                                            protocol::NoticeResponse{notice}.encode().mid(protocol::typedHeaderSize)});
-                        break;
-                    }
+        const QList<protocol::Frame> &result = steps.at(realStep);
+        if (hasError(result)) {
+            // GitHub has the change and the table refused GitHub's answer (a constraint of the
+            // user's own, say): the client learns it, and the table is reconciled after the rollback.
+            wtRelay(result, extended);
+            wtAbort(false);
+            return;
+        }
+        // The client's result, but not the ReadyForQuery (the step's own).
+        QList<protocol::Frame> shown = result;
+        const bool inClientBlock = !m_wt->began;
+        if (inClientBlock && !applied.isEmpty()) {
+            protocol::ErrorFields notice =
+                protocol::ErrorFields::make("NOTICE", "01000",
+                                            QByteArrayLiteral("HubSync applied this change to GitHub; a ROLLBACK "
+                                                              "of this transaction does not undo it there"));
+            notice.set(
+                protocol::field::detail,
+                QByteArrayLiteral("GitHub accepted the change before the statement completed. "
+                                  "If the transaction rolls back, HubSync stores GitHub's version of the rows again."));
+            // Before the CommandComplete, as PostgreSQL sends notices raised during a statement.
+            for (qsizetype i = 0; i < shown.size(); ++i) {
+                if (shown.at(i).type == protocol::CommandComplete::type) {
+                    shown.insert(
+                        i, protocol::Frame{protocol::NoticeResponse::type,
+                                           protocol::NoticeResponse{notice}.encode().mid(protocol::typedHeaderSize)});
+                    break;
                 }
             }
-            wtRelay(shown, extended);
-            logDebug(
-                category,
-                QStringLiteral("session %1: write-through %2").arg(m_id).arg(QString::fromUtf8(commandTagOf(result))));
-            QList<InternalStatement> release{
-                {QByteArrayLiteral("SELECT set_config('hubsync.apply', 'off', true)"), {}}};
-            release += labelLinkStatements(applied);
-            release << InternalStatement{QByteArrayLiteral("RELEASE SAVEPOINT hubsync_wt"), {}};
-            wtSend(internalStatements(release), [this](const QList<protocol::Frame> &released) {
-                if (hasError(released)) {
-                    wtRelayErrors(released);
-                    wtAbort(false);
-                    return;
-                }
-                wtNext();
-            });
-        });
+        }
+        wtRelay(shown, extended);
+        logDebug(category,
+                 QStringLiteral("session %1: write-through %2").arg(m_id).arg(QString::fromUtf8(commandTagOf(result))));
+        if (hasError(steps.at(releaseStep))) {
+            wtRelayErrors(steps.at(releaseStep));
+            wtAbort(false);
+            return;
+        }
+        if (commitStep >= 0 && hasError(steps.at(commitStep))) {
+            // A deferred constraint refused GitHub's rows at COMMIT: GitHub has them, so store them
+            // the way the sync engine would.
+            wtRelayErrors(steps.at(commitStep));
+            m_host.writeThrough()->reconcile(m_wt->applied);
+            wtFinish();
+            return;
+        }
+        wtNext();
     });
 }
 
@@ -531,11 +654,12 @@ void Session::wtRelayErrors(const QList<protocol::Frame> &messages) {
 // The segment (or query) succeeded: commit what the session opened, answer the client's Sync/Query.
 void Session::wtComplete() {
     if (m_wt->began && m_wt->status == protocol::TransactionStatus::InTransaction) {
-        wtSend(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}), [this](const QList<protocol::Frame> &answer) {
-            if (hasError(answer)) {
-                // A deferred constraint refused GitHub's rows at COMMIT: GitHub has them, so store them
-                // the way the sync engine would.
-                wtRelayErrors(answer);
+        WtBatch commit;
+        commit.add(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}));
+        wtSend(commit, [this](const WtSteps &steps) {
+            if (hasError(steps.first())) {
+                // As in wtRealRun(): GitHub has the rows a deferred constraint refused at COMMIT.
+                wtRelayErrors(steps.first());
                 m_host.writeThrough()->reconcile(m_wt->applied);
             }
             wtFinish();
@@ -575,7 +699,9 @@ void Session::wtAbort(bool forceAbort) {
         finish();
         return;
     }
-    wtSend(internalStatements(undo), [finish](const QList<protocol::Frame> &) { finish(); });
+    WtBatch batch;
+    batch.add(internalStatements(undo));
+    wtSend(batch, [finish](const WtSteps &) { finish(); });
 }
 
 void Session::wtFinish() {

@@ -200,7 +200,9 @@ WriteThrough::WriteThrough(github::GitHubClient &client, Options options, QObjec
     , m_client(client)
     , m_options(std::move(options)) {}
 
-WriteThrough::~WriteThrough() = default;
+WriteThrough::~WriteThrough() {
+    flushLog();
+}
 
 Error WriteThrough::validate(const QList<CapturedChange> &changes) const {
     static const QStringList assignedByGitHub{QStringLiteral("node_id"),         QStringLiteral("html_url"),
@@ -673,17 +675,35 @@ void WriteThrough::log(const Run &run, const QString &operation, const QJsonObje
     const QJsonObject &row = change.op == Op::Insert ? change.newRow : change.oldRow;
     const qint64 issueId = change.op == Op::Insert ? qint64(response.value(QStringLiteral("id")).toDouble())
                                                    : qint64(row.value(QStringLiteral("id")).toDouble());
+    const qint64 repositoryId = qint64(row.value(QStringLiteral("repository_id")).toDouble());
+    const auto orNull = [](bool present, const QJsonValue &value) { return present ? value : QJsonValue(); };
+    m_logQueue.append(
+        QJsonObject{{QStringLiteral("at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs)},
+                    {QStringLiteral("client"), run.client},
+                    {QStringLiteral("operation"), operation},
+                    {QStringLiteral("repository_id"), orNull(repositoryId > 0, QString::number(repositoryId))},
+                    {QStringLiteral("issue_id"), orNull(issueId > 0, QString::number(issueId))},
+                    {QStringLiteral("request"), request},
+                    {QStringLiteral("http_status"), orNull(httpStatus > 0, httpStatus)},
+                    {QStringLiteral("response"), orNull(!response.isEmpty(), response)},
+                    {QStringLiteral("outcome"), outcome},
+                    {QStringLiteral("error"), orNull(!error.isEmpty(), error)}});
+    if (m_logQueue.size() == 1)
+        QMetaObject::invokeMethod(this, &WriteThrough::flushLog, Qt::QueuedConnection);
+}
+
+void WriteThrough::flushLog() {
+    if (m_logQueue.isEmpty() || !m_db)
+        return;
+    const QByteArray rows = QJsonDocument(std::exchange(m_logQueue, {})).toJson(QJsonDocument::Compact);
     const Error e = m_db->run(
         QStringLiteral(
-            "INSERT INTO hubsync.write_log (client, operation, repository_id, issue_id, request, http_status,"
-            " response, outcome, error) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, $9)"),
-        {pg::param(run.client), pg::param(operation),
-         pg::param(qint64(row.value(QStringLiteral("repository_id")).toDouble())),
-         issueId > 0 ? pg::param(issueId) : pg::nullParam(), QJsonDocument(request).toJson(QJsonDocument::Compact),
-         httpStatus > 0 ? pg::param(qint64(httpStatus)) : pg::nullParam(),
-         response.isEmpty() ? pg::nullParam() : pg::Param(QJsonDocument(response).toJson(QJsonDocument::Compact)),
-         pg::param(outcome), error.isEmpty() ? pg::nullParam() : pg::param(error)},
-        QStringLiteral("recording a write-through call"));
+            "INSERT INTO hubsync.write_log (at, client, operation, repository_id, issue_id, request, http_status,"
+            " response, outcome, error) SELECT at, client, operation, repository_id, issue_id, request, http_status,"
+            " response, outcome, error FROM jsonb_to_recordset($1::jsonb) AS e(at timestamptz, client text,"
+            " operation text, repository_id bigint, issue_id bigint, request jsonb, http_status int, response jsonb,"
+            " outcome text, error text)"),
+        {pg::Param(rows)}, QStringLiteral("recording write-through calls"));
     if (e)
         logWarning(category, e.message);
 }

@@ -21,6 +21,7 @@
 #include "proxy/protocol/errorfields.h"
 
 #include <QHash>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <QObject>
@@ -86,7 +87,10 @@ public:
         if (m_inFlight++ == 0)
             Q_EMIT busyChanged(true);
     }
+    // Also writes the write log entries still queued, so a client that saw its statement complete
+    // finds them.
     void endWrite() {
+        flushLog();
         if (m_inFlight > 0 && --m_inFlight == 0)
             Q_EMIT busyChanged(false);
     }
@@ -125,8 +129,11 @@ private:
     Error validate(const QList<CapturedChange> &changes) const;
     QString repositoryPath(qint64 repositoryId, Error *error);
     QStringList loginsFor(const QJsonValue &assigneeIds, Error *error);
+    // Queues one write log entry; flushLog() writes the queue in one INSERT at the next turn of the
+    // event loop (while the session's next statements run) and at endWrite() at the latest.
     void log(const Run &run, const QString &operation, const QJsonObject &request, int httpStatus,
              const QJsonObject &response, const QString &outcome, const QString &error);
+    void flushLog();
 
     github::GitHubClient &m_client;
     Options m_options;
@@ -135,6 +142,7 @@ private:
     QSet<qint64> m_storedUsers;               // stored by storeReferences() already
     QSet<qint64> m_storedLabels;
     int m_inFlight = 0;
+    QJsonArray m_logQueue; // write_log rows not yet written (jsonb_to_recordset input)
 
 public:
 Q_SIGNALS:

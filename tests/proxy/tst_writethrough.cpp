@@ -278,6 +278,38 @@ private Q_SLOTS:
                  QStringLiteral("escaped the rollback"));
     }
 
+    // The session prepares its own statements and creates its capture table once; a client that drops
+    // them (DISCARD, DEALLOCATE, DROP), a failed statement in the same batch, and a ROLLBACK of the block
+    // that created the table inside the client's transaction must not break the next write.
+    void sessionStateSurvivesTheClient() {
+        const Issue i = issue(4); // also moves the row in the heap, which multiRowFailureIsCompensated copes with
+        QVERIFY(i.id > 0);
+        const QByteArray script = QStringLiteral("\\set ON_ERROR_STOP 0\n"
+                                                 "UPDATE github.issue SET title = 1/0 WHERE id = %1;\n"
+                                                 "UPDATE github.issue SET title = 'state one' WHERE id = %1;\n"
+                                                 "DISCARD ALL;\n"
+                                                 "UPDATE github.issue SET title = 'state two' WHERE id = %1;\n"
+                                                 "DEALLOCATE ALL;\n"
+                                                 "DROP TABLE pg_temp.hubsync_capture;\n"
+                                                 "UPDATE github.issue SET title = 'state three' WHERE id = %1;\n"
+                                                 "DISCARD TEMP;\n"
+                                                 "BEGIN;\n"
+                                                 "UPDATE github.issue SET title = 'state four' WHERE id = %1;\n"
+                                                 "ROLLBACK;\n"
+                                                 "UPDATE github.issue SET title = 'state five' WHERE id = %1 "
+                                                 "RETURNING title;\n")
+                                      .arg(i.id)
+                                      .toUtf8();
+        const test::ProcessResult r = psql({}, 0, script);
+        QVERIFY2(r.err.contains("22012"), r.err.constData()); // division_by_zero, PostgreSQL's own
+        QCOMPARE(r.err.count("ERROR:"), 1);
+        QCOMPARE(r.out.count("UPDATE 1"), 5);
+        QVERIFY2(r.out.contains("state five"), r.out.constData());
+        QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), QStringLiteral("state five"));
+        QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}),
+                 QStringLiteral("state five"));
+    }
+
     void refusalInsideTransactionAbortsIt() {
         const Issue i = issue(1);
         const QByteArray script =
@@ -291,9 +323,21 @@ private Q_SLOTS:
     }
 
     void multiRowFailureIsCompensated() {
-        const Issue first = issue(4);
-        const Issue second = issue(5);
+        Issue first = issue(4);
+        Issue second = issue(5);
         QVERIFY(first.repo == second.repo);
+        // The statement's rows reach GitHub in the order PostgreSQL updates them, which follows the heap
+        // (rows updated earlier moved): the same statement, rolled back, tells which one comes second.
+        const QString statement =
+            QStringLiteral("UPDATE github.issue SET title = title || ' (batch)' WHERE id IN (%1, %2)")
+                .arg(first.id)
+                .arg(second.id);
+        QVERIFY(!m_db.run(QStringLiteral("BEGIN")));
+        const pg::Result order = m_db.exec(statement + QStringLiteral(" RETURNING id"));
+        QVERIFY(!m_db.run(QStringLiteral("ROLLBACK")));
+        QVERIFY(order.ok() && order.rows() == 2);
+        if (order.toInt(0, 0) != first.id)
+            std::swap(first, second);
         const QString firstTitle = onGitHub(first).value(QStringLiteral("title")).toString();
         QJsonObject fault{{QStringLiteral("method"), QStringLiteral("PATCH")},
                           {QStringLiteral("path"), QStringLiteral("/issues/%1$").arg(second.number)},
@@ -305,10 +349,7 @@ private Q_SLOTS:
                               QJsonDocument(QJsonObject{{QStringLiteral("faults"), QJsonArray{fault}}}).toJson())
                      .status,
                  200);
-        const test::ProcessResult r =
-            psql(QStringLiteral("UPDATE github.issue SET title = title || ' (batch)' WHERE id IN (%1, %2)")
-                     .arg(first.id)
-                     .arg(second.id));
+        const test::ProcessResult r = psql(statement);
         m_sim.request("DELETE", QStringLiteral("/_sim/faults"));
         QVERIFY(!r.ok());
         QVERIFY2(r.err.contains("23514"), r.err.constData());
