@@ -1,11 +1,12 @@
 # engine/proxy: the Postgres proxy (included from engine/CMakeLists.txt; paths relative to engine/).
 # The statement classifier (libpg_query), the protocol v3 codecs (proxy/protocol: pure encoders/decoders on
-# byte buffers, Qt Core only) and the pass-through server (ProxyServer, Session; Qt Network). Write-through
-# to GitHub is the next part of issue 6.
+# byte buffers, Qt Core only), the pass-through server (ProxyServer, Session over ByteStreams; Qt Network)
+# and write-through to GitHub (WriteThrough).
 set(_hubsync_proxy_dir ${CMAKE_CURRENT_SOURCE_DIR}/proxy)
 set(_hubsync_protocol_dir ${CMAKE_CURRENT_SOURCE_DIR}/proxy/protocol)
 hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/backendstream.cpp ${_hubsync_proxy_dir}/backendstream.h
+    ${_hubsync_proxy_dir}/bytestream.cpp ${_hubsync_proxy_dir}/bytestream.h
     ${_hubsync_proxy_dir}/classifier.cpp ${_hubsync_proxy_dir}/classifier.h
     ${_hubsync_proxy_dir}/proxyserver.cpp ${_hubsync_proxy_dir}/proxyserver.h
     ${_hubsync_proxy_dir}/session.cpp ${_hubsync_proxy_dir}/session.h

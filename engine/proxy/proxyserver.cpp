@@ -24,6 +24,9 @@ const QString category = QStringLiteral("proxy");
 // while the server is full, without letting a flood of idle sockets in.
 constexpr int extraStartupConnections = 16;
 constexpr int cancelTimeoutMs = 10000;
+// Where a Qt socket stays (TLS, platforms without SocketStream): it stops reading from the kernel when
+// this much is unread, which is the back-pressure toward the client.
+constexpr qint64 socketReadBuffer = 256 * 1024;
 
 } // namespace
 
@@ -49,7 +52,11 @@ ProxyServer::ProxyServer(ProxyOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
     , m_classifier(m_options.schema, m_options.syncedTables.isEmpty() ? syncedTableNames() : m_options.syncedTables)
-    , m_gate(std::make_unique<DefaultStatementGate>(m_options.schema)) {}
+    , m_gate(std::make_unique<DefaultStatementGate>(m_options.schema)) {
+#ifdef Q_OS_UNIX
+    m_poller = StreamPoller::create(this);
+#endif
+}
 
 ProxyServer::~ProxyServer() {
     // Sessions call back into this object (keys, counters) while they are destroyed.
@@ -160,31 +167,45 @@ QList<const Session *> ProxyServer::sessions() const {
 }
 
 void ProxyServer::accept(qintptr descriptor) {
-    QTcpSocket *socket = nullptr;
+    ++m_stats.connectionsAccepted;
+    // Too many sockets in flight: drop at once; admitted sessions are refused politely (53300).
+    const bool full = m_sessions.size() >= m_options.maxConnections + extraStartupConnections;
+    ByteStream *stream = nullptr;
 #if QT_CONFIG(ssl)
-    if (m_tls) {
+    if (m_tls && !full) {
+        // TLS is decided by the client's SSLRequest: the socket starts unencrypted.
         auto *tls = new QSslSocket;
         tls->setSslConfiguration(m_tlsMaterial->configuration);
-        socket = tls;
+        if (!tls->setSocketDescriptor(descriptor)) {
+            logWarning(category, QStringLiteral("cannot take over an accepted connection: %1").arg(tls->errorString()));
+            delete tls;
+            return;
+        }
+        tls->setReadBufferSize(socketReadBuffer);
+        tls->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        stream = new DeviceStream(tls);
     }
 #endif
-    if (!socket)
-        socket = new QTcpSocket;
-    if (!socket->setSocketDescriptor(descriptor)) {
-        logWarning(category, QStringLiteral("cannot take over an accepted connection: %1").arg(socket->errorString()));
-        delete socket;
-        return;
-    }
-    ++m_stats.connectionsAccepted;
-    if (m_sessions.size() >= m_options.maxConnections + extraStartupConnections) {
-        // Too many sockets in flight: drop at once; admitted sessions are refused politely (53300).
-        socket->abort();
-        delete socket;
-        ++m_stats.sessionsRefused;
-        return;
+    if (!stream) {
+        auto *socket = new QTcpSocket;
+        if (!socket->setSocketDescriptor(descriptor)) {
+            logWarning(category,
+                       QStringLiteral("cannot take over an accepted connection: %1").arg(socket->errorString()));
+            delete socket;
+            return;
+        }
+        if (full) {
+            socket->abort();
+            delete socket;
+            ++m_stats.sessionsRefused;
+            return;
+        }
+        socket->setReadBufferSize(socketReadBuffer);
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        stream = streamFor(socket, m_poller, nullptr); // plain TCP: a SocketStream where the platform has one
     }
     const quint64 id = m_nextSessionId++;
-    auto *session = new Session(id, socket, *this, this);
+    auto *session = new Session(id, stream, *this, this);
     m_sessions.insert(id, session);
     connect(session, &Session::finished, this, &ProxyServer::onSessionFinished);
 }

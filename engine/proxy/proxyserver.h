@@ -132,6 +132,7 @@ private:
     StatementGate &gate() override { return *m_gate; }
     WriteThrough *writeThrough() override { return m_writeThrough; }
     [[nodiscard]] bool tlsAvailable() const override { return m_tls; }
+    StreamPoller *streamPoller() override { return m_poller; }
     bool admitSession() override;
     protocol::BackendKeyData registerBackendKey(const protocol::BackendKeyData &upstream) override;
     void releaseBackendKey(const protocol::BackendKeyData &client) override;
@@ -144,6 +145,7 @@ private:
     std::unique_ptr<StatementGate> m_gate;
     WriteThrough *m_writeThrough = nullptr;
     std::unique_ptr<Listener> m_listener;
+    StreamPoller *m_poller = nullptr; // a child; sessions are deleted before it
     bool m_tls = false;
     struct TlsMaterial;
     std::unique_ptr<TlsMaterial> m_tlsMaterial;

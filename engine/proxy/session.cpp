@@ -4,7 +4,6 @@
 #include "proxy/protocol/errorfields.h"
 #include "proxy/protocol/messages_frontend.h"
 
-#include <QTcpSocket>
 #include <QTimer>
 
 namespace hubsync::proxy {
@@ -14,8 +13,6 @@ namespace {
 // One read from a socket. Small enough that the other side's buffer overshoots the back-pressure limit
 // by at most this much, big enough that a bulk transfer needs few wake-ups.
 constexpr qint64 readChunk = 64 * 1024;
-// Kernel-level back-pressure: Qt stops reading a socket whose buffer holds this much unread data.
-constexpr qint64 socketReadBuffer = 256 * 1024;
 // A client that does not read its last bytes (a FATAL, say) is cut off after this.
 constexpr int closeGraceMs = 5000;
 
@@ -23,7 +20,7 @@ const QString category = QStringLiteral("proxy");
 
 } // namespace
 
-Session::Session(quint64 id, QTcpSocket *client, SessionHost &host, QObject *parent)
+Session::Session(quint64 id, ByteStream *client, SessionHost &host, QObject *parent)
     : QObject(parent)
     , m_id(id)
     , m_host(host)
@@ -31,20 +28,16 @@ Session::Session(quint64 id, QTcpSocket *client, SessionHost &host, QObject *par
     , m_clientReader(protocol::MessageReader::Mode::Startup,
                      protocol::FrameLimits{host.limits().maxClientMessageLength, protocol::postgresMaxStartupLength}) {
     m_client->setParent(this);
-    m_client->setReadBufferSize(socketReadBuffer);
-    m_client->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    connect(m_client, &QIODevice::readyRead, this, &Session::pumpClient);
-    connect(m_client, &QIODevice::bytesWritten, this, [this] {
+    connect(m_client, &ByteStream::readyRead, this, &Session::pumpClient);
+    connect(m_client, &ByteStream::bytesWritten, this, [this] {
         // The client drained some of its buffer: resume reading the server.
         if (m_upstreamPaused && pendingToClient() < m_host.limits().maxPendingBytes)
             pumpUpstream();
     });
-    connect(m_client, &QTcpSocket::disconnected, this, &Session::onClientDisconnected);
-    connect(m_client, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
-        if (error != QAbstractSocket::RemoteHostClosedError)
-            logDebug(category, QStringLiteral("session %1: client socket: %2").arg(m_id).arg(m_client->errorString()));
-        if (m_client->state() == QAbstractSocket::UnconnectedState)
-            onClientDisconnected();
+    connect(m_client, &ByteStream::closed, this, [this](const QString &error) {
+        if (!error.isEmpty())
+            logDebug(category, QStringLiteral("session %1: client socket: %2").arg(m_id).arg(error));
+        onClientDisconnected();
     });
 
     m_timer = new QTimer(this);
@@ -132,10 +125,12 @@ void Session::pumpClient() {
     if (m_pumpingClient || m_finished || m_clientGone)
         return;
     m_pumpingClient = true;
-    m_clientPaused = false;
+    if (std::exchange(m_clientPaused, false))
+        m_client->setReading(true);
     while (m_state != State::Closing) {
         if (pendingToUpstream() + m_heldBytes >= m_host.limits().maxPendingBytes) {
             m_clientPaused = true;
+            m_client->setReading(false); // the data waits in the kernel, and the client's TCP window closes
             break;
         }
         const QByteArray chunk = m_client->read(readChunk);
@@ -172,12 +167,14 @@ void Session::pumpUpstream() {
     if (m_pumpingUpstream || m_finished || !m_upstream)
         return;
     m_pumpingUpstream = true;
-    m_upstreamPaused = false;
+    if (std::exchange(m_upstreamPaused, false))
+        m_upstream->setReading(true);
     for (;;) {
         if (m_clientGone)
             break;
         if (pendingToClient() >= m_host.limits().maxPendingBytes) {
             m_upstreamPaused = true;
+            m_upstream->setReading(false);
             break;
         }
         const QByteArray chunk = m_upstream->read(readChunk);
@@ -217,7 +214,6 @@ void Session::flushToClient() {
         return;
     m_host.countBytes(0, m_toClient.size());
     m_client->write(m_toClient);
-    m_client->flush(); // see UpstreamConnection::write
     m_toClient.clear();
 }
 
@@ -264,11 +260,9 @@ void Session::closeGracefully() {
         finish();
         return;
     }
-    m_client->disconnectFromHost(); // flushes what is still buffered, then closes
-    if (m_client->state() == QAbstractSocket::UnconnectedState) {
-        finish();
-        return;
-    }
+    // Sends what is still buffered, then closes: closed() ends the session (or the grace period does).
+    m_client->setReading(false);
+    m_client->closeGracefully();
     if (!m_finished)
         m_timer->start(closeGraceMs);
 }

@@ -8,6 +8,7 @@
 //   session_backend.cpp  server messages: ReadyForQuery, COPY, rewriting refusals
 
 #include "proxy/backendstream.h"
+#include "proxy/bytestream.h"
 #include "proxy/classifier.h"
 #include "proxy/protocol/errorfields.h"
 #include "proxy/protocol/framing.h"
@@ -27,7 +28,6 @@
 #include <memory>
 #include <optional>
 
-class QTcpSocket;
 class QTimer;
 
 namespace hubsync::proxy {
@@ -56,6 +56,8 @@ public:
     virtual WriteThrough *writeThrough() = 0;
     // TLS toward clients: true when a certificate is configured and the socket is a QSslSocket.
     [[nodiscard]] virtual bool tlsAvailable() const = 0;
+    // The epoll set the sessions' sockets share (nullptr where there is none; see bytestream.h).
+    virtual StreamPoller *streamPoller() = 0;
 
     // Counts a session against max connections once it sent a StartupMessage; false = refuse (53300).
     virtual bool admitSession() = 0;
@@ -81,8 +83,8 @@ public:
     };
     Q_ENUM(State)
 
-    // Takes ownership of `client` (a QTcpSocket, or a QSslSocket when TLS is configured).
-    Session(quint64 id, QTcpSocket *client, SessionHost &host, QObject *parent = nullptr);
+    // Takes ownership of `client` (a SocketStream, or a DeviceStream over a QSslSocket when TLS is configured).
+    Session(quint64 id, ByteStream *client, SessionHost &host, QObject *parent = nullptr);
     ~Session() override;
     Q_DISABLE_COPY_MOVE(Session)
 
@@ -219,7 +221,7 @@ private:
 
     const quint64 m_id;
     SessionHost &m_host;
-    QTcpSocket *m_client;
+    ByteStream *m_client;
     UpstreamConnection *m_upstream = nullptr;
     QTimer *m_timer = nullptr;
     QElapsedTimer m_lastActivity;

@@ -5,8 +5,8 @@
 #include "proxy/protocol/startup.h"
 #include "proxy/session.h"
 
-#include <QTcpSocket>
 #include <QTimer>
+#include <QtNetwork/qtnetworkglobal.h> // QT_CONFIG(ssl)
 #if QT_CONFIG(ssl)
 #include <QSslSocket>
 #endif
@@ -53,7 +53,7 @@ void Session::answerSslRequest() {
         return;
     }
 #if QT_CONFIG(ssl)
-    auto *tls = qobject_cast<QSslSocket *>(m_client);
+    QSslSocket *tls = m_client->tlsSocket();
     if (m_host.tlsAvailable() && tls) {
         m_tlsStarted = true;
         flushToClient();
@@ -75,7 +75,7 @@ void Session::answerSslRequest() {
 }
 
 void Session::startUpstream(const QByteArray &startupPacket) {
-    m_upstream = new UpstreamConnection(m_host.upstream(), this);
+    m_upstream = new UpstreamConnection(m_host.upstream(), this, m_host.streamPoller());
     connect(m_upstream, &UpstreamConnection::connected, this, &Session::onUpstreamConnected);
     connect(m_upstream, &UpstreamConnection::readyRead, this, &Session::pumpUpstream);
     connect(m_upstream, &UpstreamConnection::bytesWritten, this, [this] {

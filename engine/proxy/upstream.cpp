@@ -1,5 +1,7 @@
 #include "proxy/upstream.h"
 
+#include "proxy/bytestream.h"
+
 #include <QLocalSocket>
 #include <QTcpSocket>
 #include <QTimer>
@@ -18,9 +20,10 @@ QString UpstreamTarget::describe() const {
     return QStringLiteral("%1:%2").arg(host).arg(port);
 }
 
-UpstreamConnection::UpstreamConnection(UpstreamTarget target, QObject *parent)
+UpstreamConnection::UpstreamConnection(UpstreamTarget target, QObject *parent, StreamPoller *poller)
     : QObject(parent)
-    , m_target(std::move(target)) {}
+    , m_target(std::move(target))
+    , m_poller(poller) {}
 
 UpstreamConnection::~UpstreamConnection() {
     // Abort rather than close: the session is gone, nobody waits for a flush.
@@ -28,6 +31,8 @@ UpstreamConnection::~UpstreamConnection() {
         m_tcp->abort();
     if (m_local)
         m_local->abort();
+    if (m_stream)
+        m_stream->abort();
 }
 
 void UpstreamConnection::open(int connectTimeoutMs, qint64 readBufferSize) {
@@ -35,55 +40,49 @@ void UpstreamConnection::open(int connectTimeoutMs, qint64 readBufferSize) {
     m_connectTimer->setSingleShot(true);
     connect(m_connectTimer, &QTimer::timeout, this,
             [this, connectTimeoutMs] { fail(QStringLiteral("no answer within %1 s").arg(connectTimeoutMs / 1000)); });
-    const auto onConnected = [this] {
-        m_connectTimer->stop();
-        m_connected = true;
-        Q_EMIT connected();
-    };
     if (m_target.isUnixSocket()) {
         m_local = new QLocalSocket(this);
-        m_device = m_local;
         m_local->setReadBufferSize(readBufferSize);
-        connect(m_local, &QLocalSocket::connected, this, onConnected);
-        connect(m_local, &QLocalSocket::disconnected, this, [this] {
-            if (!m_done) {
-                m_done = true;
-                Q_EMIT disconnected();
-            }
-        });
-        connect(m_local, &QLocalSocket::errorOccurred, this, [this](QLocalSocket::LocalSocketError error) {
-            if (error == QLocalSocket::PeerClosedError)
-                return; // disconnected() follows
-            fail(m_local->errorString());
-        });
+        connect(m_local, &QLocalSocket::connected, this, &UpstreamConnection::onConnected);
+        connect(m_local, &QLocalSocket::errorOccurred, this, [this] { fail(m_local->errorString()); });
     } else {
         m_tcp = new QTcpSocket(this);
-        m_device = m_tcp;
         m_tcp->setReadBufferSize(readBufferSize);
-        connect(m_tcp, &QTcpSocket::connected, this, [this, onConnected] {
-            // Small protocol messages must not wait for Nagle.
-            m_tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-            onConnected();
-        });
-        connect(m_tcp, &QTcpSocket::disconnected, this, [this] {
-            if (!m_done) {
-                m_done = true;
-                Q_EMIT disconnected();
-            }
-        });
-        connect(m_tcp, &QTcpSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
-            if (error == QAbstractSocket::RemoteHostClosedError)
-                return;
-            fail(m_tcp->errorString());
-        });
+        connect(m_tcp, &QTcpSocket::connected, this, &UpstreamConnection::onConnected);
+        connect(m_tcp, &QTcpSocket::errorOccurred, this, [this] { fail(m_tcp->errorString()); });
     }
-    connect(m_device, &QIODevice::readyRead, this, &UpstreamConnection::readyRead);
-    connect(m_device, &QIODevice::bytesWritten, this, &UpstreamConnection::bytesWritten);
     m_connectTimer->start(connectTimeoutMs);
     if (m_local)
         m_local->connectToServer(m_target.socketPath());
     else
         m_tcp->connectToHost(m_target.host, m_target.port);
+}
+
+void UpstreamConnection::onConnected() {
+    m_connectTimer->stop();
+    if (m_local) {
+        m_local->disconnect(this);
+        m_stream = streamFor(std::exchange(m_local, nullptr), m_poller, this);
+    } else {
+        m_tcp->disconnect(this);
+        // Small protocol messages must not wait for Nagle (a SocketStream sets it itself).
+        m_tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        m_stream = streamFor(std::exchange(m_tcp, nullptr), m_poller, this);
+    }
+    connect(m_stream, &ByteStream::readyRead, this, &UpstreamConnection::readyRead);
+    connect(m_stream, &ByteStream::bytesWritten, this, &UpstreamConnection::bytesWritten);
+    connect(m_stream, &ByteStream::closed, this, [this](const QString &error) {
+        if (!error.isEmpty()) {
+            fail(error);
+            return;
+        }
+        if (!m_done) {
+            m_done = true;
+            Q_EMIT disconnected();
+        }
+    });
+    m_connected = true;
+    Q_EMIT connected();
 }
 
 void UpstreamConnection::fail(const QString &message) {
@@ -95,34 +94,32 @@ void UpstreamConnection::fail(const QString &message) {
 }
 
 qint64 UpstreamConnection::write(const QByteArray &bytes) {
-    if (!m_device || !m_connected)
+    if (!m_stream || !m_connected)
         return -1;
-    const qint64 written = m_device->write(bytes);
-    // To the kernel now rather than at the next turn of the event loop: one wake-up less per message.
-    if (auto *tcp = qobject_cast<QAbstractSocket *>(m_device))
-        tcp->flush();
-    else if (auto *local = qobject_cast<QLocalSocket *>(m_device))
-        local->flush();
-    return written;
+    m_stream->write(bytes);
+    return bytes.size();
 }
 
 QByteArray UpstreamConnection::read(qint64 maxSize) {
-    return m_device && m_device->isOpen() ? m_device->read(maxSize) : QByteArray();
-}
-
-qint64 UpstreamConnection::bytesAvailable() const {
-    return m_device ? m_device->bytesAvailable() : 0;
+    return m_stream ? m_stream->read(maxSize) : QByteArray();
 }
 
 qint64 UpstreamConnection::bytesToWrite() const {
-    return m_device ? m_device->bytesToWrite() : 0;
+    return m_stream ? m_stream->bytesToWrite() : 0;
+}
+
+void UpstreamConnection::setReading(bool on) {
+    if (m_stream)
+        m_stream->setReading(on);
 }
 
 void UpstreamConnection::close() {
-    if (m_tcp)
-        m_tcp->disconnectFromHost();
-    if (m_local)
-        m_local->disconnectFromServer();
+    if (m_stream)
+        m_stream->closeGracefully();
+    else if (m_tcp)
+        m_tcp->abort();
+    else if (m_local)
+        m_local->abort();
 }
 
 } // namespace hubsync::proxy

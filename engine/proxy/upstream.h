@@ -13,6 +13,9 @@ class QTimer;
 
 namespace hubsync::proxy {
 
+class ByteStream;
+class StreamPoller;
+
 struct UpstreamTarget final {
     QString host = QStringLiteral("127.0.0.1"); // a host name, an IP address, or a Unix socket directory
     quint16 port = 5432;
@@ -22,41 +25,47 @@ struct UpstreamTarget final {
     [[nodiscard]] QString describe() const; // for log lines and error messages
 };
 
-// One byte stream to the server over either transport. Signals mirror QIODevice/QAbstractSocket; a
-// failure to connect (including the connect timeout) and a later error both end in failed(), after
-// which the connection is dead.
+// One byte stream to the server over either transport. Qt connects it (host lookup, timeout); once
+// connected it is a ByteStream (a SocketStream where the platform has one). Signals mirror
+// QIODevice/QAbstractSocket; a failure to connect (including the connect timeout) and a later error both
+// end in failed(), after which the connection is dead.
 class UpstreamConnection final : public QObject {
     Q_OBJECT
 public:
-    explicit UpstreamConnection(UpstreamTarget target, QObject *parent = nullptr);
+    // Once connected, the stream's readiness comes from `poller` when there is one.
+    explicit UpstreamConnection(UpstreamTarget target, QObject *parent = nullptr, StreamPoller *poller = nullptr);
     ~UpstreamConnection() override;
     Q_DISABLE_COPY_MOVE(UpstreamConnection)
 
+    // readBufferSize bounds what a Qt socket reads ahead (where no SocketStream takes over).
     void open(int connectTimeoutMs, qint64 readBufferSize);
     [[nodiscard]] bool isConnected() const { return m_connected; }
     [[nodiscard]] const UpstreamTarget &target() const { return m_target; }
 
     qint64 write(const QByteArray &bytes);
     QByteArray read(qint64 maxSize);
-    [[nodiscard]] qint64 bytesAvailable() const;
     [[nodiscard]] qint64 bytesToWrite() const;
+    // Back-pressure: while off, the server's bytes wait in the kernel (see ByteStream::setReading).
+    void setReading(bool on);
     // Graceful: pending writes are flushed first.
     void close();
 
 Q_SIGNALS:
     void connected();
     void readyRead();
-    void bytesWritten(qint64 bytes);
+    void bytesWritten();
     void disconnected();
     void failed(const QString &message);
 
 private:
     void fail(const QString &message);
+    void onConnected();
 
     UpstreamTarget m_target;
-    QTcpSocket *m_tcp = nullptr;
-    QLocalSocket *m_local = nullptr;
-    QIODevice *m_device = nullptr;
+    QTcpSocket *m_tcp = nullptr;     // while connecting
+    QLocalSocket *m_local = nullptr; // while connecting
+    ByteStream *m_stream = nullptr;  // once connected
+    StreamPoller *m_poller = nullptr;
     QTimer *m_connectTimer = nullptr;
     bool m_connected = false;
     bool m_done = false;

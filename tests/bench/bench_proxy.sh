@@ -9,6 +9,9 @@
 # last proxy run and print its hottest symbols.
 # Besides TPS it prints the proxy's own CPU time per transaction (user + system, from /proc), a figure that
 # other load on the machine disturbs much less than TPS.
+# When bench_null_relay is built (Linux), each row also runs pgbench through it: a relay that only copies
+# bytes, the floor of any proxy in the data path on this machine. relay/direct is what a second hop
+# costs by itself; proxy/relay is what HubSync costs beyond it.
 set -eu
 
 BUILD="${1:?usage: bench_proxy.sh BUILD_DIR}"
@@ -25,8 +28,10 @@ CPUS="$(nproc 2>/dev/null || echo 2)"
 . "$(dirname "$0")/benchlib.sh"
 pgcluster_create hs-benchproxy
 PROXY_PID=""
+RELAY_PID=""
 cleanup() {
     if [ -n "$PROXY_PID" ]; then kill "$PROXY_PID" 2>/dev/null || true; fi
+    if [ -n "$RELAY_PID" ]; then kill "$RELAY_PID" 2>/dev/null || true; fi
     pgcluster_destroy
 }
 trap cleanup EXIT INT TERM
@@ -40,6 +45,13 @@ pgbench -i -q -s "$SCALE" -h "$WORK" -p "$PORT" -U postgres postgres >"$WORK/ini
 "$SERVER" "$WORK" "$PORT" 200 >"$WORK/proxy.out" 2>"$WORK/proxy.err" &
 PROXY_PID=$!
 PROXY_PORT="$(listening_address "$WORK/proxy.out" "$WORK/proxy.err" proxy 10)"
+RELAY="$BUILD/bin/bench_null_relay"
+RELAY_PORT=""
+if [ -x "$RELAY" ]; then
+    "$RELAY" "$WORK" "$PORT" >"$WORK/relay.out" 2>"$WORK/relay.err" &
+    RELAY_PID=$!
+    RELAY_PORT="$(listening_address "$WORK/relay.out" "$WORK/relay.err" relay 10)"
+fi
 
 # One pgbench -S run against 127.0.0.1:$1 with $2 clients in mode $3: "TPS TRANSACTIONS" (TPS excluding
 # connection set-up).
@@ -52,11 +64,14 @@ run() {
         "$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/run.log")"
 }
 # CPU time (user + system, clock ticks) the proxy process has used so far.
-proxy_ticks() { awk '{ print $14 + $15 }' "/proc/$PROXY_PID/stat"; }
+proxy_ticks() { awk '{ print $14 + $15 }' "/proc/${1:-$PROXY_PID}/stat"; }
+# CPU microseconds per transaction from a tick difference and a transaction count.
+us_per_tx() { awk -v t="$1" -v hz="$TICK" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }'; }
 TICK="$(getconf CLK_TCK)"
 
 echo "pgbench -S, scale $SCALE, $DURATION s per run, $CPUS CPUs (load average at start: $(cut -d' ' -f1-3 /proc/loadavg))"
-printf '%-9s %7s %12s %12s %7s  %-12s %s\n' mode clients direct_tps proxy_tps ratio "goal >= 0.90" "proxy CPU us/tx"
+printf '%-9s %7s %12s %12s %7s  %-12s %15s %10s %12s %12s %15s\n' mode clients direct_tps proxy_tps ratio "goal >= 0.90" \
+    "proxy CPU us/tx" relay_tps relay/direct proxy/relay "relay CPU us/tx"
 last_mode=""
 last_clients=""
 for mode in $MODES; do for c in $CLIENTS; do last_mode=$mode; last_clients=$c; done; done
@@ -75,12 +90,22 @@ for mode in $MODES; do
         fi
         ticks=$(($(proxy_ticks) - before))
         proxied=${proxy_run% *}
-        cpu=$(awk -v t="$ticks" -v hz="$TICK" -v n="${proxy_run#* }" \
-            'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
+        cpu=$(us_per_tx "$ticks" "${proxy_run#* }")
         ratio=$(awk -v d="$direct" -v p="$proxied" 'BEGIN { if (d > 0) printf "%.3f", p / d; else print "n/a" }')
+        relayed=0
+        relay_cpu=n/a
+        if [ -n "$RELAY_PORT" ]; then
+            before=$(proxy_ticks "$RELAY_PID")
+            relay_run=$(run "$RELAY_PORT" "$c" "$mode")
+            relayed=${relay_run% *}
+            relay_cpu=$(us_per_tx "$(($(proxy_ticks "$RELAY_PID") - before))" "${relay_run#* }")
+        fi
+        relay_ratio=$(awk -v d="$direct" -v p="$relayed" 'BEGIN { if (d > 0 && p > 0) printf "%.3f", p / d; else print "n/a" }')
+        beyond=$(awk -v r="$relayed" -v p="$proxied" 'BEGIN { if (r > 0) printf "%.3f", p / r; else print "n/a" }')
         verdict=$(awk -v r="$ratio" 'BEGIN { print (r != "n/a" && r >= 0.90) ? "ok" : "below" }')
         [ "$verdict" = ok ] || below=$((below + 1))
-        printf '%-9s %7s %12.1f %12.1f %7s  %-12s %s\n' "$mode" "$c" "$direct" "$proxied" "$ratio" "$verdict" "$cpu"
+        printf '%-9s %7s %12.1f %12.1f %7s  %-12s %15s %10.1f %12s %12s %15s\n' "$mode" "$c" "$direct" "$proxied" \
+            "$ratio" "$verdict" "$cpu" "$relayed" "$relay_ratio" "$beyond" "$relay_cpu"
     done
 done
 echo "rows below goal: $below"
