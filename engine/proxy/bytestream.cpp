@@ -79,10 +79,18 @@ bool StreamPoller::add(int fd, SocketStream *stream) {
 
 void StreamPoller::setReading(int fd, bool on) {
 #ifdef Q_OS_LINUX
-    epoll_event event{};
-    event.events = on ? std::uint32_t(EPOLLIN) : 0U; // errors and hang-ups are reported anyway
-    event.data.fd = fd;
-    ::epoll_ctl(m_epoll, EPOLL_CTL_MOD, fd, &event);
+    // Paused streams leave the set: epoll reports a hang-up or an error even when no event is asked
+    // for, and a paused stream that is never read would be reported at every turn of the loop.
+    if (!m_streams.contains(fd))
+        return;
+    if (on) {
+        epoll_event event{};
+        event.events = std::uint32_t(EPOLLIN);
+        event.data.fd = fd;
+        ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event);
+    } else {
+        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+    }
 #else
     Q_UNUSED(fd)
     Q_UNUSED(on)
@@ -92,7 +100,7 @@ void StreamPoller::setReading(int fd, bool on) {
 void StreamPoller::remove(int fd) {
 #ifdef Q_OS_LINUX
     if (m_streams.remove(fd))
-        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+        ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr); // ENOENT when paused: harmless
 #else
     Q_UNUSED(fd)
 #endif
@@ -135,8 +143,30 @@ SocketStream::~SocketStream() {
 }
 
 void SocketStream::onReadable() {
+    if (m_closing) {
+        discardUntilEnd();
+        return;
+    }
     m_drained = false;
     Q_EMIT readyRead();
+}
+
+// Closing: what the peer still sends is read and dropped until it closes its side too. Closing a socket
+// with unread data makes the kernel reset the connection, and a reset can destroy what was sent last
+// (a FATAL, say) before the peer has read it.
+void SocketStream::discardUntilEnd() {
+    char scratch[16 * 1024];
+    for (;;) {
+        const ssize_t got = ::recv(m_fd, scratch, sizeof scratch, 0);
+        if (got > 0)
+            continue;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        end({}); // end of stream, or an error: either way nothing more to wait for
+        return;
+    }
 }
 
 QByteArray SocketStream::read(qint64 maxSize) {
@@ -204,8 +234,14 @@ void SocketStream::sendPending() {
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            // A peer that reads about as fast as it is written to would otherwise keep what went out.
+            if (m_pendingOffset >= 64 * 1024 && m_pendingOffset * 2 >= m_pending.size()) {
+                m_pending.remove(0, m_pendingOffset);
+                m_pendingOffset = 0;
+            }
             return; // the notifier calls again
+        }
         end(QString::fromLocal8Bit(std::strerror(errno)));
         return;
     }
@@ -215,15 +251,14 @@ void SocketStream::sendPending() {
     m_pendingOffset = 0;
     m_writeNotifier->setEnabled(false);
     if (m_closing) {
-        closeDescriptor();
-        end({});
+        finishClosing();
         return;
     }
     Q_EMIT bytesWritten();
 }
 
 void SocketStream::setReading(bool on) {
-    if (m_fd < 0 || m_reading == on)
+    if (m_fd < 0 || m_reading == on || (on && m_closing))
         return;
     m_reading = on;
     if (m_poller)
@@ -235,12 +270,24 @@ void SocketStream::setReading(bool on) {
 void SocketStream::closeGracefully() {
     if (m_fd < 0 || m_closing)
         return;
-    m_closing = true;
-    setReading(false);
+    m_closing = true; // from now on onReadable() discards instead of reporting
     if (bytesToWrite() > 0)
-        return; // sendPending() closes once the rest is out
-    closeDescriptor();
-    end({});
+        return; // sendPending() goes on once the rest is out
+    finishClosing();
+}
+
+// Everything is sent: say so to the peer, then wait for its end of stream (the owner's grace period
+// bounds the wait; abort() ends it).
+void SocketStream::finishClosing() {
+    ::shutdown(m_fd, SHUT_WR);
+    if (!m_reading) { // paused: watch again, to see the end
+        m_reading = true;
+        if (m_poller)
+            m_poller->setReading(m_fd, true);
+        else if (m_readNotifier)
+            m_readNotifier->setEnabled(true);
+    }
+    discardUntilEnd();
 }
 
 void SocketStream::abort() {

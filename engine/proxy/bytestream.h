@@ -102,6 +102,8 @@ public:
 private:
     friend class StreamPoller;
     void onReadable();
+    void discardUntilEnd();
+    void finishClosing();
     void sendPending();
     void end(const QString &error);
     void closeDescriptor();
@@ -114,7 +116,7 @@ private:
     QByteArray m_pending;
     qsizetype m_pendingOffset = 0;
     bool m_drained = false; // the last recv() returned less than asked: the kernel had no more then
-    bool m_closing = false;
+    bool m_closing = false; // closeGracefully(): reads are discarded until the peer's end of stream
     bool m_ended = false;
 };
 #endif

@@ -122,8 +122,8 @@ qint64 Session::pendingToUpstream() const {
 
 void Session::pumpClient() {
     // Re-entrancy: a slot called from inside processing (a synchronous signal) must not read ahead.
-    if (m_pumpingClient || m_finished || m_clientGone)
-        return;
+    if (m_pumpingClient || m_finished || m_clientGone || m_state == State::Closing)
+        return; // (closing: what the client still sends is dropped by its stream)
     m_pumpingClient = true;
     if (std::exchange(m_clientPaused, false))
         m_client->setReading(true);
@@ -261,7 +261,6 @@ void Session::closeGracefully() {
         return;
     }
     // Sends what is still buffered, then closes: closed() ends the session (or the grace period does).
-    m_client->setReading(false);
     m_client->closeGracefully();
     if (!m_finished)
         m_timer->start(closeGraceMs);

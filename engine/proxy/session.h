@@ -194,7 +194,10 @@ private:
     static QList<InternalStatement> tempTableStatements();
     QByteArray internalStatements(const QList<InternalStatement> &statements);
     void forgetInternalState();
-    void noteClientSql(QByteArrayView sql);
+    const QByteArray &wtName();
+    // parsedStatement: the statement name of a Parse; nullptr for a simple Query.
+    void noteClientSql(QByteArrayView sql, const QByteArray *parsedStatement = nullptr);
+    void noteClientBind(const QByteArray &statement);
     void wtSend(const WtBatch &batch, WtContinuation then);
     bool wtPreSteps(const WtSteps &steps, WtPreSteps pre);
     [[nodiscard]] bool isWriteAt(qsizetype pos) const;
@@ -285,12 +288,13 @@ private:
     qsizetype m_wtStepsLeft = 0;
     WtContinuation m_wtThen;
     quint64 m_wtCounter = 0;
-    // The session's own statements are prepared once per connection: SQL -> statement name. The names
-    // parsed by the batch in flight are uncertain until it succeeds; after a failure they are closed
-    // (m_wtStale) and parsed again under new names, since a Parse after an error never ran.
+    QByteArray m_wtPrefix;                  // see wtName()
+    QSet<QByteArray> m_resettingStatements; // client statements that may drop ours (noteClientSql)
+    bool m_resetAtEveryBind = false;
+    // The session's own statements are prepared once per connection: SQL -> statement name. After a
+    // failed batch (a Parse after the error never ran) they are all closed (m_wtStale) and parsed again
+    // under new names.
     QHash<QByteArray, QByteArray> m_wtPrepared;
-    QList<QByteArray> m_wtParsing;      // SQL parsed by the batch being built
-    QList<QByteArray> m_wtBatchParsed;  // ... and by the batch in flight
     QList<QByteArray> m_wtStale;        // statement names to close with the next internal step
     bool m_wtTablesReady = false;       // the temp tables were created and committed by this session
     QList<AppliedChange> m_uncommitted; // accepted by GitHub inside the client's open transaction block

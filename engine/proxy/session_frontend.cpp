@@ -143,6 +143,7 @@ bool Session::trackExtended(const protocol::Frame &frame) {
         if (m_portals.size() >= portalMapLimit && !m_portals.contains(bind->portal))
             m_portals.clear(); // portals die with their transaction; a client that never closes them
         m_portals.insert(bind->portal, bind->statement);
+        noteClientBind(bind->statement);
         return true;
     }
     case protocol::Close::type: {
@@ -231,7 +232,7 @@ void Session::handleParse(const protocol::Frame &frame) {
     statement.source = ClassifiedStatement::Source::Parse;
     statement.statementName = parse->statement;
     statement.sql = parse->sql;
-    noteClientSql(parse->sql);
+    noteClientSql(parse->sql, &parse->statement);
     statement.classification = m_host.classifier().classify(QString::fromUtf8(parse->sql));
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);

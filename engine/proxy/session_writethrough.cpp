@@ -36,6 +36,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QPointer>
+#include <QRandomGenerator>
 #include <QTimer>
 
 namespace hubsync::proxy {
@@ -193,21 +194,29 @@ QByteArray Session::internalStatements(const QList<InternalStatement> &statement
     for (const InternalStatement &s : statements) {
         auto prepared = m_wtPrepared.constFind(s.sql);
         if (prepared == m_wtPrepared.cend()) {
-            const QByteArray name = QByteArrayLiteral("hubsync_wt_") + QByteArray::number(++m_wtCounter);
+            const QByteArray name = wtName() + '_' + QByteArray::number(++m_wtCounter);
             wire += protocol::Parse{name, s.sql, {}}.encode();
             prepared = m_wtPrepared.insert(s.sql, name);
-            m_wtParsing << s.sql;
         }
         protocol::Bind bind;
-        bind.portal = QByteArrayLiteral("hubsync_wt");
+        bind.portal = wtName();
         bind.statement = *prepared;
         bind.parameters = s.params;
         wire += bind.encode();
-        wire += protocol::Execute{QByteArrayLiteral("hubsync_wt"), 0}.encode();
-        wire += protocol::Close{protocol::ObjectKind::Portal, QByteArrayLiteral("hubsync_wt")}.encode();
+        wire += protocol::Execute{wtName(), 0}.encode();
+        wire += protocol::Close{protocol::ObjectKind::Portal, wtName()}.encode();
     }
     wire += syncWire();
     return wire;
+}
+
+// The prefix of the session's statement and portal names: random per session, so that a client's own
+// names never collide with them by accident.
+const QByteArray &Session::wtName() {
+    if (m_wtPrefix.isEmpty())
+        m_wtPrefix =
+            QByteArrayLiteral("hubsync_wt_") + QByteArray::number(QRandomGenerator::global()->generate64(), 36);
+    return m_wtPrefix;
 }
 
 // After a failed batch, or when the client discards prepared statements or temp tables: whatever the
@@ -216,22 +225,39 @@ void Session::forgetInternalState() {
     for (auto it = m_wtPrepared.cbegin(); it != m_wtPrepared.cend(); ++it)
         m_wtStale << it.value();
     m_wtPrepared.clear();
-    m_wtBatchParsed.clear();
     m_wtTablesReady = false;
 }
 
 // A client statement that may drop what the session keeps on the server (DISCARD ALL/PLANS/TEMP,
-// DEALLOCATE ALL, a DROP of the capture table): looked for only while the session keeps something.
-void Session::noteClientSql(QByteArrayView sql) {
-    if (m_wtPrepared.isEmpty() && !m_wtTablesReady)
-        return;
+// DEALLOCATE ALL, a DROP of the capture table). A Query runs at once; a Parse runs at each Bind of its
+// statement (it may be prepared long before the session keeps anything).
+void Session::noteClientSql(QByteArrayView sql, const QByteArray *parsedStatement) {
     const auto mentions = [sql](QByteArrayView word) {
         for (qsizetype i = 0; i + word.size() <= sql.size(); ++i)
             if (qstrnicmp(sql.data() + i, word.size(), word.data(), word.size()) == 0)
                 return true;
         return false;
     };
-    if (mentions("discard") || mentions("deallocate") || mentions("hubsync_capture"))
+    if (!parsedStatement) {
+        if ((!m_wtPrepared.isEmpty() || m_wtTablesReady) &&
+            (mentions("discard") || mentions("deallocate") || mentions("hubsync_capture")))
+            forgetInternalState();
+        return;
+    }
+    if (!m_host.writeThrough())
+        return;
+    if (!(mentions("discard") || mentions("deallocate") || mentions("hubsync_capture"))) {
+        m_resettingStatements.remove(*parsedStatement);
+        return;
+    }
+    if (m_resettingStatements.size() < 1024)
+        m_resettingStatements.insert(*parsedStatement);
+    else
+        m_resetAtEveryBind = true; // a client that prepares that many of them pays a Parse per write
+}
+
+void Session::noteClientBind(const QByteArray &statement) {
+    if (m_resetAtEveryBind || m_resettingStatements.contains(statement))
         forgetInternalState();
 }
 
@@ -240,7 +266,6 @@ void Session::wtSend(const WtBatch &batch, WtContinuation then) {
     m_wtCollected.clear();
     m_wtSteps.clear();
     m_wtStepsLeft = batch.steps;
-    m_wtBatchParsed = std::exchange(m_wtParsing, {});
     m_wtThen = std::move(then);
     sendToUpstream(batch.wire);
     flushToUpstream();
@@ -270,13 +295,10 @@ void Session::wtFeed(const QByteArray &chunk) {
             WtContinuation then = std::move(m_wtThen);
             m_wtThen = nullptr;
             const WtSteps steps = std::exchange(m_wtSteps, {});
-            if (std::any_of(steps.cbegin(), steps.cend(), hasError)) {
-                // Parses after the error never ran, and a client's DROP may have taken the tables.
-                for (const QByteArray &sql : std::exchange(m_wtBatchParsed, {}))
-                    m_wtStale << m_wtPrepared.take(sql);
-                m_wtTablesReady = false;
-            }
-            m_wtBatchParsed.clear();
+            // After an error: Parses after it never ran, a client may have closed a statement of ours
+            // (or dropped the capture table), so everything is prepared and created again.
+            if (std::any_of(steps.cbegin(), steps.cend(), hasError))
+                forgetInternalState();
             if (then)
                 then(steps);
             if (!m_wtInternal)
@@ -343,7 +365,9 @@ void Session::wtNext() {
         // Outside the block, so that they outlive its ROLLBACK: created once per session.
         if (!m_wtTablesReady)
             pre.tables = batch.add(internalStatements(tempTableStatements()));
-        pre.begin = batch.add(internalStatements({{QByteArrayLiteral("BEGIN"), {}}}));
+        // A simple Query: it needs no statement of ours, so it cannot fail for want of one. The steps
+        // behind it rely on the block it opens (a failed step aborts the block instead of committing).
+        pre.begin = batch.add(protocol::Query{QByteArrayLiteral("BEGIN")}.encode());
     }
     QByteArray group;
     while (run.pos < run.frames.size() && !isWriteAt(run.pos)) {
@@ -411,12 +435,17 @@ bool Session::wtPreSteps(const WtSteps &steps, WtPreSteps pre) {
 }
 
 void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const protocol::Frame &bind) {
-    // The capture table is empty here: the captured rows are always rolled back (step 3).
+    // The captured rows are rolled back after each dry run; the DELETE is for rows a client put there
+    // itself (or captured with its own SET hubsync.capture). The settings are the session's, whatever
+    // the client set.
     QList<InternalStatement> setup;
     if (!m_wtTablesReady)
         setup = tempTableStatements(); // inside the client's block: again until a block of the session's made them
-    setup << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
-          << InternalStatement{QByteArrayLiteral("SELECT set_config('hubsync.capture', 'on', true)"), {}};
+    setup << InternalStatement{QByteArrayLiteral("DELETE FROM pg_temp.hubsync_capture"), {}}
+          << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
+          << InternalStatement{QByteArrayLiteral("SELECT set_config('hubsync.capture', 'on', true), "
+                                                 "set_config('hubsync.apply', 'off', true)"),
+                               {}};
     const bool extended = !m_wt->simple;
     QByteArray portal;
     if (extended) {
@@ -539,7 +568,8 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
     // For the BEFORE ROW trigger (migration 104), until the end of the transaction at the latest.
     const QList<InternalStatement> stage{
         {QByteArrayLiteral("SELECT set_config('hubsync.answers', $1, true), set_config('hubsync.answers_used', '', "
-                           "true), set_config('hubsync.apply', 'on', true)"),
+                           "true), set_config('hubsync.apply', 'on', true), set_config('hubsync.capture', 'off', "
+                           "true)"),
          {QJsonDocument(answers).toJson(QJsonDocument::Compact)}}};
     m_wt->applied += applied;
     QList<InternalStatement> release{

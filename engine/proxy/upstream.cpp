@@ -60,6 +60,13 @@ void UpstreamConnection::open(int connectTimeoutMs, qint64 readBufferSize) {
 
 void UpstreamConnection::onConnected() {
     m_connectTimer->stop();
+    // Not inside the socket's own connected() signal: Qt still uses the socket after its slots return.
+    QMetaObject::invokeMethod(this, &UpstreamConnection::takeOver, Qt::QueuedConnection);
+}
+
+void UpstreamConnection::takeOver() {
+    if (m_done)
+        return; // failed in between (the socket's error handler ran)
     if (m_local) {
         m_local->disconnect(this);
         m_stream = streamFor(std::exchange(m_local, nullptr), m_poller, this);

@@ -60,6 +60,7 @@ Q_SIGNALS:
 private:
     void fail(const QString &message);
     void onConnected();
+    void takeOver();
 
     UpstreamTarget m_target;
     QTcpSocket *m_tcp = nullptr;     // while connecting

@@ -16,6 +16,11 @@
 #include <QStandardPaths>
 #include <QTest>
 
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <thread>
+
 using namespace hubsync;
 
 namespace {
@@ -308,6 +313,67 @@ private Q_SLOTS:
         QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), QStringLiteral("state five"));
         QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}),
                  QStringLiteral("state five"));
+    }
+
+    // A statement the client prepared before the session kept anything (so nothing was looked for at
+    // its Parse) that drops every prepared statement when it runs later: the next write must still
+    // reach GitHub, and never be stored without it.
+    void clientDeallocatesLater() {
+        const Issue i = issue(9);
+        QVERIFY(i.id > 0);
+        // libpq blocks: the client runs on a thread of its own while this one serves the proxy.
+        const QString conninfo = QStringLiteral("host=127.0.0.1 port=%1 user=%2 dbname=%3")
+                                     .arg(m_proxy.server->port())
+                                     .arg(m_user, m_database);
+        QStringList failures;
+        std::atomic<bool> done = false;
+        std::thread client([&] {
+            pg::Connection db;
+            if (const Error e = db.open(conninfo)) {
+                failures << e.message;
+            } else {
+                const auto check = [&](pg::Result r, const char *step) {
+                    if (!r.ok())
+                        failures << QStringLiteral("%1: %2").arg(QLatin1String(step), r.errorMessage());
+                };
+                check(pg::Result(PQprepare(db.handle(), "drop_them", "DEALLOCATE ALL", 0, nullptr)), "prepare");
+                const QString update = QStringLiteral("UPDATE github.issue SET title = '%1' WHERE id = %2");
+                check(db.exec(update.arg(QStringLiteral("first title")).arg(i.id)), "first update");
+                check(pg::Result(PQexecPrepared(db.handle(), "drop_them", 0, nullptr, nullptr, nullptr, 0)),
+                      "deallocate");
+                check(db.exec(update.arg(QStringLiteral("second title")).arg(i.id)), "second update");
+            }
+            done = true;
+        });
+        const bool finished = QTest::qWaitFor([&] { return done.load(); }, 60000);
+        client.join();
+        QVERIFY(finished);
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.join(QStringLiteral("; "))));
+        QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), QStringLiteral("second title"));
+        QCOMPARE(value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}),
+                 QStringLiteral("second title"));
+    }
+
+    // A client's own SET hubsync.capture = on (session-wide) makes the second run capture rows too: they
+    // must not be taken for the next statement's rows and sent to GitHub again.
+    void clientCaptureSettingRepeatsNothing() {
+        const Issue first = issue(10);
+        const Issue second = issue(11);
+        QVERIFY(first.id > 0 && second.id > 0);
+        const test::ProcessResult r =
+            psql({}, 0,
+                 QStringLiteral("SET hubsync.capture = on;\n"
+                                "UPDATE github.issue SET title = 'captured once' WHERE id = %1;\n"
+                                "UPDATE github.issue SET title = 'captured twice?' WHERE id = %2;\n")
+                     .arg(first.id)
+                     .arg(second.id)
+                     .toUtf8());
+        QVERIFY2(r.ok(), r.describe().constData());
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM hubsync.write_log WHERE issue_id = $1 AND"
+                                      " request->>'title' = 'captured once'"),
+                       {pg::param(first.id)}),
+                 QStringLiteral("1"));
+        QCOMPARE(onGitHub(second).value(QStringLiteral("title")).toString(), QStringLiteral("captured twice?"));
     }
 
     void refusalInsideTransactionAbortsIt() {
