@@ -4,6 +4,28 @@
 
 namespace hubsync::catalog {
 
+namespace {
+
+// The end of hubsync.apply_issue_answer() in migrations 103 and 104, once `answer` is found (or not).
+QString applyAnswerTail() {
+    return QStringLiteral("  IF answer IS NULL THEN\n"
+                          "    RAISE EXCEPTION USING ERRCODE = '40001',\n"
+                          "      MESSAGE = 'the issue rows changed while HubSync applied the statement to GitHub',\n"
+                          "      HINT = 'GitHub has the change; run the statement again after the rows are synced.';\n"
+                          "  END IF;\n"
+                          "  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+                          "  IF TG_OP = 'INSERT' THEN\n"
+                          "    -- the sync engine may have stored GitHub's new issue already (a poll): the answer "
+                          "replaces it\n"
+                          "    EXECUTE format('DELETE FROM %I.%I WHERE id = $1', TG_TABLE_SCHEMA, TG_TABLE_NAME)\n"
+                          "      USING (answer->>'id')::bigint;\n"
+                          "  END IF;\n"
+                          "  RETURN jsonb_populate_record(NEW, answer);\n"
+                          "END $fn$");
+}
+
+} // namespace
+
 QList<Migration> allMigrations() {
     QList<Migration> list = builtinMigrations();
     list << Migration{100, QStringLiteral("synced GitHub tables"), schemaStatements()};
@@ -72,20 +94,8 @@ QList<Migration> allMigrations() {
              "    UPDATE pg_temp.hubsync_answer SET used = true WHERE ordinal = (SELECT min(ordinal)\n"
              "      FROM pg_temp.hubsync_answer WHERE op = TG_OP AND key = OLD.id AND NOT used) RETURNING row INTO "
              "answer;\n"
-             "  END IF;\n"
-             "  IF answer IS NULL THEN\n"
-             "    RAISE EXCEPTION USING ERRCODE = '40001',\n"
-             "      MESSAGE = 'the issue rows changed while HubSync applied the statement to GitHub',\n"
-             "      HINT = 'GitHub has the change; run the statement again after the rows are synced.';\n"
-             "  END IF;\n"
-             "  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
-             "  IF TG_OP = 'INSERT' THEN\n"
-             "    -- the sync engine may have stored GitHub's new issue already (a poll): the answer replaces it\n"
-             "    EXECUTE format('DELETE FROM %I.%I WHERE id = $1', TG_TABLE_SCHEMA, TG_TABLE_NAME)\n"
-             "      USING (answer->>'id')::bigint;\n"
-             "  END IF;\n"
-             "  RETURN jsonb_populate_record(NEW, answer);\n"
-             "END $fn$"),
+             "  END IF;\n") +
+             applyAnswerTail(),
          // WHEN: the sync engine's own writes skip both triggers without a plpgsql call or a queued event.
          QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.issue"
                         " FOR EACH ROW WHEN (current_setting('hubsync.apply', true) = 'on')"
@@ -101,35 +111,23 @@ QList<Migration> allMigrations() {
         104,
         QStringLiteral("issue write-through answers in a setting"),
         {QStringLiteral(
-            "CREATE OR REPLACE FUNCTION hubsync.apply_issue_answer() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
-            "DECLARE answers jsonb; answer jsonb; used text; i int;\n"
-            "BEGIN\n"
-            "  IF current_setting('hubsync.apply', true) IS DISTINCT FROM 'on' OR pg_trigger_depth() > 1 THEN\n"
-            "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
-            "    RETURN NEW;\n"
-            "  END IF;\n"
-            "  answers := coalesce(nullif(current_setting('hubsync.answers', true), ''), '[]')::jsonb;\n"
-            "  used := coalesce(nullif(current_setting('hubsync.answers_used', true), ''), ',');\n"
-            "  FOR i IN 0 .. jsonb_array_length(answers) - 1 LOOP\n"
-            "    CONTINUE WHEN strpos(used, ',' || i || ',') > 0 OR answers->i->>'op' IS DISTINCT FROM TG_OP;\n"
-            "    CONTINUE WHEN TG_OP <> 'INSERT' AND (answers->i->>'key')::bigint IS DISTINCT FROM OLD.id;\n"
-            "    answer := answers->i->'row';\n"
-            "    PERFORM set_config('hubsync.answers_used', used || i || ',', true);\n"
-            "    EXIT;\n"
-            "  END LOOP;\n"
-            "  IF answer IS NULL THEN\n"
-            "    RAISE EXCEPTION USING ERRCODE = '40001',\n"
-            "      MESSAGE = 'the issue rows changed while HubSync applied the statement to GitHub',\n"
-            "      HINT = 'GitHub has the change; run the statement again after the rows are synced.';\n"
-            "  END IF;\n"
-            "  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
-            "  IF TG_OP = 'INSERT' THEN\n"
-            "    -- the sync engine may have stored GitHub's new issue already (a poll): the answer replaces it\n"
-            "    EXECUTE format('DELETE FROM %I.%I WHERE id = $1', TG_TABLE_SCHEMA, TG_TABLE_NAME)\n"
-            "      USING (answer->>'id')::bigint;\n"
-            "  END IF;\n"
-            "  RETURN jsonb_populate_record(NEW, answer);\n"
-            "END $fn$")}};
+             "CREATE OR REPLACE FUNCTION hubsync.apply_issue_answer() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+             "DECLARE answers jsonb; answer jsonb; used text; i int;\n"
+             "BEGIN\n"
+             "  IF current_setting('hubsync.apply', true) IS DISTINCT FROM 'on' OR pg_trigger_depth() > 1 THEN\n"
+             "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+             "    RETURN NEW;\n"
+             "  END IF;\n"
+             "  answers := coalesce(nullif(current_setting('hubsync.answers', true), ''), '[]')::jsonb;\n"
+             "  used := coalesce(nullif(current_setting('hubsync.answers_used', true), ''), ',');\n"
+             "  FOR i IN 0 .. jsonb_array_length(answers) - 1 LOOP\n"
+             "    CONTINUE WHEN strpos(used, ',' || i || ',') > 0 OR answers->i->>'op' IS DISTINCT FROM TG_OP;\n"
+             "    CONTINUE WHEN TG_OP <> 'INSERT' AND (answers->i->>'key')::bigint IS DISTINCT FROM OLD.id;\n"
+             "    answer := answers->i->'row';\n"
+             "    PERFORM set_config('hubsync.answers_used', used || i || ',', true);\n"
+             "    EXIT;\n"
+             "  END LOOP;\n") +
+         applyAnswerTail()}};
     return list;
 }
 
