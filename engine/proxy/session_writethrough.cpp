@@ -306,10 +306,13 @@ void Session::wtFeed(const QByteArray &chunk) {
             continue;
         }
         if (frame.type == protocol::CopyInResponse::type) {
-            // COPY FROM STDIN cannot be part of a segment that writes issues: end it at once.
+            // COPY FROM STDIN cannot be part of a segment that writes issues: end it at once. It can only
+            // come from an Execute of the segment, and the server ignored the step's Sync while it was in
+            // copy-in mode: a Sync of its own ends the step.
             sendToUpstream(protocol::CopyFail{
-                QByteArrayLiteral("COPY cannot run in a pipeline that writes to issues through GitHub")}
-                               .encode());
+                               QByteArrayLiteral("COPY cannot run in a pipeline that writes to issues through GitHub")}
+                               .encode() +
+                           syncWire());
             flushToUpstream();
         }
         if (frame.type == protocol::ParameterStatus::type || frame.type == 'A') {

@@ -4,6 +4,7 @@
 // simulator's REST API says (GitHub is the source of truth).
 
 #include "livesyncfixture.h"
+#include "proxy/protocol/messages_frontend.h"
 #include "proxy/proxyserver.h"
 #include "proxy/writethrough.h"
 #include "proxytestsupport.h"
@@ -374,6 +375,41 @@ private Q_SLOTS:
                        {pg::param(first.id)}),
                  QStringLiteral("1"));
         QCOMPARE(onGitHub(second).value(QStringLiteral("title")).toString(), QStringLiteral("captured twice?"));
+    }
+
+    // A raw client's segment with a write and then COPY FROM STDIN (libpq cannot pipeline COPY; the
+    // protocol allows it): the proxy fails the COPY (it ran the segment's steps itself), the rest of the
+    // segment is skipped as after any error, GitHub keeps the write and the table follows GitHub.
+    void copyAfterWriteInSegmentFails() {
+        const Issue i = issue(12);
+        QVERIFY(i.id > 0);
+        test::RawClient client;
+        QVERIFY(client.connectTo(m_proxy.server->port()));
+        QVERIFY(client.startup(m_user, m_database));
+        client.send(proxy::protocol::Query{"CREATE TEMP TABLE copy_target (x int)"}.encode());
+        QCOMPARE(test::untilReady(client), QByteArray("CZ:I"));
+        QByteArray segment;
+        segment += proxy::protocol::Parse{
+            "",
+            QStringLiteral("UPDATE github.issue SET title = 'before a copy' WHERE id = %1").arg(i.id).toUtf8(),
+            {}}.encode();
+        segment += proxy::protocol::Bind{"", "", {}, {}, {}}.encode();
+        segment += proxy::protocol::Execute{"", 0}.encode();
+        segment += proxy::protocol::Parse{"", "COPY copy_target FROM STDIN", {}}.encode();
+        segment += proxy::protocol::Bind{"", "", {}, {}, {}}.encode();
+        segment += proxy::protocol::Execute{"", 0}.encode();
+        segment += proxy::protocol::Sync{}.encode();
+        client.send(segment);
+        QCOMPARE(test::untilReady(client), QByteArray("12C12GE(57014)Z:I"));
+        client.send(proxy::protocol::Query{"SELECT 1"}.encode());
+        QCOMPARE(test::untilReady(client), QByteArray("TDCZ:I"));
+        QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), QStringLiteral("before a copy"));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                return value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}) ==
+                       QStringLiteral("before a copy");
+            },
+            10000));
     }
 
     void refusalInsideTransactionAbortsIt() {
