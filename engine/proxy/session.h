@@ -210,6 +210,7 @@ private:
     void wtApplied(const WriteOutcome &outcome, const QByteArray &realRun, bool extended);
     void wtRealRun(const QByteArray &realRun, bool extended, const QList<AppliedChange> &applied);
     void wtComplete();
+    void wtCommitted(const QList<protocol::Frame> &answer);
     void wtAbort(bool forceAbort);
     void wtFinish();
     void reconcileEndedBlock();

@@ -232,25 +232,21 @@ void Session::forgetInternalState() {
 // DEALLOCATE ALL, a DROP of the capture table). A Query runs at once; a Parse runs at each Bind of its
 // statement (it may be prepared long before the session keeps anything).
 void Session::noteClientSql(QByteArrayView sql, const QByteArray *parsedStatement) {
-    const auto mentions = [sql](QByteArrayView word) {
-        for (qsizetype i = 0; i + word.size() <= sql.size(); ++i)
-            if (qstrnicmp(sql.data() + i, word.size(), word.data(), word.size()) == 0)
-                return true;
-        return false;
-    };
+    // A Query is looked at only while the session keeps something (the hot path of plain reads).
+    if (parsedStatement ? !m_host.writeThrough() : m_wtPrepared.isEmpty() && !m_wtTablesReady)
+        return;
+    const QLatin1StringView text(sql.data(), sql.size()); // the keywords are ASCII
+    const bool mayDropOurs = text.contains(QLatin1StringView("discard"), Qt::CaseInsensitive) ||
+                             text.contains(QLatin1StringView("deallocate"), Qt::CaseInsensitive) ||
+                             text.contains(QLatin1StringView("hubsync_capture"), Qt::CaseInsensitive);
     if (!parsedStatement) {
-        if ((!m_wtPrepared.isEmpty() || m_wtTablesReady) &&
-            (mentions("discard") || mentions("deallocate") || mentions("hubsync_capture")))
+        if (mayDropOurs)
             forgetInternalState();
         return;
     }
-    if (!m_host.writeThrough())
-        return;
-    if (!(mentions("discard") || mentions("deallocate") || mentions("hubsync_capture"))) {
+    if (!mayDropOurs)
         m_resettingStatements.remove(*parsedStatement);
-        return;
-    }
-    if (m_resettingStatements.size() < 1024)
+    else if (m_resettingStatements.size() < 1024)
         m_resettingStatements.insert(*parsedStatement);
     else
         m_resetAtEveryBind = true; // a client that prepares that many of them pays a Parse per write
@@ -442,7 +438,7 @@ void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &stat
     // itself (or captured with its own SET hubsync.capture). The settings are the session's, whatever
     // the client set.
     QList<InternalStatement> setup;
-    if (!m_wtTablesReady)
+    if (!m_wtTablesReady && pre.tables < 0)
         setup = tempTableStatements(); // inside the client's block: again until a block of the session's made them
     setup << InternalStatement{QByteArrayLiteral("DELETE FROM pg_temp.hubsync_capture"), {}}
           << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
@@ -633,12 +629,8 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
             wtAbort(false);
             return;
         }
-        if (commitStep >= 0 && hasError(steps.at(commitStep))) {
-            // A deferred constraint refused GitHub's rows at COMMIT: GitHub has them, so store them
-            // the way the sync engine would.
-            wtRelayErrors(steps.at(commitStep));
-            m_host.writeThrough()->reconcile(m_wt->applied);
-            wtFinish();
+        if (commitStep >= 0) {
+            wtCommitted(steps.at(commitStep)); // the write was the segment's last message
             return;
         }
         wtNext();
@@ -689,18 +681,21 @@ void Session::wtComplete() {
     if (m_wt->began && m_wt->status == protocol::TransactionStatus::InTransaction) {
         WtBatch commit;
         commit.add(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}));
-        wtSend(commit, [this](const WtSteps &steps) {
-            if (hasError(steps.first())) {
-                // As in wtRealRun(): GitHub has the rows a deferred constraint refused at COMMIT.
-                wtRelayErrors(steps.first());
-                m_host.writeThrough()->reconcile(m_wt->applied);
-            }
-            wtFinish();
-        });
+        wtSend(commit, [this](const WtSteps &steps) { wtCommitted(steps.first()); });
         return;
     }
     if (!m_wt->began)
         m_uncommitted += m_wt->applied; // reconciled when the client's block ends (onReadyForQuery)
+    wtFinish();
+}
+
+// The answer to the session's COMMIT ends the run. A deferred constraint that refused GitHub's rows at
+// COMMIT: GitHub has them, so they are stored the way the sync engine would.
+void Session::wtCommitted(const QList<protocol::Frame> &answer) {
+    if (hasError(answer)) {
+        wtRelayErrors(answer);
+        m_host.writeThrough()->reconcile(m_wt->applied);
+    }
     wtFinish();
 }
 
