@@ -81,8 +81,7 @@ void WebhookApplier::drain() {
 
 void WebhookApplier::applyNext() {
     if (m_options.holdIssueEvents && m_queue.front().event == QLatin1String("issues") && m_options.holdIssueEvents()) {
-        m_retryTimer.start(50); // kick() is also called when the write-through is done
-        return;
+        return; // the owner kicks again when the write-through is done (Options::holdIssueEvents)
     }
     m_current = m_queue.front();
     m_queue.pop_front();
