@@ -32,7 +32,6 @@ constexpr auto filterColumnKey = "browser/filterColumn";
 
 MainWindow::MainWindow(const Config &config, QWidget *parent)
     : QMainWindow(parent)
-    , m_config(config)
     , m_controller(config) {
     setWindowTitle(QStringLiteral("HubSync"));
     auto *central = new QWidget(this);

@@ -46,7 +46,6 @@ private:
     void restoreSettings();
     void saveSettings() const;
 
-    Config m_config;
     EngineController m_controller;
     QLabel *m_status = nullptr;
     QLabel *m_quota = nullptr;

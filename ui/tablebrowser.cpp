@@ -19,12 +19,6 @@
 
 namespace hubsync {
 
-void TableBrowser::ThreadDeleter::operator()(QThread *thread) const {
-    thread->quit();
-    thread->wait();
-    delete thread;
-}
-
 TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     : QWidget(parent)
     , m_thread(new QThread)

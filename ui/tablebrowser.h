@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/ownedthread.h"
 #include "ui/tableworker.h"
 
 #include <QThread>
@@ -70,10 +71,7 @@ private:
     void askDeleteIssue();
     void updateButtons();
 
-    struct ThreadDeleter {
-        void operator()(QThread *thread) const;
-    };
-    std::unique_ptr<QThread, ThreadDeleter> m_thread;
+    OwnedThread m_thread;
     TableWorker *m_worker = nullptr; // lives on m_thread
     TablePageModel *m_model = nullptr;
     QComboBox *m_tables = nullptr;

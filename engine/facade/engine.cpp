@@ -472,12 +472,6 @@ void Engine::stop() {
     Q_EMIT stopped();
 }
 
-void EngineController::ThreadDeleter::operator()(QThread *thread) const {
-    thread->quit();
-    thread->wait();
-    delete thread;
-}
-
 EngineController::EngineController(Config config, QObject *parent)
     : QObject(parent)
     , m_thread(new QThread) {

@@ -2,6 +2,7 @@
 
 #include "core/config.h"
 #include "core/events.h"
+#include "core/ownedthread.h"
 
 #include <QHash>
 #include <QJsonObject>
@@ -163,10 +164,7 @@ private:
     void applyPendingRemovals();
     DatabaseEndpoint proxyEndpoint() const;
 
-    struct ThreadDeleter {
-        void operator()(QThread *thread) const;
-    };
-    std::unique_ptr<QThread, ThreadDeleter> m_thread;
+    OwnedThread m_thread;
     Engine *m_engine = nullptr; // owned by m_thread (deleteLater on finish)
 };
 

@@ -26,23 +26,6 @@ QByteArray page(const QString &title, const QString &text) {
            text.toHtmlEscaped().toUtf8() + QByteArrayLiteral("</p>\n</body></html>\n");
 }
 
-QByteArray reason(int status) {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return "Error";
-    }
-}
-
 } // namespace
 
 struct RedirectListener::Connection {
@@ -158,7 +141,7 @@ void RedirectListener::onReadable(QTcpSocket *socket) {
 }
 
 void RedirectListener::answer(QTcpSocket *socket, int status, const QByteArray &html) {
-    QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason(status) + "\r\n";
+    QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + webhooks::reasonPhrase(status) + "\r\n";
     out += "Content-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\nConnection: close\r\n";
     out += "Content-Security-Policy: default-src 'none'; form-action *; script-src 'unsafe-inline'\r\n";
     out += "Content-Length: " + QByteArray::number(html.size()) + "\r\n\r\n";

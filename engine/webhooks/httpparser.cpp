@@ -56,6 +56,35 @@ qint64 parseNumber(QByteArrayView s, int base, qint64 max) {
 
 } // namespace
 
+QByteArray reasonPhrase(int status) {
+    switch (status) {
+    case 200:
+        return "OK";
+    case 202:
+        return "Accepted";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Error";
+    }
+}
+
 QByteArray HttpRequest::header(QByteArrayView name) const {
     for (const auto &[k, v] : headers) {
         if (QByteArrayView(k).compare(name, Qt::CaseInsensitive) == 0)

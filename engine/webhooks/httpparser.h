@@ -7,6 +7,10 @@
 
 namespace hubsync::webhooks {
 
+// The reason phrase of a status line for the statuses HubSync's HTTP servers answer with ("Error" for
+// any other).
+QByteArray reasonPhrase(int status);
+
 struct HttpRequest {
     QByteArray method; // upper case
     QByteArray target; // as sent: path and query

@@ -16,35 +16,6 @@ namespace {
 
 const QString component = QStringLiteral("webhooks");
 
-QByteArray reason(int status) {
-    switch (status) {
-    case 200:
-        return "OK";
-    case 202:
-        return "Accepted";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 413:
-        return "Payload Too Large";
-    case 431:
-        return "Request Header Fields Too Large";
-    case 501:
-        return "Not Implemented";
-    case 503:
-        return "Service Unavailable";
-    case 505:
-        return "HTTP Version Not Supported";
-    default:
-        return "Error";
-    }
-}
-
 // GitHub's delivery ids are GUIDs; redeliveries keep the id. Anything else is refused before it
 // reaches the database.
 bool validDeliveryId(QByteArrayView id) {
@@ -226,7 +197,7 @@ void WebhookReceiver::process(Connection *c) {
 void WebhookReceiver::send(QTcpSocket *socket, const Answer &answer, bool keepAlive) {
     const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("message"), QString::fromUtf8(answer.message)}})
                                 .toJson(QJsonDocument::Compact);
-    QByteArray out = "HTTP/1.1 " + QByteArray::number(answer.status) + ' ' + reason(answer.status) +
+    QByteArray out = "HTTP/1.1 " + QByteArray::number(answer.status) + ' ' + reasonPhrase(answer.status) +
                      "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
                      (keepAlive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n") + body;
     socket->write(out);
