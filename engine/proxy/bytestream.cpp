@@ -123,8 +123,10 @@ SocketStream::SocketStream(qintptr descriptor, StreamPoller *poller, QObject *pa
     , m_fd(int(descriptor)) {
     ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
     ::fcntl(m_fd, F_SETFD, FD_CLOEXEC);
-#ifdef SO_NOSIGPIPE
     const int one = 1;
+    // Small protocol messages must not wait for Nagle (fails harmlessly on a Unix socket).
+    ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+#ifdef SO_NOSIGPIPE
     ::setsockopt(m_fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
     if (poller && poller->add(m_fd, this)) {
@@ -447,8 +449,6 @@ ByteStream *streamFor(QAbstractSocket *socket, StreamPoller *poller, QObject *pa
     if (const int fd = tls ? -1 : takeDescriptor(socket, socket->socketDescriptor()); fd >= 0) {
         socket->abort(); // closes Qt's descriptor only: the connection lives on in `fd`
         delete socket;
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         return new SocketStream(fd, poller, parent);
     }
 #endif

@@ -166,43 +166,51 @@ QList<const Session *> ProxyServer::sessions() const {
     return out;
 }
 
+// The accepted connection as a stream: over a QSslSocket (unencrypted until the client's SSLRequest)
+// when TLS is offered, else plain, a SocketStream where the platform has one. nullptr with the reason in
+// `error` when the descriptor cannot be taken over.
+ByteStream *ProxyServer::acceptedStream(qintptr descriptor, bool tls, QString *error) {
+    QTcpSocket *socket = nullptr;
+#if QT_CONFIG(ssl)
+    if (tls) {
+        auto *tlsSocket = new QSslSocket;
+        tlsSocket->setSslConfiguration(m_tlsMaterial->configuration);
+        socket = tlsSocket;
+    }
+#else
+    Q_UNUSED(tls)
+#endif
+#ifdef Q_OS_UNIX
+    if (!socket)
+        return new SocketStream(descriptor, m_poller);
+#endif
+    if (!socket)
+        socket = new QTcpSocket;
+    if (!socket->setSocketDescriptor(descriptor)) {
+        *error = socket->errorString();
+        delete socket;
+        return nullptr;
+    }
+    socket->setReadBufferSize(socketReadBuffer);
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    return new DeviceStream(socket);
+}
+
 void ProxyServer::accept(qintptr descriptor) {
     ++m_stats.connectionsAccepted;
     // Too many sockets in flight: drop at once; admitted sessions are refused politely (53300).
     const bool full = m_sessions.size() >= m_options.maxConnections + extraStartupConnections;
-    ByteStream *stream = nullptr;
-#if QT_CONFIG(ssl)
-    if (m_tls && !full) {
-        // TLS is decided by the client's SSLRequest: the socket starts unencrypted.
-        auto *tls = new QSslSocket;
-        tls->setSslConfiguration(m_tlsMaterial->configuration);
-        if (!tls->setSocketDescriptor(descriptor)) {
-            logWarning(category, QStringLiteral("cannot take over an accepted connection: %1").arg(tls->errorString()));
-            delete tls;
-            return;
-        }
-        tls->setReadBufferSize(socketReadBuffer);
-        tls->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        stream = new DeviceStream(tls);
-    }
-#endif
+    QString error;
+    ByteStream *stream = acceptedStream(descriptor, m_tls && !full, &error);
     if (!stream) {
-        auto *socket = new QTcpSocket;
-        if (!socket->setSocketDescriptor(descriptor)) {
-            logWarning(category,
-                       QStringLiteral("cannot take over an accepted connection: %1").arg(socket->errorString()));
-            delete socket;
-            return;
-        }
-        if (full) {
-            socket->abort();
-            delete socket;
-            ++m_stats.sessionsRefused;
-            return;
-        }
-        socket->setReadBufferSize(socketReadBuffer);
-        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        stream = streamFor(socket, m_poller, nullptr); // plain TCP: a SocketStream where the platform has one
+        logWarning(category, QStringLiteral("cannot take over an accepted connection: %1").arg(error));
+        return;
+    }
+    if (full) {
+        stream->abort();
+        delete stream;
+        ++m_stats.sessionsRefused;
+        return;
     }
     const quint64 id = m_nextSessionId++;
     auto *session = new Session(id, stream, *this, this);

@@ -123,6 +123,7 @@ private:
     };
 
     void accept(qintptr descriptor);
+    ByteStream *acceptedStream(qintptr descriptor, bool tls, QString *error);
     void onSessionFinished(quint64 id);
 
     // SessionHost
