@@ -1,5 +1,7 @@
 #include "ui/tableworker.h"
 
+#include "facade/engine.h"
+
 #include <QSqlDatabase>
 #include <QSqlDriver>
 #include <QSqlError>
@@ -16,15 +18,10 @@ namespace {
 
 // The issue columns the proxy's write-through maps to GitHub (PATCH fields, and the lock endpoint for
 // locked/active_lock_reason). Everything else is GitHub's to set. Only the ones the table has are offered.
-const QStringList issueWritable = {QStringLiteral("title"),
-                                   QStringLiteral("body"),
-                                   QStringLiteral("state"),
-                                   QStringLiteral("state_reason"),
-                                   QStringLiteral("label_names"),
-                                   QStringLiteral("assignee_ids"),
-                                   QStringLiteral("milestone_number"),
-                                   QStringLiteral("locked"),
-                                   QStringLiteral("active_lock_reason")};
+const QStringList &issueWritable() {
+    static const QStringList columns = EngineController::writableIssueColumns();
+    return columns;
+}
 
 // Tables without the label_names column: the names of an issue's labels, read from issue_label.
 constexpr auto issueLabelsColumn = "labels";
@@ -211,7 +208,7 @@ void TableWorker::fetch(const TableRequest &request) {
         names << c.name;
         hasId = hasId || c.name == QStringLiteral("id");
         hasLabels = hasLabels || c.name == QStringLiteral("label_names");
-        if (isIssue && issueWritable.contains(c.name))
+        if (isIssue && issueWritable().contains(c.name))
             page.editableColumns << c.name;
     }
     if (isIssue && !hasLabels) {
@@ -275,7 +272,7 @@ void TableWorker::apply(const IssueEdit &edit) {
     QString sql;
     switch (edit.kind) {
     case IssueEdit::Kind::Update:
-        if (!issueWritable.contains(edit.column)) {
+        if (!issueWritable().contains(edit.column)) {
             outcome.failure.message = tr("the column %1 cannot be edited").arg(edit.column);
             Q_EMIT editFinished(outcome);
             return;

@@ -8,6 +8,7 @@
 #include "facade/sandbox.h"
 #include "localpg/localcluster.h"
 #include "proxy/proxyserver.h"
+#include "proxy/writethrough.h"
 #include "store/deliverylog.h"
 #include "store/migrations.h"
 #include "store/pg.h"
@@ -505,6 +506,10 @@ QStringList EngineController::syncedTables() {
     for (const catalog::Collection &c : catalog::collections())
         tables << c.table;
     return tables;
+}
+
+QStringList EngineController::writableIssueColumns() {
+    return proxy::writableIssueColumns();
 }
 
 void EngineController::start() {

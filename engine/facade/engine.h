@@ -136,6 +136,8 @@ public:
 
     // The synced tables, in the order a table browser should list them.
     static QStringList syncedTables();
+    // The issue columns the proxy's write-through lets a client change.
+    static QStringList writableIssueColumns();
 
 Q_SIGNALS:
     void statusChanged(const hubsync::EngineStatus &status);

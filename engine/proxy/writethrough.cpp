@@ -140,6 +140,13 @@ protocol::ErrorFields refusal(const github::GitHubResponse &response, const QStr
 
 } // namespace
 
+QStringList writableIssueColumns() {
+    QStringList columns;
+    for (const Writable &w : writableColumns)
+        columns << QLatin1String(w.column);
+    return columns;
+}
+
 QByteArray sqlStateFor(const Error &error) {
     switch (error.kind) {
     case Error::Kind::GitHubAuth:

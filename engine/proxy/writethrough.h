@@ -69,6 +69,9 @@ struct WriteOutcome final {
 // Maps an engine error from a GitHub call to the proxy's SQLSTATE (DESIGN.md "Proxy").
 QByteArray sqlStateFor(const Error &error);
 
+// The issue columns a client may change through the proxy; every other column is GitHub's to set.
+QStringList writableIssueColumns();
+
 class WriteThrough final : public QObject {
     Q_OBJECT
 public:
