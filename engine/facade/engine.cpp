@@ -138,7 +138,10 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
     connect(m_backfill.get(), &sync::Backfill::repositoriesReady, this, &Engine::publishRepositories);
     connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
         m_backfilling = false;
-        applyPendingRemovals();
+        if (applyPendingRemovals()) {
+            publishRepositories();
+            listRepositories();
+        }
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });
@@ -155,7 +158,10 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
                                                      .arg(summary.records)
                                                      .arg(summary.seconds, 0, 'f', 1));
         }
-        applyPendingRemovals();
+        if (applyPendingRemovals()) {
+            publishRepositories();
+            listRepositories();
+        }
         if (!m_queuedRepos.isEmpty()) {
             // Repositories granted to the installation (or chosen in the picker) meanwhile.
             const QStringList next = m_queuedRepos;

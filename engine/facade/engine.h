@@ -75,7 +75,8 @@ private:
     QHash<qint64, RepositoryInfo> syncedRepositoryInfo();
     void onVisibleRepositoryPage(const sync::Page &page);
     Error deselectRepositories(const QList<qint64> &ids, bool keepRows);
-    void applyPendingRemovals();
+    bool applyPendingRemovals();
+    QList<qint64> syncedIdsOf(const QStringList &names);
     DatabaseEndpoint proxyEndpoint() const;
 
     void publishRepositories();
@@ -159,13 +160,6 @@ Q_SIGNALS:
     void stopped();
 
 private:
-    // Repository selection (engine_repositories.cpp)
-    QHash<qint64, RepositoryInfo> syncedRepositoryInfo();
-    void onVisibleRepositoryPage(const sync::Page &page);
-    Error deselectRepositories(const QList<qint64> &ids, bool keepRows);
-    void applyPendingRemovals();
-    DatabaseEndpoint proxyEndpoint() const;
-
     OwnedThread m_thread;
     Engine *m_engine = nullptr; // owned by m_thread (deleteLater on finish)
 };

@@ -130,14 +130,10 @@ void Engine::changeRepositorySelection(const QStringList &add, const QStringList
         m_queuedRemovalsKeepRows = keepRows;
         // A running backfill may be writing into these repositories: they stop once it is done.
         if (!m_backfilling)
-            applyPendingRemovals();
+            applyPendingRemovals(); // published below
     }
     if (!add.isEmpty()) {
-        QList<qint64> ids;
-        for (const RepositoryInfo &info : syncedRepositoryInfo()) {
-            if (add.contains(info.fullName))
-                ids << info.id;
-        }
+        const QList<qint64> ids = syncedIdsOf(add);
         m_queuedRemovals.removeIf([&add](const QString &name) { return add.contains(name); });
         if (Error e = sync::resumeSyncingRepositories(*m_db, ids)) {
             Q_EMIT warning(e.message);
@@ -149,27 +145,33 @@ void Engine::changeRepositorySelection(const QStringList &add, const QStringList
     listRepositories();
 }
 
-void Engine::applyPendingRemovals() {
-    if (m_queuedRemovals.isEmpty())
-        return;
+// The ids of the synced repositories among `names`.
+QList<qint64> Engine::syncedIdsOf(const QStringList &names) {
     QList<qint64> ids;
     for (const RepositoryInfo &info : syncedRepositoryInfo()) {
-        if (m_queuedRemovals.contains(info.fullName))
+        if (names.contains(info.fullName))
             ids << info.id;
     }
+    return ids;
+}
+
+// True when repositories stopped syncing: the caller publishes the new selection.
+bool Engine::applyPendingRemovals() {
+    if (m_queuedRemovals.isEmpty())
+        return false;
+    const QList<qint64> ids = syncedIdsOf(m_queuedRemovals);
     const QStringList names = m_queuedRemovals;
     m_queuedRemovals.clear();
     if (Error e = deselectRepositories(ids, m_queuedRemovalsKeepRows)) {
         Q_EMIT warning(
             QStringLiteral("could not stop syncing %1: %2").arg(names.join(QStringLiteral(", ")), e.message));
-        return;
+        return false;
     }
     logInfo(QStringLiteral("engine"),
             QStringLiteral("stopped syncing %1 (%2)")
                 .arg(names.join(QStringLiteral(", ")),
                      m_queuedRemovalsKeepRows ? QStringLiteral("rows kept") : QStringLiteral("rows dropped")));
-    publishRepositories();
-    listRepositories();
+    return true;
 }
 
 // Deselected repositories keep their repository row (so the poller's repository walk does not take them
