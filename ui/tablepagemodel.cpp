@@ -42,10 +42,23 @@ QVariant TablePageModel::data(const QModelIndex &index, int role) const {
     if (!index.isValid() || index.row() >= m_page.rows.size() || index.column() >= m_page.columns.size())
         return {};
     const QString &column = m_page.columns[index.column()];
+    // data() runs for every cell and role at every repaint: the pending look-up only for the roles that
+    // show it, and only while an edit is in flight.
+    if (role == Qt::FontRole || role == PendingRole) {
+        const bool pending = !m_pending.isEmpty() && m_pending.contains(pendingKey(idAt(index.row()), column));
+        if (role == PendingRole)
+            return pending;
+        if (!pending)
+            return {};
+        QFont font;
+        font.setItalic(true);
+        return font;
+    }
+    if (role != Qt::DisplayRole && role != Qt::EditRole && role != Qt::ToolTipRole && role != Qt::ForegroundRole)
+        return {};
     const QVariant value = isListColumn(column) && !m_page.rows[index.row()].value(index.column()).isNull()
                                ? QVariant(listText(m_page.rows[index.row()].value(index.column())))
                                : m_page.rows[index.row()].value(index.column());
-    const bool pending = m_pending.contains(pendingKey(idAt(index.row()), column));
     switch (role) {
     case Qt::DisplayRole: {
         if (value.isNull())
@@ -64,15 +77,6 @@ QVariant TablePageModel::data(const QModelIndex &index, int role) const {
         if (value.isNull())
             return QBrush(Qt::gray);
         return {};
-    case Qt::FontRole:
-        if (pending) {
-            QFont font;
-            font.setItalic(true);
-            return font;
-        }
-        return {};
-    case PendingRole:
-        return pending;
     default:
         return {};
     }
@@ -137,6 +141,7 @@ void TablePageModel::sort(int column, Qt::SortOrder order) {
 void TablePageModel::setPage(const TablePage &page) {
     beginResetModel();
     m_page = page;
+    m_idColumn = columnIndex(QStringLiteral("id"));
     endResetModel();
 }
 
@@ -152,10 +157,9 @@ void TablePageModel::setPending(qint64 id, const QString &column, bool pending) 
 }
 
 qint64 TablePageModel::idAt(int row) const {
-    const int col = columnIndex(QStringLiteral("id"));
-    if (col < 0 || row < 0 || row >= m_page.rows.size())
+    if (m_idColumn < 0 || row < 0 || row >= m_page.rows.size())
         return 0;
-    return m_page.rows[row].value(col).toLongLong();
+    return m_page.rows[row].value(m_idColumn).toLongLong();
 }
 
 int TablePageModel::rowOfId(qint64 id) const {

@@ -44,6 +44,7 @@ Q_SIGNALS:
 
 private:
     TablePage m_page;
+    int m_idColumn = -1;     // where the page has its id column (set with the page)
     QSet<QString> m_pending; // "id column"
 };
 
