@@ -236,7 +236,7 @@ WebhookApplier::Plan WebhookApplier::planFor(const QString &event, const QString
     if (event == QStringLiteral("issue_comment"))
         return planIssueComment(action, payload, repo);
     if (event == QStringLiteral("label"))
-        return planSimple(QStringLiteral("label"), QStringLiteral("label"), action, payload, repo);
+        return planLabel(action, payload, repo);
     if (event == QStringLiteral("release"))
         return planSimple(QStringLiteral("release"), QStringLiteral("release"), action, payload, repo);
     if (event == QStringLiteral("discussion"))

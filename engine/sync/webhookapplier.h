@@ -95,6 +95,7 @@ private:
     Plan planIssueComment(const QString &action, const QJsonObject &payload, const Repository &repo);
     Plan planSimple(const QString &table, const QString &key, const QString &action, const QJsonObject &payload,
                     const Repository &repo);
+    Plan planLabel(const QString &action, const QJsonObject &payload, const Repository &repo);
     Plan planDiscussion(const QString &action, const QJsonObject &payload, const Repository &repo);
     Plan planDiscussionComment(const QString &action, const QJsonObject &payload, const Repository &repo);
     Plan planPush(const QJsonObject &payload, const Repository &repo);

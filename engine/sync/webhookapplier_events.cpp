@@ -141,27 +141,38 @@ WebhookApplier::Plan WebhookApplier::planIssueComment(const QString &action, con
 WebhookApplier::Plan WebhookApplier::planSimple(const QString &table, const QString &key, const QString &action,
                                                 const QJsonObject &payload, const Repository &repo) {
     const QJsonObject object = payload.value(key).toObject();
-    // A label deleted or renamed on GitHub changes its issues without an issues event: their label_names
-    // follow here (the issue_label links follow the label row through the foreign key).
-    const QString oldName = table == QLatin1String("label") ? payload.value(QStringLiteral("changes"))
-                                                                  .toObject()
-                                                                  .value(QStringLiteral("name"))
-                                                                  .toObject()
-                                                                  .value(QStringLiteral("from"))
-                                                                  .toString()
-                                                            : QString();
     Plan plan;
-    plan.write = [this, table, action, object, oldName, id = repo.id](const QList<Page> &, QString *note) {
-        const QString name = object.value(QStringLiteral("name")).toString();
+    plan.write = [this, table, action, object, id = repo.id](const QList<Page> &, QString *note) {
+        if (action == QStringLiteral("deleted"))
+            return remove(table, idOf(object), note);
+        return upsert(table, {object}, catalog::MapContext{id, 0, {}}, note);
+    };
+    return plan;
+}
+
+// A label deleted or renamed on GitHub changes its issues without an issues event: their label_names
+// follow here, before the label row itself (the issue_label links follow it through the foreign key).
+WebhookApplier::Plan WebhookApplier::planLabel(const QString &action, const QJsonObject &payload,
+                                               const Repository &repo) {
+    Plan plan = planSimple(QStringLiteral("label"), QStringLiteral("label"), action, payload, repo);
+    const QString name = payload.value(QStringLiteral("label")).toObject().value(QStringLiteral("name")).toString();
+    const QString oldName = payload.value(QStringLiteral("changes"))
+                                .toObject()
+                                .value(QStringLiteral("name"))
+                                .toObject()
+                                .value(QStringLiteral("from"))
+                                .toString();
+    plan.write = [this, action, name, oldName, id = repo.id, write = std::move(plan.write)](const QList<Page> &pages,
+                                                                                            QString *note) {
         const QString issues = m_db.quoteIdentifier(m_options.schema) + QStringLiteral(".issue");
-        if (table == QLatin1String("label") && action == QStringLiteral("deleted")) {
+        if (action == QStringLiteral("deleted")) {
             if (Error e = m_db.run(
                     QStringLiteral("UPDATE %1 SET label_names = label_names - $2 WHERE repository_id = $1"
                                    " AND label_names ? $2")
                         .arg(issues),
                     {pg::param(id), pg::param(name)}, QStringLiteral("removing a deleted label from its issues")))
                 return e;
-        } else if (table == QLatin1String("label") && !oldName.isEmpty() && oldName != name) {
+        } else if (!oldName.isEmpty() && oldName != name) {
             if (Error e =
                     m_db.run(QStringLiteral("UPDATE %1 SET label_names = (SELECT jsonb_agg(CASE WHEN n = $2 THEN $3"
                                             " ELSE n END) FROM jsonb_array_elements_text(label_names) n)"
@@ -171,9 +182,7 @@ WebhookApplier::Plan WebhookApplier::planSimple(const QString &table, const QStr
                              QStringLiteral("renaming a label on its issues")))
                 return e;
         }
-        if (action == QStringLiteral("deleted"))
-            return remove(table, idOf(object), note);
-        return upsert(table, {object}, catalog::MapContext{id, 0, {}}, note);
+        return write(pages, note);
     };
     return plan;
 }
