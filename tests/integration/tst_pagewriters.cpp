@@ -1,6 +1,5 @@
-#include "catalog/schema.h"
+#include "livesyncfixture.h"
 #include "pgtestinstance.h"
-#include "store/migrations.h"
 #include "store/pg.h"
 #include "sync/pagewriters.h"
 
@@ -9,6 +8,7 @@
 
 using namespace hubsync;
 using namespace hubsync::sync;
+using hubsync::test::freshSyncDatabase;
 using hubsync::test::PgTestInstance;
 
 namespace {
@@ -34,12 +34,10 @@ class TestPageWriters : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void init() {
-        m_dsn = PgTestInstance::shared().createDatabase(QString::fromLatin1(QTest::currentTestFunction()));
-        QVERIFY2(!m_dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
+        QString error;
+        m_dsn = freshSyncDatabase(QString::fromLatin1(QTest::currentTestFunction()), &error);
+        QVERIFY2(!m_dsn.isEmpty(), qPrintable(error));
         QVERIFY(!m_db.open(m_dsn));
-        Migrator migrator(m_db, QStringLiteral("github"));
-        const Error e = migrator.migrate(catalog::allMigrations());
-        QVERIFY2(!e, qPrintable(e.message));
         QVERIFY(!m_db.run(QStringLiteral("INSERT INTO github.repository (id, name, full_name) VALUES ($1, 'r', 'o/r')"),
                           {pg::param(repoId)}));
     }

@@ -1,6 +1,6 @@
 #include "catalog/catalog.h"
 #include "catalog/rowwriter.h"
-#include "catalog/schema.h"
+#include "livesyncfixture.h"
 #include "pgtestinstance.h"
 #include "store/pg.h"
 
@@ -11,6 +11,7 @@
 
 using namespace hubsync;
 using namespace hubsync::catalog;
+using hubsync::test::freshSyncDatabase;
 using hubsync::test::PgTestInstance;
 
 namespace {
@@ -41,12 +42,10 @@ class TestRowWriter : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void init() {
-        m_dsn = PgTestInstance::shared().createDatabase(QString::fromLatin1(QTest::currentTestFunction()));
-        QVERIFY2(!m_dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
+        QString error;
+        m_dsn = freshSyncDatabase(QString::fromLatin1(QTest::currentTestFunction()), &error);
+        QVERIFY2(!m_dsn.isEmpty(), qPrintable(error));
         QVERIFY(!m_db.open(m_dsn));
-        Migrator migrator(m_db, QStringLiteral("github"));
-        const Error e = migrator.migrate(allMigrations());
-        QVERIFY2(!e, qPrintable(e.message));
         QVERIFY2(!fixture(QStringLiteral("issues.get.json")).isUndefined(), "fixtures not found (HUBSYNC_FIXTURES)");
     }
 

@@ -58,13 +58,22 @@ QString startLiveSync(LiveSync &live, const QString &dsn, const Config &config) 
     return {};
 }
 
-QString freshSyncDatabase(const QString &name) {
+QString freshSyncDatabase(const QString &name, QString *error) {
+    QString ignored;
+    QString &reason = error ? *error : ignored;
     const QString dsn = PgTestInstance::shared().createDatabase(name);
-    if (dsn.isEmpty())
+    if (dsn.isEmpty()) {
+        reason = PgTestInstance::shared().error();
         return {};
+    }
     pg::Connection c;
-    if (c.open(dsn) || Migrator(c, QStringLiteral("github")).migrate(catalog::allMigrations()))
+    Error e = c.open(dsn);
+    if (!e)
+        e = Migrator(c, QStringLiteral("github")).migrate(catalog::allMigrations());
+    if (e) {
+        reason = e.message;
         return {};
+    }
     return dsn;
 }
 

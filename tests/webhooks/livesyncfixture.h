@@ -39,8 +39,8 @@ struct LiveSync {
 // started. Error text or empty.
 QString startLiveSync(LiveSync &live, const QString &dsn, const Config &config);
 
-// A migrated database of its own for one test case; empty on failure.
-QString freshSyncDatabase(const QString &name);
+// A migrated database of its own for one test case; empty on failure, with the reason in `error`.
+QString freshSyncDatabase(const QString &name, QString *error = nullptr);
 
 // Runs one backfill to completion with `config`; returns an error text or empty.
 QString runBackfill(const QString &dsn, const Config &config, const QStringList &repos = {});
