@@ -96,7 +96,7 @@ Error Engine::openDatabase() {
     // The sync's commits need not wait for the WAL flush: every page is committed with its cursor, so
     // after a crash the last unflushed pages are simply fetched again. Session-local; other clients of
     // the database keep their own durability settings.
-    if (Error e = m_db->run(QStringLiteral("SET synchronous_commit = off")))
+    if (Error e = m_db->addSessionSetup(QStringLiteral("SET synchronous_commit = off")))
         return e;
     Migrator migrator(*m_db, m_config.schema);
     return migrator.migrate(catalog::allMigrations());

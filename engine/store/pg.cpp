@@ -18,14 +18,25 @@ Result::~Result() {
         PQclear(m_result);
 }
 
+Result Result::failure(const QString &sqlState, const QString &message) {
+    Result result;
+    result.m_failureState = sqlState;
+    result.m_failureMessage = message;
+    return result;
+}
+
 Result::Result(Result &&other) noexcept
-    : m_result(std::exchange(other.m_result, nullptr)) {}
+    : m_result(std::exchange(other.m_result, nullptr))
+    , m_failureState(std::exchange(other.m_failureState, {}))
+    , m_failureMessage(std::exchange(other.m_failureMessage, {})) {}
 
 Result &Result::operator=(Result &&other) noexcept {
     if (this != &other) {
         if (m_result)
             PQclear(m_result);
         m_result = std::exchange(other.m_result, nullptr);
+        m_failureState = std::exchange(other.m_failureState, {});
+        m_failureMessage = std::exchange(other.m_failureMessage, {});
     }
     return *this;
 }
@@ -70,6 +81,8 @@ qint64 Result::affectedRows() const {
 }
 
 QString Result::errorMessage() const {
+    if (!m_failureMessage.isEmpty())
+        return m_failureMessage;
     if (!m_result)
         return QStringLiteral("no result (connection lost?)");
     return QString::fromUtf8(PQresultErrorMessage(m_result)).trimmed();
@@ -77,7 +90,7 @@ QString Result::errorMessage() const {
 
 QString Result::sqlState() const {
     if (!m_result)
-        return {};
+        return m_failureState;
     const char *state = PQresultErrorField(m_result, PG_DIAG_SQLSTATE);
     return state ? QString::fromLatin1(state) : QString();
 }
@@ -88,13 +101,21 @@ Connection::~Connection() {
 
 Connection::Connection(Connection &&other) noexcept
     : m_conn(std::exchange(other.m_conn, nullptr))
-    , m_prepared(std::exchange(other.m_prepared, {})) {}
+    , m_prepared(std::exchange(other.m_prepared, {}))
+    , m_sessionSetup(std::exchange(other.m_sessionSetup, {}))
+    , m_inTransaction(std::exchange(other.m_inTransaction, false))
+    , m_lostTransaction(std::exchange(other.m_lostTransaction, {}))
+    , m_reconnects(std::exchange(other.m_reconnects, 0)) {}
 
 Connection &Connection::operator=(Connection &&other) noexcept {
     if (this != &other) {
         close();
         m_conn = std::exchange(other.m_conn, nullptr);
         m_prepared = std::exchange(other.m_prepared, {});
+        m_sessionSetup = std::exchange(other.m_sessionSetup, {});
+        m_inTransaction = std::exchange(other.m_inTransaction, false);
+        m_lostTransaction = std::exchange(other.m_lostTransaction, {});
+        m_reconnects = std::exchange(other.m_reconnects, 0);
     }
     return *this;
 }
@@ -148,6 +169,10 @@ Error Connection::established() {
 
 void Connection::close() {
     m_prepared.clear(); // prepared statements live and die with the session
+    m_sessionSetup.clear();
+    m_inTransaction = false;
+    m_lostTransaction.clear();
+    m_reconnects = 0;
     if (m_conn) {
         PQfinish(m_conn);
         m_conn = nullptr;
@@ -158,15 +183,88 @@ bool Connection::isOpen() const {
     return m_conn && PQstatus(m_conn) == CONNECTION_OK;
 }
 
-Result Connection::exec(const QString &sql) {
+Error Connection::addSessionSetup(const QString &sql) {
+    if (Error e = run(sql))
+        return e;
+    if (!m_sessionSetup.contains(sql))
+        m_sessionSetup << sql;
+    return {};
+}
+
+bool Connection::sessionLost() {
+    if (PQstatus(m_conn) == CONNECTION_BAD)
+        return true;
+    // A server that ended the session left its FATAL message and end-of-file in the socket; reading them
+    // (libpq's socket never blocks here) marks the connection bad. Twice, because one read may stop
+    // before the end-of-file that follows the message.
+    for (int i = 0; i < 2 && PQstatus(m_conn) == CONNECTION_OK; ++i)
+        PQconsumeInput(m_conn);
+    return PQstatus(m_conn) == CONNECTION_BAD;
+}
+
+Error Connection::reopen() {
+    const QString reason = lastError();
+    m_prepared.clear();
+    PQreset(m_conn);
+    if (PQstatus(m_conn) != CONNECTION_OK)
+        return databaseError(QStringLiteral("reconnect"),
+                             QStringLiteral("the database connection was lost (%1) and could not be opened again: %2")
+                                 .arg(reason, lastError()));
+    ++m_reconnects;
+    for (const QString &sql : std::as_const(m_sessionSetup)) {
+        const Result r(PQexec(m_conn, sql.toUtf8().constData()));
+        if (!r.ok())
+            return databaseError(QStringLiteral("session set-up after reconnecting"), r.errorMessage());
+    }
+    return {};
+}
+
+std::optional<Result> Connection::beforeStatement(const QString &sql) {
     if (!m_conn)
-        return Result();
-    return Result(PQexec(m_conn, sql.toUtf8().constData()));
+        return Result::failure(QStringLiteral("08003"), QStringLiteral("not connected to the database"));
+    if (sessionLost()) {
+        const bool hadTransaction = m_inTransaction;
+        const QString reason = lastError();
+        m_inTransaction = false;
+        if (Error e = reopen())
+            return Result::failure(QStringLiteral("08006"), e.message);
+        if (hadTransaction)
+            m_lostTransaction = reason.isEmpty() ? QStringLiteral("the server closed the session") : reason;
+    }
+    if (m_lostTransaction.isEmpty())
+        return std::nullopt;
+    const QString verb = sql.trimmed().section(QLatin1Char(' '), 0, 0).toUpper();
+    if (verb == QLatin1String("ROLLBACK") || verb == QLatin1String("ABORT")) {
+        m_lostTransaction.clear(); // the transaction is gone already; ROLLBACK on the new session is a no-op
+        return std::nullopt;
+    }
+    const QString message = QStringLiteral("the database connection was lost inside a transaction, whose changes "
+                                           "were rolled back (%1)")
+                                .arg(m_lostTransaction);
+    // COMMIT ends the transaction, as it ends an aborted one on the server, but it fails: nothing committed.
+    if (verb == QLatin1String("COMMIT") || verb == QLatin1String("END")) {
+        m_lostTransaction.clear();
+        return Result::failure(QStringLiteral("08006"), message);
+    }
+    return Result::failure(QStringLiteral("08006"), message + QStringLiteral("; statements fail until ROLLBACK"));
+}
+
+Result Connection::finished(Result result) {
+    const PGTransactionStatusType status = PQtransactionStatus(m_conn);
+    if (status != PQTRANS_UNKNOWN)
+        m_inTransaction = status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+    return result;
+}
+
+Result Connection::exec(const QString &sql) {
+    if (auto refused = beforeStatement(sql))
+        return std::move(*refused);
+    return finished(Result(PQexec(m_conn, sql.toUtf8().constData())));
 }
 
 Result Connection::execParams(const QString &sql, const Params &params) {
-    if (!m_conn)
-        return Result();
+    if (auto refused = beforeStatement(sql))
+        return std::move(*refused);
     std::vector<const char *> values;
     std::vector<int> lengths;
     values.reserve(static_cast<size_t>(params.size()));
@@ -175,8 +273,8 @@ Result Connection::execParams(const QString &sql, const Params &params) {
         values.push_back(p ? p->constData() : nullptr);
         lengths.push_back(p ? static_cast<int>(p->size()) : 0);
     }
-    return Result(PQexecParams(m_conn, sql.toUtf8().constData(), static_cast<int>(params.size()), nullptr,
-                               values.data(), lengths.data(), nullptr, 0));
+    return finished(Result(PQexecParams(m_conn, sql.toUtf8().constData(), static_cast<int>(params.size()), nullptr,
+                                        values.data(), lengths.data(), nullptr, 0)));
 }
 
 Error Connection::run(const QString &sql, const Params &params, const QString &purpose) {
@@ -188,8 +286,8 @@ Error Connection::run(const QString &sql, const Params &params, const QString &p
 }
 
 Error Connection::copyIn(const QString &copySql, const QByteArray &data) {
-    if (!m_conn)
-        return databaseError(QStringLiteral("copy"), QStringLiteral("not connected"));
+    if (auto refused = beforeStatement(copySql))
+        return databaseError(QStringLiteral("copy"), refused->errorMessage());
     Result start(PQexec(m_conn, copySql.toUtf8().constData()));
     if (!start.ok())
         return databaseError(QStringLiteral("copy"), start.errorMessage());
@@ -202,19 +300,20 @@ Error Connection::copyIn(const QString &copySql, const QByteArray &data) {
         if (!result.ok() && !error)
             error = databaseError(QStringLiteral("copy"), result.errorMessage());
     }
+    finished(Result());
     return error;
 }
 
 Result Connection::execPrepared(const QString &sql, const QList<QByteArray> &binaryParams) {
-    if (!m_conn)
-        return Result();
+    if (auto refused = beforeStatement(sql))
+        return std::move(*refused);
     const int count = static_cast<int>(binaryParams.size());
     auto it = m_prepared.constFind(sql);
     if (it == m_prepared.cend()) {
         const QByteArray name = "hubsync_" + QByteArray::number(m_prepared.size() + 1);
         Result prepared(PQprepare(m_conn, name.constData(), sql.toUtf8().constData(), count, nullptr));
         if (!prepared.ok())
-            return prepared;
+            return finished(std::move(prepared));
         it = m_prepared.insert(sql, name);
     }
     std::vector<const char *> values;
@@ -226,8 +325,8 @@ Result Connection::execPrepared(const QString &sql, const QList<QByteArray> &bin
         values.push_back(p.constData());
         lengths.push_back(static_cast<int>(p.size()));
     }
-    return Result(
-        PQexecPrepared(m_conn, it.value().constData(), count, values.data(), lengths.data(), formats.data(), 0));
+    return finished(Result(
+        PQexecPrepared(m_conn, it.value().constData(), count, values.data(), lengths.data(), formats.data(), 0)));
 }
 
 void BinaryTextArray::append(const std::optional<QByteArray> &value) {
@@ -272,6 +371,8 @@ QString Connection::lastError() const {
 }
 
 bool Connection::inTransaction() const {
+    if (!m_lostTransaction.isEmpty())
+        return true;
     if (!m_conn)
         return false;
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
@@ -279,7 +380,7 @@ bool Connection::inTransaction() const {
 }
 
 bool Connection::transactionFailed() const {
-    return m_conn && PQtransactionStatus(m_conn) == PQTRANS_INERROR;
+    return !m_lostTransaction.isEmpty() || (m_conn && PQtransactionStatus(m_conn) == PQTRANS_INERROR);
 }
 
 ImplicitTransaction::ImplicitTransaction(Connection &connection)

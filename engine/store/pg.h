@@ -35,6 +35,8 @@ class Result final {
 public:
     Result() = default;
     explicit Result(pg_result *result);
+    // A statement that was not sent (see Connection's lost sessions), with its SQLSTATE and message.
+    static Result failure(const QString &sqlState, const QString &message);
     ~Result();
     Result(Result &&other) noexcept;
     Result &operator=(Result &&other) noexcept;
@@ -54,10 +56,19 @@ public:
 
 private:
     pg_result *m_result = nullptr;
+    QString m_failureState;
+    QString m_failureMessage;
 };
 
 // Owns one libpq connection. Every statement with values goes through execParams: no SQL is ever built
 // by concatenating values (identifiers are quoted with quoteIdentifier()).
+//
+// A session the server ends (a restart, idle_session_timeout, pg_terminate_backend) is noticed before the
+// next statement is sent: an idle session is opened again with the same parameters, its session set-up
+// (addSessionSetup()) is replayed, and the statement runs as if nothing happened. A session that died
+// inside a transaction took the transaction's work with it, so, like PostgreSQL's own aborted
+// transactions, every statement then fails (SQLSTATE 08006) until the caller's ROLLBACK. A statement the
+// failure interrupts fails as it would anyway and is never repeated: it may have committed.
 class Connection final {
 public:
     Connection() = default;
@@ -73,6 +84,10 @@ public:
     Error openLike(const Connection &other);
     void close();
     [[nodiscard]] bool isOpen() const;
+    // Runs a session-level statement (e.g. a SET) now, and again on every session opened after a lost one.
+    Error addSessionSetup(const QString &sql);
+    // How many times a lost session was opened again.
+    [[nodiscard]] int reconnects() const { return m_reconnects; }
 
     Result exec(const QString &sql);
     Result execParams(const QString &sql, const Params &params);
@@ -100,9 +115,19 @@ public:
 
 private:
     Error established(); // status check and session set-up after PQconnectdbParams
+    // Before every statement: notices a lost session and opens a new one. Returns the result to give the
+    // caller instead of running `sql`, if any.
+    std::optional<Result> beforeStatement(const QString &sql);
+    [[nodiscard]] bool sessionLost();
+    Error reopen();
+    Result finished(Result result); // after every statement: remembers whether a transaction is open
 
     pg_conn *m_conn = nullptr;
     QHash<QString, QByteArray> m_prepared; // SQL -> statement name, for this session only
+    QStringList m_sessionSetup;
+    bool m_inTransaction = false; // as of the last statement's answer
+    QString m_lostTransaction;    // why, while statements fail until ROLLBACK; empty otherwise
+    int m_reconnects = 0;
 };
 
 // A one-dimensional text[] in PostgreSQL's binary array format (what array_recv reads): a header and

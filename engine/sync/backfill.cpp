@@ -97,7 +97,7 @@ void Backfill::start() {
     m_clock.start();
     // Raw payloads are the bulk of what the tables store; LZ4 compresses them several times faster than
     // the default pglz. Session-local, and only where the server was built with LZ4 (else ignored).
-    m_db.exec(QStringLiteral("SET default_toast_compression = lz4"));
+    (void)m_db.addSessionSetup(QStringLiteral("SET default_toast_compression = lz4"));
     if (m_options.writerThreads > 0 && !m_writers) {
         auto writers = std::make_unique<PageWriters>();
         if (Error e = writers->start(m_db, m_options.schema, m_options.writerThreads))

@@ -30,9 +30,9 @@ public:
         // As on the engine's session: a page commit need not wait for the WAL flush (a crash loses at
         // most the last pages, which the committed cursors fetch again), and raw payloads compress with
         // LZ4 where the server has it (else the setting is refused and pglz stays).
-        if (Error e = m_db.run(QStringLiteral("SET synchronous_commit = off")))
+        if (Error e = m_db.addSessionSetup(QStringLiteral("SET synchronous_commit = off")))
             return e;
-        m_db.exec(QStringLiteral("SET default_toast_compression = lz4"));
+        (void)m_db.addSessionSetup(QStringLiteral("SET default_toast_compression = lz4"));
         m_thread.setObjectName(QStringLiteral("hubsync-writer-%1").arg(index));
         m_context = new QObject;
         m_context->moveToThread(&m_thread);

@@ -152,6 +152,72 @@ private Q_SLOTS:
                  qint64(builtinMigrations().size() + 2));
     }
 
+    // The server ends an idle session (what a restart, idle_session_timeout or pg_terminate_backend does):
+    // the next statement runs on a new session, with the session set-up replayed.
+    void idleSessionEndedByTheServerIsReopened() {
+        QVERIFY(!m_db.addSessionSetup(QStringLiteral("SET application_name = 'reopened'")));
+        QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE t (x int)")));
+        // A prepared statement of the lost session must be prepared again on the new one.
+        QVERIFY(m_db.execPrepared(QStringLiteral("SELECT $1::text::int"), {QByteArray("1")}).ok());
+        const qint64 before = backendPid();
+        terminate(before);
+        const pg::Result r = m_db.execPrepared(QStringLiteral("SELECT $1::text::int"), {QByteArray("2")});
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage()));
+        QCOMPARE(r.toInt(0, 0), qint64(2));
+        QCOMPARE(m_db.reconnects(), 1);
+        QVERIFY(backendPid() != before);
+        QCOMPARE(m_db.exec(QStringLiteral("SHOW application_name")).text(0, 0), QStringLiteral("reopened"));
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES (1)")));
+        QVERIFY(!m_db.inTransaction());
+    }
+
+    // A session lost inside a transaction took the transaction's work with it: nothing may run as if the
+    // transaction were still open (that would commit half of it), so statements fail until ROLLBACK.
+    void sessionLostInATransactionFailsUntilRollback() {
+        QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE t (x int)")));
+        QVERIFY(!m_db.run(QStringLiteral("BEGIN")));
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES (1)")));
+        terminate(backendPid());
+        pg::Result r = m_db.exec(QStringLiteral("INSERT INTO t VALUES (2)"));
+        QVERIFY(!r.ok());
+        QCOMPARE(r.sqlState(), QStringLiteral("08006"));
+        QVERIFY2(r.errorMessage().contains(QStringLiteral("rolled back")), qPrintable(r.errorMessage()));
+        QVERIFY(m_db.inTransaction());
+        QVERIFY(m_db.transactionFailed());
+        QVERIFY(!m_db.execParams(QStringLiteral("INSERT INTO t VALUES ($1)"), {pg::param(qint64(3))}).ok());
+        QVERIFY(!m_db.execPrepared(QStringLiteral("INSERT INTO t VALUES ($1::text::int)"), {QByteArray("3")}).ok());
+        QVERIFY(m_db.copyIn(QStringLiteral("COPY t FROM STDIN"), "4\n"));
+        QVERIFY(m_db.exec(QStringLiteral("ROLLBACK")).ok());
+        QVERIFY(!m_db.inTransaction());
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT count(*) FROM t")).toInt(0, 0), qint64(0));
+
+        // COMMIT ends a lost transaction too, but says that nothing was committed.
+        QVERIFY(!m_db.run(QStringLiteral("BEGIN")));
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES (6)")));
+        terminate(backendPid());
+        QVERIFY(!m_db.exec(QStringLiteral("COMMIT")).ok());
+        QVERIFY(!m_db.inTransaction());
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES (5)")));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT array_agg(x) FROM t")).text(0, 0), QStringLiteral("{5}"));
+        QCOMPARE(m_db.reconnects(), 2);
+    }
+
+    // ImplicitTransaction and its callers see a lost transaction as a failed one and roll back.
+    void implicitTransactionAfterALostSession() {
+        QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE t (x int)")));
+        {
+            pg::ImplicitTransaction transaction(m_db);
+            QVERIFY(!transaction.begin());
+            QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES (1)")));
+            terminate(backendPid());
+            QVERIFY(m_db.run(QStringLiteral("INSERT INTO t VALUES (2)")));
+            QVERIFY(transaction.commit());
+        }
+        QVERIFY(!m_db.inTransaction());
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES (3)")));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT array_agg(x) FROM t")).text(0, 0), QStringLiteral("{3}"));
+    }
+
     void unreachableServerIsADatabaseError() {
         pg::Connection c;
         const Error e = c.open(QStringLiteral("host=/nonexistent-socket-dir port=1 dbname=x"), 2);
@@ -160,6 +226,24 @@ private Q_SLOTS:
     }
 
 private:
+    qint64 backendPid() { return m_db.exec(QStringLiteral("SELECT pg_backend_pid()")).toInt(0, 0); }
+
+    // Ends a session from another one, as an administrator or a server shutdown would, and waits until
+    // the server has closed it.
+    void terminate(qint64 pid) {
+        pg::Connection admin;
+        QVERIFY(!admin.open(m_dsn));
+        QCOMPARE(
+            admin.execParams(QStringLiteral("SELECT pg_terminate_backend($1::int, 5000)"), {pg::param(pid)}).text(0, 0),
+            QStringLiteral("t"));
+        QVERIFY(QTest::qWaitFor([&] {
+            return admin
+                       .execParams(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE pid = $1::int"),
+                                   {pg::param(pid)})
+                       .toInt(0, 0) == 0;
+        }));
+    }
+
     static QList<Migration> withDataTable(QList<Migration> list, const QString &statement) {
         list << Migration{firstDataSchemaVersion, QStringLiteral("a synced table"), {statement}};
         return list;

@@ -76,6 +76,22 @@ private Q_SLOTS:
         QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.issue WHERE title = 'Seen within seconds'")),
                  QStringLiteral("1"));
 
+        // The server ends every session of the engine (a restart or an administrator would): the engine opens
+        // new ones and goes on, without an error and without a restart.
+        const pg::Result ended =
+            db.exec(QStringLiteral("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+                                   " WHERE datname = current_database() AND pid <> pg_backend_pid()"));
+        QVERIFY2(ended.toInt(0, 0) > 0, qPrintable(ended.errorMessage()));
+        applied.clear();
+        QCOMPARE(control("POST", QStringLiteral("/_sim/repos/octo-org/repo-1/issues"),
+                         {{QStringLiteral("title"), QStringLiteral("After the sessions ended")}}),
+                 201);
+        QVERIFY(!applied.isEmpty() || applied.wait(10000));
+        QCOMPARE(applied.first().at(1).toString(), QStringLiteral("applied"));
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.issue WHERE title = 'After the sessions ended'")),
+                 QStringLiteral("1"));
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
+
         // The installation is granted a third repository: it is backfilled without a restart.
         complete.clear();
         QCOMPARE(control("PUT", QStringLiteral("/_sim/installation/repositories"),
