@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/paths.h"
 #include "core/secretstore.h"
+#include "github/trust.h"
 #include "servicerunner.h"
 #include "ui/mainwindow.h"
 #include "ui/setup/savedsetup.h"
@@ -108,6 +109,12 @@ int runDesktop(const hubsync::Config &commandLine) {
     }
     Log::instance().addSecret(config.token);
     Log::instance().addSecret(config.webhookSecret);
+    if (!config.githubCaFile.isEmpty()) {
+        if (const Error e = github::trustCertificateFile(config.githubCaFile)) {
+            print(stderr, QStringLiteral("hubsync: %1\n").arg(e.message));
+            return static_cast<int>(exitCodeFor(e));
+        }
+    }
     MainWindow window(config);
     window.show();
     return QApplication::exec();
@@ -139,6 +146,12 @@ int main(int argc, char **argv) {
     Log::instance().setFormat(config.logFormat == Config::LogFormat::Json ? Log::Format::Json : Log::Format::Text);
     Log::instance().addSecret(config.token);
     Log::instance().addSecret(config.webhookSecret);
+    if (!config.githubCaFile.isEmpty()) {
+        if (const Error e = github::trustCertificateFile(config.githubCaFile)) {
+            print(stderr, QStringLiteral("hubsync: %1\n").arg(e.message));
+            return static_cast<int>(exitCodeFor(e));
+        }
+    }
 
     if (config.service) {
         QCoreApplication app(argc, argv);

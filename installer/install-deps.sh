@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="
-  cmake ninja-build g++ ccache pkg-config git time curl
+  cmake ninja-build g++ ccache pkg-config git time curl openssl
   qt6-base-dev qt6-base-dev-tools libqt6sql6-psql qt6-httpserver-dev qt6-websockets-dev qt6-networkauth-dev
   qtkeychain-qt6-dev libpq-dev libssl-dev libpg-query-dev
   postgresql-15 postgresql-client-15 postgresql-contrib

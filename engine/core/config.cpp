@@ -34,6 +34,10 @@ const QList<OptionSpec> &optionSpecs() {
          QStringLiteral("URL"),
          QStringLiteral("GitHub GraphQL endpoint (default: derived from --github-api-url)."),
          {}},
+        {QStringLiteral("github-ca-file"),
+         QStringLiteral("FILE"),
+         QStringLiteral("PEM CA certificates to trust for GitHub besides the system's (GHES with a private CA)."),
+         {}},
         {QStringLiteral("token"), QStringLiteral("TOKEN"),
          QStringLiteral("Personal access token (prefer the GITHUB_TOKEN environment variable)."),
          QStringLiteral("GITHUB_TOKEN")},
@@ -207,6 +211,10 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
         return url(config.githubApiUrl);
     if (name == QStringLiteral("github-graphql-url"))
         return url(config.githubGraphqlUrl);
+    if (name == QStringLiteral("github-ca-file")) {
+        config.githubCaFile = value;
+        return {};
+    }
     if (name == QStringLiteral("token")) {
         if (value.trimmed().isEmpty())
             return bad(QStringLiteral("empty token"));
@@ -296,7 +304,7 @@ Error validate(const Config &config) {
         return usage(QStringLiteral("cannot read the App private key file %1").arg(config.appKeyFile));
     if (config.proxyTlsCert.isEmpty() != config.proxyTlsKey.isEmpty())
         return usage(QStringLiteral("--proxy-tls-cert and --proxy-tls-key go together"));
-    for (const QString &file : {config.proxyTlsCert, config.proxyTlsKey}) {
+    for (const QString &file : {config.proxyTlsCert, config.proxyTlsKey, config.githubCaFile}) {
         if (!file.isEmpty() && !QFileInfo(file).isReadable())
             return usage(QStringLiteral("cannot read %1").arg(file));
     }

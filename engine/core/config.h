@@ -23,6 +23,7 @@ struct Config {
 
     QString githubApiUrl = QStringLiteral("https://api.github.com");
     QString githubGraphqlUrl; // derived from githubApiUrl when empty
+    QString githubCaFile;     // extra PEM roots to trust (GHES with a private CA); empty = the system's only
     QString token;            // personal access token (never logged)
     qint64 appId = 0;
     QString appKeyFile;

@@ -11,6 +11,7 @@ hubsync_engine_library(hubsync_github
     ${_gh}/linkheader.cpp ${_gh}/linkheader.h
     ${_gh}/pgetagstore.cpp ${_gh}/pgetagstore.h
     ${_gh}/quotaplanner.cpp ${_gh}/quotaplanner.h
-    ${_gh}/ratelimit.cpp ${_gh}/ratelimit.h)
+    ${_gh}/ratelimit.cpp ${_gh}/ratelimit.h
+    ${_gh}/trust.cpp ${_gh}/trust.h)
 target_link_libraries(hubsync_github PUBLIC hubsync_core hubsync_store Qt6::Network OpenSSL::Crypto)
 unset(_gh)

@@ -82,6 +82,18 @@ void GitHubClient::onFinished(const CallPtr &call, QNetworkReply *reply) {
         finish(call, std::move(response));
         return;
     }
+    if (error == QNetworkReply::SslHandshakeFailedError) {
+        // An untrusted or mismatched certificate does not heal by retrying: say what to configure.
+        response.error = Error::make(Error::Kind::Usage,
+                                     QStringLiteral("the TLS connection to %1 failed: %2. If the server's certificate "
+                                                    "comes from a private CA, trust it with --github-ca-file "
+                                                    "(HUBSYNC_GITHUB_CA_FILE)")
+                                         .arg(describe(call->url.adjusted(QUrl::RemovePath)), reply->errorString()),
+                                     response.httpStatus);
+        release(call);
+        finish(call, std::move(response));
+        return;
+    }
     if (response.httpStatus == 0 || isTransportError(error)) {
         const bool timeout = error == QNetworkReply::OperationCanceledError || error == QNetworkReply::TimeoutError;
         response.error = Error::make(

@@ -3,8 +3,11 @@
 # into a throwaway PostgreSQL cluster and prints records/s, API requests (total per 100 records stored;
 # REST list-endpoint requests per 100 list items), peak RSS, and the CPU time hubsync and the database
 # server used (with the load average: on a shared machine records/s alone says little).
-# Usage: tests/bench/bench_backfill.sh BUILD_DIR [SIMULATOR DATASET ARGS...]
+# Usage: [TRANSPORT=https|http] tests/bench/bench_backfill.sh BUILD_DIR [SIMULATOR DATASET ARGS...]
 # Default dataset: about 1,000,000 records (the simulator's "large" dataset).
+# TRANSPORT (default https): GitHub's API is HTTPS only, so by default the simulator serves TLS with a
+# throwaway certificate that hubsync trusts through --github-ca-file. TRANSPORT=http measures the plain
+# HTTP path the sandbox uses (Qt 6.4 reads plain-HTTP response headers one byte per system call).
 set -eu
 
 BUILD="${1:?usage: bench_backfill.sh BUILD_DIR [githubsim dataset args]}"
@@ -29,7 +32,21 @@ trap cleanup EXIT INT TERM
 pgcluster_start "-c listen_addresses='' -k $WORK -p 5432"
 DSN="host=$WORK port=5432 user=postgres dbname=postgres"
 
-"$BIN/githubsim" --listen 127.0.0.1:0 --token "$TOKEN" "$@" > "$WORK/sim.out" 2> "$WORK/sim.err" &
+TRANSPORT="${TRANSPORT:-https}"
+SIM_TLS=""
+HS_TLS=""
+case "$TRANSPORT" in
+https)
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/sim.key" -out "$WORK/sim.crt" -days 1 \
+        -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+    SIM_TLS="--tls-cert $WORK/sim.crt --tls-key $WORK/sim.key"
+    HS_TLS="--github-ca-file $WORK/sim.crt" ;;
+http) ;;
+*) echo "TRANSPORT must be https or http" >&2; exit 2 ;;
+esac
+
+# shellcheck disable=SC2086 # SIM_TLS and HS_TLS are option lists
+"$BIN/githubsim" --listen 127.0.0.1:0 --token "$TOKEN" $SIM_TLS "$@" > "$WORK/sim.out" 2> "$WORK/sim.err" &
 SIM_PID=$!
 URL="$(listening_address "$WORK/sim.out" "$WORK/sim.err" simulator 60)"
 
@@ -39,7 +56,7 @@ pg_ticks() { awk '{ s += $14 + $15 + $16 + $17 } END { print s }' /proc/"$PG_PID
 PG_START=$(pg_ticks)
 START=$(date +%s.%N)
 GITHUB_TOKEN="$TOKEN" /usr/bin/time -f "%M %U %S" -o "$WORK/rss" \
-    "$BIN/hubsync" --service --backfill-only --database "$DSN" --github-api-url "$URL" > "$WORK/hubsync.log" 2>&1 || {
+    "$BIN/hubsync" --service --backfill-only --database "$DSN" --github-api-url "$URL" $HS_TLS > "$WORK/hubsync.log" 2>&1 || {
     echo "backfill failed:"; tail -20 "$WORK/hubsync.log"; exit 1; }
 END=$(date +%s.%N)
 PG_END=$(pg_ticks)
@@ -57,14 +74,14 @@ USERS=$(psql "$DSN" -Atc 'SELECT count(*) FROM github."user"')
 # (the issue list's pull requests included). Reactions and discussions (GraphQL) are not list items.
 LISTITEMS=$(psql "$DSN" -Atc "SELECT (SELECT count(*) FROM github.repository) + coalesce(sum(fetched), 0)
   FROM hubsync.sync_cursor WHERE collection IN ('label', 'ref', 'issue', 'pull_request', 'comment', 'commit', 'release')")
-curl -s "$URL/_sim/counters" > "$WORK/counters.json"
+curl -s ${HS_TLS:+--cacert "$WORK/sim.crt"} "$URL/_sim/counters" > "$WORK/counters.json"
 read -r RSS_KB HS_USER HS_SYS < "$WORK/rss"
 PG_SECS=$(echo "$PG_START $PG_END $(getconf CLK_TCK)" | awk '{ printf "%.1f", ($2 - $1) / $3 }')
 
 python3 - "$START" "$END" "$RECORDS" "$USERS" "$LISTITEMS" "$RSS_KB" "$WORK/counters.json" "$HS_USER" "$HS_SYS" \
-    "$PG_SECS" "$LOAD" <<'PY'
+    "$PG_SECS" "$LOAD" "$URL" <<'PY'
 import json, re, sys
-start, end, records, users, listitems, rss, counters, hs_user, hs_sys, pg_secs, load = sys.argv[1:]
+start, end, records, users, listitems, rss, counters, hs_user, hs_sys, pg_secs, load, url = sys.argv[1:]
 secs = float(end) - float(start)
 records, users, listitems, rss = int(records), int(users), int(listitems), int(rss)
 with open(counters) as f:
@@ -77,7 +94,7 @@ lists = sum(n for k, n in by.items() if LIST.match(k))
 reactions = sum(n for k, n in by.items() if k.endswith("/reactions"))
 graphql = by.get("POST /graphql", 0)
 other = total - lists - reactions - graphql
-print(f"backfill: {records} records (+{users} users from embedded objects) in {secs:.1f} s")
+print(f"backfill over {url.split(':')[0].upper()}: {records} records (+{users} users from embedded objects) in {secs:.1f} s")
 print(f"records/s: {records / secs:.0f}")
 print(f"API requests, all endpoints: {total} ({lists} REST list, {reactions} reactions, {graphql} GraphQL, "
       f"{other} other)")

@@ -1,5 +1,6 @@
 #include "core/config.h"
 #include "pgtestinstance.h"
+#include "simulatorprocess.h"
 
 #include <QDir>
 #include <QFile>
@@ -131,6 +132,43 @@ private Q_SLOTS:
         QVERIFY2(out.contains(QStringLiteral("service mode")), qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral(" issue: ")), qPrintable(out)); // one progress line per repo x collection
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // GitHub over TLS with a certificate no system root vouches for (a GitHub Enterprise Server with a
+    // private CA): refused at once with the option to use, then trusted with --github-ca-file.
+    void privateCertificateAuthority() {
+        QTemporaryDir dir;
+        const QString cert = dir.filePath(QStringLiteral("ca.pem"));
+        const QString key = dir.filePath(QStringLiteral("key.pem"));
+        QProcess openssl;
+        openssl.start(QStringLiteral("openssl"),
+                      {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                       QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-keyout"), key,
+                       QStringLiteral("-out"), cert, QStringLiteral("-days"), QStringLiteral("1"),
+                       QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
+                       QStringLiteral("subjectAltName=IP:127.0.0.1")});
+        QVERIFY2(openssl.waitForFinished(60000) && openssl.exitCode() == 0, "openssl could not make a certificate");
+        test::SimulatorProcess sim;
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"),
+                            QStringLiteral("ghp_tls"), QStringLiteral("--tls-cert"), cert, QStringLiteral("--tls-key"),
+                            key}),
+                 qPrintable(sim.error()));
+        QVERIFY2(sim.baseUrl().startsWith(QStringLiteral("https://")), qPrintable(sim.baseUrl()));
+        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("tls"));
+        QVERIFY2(!dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
+        const QStringList args{QStringLiteral("--service"),        QStringLiteral("--backfill-only"),
+                               QStringLiteral("--database"),       dsn,
+                               QStringLiteral("--token"),          QStringLiteral("ghp_tls"),
+                               QStringLiteral("--github-api-url"), sim.baseUrl()};
+        QString out;
+        QCOMPARE(run(args, &out), 2);
+        QVERIFY2(out.contains(QStringLiteral("--github-ca-file")), qPrintable(out));
+        QVERIFY2(!out.contains(QStringLiteral("attempts")), qPrintable(out)); // not retried: it cannot heal
+        QCOMPARE(run(args + QStringList{QStringLiteral("--github-ca-file"), key}, &out), 2); // a key, no certificate
+        QVERIFY2(out.contains(QStringLiteral("no PEM certificate")), qPrintable(out));
+        QCOMPARE(run(args + QStringList{QStringLiteral("--github-ca-file"), cert}, &out), 0);
+        QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
         PgTestInstance::shared().dropDatabase(dsn);
     }
 

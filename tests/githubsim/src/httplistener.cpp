@@ -1,5 +1,10 @@
 #include "httplistener.h"
 
+#include <QFile>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslServer>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -106,7 +111,36 @@ HttpListener::HttpListener(Handler handler, QObject *parent)
     : QObject(parent)
     , m_handler(std::move(handler))
     , m_server(new QTcpServer(this)) {
-    connect(m_server, &QTcpServer::newConnection, this, &HttpListener::onNewConnection);
+    connect(m_server, &QTcpServer::pendingConnectionAvailable, this, &HttpListener::onNewConnection);
+}
+
+bool HttpListener::useTls(const QString &certificateFile, const QString &keyFile) {
+    const QList<QSslCertificate> chain = QSslCertificate::fromPath(certificateFile, QSsl::Pem);
+    QFile keyIn(keyFile);
+    if (chain.isEmpty() || !keyIn.open(QIODevice::ReadOnly)) {
+        m_error = QStringLiteral("no PEM certificate in %1, or %2 unreadable").arg(certificateFile, keyFile);
+        return false;
+    }
+    const QByteArray pem = keyIn.readAll();
+    QSslKey key(pem, QSsl::Rsa);
+    if (key.isNull())
+        key = QSslKey(pem, QSsl::Ec);
+    if (key.isNull()) {
+        m_error = QStringLiteral("no RSA or EC private key in %1").arg(keyFile);
+        return false;
+    }
+    QSslConfiguration configuration = QSslConfiguration::defaultConfiguration();
+    configuration.setLocalCertificateChain(chain);
+    configuration.setPrivateKey(key);
+    configuration.setPeerVerifyMode(QSslSocket::VerifyNone);
+    auto *server = new QSslServer(this);
+    server->setSslConfiguration(configuration);
+    delete m_server;
+    m_server = server;
+    // A pending connection is one whose handshake finished.
+    connect(m_server, &QTcpServer::pendingConnectionAvailable, this, &HttpListener::onNewConnection);
+    m_tls = true;
+    return true;
 }
 
 HttpListener::~HttpListener() = default;

@@ -52,6 +52,9 @@ public:
     static constexpr int maxConnections = 512;
 
     explicit HttpListener(Handler handler, QObject *parent = nullptr);
+    // Serves HTTPS instead of HTTP: PEM certificate (chain) and private key files. Before listen().
+    bool useTls(const QString &certificateFile, const QString &keyFile);
+    [[nodiscard]] bool tls() const { return m_tls; }
     ~HttpListener() override;
     Q_DISABLE_COPY_MOVE(HttpListener)
 
@@ -71,6 +74,7 @@ private:
     Handler m_handler;
     QTcpServer *m_server = nullptr;
     QString m_error;
+    bool m_tls = false;
     int m_inFlight = 0;
     int m_connections = 0;
 };

@@ -51,6 +51,8 @@ int main(int argc, char **argv) {
     };
     const QList<Opt> opts{
         {"listen", "HOST:PORT to listen on (port 0: any free port). Default 127.0.0.1:0.", "addr"},
+        {"tls-cert", "Serve HTTPS with this PEM certificate (with --tls-key).", "file"},
+        {"tls-key", "PEM private key for --tls-cert.", "file"},
         {"dataset", "small | medium | large (~1.1M records). Default small.", "name"},
         {"seed", "Generator seed; the same seed gives byte-identical data. Default 1.", "n"},
         {"owner", "Organisation that owns the generated repositories. Default octo-org.", "login"},
@@ -197,7 +199,9 @@ int main(int argc, char **argv) {
             return fail(QStringLiteral("cannot write %1").arg(key.fileName()));
     }
     QString error;
-    if (!server.listen(address, quint16(port), &error))
+    if (set("tls-cert") != set("tls-key"))
+        return fail(QStringLiteral("--tls-cert and --tls-key go together"));
+    if (!server.listen(address, quint16(port), &error, val("tls-cert"), val("tls-key")))
         return fail(QStringLiteral("cannot listen on %1: %2").arg(listen, error));
     std::printf("listening on %s\n", qPrintable(server.baseUrl()));
     std::fflush(stdout);

@@ -106,8 +106,13 @@ Server::Server(ServerOptions options, QObject *parent)
 
 Server::~Server() = default;
 
-bool Server::listen(const QHostAddress &address, quint16 port, QString *error) {
+bool Server::listen(const QHostAddress &address, quint16 port, QString *error, const QString &tlsCertificate,
+                    const QString &tlsKey) {
     m_listener = std::make_unique<HttpListener>([this](const HttpRequest &r) { return handle(r); });
+    if (!tlsCertificate.isEmpty() && !m_listener->useTls(tlsCertificate, tlsKey)) {
+        *error = m_listener->errorString();
+        return false;
+    }
     if (!m_listener->listen(address, port)) {
         *error = m_listener->errorString();
         return false;
@@ -115,7 +120,9 @@ bool Server::listen(const QHostAddress &address, quint16 port, QString *error) {
     const QString host = address.protocol() == QAbstractSocket::IPv6Protocol
                              ? QLatin1Char('[') + address.toString() + QLatin1Char(']')
                              : address.toString();
-    m_renderer.setBaseUrl(QStringLiteral("http://%1:%2").arg(host).arg(m_listener->port()));
+    m_renderer.setBaseUrl(QStringLiteral("%1://%2:%3")
+                              .arg(m_listener->tls() ? QStringLiteral("https") : QStringLiteral("http"), host)
+                              .arg(m_listener->port()));
     return true;
 }
 

@@ -71,7 +71,9 @@ public:
     ~Server() override;
     Q_DISABLE_COPY_MOVE(Server)
 
-    bool listen(const QHostAddress &address, quint16 port, QString *error);
+    // TLS: PEM certificate and key files (both empty: plain HTTP).
+    bool listen(const QHostAddress &address, quint16 port, QString *error, const QString &tlsCertificate = {},
+                const QString &tlsKey = {});
     [[nodiscard]] QString baseUrl() const { return m_renderer.baseUrl(); }
     [[nodiscard]] QByteArray appPrivateKeyPem() const { return m_appPrivateKey; }
     [[nodiscard]] QString startupError() const { return m_startupError; }
