@@ -67,6 +67,7 @@ Engine::Engine(Config config, QObject *parent)
     // GitHub keeps deliveries three days; looking every hour catches what an outage made us miss.
     m_redeliveryTimer.setInterval(60 * 60 * 1000);
     connect(&m_redeliveryTimer, &QTimer::timeout, this, &Engine::redeliverMissed);
+    connect(&m_redeliveryTimer, &QTimer::timeout, this, &Engine::pruneWebhookHistory);
 }
 
 Engine::~Engine() = default;
@@ -402,6 +403,20 @@ void Engine::redeliverMissed() {
     m_redeliverer->run(since);
 }
 
+void Engine::pruneWebhookHistory() {
+    if (!m_deliveryLog)
+        return;
+    DeliveryLog::Pruned pruned;
+    if (Error e = m_deliveryLog->prune(&pruned)) {
+        Q_EMIT warning(e.message);
+        return;
+    }
+    if (pruned.deliveries > 0 || pruned.tombstones > 0)
+        logInfo(QStringLiteral("webhooks"), QStringLiteral("pruned %1 old webhook deliveries and %2 tombstones")
+                                                .arg(pruned.deliveries)
+                                                .arg(pruned.tombstones));
+}
+
 void Engine::startLiveSync() {
     if (m_liveStarted)
         return;
@@ -436,6 +451,7 @@ void Engine::startLiveSync() {
         if (!m_applier)
             startWebhookApplier();
         redeliverMissed();
+        pruneWebhookHistory();
         m_redeliveryTimer.start();
         m_status.liveSyncMode = QStringLiteral("webhooks on port %1, polling every %2 s as a backstop")
                                     .arg(m_receiver->port())

@@ -92,6 +92,7 @@ private:
     void startWriteThrough();
     void startWebhookApplier();
     void redeliverMissed();
+    void pruneWebhookHistory();
     void stopSyncing(const QString &reason);
     void backfillAdded(const QStringList &names);
 

@@ -111,4 +111,24 @@ Error DeliveryLog::hasTombstone(const QString &collection, const QString &key, b
     return {};
 }
 
+Error DeliveryLog::prune(Pruned *pruned, int keepDays, int keepFailedDays) {
+    *pruned = {};
+    const pg::Result deliveries =
+        m_db.execParams(QStringLiteral("DELETE FROM hubsync.webhook_delivery WHERE processed_at IS NOT NULL"
+                                       " AND received_at < now() - make_interval(days => CASE WHEN outcome = 'failed'"
+                                       " THEN $2::int ELSE $1::int END)"),
+                        {pg::param(qint64(keepDays)), pg::param(qint64(keepFailedDays))});
+    if (!deliveries.ok())
+        return pg::databaseError(QStringLiteral("pruning webhook deliveries"), deliveries.errorMessage());
+    const pg::Result tombstones =
+        m_db.execParams(QStringLiteral("DELETE FROM hubsync.tombstone WHERE deleted_at < now() - make_interval(days"
+                                       " => $1::int)"),
+                        {pg::param(qint64(keepDays))});
+    if (!tombstones.ok())
+        return pg::databaseError(QStringLiteral("pruning tombstones"), tombstones.errorMessage());
+    pruned->deliveries = int(deliveries.affectedRows());
+    pruned->tombstones = int(tombstones.affectedRows());
+    return {};
+}
+
 } // namespace hubsync

@@ -53,6 +53,18 @@ public:
     Error addTombstone(const QString &collection, const QString &key);
     Error hasTombstone(const QString &collection, const QString &key, bool *found);
 
+    // Bounded history. Applied and ignored deliveries are kept for `keepDays` (GitHub redelivers from the
+    // last three days, so anything older cannot be a duplicate or a missed delivery any more), failed ones
+    // for `keepFailedDays` (the reason is there to be read); tombstones as long as applied deliveries,
+    // since no older event for the row can arrive after that. Pending deliveries are never removed.
+    struct Pruned {
+        int deliveries = 0;
+        int tombstones = 0;
+    };
+    static constexpr int defaultKeepDays = 7;
+    static constexpr int defaultKeepFailedDays = 30;
+    Error prune(Pruned *pruned, int keepDays = defaultKeepDays, int keepFailedDays = defaultKeepFailedDays);
+
 private:
     Error queryTime(const QString &aggregate, const QString &where, const QString &purpose, QDateTime *at);
 

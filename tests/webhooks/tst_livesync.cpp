@@ -634,6 +634,56 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
+    // The delivery history and tombstones do not grow forever: applied deliveries and tombstones older
+    // than a week go, failed ones after 30 days, pending ones never.
+    void historyIsPruned() {
+        const QString dsn = freshSyncDatabase(QStringLiteral("prune"));
+        QVERIFY(!dsn.isEmpty());
+        pg::Connection db;
+        QVERIFY(!db.open(dsn));
+        DeliveryLog log(db);
+        // id -> (age in days, outcome; empty = still pending)
+        const QList<std::tuple<QString, int, QString>> deliveries{
+            {QStringLiteral("old-applied"), 8, QStringLiteral("applied")},
+            {QStringLiteral("old-ignored"), 8, QStringLiteral("ignored")},
+            {QStringLiteral("recent-applied"), 2, QStringLiteral("applied")},
+            {QStringLiteral("failed-10-days"), 10, QStringLiteral("failed")},
+            {QStringLiteral("failed-40-days"), 40, QStringLiteral("failed")},
+            {QStringLiteral("old-pending"), 60, QString()}};
+        for (const auto &[id, days, outcome] : deliveries) {
+            DeliveryLog::Enqueued enqueued{};
+            QVERIFY(!log.enqueue(id, QStringLiteral("issues"), QStringLiteral("edited"), "{}", &enqueued));
+            if (!outcome.isEmpty())
+                QVERIFY(!log.markDone(id, outcome));
+            QVERIFY(!db.run(QStringLiteral("UPDATE hubsync.webhook_delivery SET received_at = now() -"
+                                           " make_interval(days => $2::int) WHERE delivery_id = $1"),
+                            {pg::param(id), pg::param(qint64(days))}));
+        }
+        QVERIFY(!log.addTombstone(QStringLiteral("issue"), QStringLiteral("1")));
+        QVERIFY(!log.addTombstone(QStringLiteral("issue"), QStringLiteral("2")));
+        QVERIFY(!db.run(QStringLiteral("UPDATE hubsync.tombstone SET deleted_at = now() - interval '8 days'"
+                                       " WHERE key = '1'")));
+
+        DeliveryLog::Pruned pruned;
+        QVERIFY(!log.prune(&pruned));
+        QCOMPARE(pruned.deliveries, 3);
+        QCOMPARE(pruned.tombstones, 1);
+        QCOMPARE(db.exec(QStringLiteral("SELECT string_agg(delivery_id, ',' ORDER BY delivery_id)"
+                                        " FROM hubsync.webhook_delivery"))
+                     .text(0, 0),
+                 QStringLiteral("failed-10-days,old-pending,recent-applied"));
+        bool found = true;
+        QVERIFY(!log.hasTombstone(QStringLiteral("issue"), QStringLiteral("1"), &found));
+        QVERIFY(!found);
+        QVERIFY(!log.hasTombstone(QStringLiteral("issue"), QStringLiteral("2"), &found));
+        QVERIFY(found);
+        // Nothing left to prune: a second run removes nothing.
+        QVERIFY(!log.prune(&pruned));
+        QCOMPARE(pruned.deliveries + pruned.tombstones, 0);
+        db.close();
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
     // Reactions send no webhook: an event whose object shows reactions queues it, and the reaction
     // refresh (a backfill of that repository, which only has the reaction step left) reads them.
     void reactionsFollowEvents() {
