@@ -125,6 +125,7 @@ void TableWorker::open(const DatabaseEndpoint &endpoint) {
 }
 
 void TableWorker::close() {
+    m_columns.clear();
     if (!m_open)
         return;
     m_open = false;
@@ -147,6 +148,9 @@ QString TableWorker::literal(const QVariant &value) const {
 }
 
 QList<TableWorker::Column> TableWorker::columnsOf(const QString &table, QString *error) {
+    const auto cached = m_columns.constFind(table);
+    if (cached != m_columns.cend())
+        return *cached;
     QSqlQuery q(QSqlDatabase::database(m_connectionName, false));
     if (!q.exec(QStringLiteral("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %1"
                                " AND table_name = %2 ORDER BY ordinal_position")
@@ -159,6 +163,8 @@ QList<TableWorker::Column> TableWorker::columnsOf(const QString &table, QString 
         columns << Column{q.value(0).toString(), q.value(1).toString()};
     if (columns.isEmpty())
         *error = tr("table %1.%2 does not exist").arg(m_schema, table);
+    else
+        m_columns.insert(table, columns);
     return columns;
 }
 
@@ -234,6 +240,7 @@ void TableWorker::fetch(const TableRequest &request) {
                          order.join(QStringLiteral(", ")))
                     .arg(limit)
                     .arg(page.offset))) {
+        m_columns.remove(request.table);
         page.error = parseSqlFailure(q.lastError().nativeErrorCode(), q.lastError().databaseText()).text();
         Q_EMIT pageReady(page);
         return;

@@ -2,6 +2,7 @@
 
 #include "core/events.h"
 
+#include <QHash>
 #include <QList>
 #include <QObject>
 #include <QString>
@@ -100,6 +101,8 @@ private:
         QString name;
         QString type;
     };
+    // The table's columns, read from information_schema once per table and session (dropped again when a
+    // page query fails, in case the table changed underneath).
     QList<Column> columnsOf(const QString &table, QString *error);
     QString literal(const QVariant &value) const;
     QString qualified(const QString &table) const;
@@ -108,6 +111,7 @@ private:
     QString m_schema;
     QString m_connectionName;
     bool m_open = false;
+    QHash<QString, QList<Column>> m_columns;
 };
 
 } // namespace hubsync
