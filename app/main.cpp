@@ -109,12 +109,6 @@ int runDesktop(const hubsync::Config &commandLine) {
     }
     Log::instance().addSecret(config.token);
     Log::instance().addSecret(config.webhookSecret);
-    if (!config.githubCaFile.isEmpty()) {
-        if (const Error e = github::trustCertificateFile(config.githubCaFile)) {
-            print(stderr, QStringLiteral("hubsync: %1\n").arg(e.message));
-            return static_cast<int>(exitCodeFor(e));
-        }
-    }
     MainWindow window(config);
     window.show();
     return QApplication::exec();
