@@ -75,6 +75,17 @@ struct Fixture {
         settings = std::make_unique<QSettings>(dir.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
         store = std::make_unique<EncryptedFileSecretStore>(dir.filePath(QStringLiteral("config/secret-store.key")),
                                                            dir.filePath(QStringLiteral("data/secrets.enc")));
+        start();
+    }
+
+    // A new wizard on the same settings and secret store: the app started again.
+    void restart() {
+        wizard.reset();
+        settings->sync();
+        start();
+    }
+
+    void start() {
         wizard = std::make_unique<SetupWizard>(*settings, *store);
         wizard->setBrowserOpener([this](const QUrl &url) {
             opened << url;
@@ -277,6 +288,66 @@ private Q_SLOTS:
         PQclear(rows);
         PQfinish(db);
         PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // The wizard is closed after GitHub created the App and before it was installed (or the app crashed):
+    // the next start offers to go on with that App, whose key and secrets only HubSync's store holds,
+    // instead of creating another.
+    void interruptedSetupGoesOnWithTheCreatedApp() {
+        SimulatorProcess sim;
+        QTemporaryDir keys;
+        QVERIFY2(startWithApp(sim, keys), qPrintable(sim.error()));
+        Fixture f;
+        f.chooseServer(sim.baseUrl());
+        QVERIFY(!f.child<QRadioButton>("connectResumeApp")->isVisible()); // nothing to go on with yet
+        f.wizard->next();
+        f.child<QLineEdit>("appName")->setText(QStringLiteral("HubSync Resumed"));
+        f.click("createApp");
+        QTRY_VERIFY_WITH_TIMEOUT(f.child<QPushButton>("installApp")->isVisible(), FlowTimeoutMs);
+        const qint64 appId =
+            sim.request("GET", QStringLiteral("/_sim/app")).json().object().value(QStringLiteral("app_id")).toInteger();
+        Error error;
+        const QByteArray hook = f.store->read(secretnames::appWebhookSecret(appId), &error).value_or(QByteArray());
+        QVERIFY(!hook.isEmpty());
+
+        f.restart();
+        // The server page starts on the App's server, the connect page on the App.
+        QCOMPARE(f.child<QLineEdit>("serverAddress")->text(), f.wizard->unfinishedApp()->githubWebUrl);
+        f.wizard->next();
+        QCOMPARE(f.wizard->currentId(), int(SetupWizard::ConnectPageId));
+        auto *resume = f.child<QRadioButton>("connectResumeApp");
+        QVERIFY(resume->isVisible() && resume->isChecked());
+        QVERIFY2(resume->text().contains(QStringLiteral("hubsync-resumed")), qPrintable(resume->text()));
+        f.screenshot(QStringLiteral("2-connect-resume"));
+        f.wizard->next();
+        QCOMPARE(f.wizard->currentId(), int(SetupWizard::AppPageId));
+        QTRY_VERIFY_WITH_TIMEOUT(f.child<QPushButton>("installApp")->isVisible(), FlowTimeoutMs);
+        QVERIFY2(f.text("appStatus").contains(QStringLiteral("hubsync-resumed")), qPrintable(f.text("appStatus")));
+        QCOMPARE(f.wizard->setup().appId, appId);
+        f.click("installApp");
+        QTRY_VERIFY_WITH_TIMEOUT(f.wizard->currentPage()->isComplete(), FlowTimeoutMs);
+        f.wizard->next();
+        f.wizard->next();
+        QCOMPARE(f.wizard->currentId(), int(SetupWizard::SummaryPageId));
+        f.wizard->button(QWizard::FinishButton)->click();
+        QVERIFY2(f.wizard->finishError().isEmpty(), qPrintable(f.wizard->finishError()));
+
+        // The finished setup is that App's, with the webhook secret GitHub gave when it created it.
+        const SavedSetup saved = SavedSetup::load(*f.settings);
+        QVERIFY(saved.complete);
+        QCOMPARE(saved.appId, appId);
+        Config config;
+        QVERIFY2(!applySavedSetup(saved, *f.store, &config), "applySavedSetup");
+        QCOMPARE(config.webhookSecret.toUtf8(), hook);
+        QCOMPARE(config.installationId, sim.request("GET", QStringLiteral("/_sim/app"))
+                                            .json()
+                                            .object()
+                                            .value(QStringLiteral("installation_id"))
+                                            .toInteger());
+
+        // Once finished there is nothing to go on with any more.
+        f.restart();
+        QVERIFY(!f.wizard->unfinishedApp());
     }
 
     // (2) An org member's install becomes a request; the guidance says so; a retry opens the install page

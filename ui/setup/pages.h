@@ -1,6 +1,7 @@
 #pragma once
 
 #include "facade/setup.h"
+#include "ui/setup/savedsetup.h"
 
 #include <QWizardPage>
 
@@ -28,6 +29,7 @@ class ServerPage final : public QWizardPage {
     Q_OBJECT
 public:
     explicit ServerPage(SetupWizard *wizard);
+    void initializePage() override;
     bool validatePage() override;
 
 private:
@@ -43,10 +45,14 @@ class ConnectPage final : public QWizardPage {
     Q_OBJECT
 public:
     explicit ConnectPage(SetupWizard *wizard);
+    void initializePage() override;
     [[nodiscard]] int choice() const;
 
 private:
+    SetupWizard *m_wizard;
     QButtonGroup *m_choice;
+    QWidget *m_resume; // the resume choice and its help, shown only when there is an App to resume
+    QLabel *m_resumeHelp;
 };
 
 // Creating (manifest flow) or checking an existing App, installing it, and the permission guidance
@@ -62,6 +68,7 @@ public:
 private:
     void createApp();
     void connectExistingApp();
+    void resumeApp(const SavedSetup &unfinished);
     void chooseKeyFile();
     void install();
     void showApp(const AppConnection &app);
@@ -86,6 +93,7 @@ private:
     QLabel *m_waiting;
     QLabel *m_result;
     bool m_ready = false;
+    bool m_resuming = false; // checking an App created by an earlier run: its secrets came from the store
 };
 
 // A personal access token, checked live (GET /user and the repository list).

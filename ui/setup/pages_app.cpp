@@ -114,15 +114,42 @@ AppPage::AppPage(SetupWizard *wizard)
 }
 
 void AppPage::initializePage() {
-    const bool existing = m_wizard->method() == SetupWizard::Method::ExistingApp;
+    const SetupWizard::Method method = m_wizard->method();
+    const bool existing = method == SetupWizard::Method::ExistingApp || method == SetupWizard::Method::ResumeApp;
     m_modes->setCurrentIndex(existing ? 1 : 0);
     setSubTitle(existing ? tr("Enter the App ID and choose the App's private key file.")
                          : tr("Your browser opens GitHub to create the App; come back here when GitHub says so."));
+    const SavedSetup *unfinished = m_wizard->resumableApp();
+    if (method == SetupWizard::Method::ResumeApp && unfinished)
+        resumeApp(*unfinished);
+}
+
+void AppPage::resumeApp(const SavedSetup &unfinished) {
+    SecretStore &store = m_wizard->secretStore();
+    SetupSecrets &secrets = m_wizard->secrets();
+    Error error;
+    const std::optional<QByteArray> key = store.read(secretnames::appPrivateKey(unfinished.appId), &error);
+    if (!key || key->isEmpty()) {
+        showError(error ? error
+                        : Error::make(Error::Kind::Usage,
+                                      tr("The key of the App created earlier is no longer in %1; create a new App.")
+                                          .arg(store.description())));
+        return;
+    }
+    // The webhook and client secrets GitHub handed out when it created the App: GitHub never shows them
+    // again, and an existing App's check does not return them.
+    secrets.webhookSecret = store.read(secretnames::appWebhookSecret(unfinished.appId), &error).value_or(QByteArray());
+    secrets.clientSecret = store.read(secretnames::appClientSecret(unfinished.appId), &error).value_or(QByteArray());
+    m_resuming = true;
+    m_appId->setText(QString::number(unfinished.appId));
+    m_appStatus->setText(tr("Checking the App created earlier with GitHub…"));
+    m_wizard->controller()->useExistingApp(unfinished.appId, *key);
 }
 
 void AppPage::cleanupPage() {
     m_wizard->controller()->cancel();
     m_ready = false;
+    m_resuming = false;
     m_appStatus->clear();
     m_guidance->hide();
     m_retry->hide();
@@ -181,15 +208,21 @@ void AppPage::showApp(const AppConnection &app) {
     setup.appHtmlUrl = app.htmlUrl;
     SetupSecrets &secrets = m_wizard->secrets();
     secrets.appPrivateKey = app.privateKeyPem;
-    secrets.webhookSecret = app.webhookSecret;
-    secrets.clientSecret = app.clientSecret;
-    // A created App's key exists nowhere else (GitHub shows it once): keep it safe right away, so that
-    // closing the wizard while an owner's approval is pending does not lose the App.
-    if (!app.webhookSecret.isEmpty() || !app.clientSecret.isEmpty()) {
+    const bool created = !app.webhookSecret.isEmpty() || !app.clientSecret.isEmpty();
+    if (!m_resuming) { // a resumed App's secrets came from the store; the check does not return them
+        secrets.webhookSecret = app.webhookSecret;
+        secrets.clientSecret = app.clientSecret;
+    }
+    // A created App's key exists nowhere else (GitHub shows it once): keep it safe right away, and the
+    // App's id in the settings, so that an interrupted setup (the wizard closed while an owner's approval
+    // is pending, a crash) can go on with this App instead of losing it.
+    if (created) {
         SavedSetup partial = setup;
         partial.externalDatabase = false;
         if (Error e = storeSetupSecrets(m_wizard->secretStore(), partial, secrets))
             showError(e);
+        else
+            m_wizard->rememberCreatedApp();
     }
     m_create->setEnabled(false);
     m_connect->setEnabled(false);
@@ -198,8 +231,8 @@ void AppPage::showApp(const AppConnection &app) {
                              .arg(app.slug)
                              .arg(app.appId));
     m_install->show();
-    // An existing App may already be installed: then there is nothing to wait for.
-    if (app.webhookSecret.isEmpty() && app.clientSecret.isEmpty())
+    // An existing (or resumed) App may already be installed: then there is nothing to wait for.
+    if (!created)
         m_wizard->controller()->waitForInstallation(m_wizard->pollIntervalMs());
 }
 

@@ -59,6 +59,18 @@ ServerPage::ServerPage(SetupWizard *wizard)
     layout->addStretch(1);
 }
 
+void ServerPage::initializePage() {
+    // An interrupted setup starts on the server its App was created on.
+    const SavedSetup *unfinished = m_wizard->unfinishedApp();
+    if (!unfinished || unfinished->githubWebUrl.isEmpty())
+        return;
+    const QUrl web(unfinished->githubWebUrl);
+    const bool dotCom = web.host().compare(QLatin1String("github.com"), Qt::CaseInsensitive) == 0;
+    (dotCom ? m_dotCom : m_enterprise)->setChecked(true);
+    if (!dotCom)
+        m_address->setText(unfinished->githubWebUrl);
+}
+
 bool ServerPage::validatePage() {
     QString error;
     const std::optional<github::GitHubServer> server =
@@ -75,7 +87,8 @@ bool ServerPage::validatePage() {
 }
 
 ConnectPage::ConnectPage(SetupWizard *wizard)
-    : QWizardPage(wizard) {
+    : QWizardPage(wizard)
+    , m_wizard(wizard) {
     setTitle(tr("How should HubSync sign in to GitHub?"));
     setSubTitle(tr("A GitHub App is recommended: it has its own rate limit and only the access you grant it."));
     auto *layout = new QVBoxLayout(this);
@@ -103,8 +116,37 @@ ConnectPage::ConnectPage(SetupWizard *wizard)
         help->setContentsMargins(24, 0, 0, 8);
         layout->addWidget(help);
     }
+    // An App an interrupted setup created: going on with it beats creating another (GitHub wants App names
+    // unique, and the earlier App's key exists nowhere but in HubSync's secret store).
+    m_resume = new QWidget(this);
+    auto *resumeLayout = new QVBoxLayout(m_resume);
+    resumeLayout->setContentsMargins(0, 0, 0, 0);
+    auto *resume = new QRadioButton(m_resume);
+    resume->setObjectName(QStringLiteral("connectResumeApp"));
+    m_choice->addButton(resume, 3);
+    resumeLayout->addWidget(resume);
+    m_resumeHelp = pageLabel(m_resume, {});
+    m_resumeHelp->setContentsMargins(24, 0, 0, 8);
+    resumeLayout->addWidget(m_resumeHelp);
+    layout->insertWidget(0, m_resume);
+    m_resume->hide();
     m_choice->button(0)->setChecked(true);
     layout->addStretch(1);
+}
+
+void ConnectPage::initializePage() {
+    const SavedSetup *unfinished = m_wizard->resumableApp();
+    m_resume->setVisible(unfinished != nullptr);
+    if (unfinished) {
+        m_choice->button(3)->setText(
+            tr("Go on with the App \"%1\" created earlier (id %2)").arg(unfinished->appSlug).arg(unfinished->appId));
+        m_resumeHelp->setText(
+            tr("The setup stopped after GitHub had created this App. HubSync kept the App's private key: %1.")
+                .arg(m_wizard->secretStore().description()));
+        m_choice->button(3)->setChecked(true);
+    } else if (m_choice->checkedId() == 3) {
+        m_choice->button(0)->setChecked(true);
+    }
 }
 
 int ConnectPage::choice() const {

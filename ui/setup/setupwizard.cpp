@@ -25,6 +25,28 @@ SetupWizard::SetupWizard(QSettings &settings, SecretStore &store, QWidget *paren
     setPage(SummaryPageId, new SummaryPage(this));
     setStartId(ServerPageId);
     resize(760, 560);
+    const SavedSetup saved = SavedSetup::load(m_settings);
+    if (!saved.complete && saved.auth == SavedSetup::Auth::App && saved.appId > 0) {
+        Error error;
+        const std::optional<QByteArray> key = m_store.read(secretnames::appPrivateKey(saved.appId), &error);
+        if (key && !key->isEmpty())
+            m_unfinished = saved;
+    }
+}
+
+const SavedSetup *SetupWizard::resumableApp() const {
+    if (m_unfinished.appId == 0 || m_unfinished.githubApiUrl != m_setup.githubApiUrl)
+        return nullptr;
+    return &m_unfinished;
+}
+
+void SetupWizard::rememberCreatedApp() {
+    SavedSetup unfinished = m_setup;
+    unfinished.complete = false;
+    unfinished.installationId = 0;
+    unfinished.externalDatabase = false;
+    unfinished.save(m_settings);
+    m_unfinished = unfinished;
 }
 
 SetupWizard::~SetupWizard() = default;
@@ -40,6 +62,8 @@ SetupWizard::Method SetupWizard::method() const {
         return Method::ExistingApp;
     case 2:
         return Method::Token;
+    case 3:
+        return Method::ResumeApp;
     default:
         return Method::CreateApp;
     }

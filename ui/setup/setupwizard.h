@@ -23,7 +23,7 @@ class SetupWizard final : public QWizard {
     Q_OBJECT
 public:
     enum PageId { ServerPageId, ConnectPageId, AppPageId, TokenPageId, DatabasePageId, SummaryPageId };
-    enum class Method { CreateApp, ExistingApp, Token };
+    enum class Method { CreateApp, ExistingApp, Token, ResumeApp };
     // Opens a URL in the user's browser (QDesktopServices by default). Tests follow it themselves.
     using BrowserOpener = std::function<bool(const QUrl &url)>;
 
@@ -46,6 +46,15 @@ public:
     SetupSecrets &secrets() { return m_secrets; }
     AccessCheck &access() { return m_access; }
 
+    // An App the manifest flow created in an earlier run that did not finish (its key is in the secret
+    // store, its id in the settings): the connect page offers to go on with it instead of creating
+    // another one. nullptr when there is none, or it belongs to another server than the one chosen.
+    [[nodiscard]] const SavedSetup *resumableApp() const;
+    // The same App whatever server was chosen (the server page starts on its server).
+    [[nodiscard]] const SavedSetup *unfinishedApp() const { return m_unfinished.appId ? &m_unfinished : nullptr; }
+    // Remembers the App just created, so that an interrupted setup can go on with it (see resumableApp()).
+    void rememberCreatedApp();
+
     // Why the last Finish did not complete (storing a secret failed); empty after success.
     [[nodiscard]] QString finishError() const { return m_finishError; }
 
@@ -58,6 +67,7 @@ private:
     SetupController m_controller;
     BrowserOpener m_opener;
     SavedSetup m_setup;
+    SavedSetup m_unfinished; // an earlier run's created App, if its key is in the store
     SetupSecrets m_secrets;
     AccessCheck m_access;
     QString m_finishError;
