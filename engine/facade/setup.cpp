@@ -62,6 +62,7 @@ SetupController::SetupController(QObject *parent)
     qRegisterMetaType<DatabaseCheck>();
     qRegisterMetaType<AccessCheck>();
     qRegisterMetaType<AppConnection>();
+    qRegisterMetaType<QList<github::InstallationInfo>>();
     m_poll.setSingleShot(false);
     connect(&m_poll, &QTimer::timeout, this, &SetupController::poll);
     setServer(*github::resolveGitHubServer(false, {}, nullptr));
@@ -233,8 +234,10 @@ QUrl SetupController::startInstallation(Error *error) {
     return github::installationUrl(m_app.htmlUrl, state);
 }
 
-void SetupController::waitForInstallation(int intervalMs, int maxPolls) {
+void SetupController::waitForInstallation(int intervalMs, int maxPolls, bool onlyNew) {
     m_polls = 0;
+    m_onlyNew = onlyNew;
+    m_baseline.reset();
     m_maxPolls = std::max(1, maxPolls);
     m_poll.start(std::clamp(intervalMs, m_minimumPollMs, 60'000));
     poll();
@@ -271,14 +274,34 @@ void SetupController::poll() {
                 }
                 return;
             }
-            if (list.isEmpty())
-                return;
-            self.stopWaiting();
-            self.m_app.installationId = list.first().id;
-            logInfo(component,
-                    QStringLiteral("installation %1 on %2 found").arg(list.first().id).arg(list.first().account));
-            Q_EMIT self.installed(list.first().id);
+            const bool first = !self.m_baseline;
+            if (first) {
+                QSet<qint64> ids;
+                for (const github::InstallationInfo &i : list)
+                    ids.insert(i.id);
+                self.m_baseline = ids;
+                if (list.size() > 1 && !self.m_onlyNew)
+                    Q_EMIT self.installationsFound(list);
+                if (list.size() != 1 || self.m_onlyNew)
+                    return;
+            }
+            // The only installation at the first poll, or the first one that was not there then.
+            for (const github::InstallationInfo &i : list) {
+                if (first || !self.m_baseline->contains(i.id)) {
+                    self.stopWaiting();
+                    self.m_app.installationId = i.id;
+                    logInfo(component, QStringLiteral("installation %1 on %2 found").arg(i.id).arg(i.account));
+                    Q_EMIT self.installed(i.id);
+                    return;
+                }
+            }
         }));
+}
+
+void SetupController::chooseInstallation(qint64 installationId) {
+    stopWaiting();
+    m_app.installationId = installationId;
+    Q_EMIT installed(installationId);
 }
 
 void SetupController::checkInstallation() {

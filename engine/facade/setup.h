@@ -6,10 +6,12 @@
 
 #include <QList>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 #include <QUrl>
 
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -81,8 +83,13 @@ public:
     // when an organization owner has to approve; polling then goes on until the approval shows up.
     QUrl startInstallation(Error *error);
     // Polls GET /app/installations every `intervalMs` (bounded to 1 s .. 60 s; tests may go lower with
-    // setMinimumPollIntervalMs) until an installation appears, for at most `maxPolls` polls.
-    void waitForInstallation(int intervalMs = 5000, int maxPolls = 2880);
+    // setMinimumPollIntervalMs) for at most `maxPolls` polls, until it can tell which installation to use:
+    // one that appears while waiting; or, at the first poll, the only one there is (unless `onlyNew`: the
+    // user is installing the App on another account). Several at the first poll: installationsFound()
+    // lets the user choose (chooseInstallation()) while polling goes on for a new one.
+    void waitForInstallation(int intervalMs = 5000, int maxPolls = 2880, bool onlyNew = false);
+    // The user's choice among installationsFound(): stops waiting, emits installed().
+    void chooseInstallation(qint64 installationId);
     void stopWaiting();
     [[nodiscard]] bool isWaiting() const { return m_poll.isActive(); }
     [[nodiscard]] int pollsMade() const { return m_polls; }
@@ -104,6 +111,7 @@ Q_SIGNALS:
     void appReady(const hubsync::AppConnection &app);
     void installed(qint64 installationId);
     void installRequested();
+    void installationsFound(const QList<hubsync::github::InstallationInfo> &installations);
     void pollingChanged(int pollsMade);
     void installationChecked(const hubsync::AccessCheck &result);
     void flowFailed(const hubsync::Error &error);
@@ -125,11 +133,14 @@ private:
     int m_maxPolls = 0;
     int m_minimumPollMs = 1000;
     bool m_pollInFlight = false;
+    bool m_onlyNew = false;
+    std::optional<QSet<qint64>> m_baseline;   // the installations at the first poll of this wait
     std::vector<std::thread> m_databaseTests; // joined in the destructor (each is bounded by connect_timeout)
 };
 
 } // namespace hubsync
 
 Q_DECLARE_METATYPE(hubsync::AppConnection)
+Q_DECLARE_METATYPE(hubsync::github::InstallationInfo)
 Q_DECLARE_METATYPE(hubsync::AccessCheck)
 Q_DECLARE_METATYPE(hubsync::DatabaseCheck)

@@ -13,6 +13,7 @@
 #include "ui/setup/setupwizard.h"
 
 #include <QAbstractButton>
+#include <QComboBox>
 #include <QDateTime>
 #include <QDirIterator>
 #include <QJsonArray>
@@ -431,6 +432,62 @@ private Q_SLOTS:
         f.click("recheckInstallation");
         QTRY_VERIFY_WITH_TIMEOUT(f.wizard->currentPage()->isComplete(), FlowTimeoutMs);
         QCOMPARE(f.wizard->setup().appId, 7);
+    }
+
+    // The App is installed on the user's own account and on the organization: the wizard does not take
+    // whichever GitHub lists first, it asks; and it can still be installed on yet another account.
+    void severalInstallationsAreAChoice() {
+        SimulatorProcess sim;
+        QTemporaryDir keys;
+        QVERIFY2(startWithApp(sim, keys, {QStringLiteral("--personal-installation-id"), QStringLiteral("55")}),
+                 qPrintable(sim.error()));
+        Fixture f;
+        f.chooseServer(sim.baseUrl());
+        f.chooseMethod("connectExistingApp", SetupWizard::AppPageId);
+        f.child<QLineEdit>("appId")->setText(QStringLiteral("7"));
+        f.child<QLineEdit>("appKeyFile")->setText(keys.filePath(QStringLiteral("k.pem")));
+        f.click("connectApp");
+        auto *choice = f.child<QComboBox>("installationChoice");
+        QVERIFY(choice);
+        QTRY_VERIFY_WITH_TIMEOUT(choice->isVisible(), FlowTimeoutMs);
+        QCOMPARE(choice->count(), 2);
+        QVERIFY2(choice->itemText(0).contains(QStringLiteral("sim-user")), qPrintable(choice->itemText(0)));
+        QVERIFY2(choice->itemText(1).contains(QStringLiteral("octo-org")), qPrintable(choice->itemText(1)));
+        QVERIFY(!f.wizard->currentPage()->isComplete());
+        QVERIFY(f.wizard->controller()->isWaiting()); // a new installation would be taken too
+        f.screenshot(QStringLiteral("8b-installation-choice"));
+        choice->setCurrentIndex(1);
+        f.click("useInstallation");
+        QTRY_VERIFY_WITH_TIMEOUT(f.wizard->currentPage()->isComplete(), FlowTimeoutMs);
+        QCOMPARE(f.wizard->setup().installationId, 1);
+        QVERIFY(!f.wizard->access().repositories.isEmpty());
+        QVERIFY(!f.wizard->controller()->isWaiting());
+        QVERIFY(!choice->isVisible());
+        QVERIFY(f.child<QPushButton>("installElsewhere")->isVisible());
+    }
+
+    // A new App that GitHub already lists an installation for (on the user's account): the installation
+    // to use is the one the user makes now, wherever GitHub lists it.
+    void installingTakesTheNewInstallation() {
+        SimulatorProcess sim;
+        QTemporaryDir keys;
+        QVERIFY2(startWithApp(sim, keys,
+                              {QStringLiteral("--personal-installation-id"), QStringLiteral("55"),
+                               QStringLiteral("--installation-id"), QStringLiteral("9")}),
+                 qPrintable(sim.error()));
+        Fixture f;
+        f.chooseServer(sim.baseUrl());
+        f.wizard->next();
+        f.click("createApp");
+        QTRY_VERIFY_WITH_TIMEOUT(f.child<QPushButton>("installApp")->isVisible(), FlowTimeoutMs);
+        f.click("installApp");
+        QTRY_VERIFY_WITH_TIMEOUT(f.wizard->currentPage()->isComplete(), FlowTimeoutMs);
+        QCOMPARE(f.wizard->setup().installationId, 9);
+        QVERIFY(!f.wizard->access().repositories.isEmpty());
+        // Nothing else arrives later to change it.
+        QTest::qWait(600);
+        QCOMPARE(f.wizard->setup().installationId, 9);
+        QVERIFY(f.wizard->currentPage()->isComplete());
     }
 
     // (3) A personal access token: a wrong one gets a clear error, the right one shows who and what.

@@ -5,6 +5,8 @@
 
 #include <QWizardPage>
 
+class QComboBox;
+
 class QButtonGroup;
 class QCheckBox;
 class QLabel;
@@ -70,7 +72,8 @@ private:
     void connectExistingApp();
     void resumeApp(const SavedSetup &unfinished);
     void chooseKeyFile();
-    void install();
+    void install(bool elsewhere = false);
+    void showChoice(const QList<github::InstallationInfo> &installations);
     void showApp(const AppConnection &app);
     void showRequested();
     void showInstalled(qint64 installationId);
@@ -87,6 +90,9 @@ private:
     QPushButton *m_connect;
     QLabel *m_appStatus;
     QPushButton *m_install;
+    QPushButton *m_installElsewhere; // once an installation is in use: install on another account instead
+    QWidget *m_choice;               // several installations: which one to use
+    QComboBox *m_choiceBox;
     QLabel *m_guidance;
     QPushButton *m_retry;
     QPushButton *m_recheck;

@@ -5,6 +5,7 @@
 #include "ui/setup/pages.h"
 #include "ui/setup/setupwizard.h"
 
+#include <QComboBox>
 #include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
@@ -72,6 +73,27 @@ AppPage::AppPage(SetupWizard *wizard)
     m_install->setObjectName(QStringLiteral("installApp"));
     m_install->hide();
     layout->addWidget(m_install);
+    m_choice = new QWidget(this);
+    auto *choiceRow = new QHBoxLayout(m_choice);
+    choiceRow->setContentsMargins(0, 0, 0, 0);
+    m_choiceBox = new QComboBox(m_choice);
+    m_choiceBox->setObjectName(QStringLiteral("installationChoice"));
+    auto *useChoice = new QPushButton(tr("Use this installation"), m_choice);
+    useChoice->setObjectName(QStringLiteral("useInstallation"));
+    choiceRow->addWidget(pageLabel(m_choice, {}, tr("The App is installed on several accounts:")));
+    choiceRow->addWidget(m_choiceBox, 1);
+    choiceRow->addWidget(useChoice);
+    m_choice->hide();
+    layout->addWidget(m_choice);
+    connect(useChoice, &QPushButton::clicked, this, [this] {
+        const qint64 id = m_choiceBox->currentData().toLongLong();
+        if (id > 0)
+            m_wizard->controller()->chooseInstallation(id);
+    });
+    m_installElsewhere = new QPushButton(tr("Install the App on another account instead…"), this);
+    m_installElsewhere->setObjectName(QStringLiteral("installElsewhere"));
+    m_installElsewhere->hide();
+    layout->addWidget(m_installElsewhere);
     m_guidance = pageLabel(this, QStringLiteral("permissionGuidance"));
     m_guidance->setTextFormat(Qt::RichText);
     m_guidance->setFrameShape(QFrame::StyledPanel);
@@ -94,8 +116,9 @@ AppPage::AppPage(SetupWizard *wizard)
 
     connect(m_create, &QPushButton::clicked, this, &AppPage::createApp);
     connect(m_connect, &QPushButton::clicked, this, &AppPage::connectExistingApp);
-    connect(m_install, &QPushButton::clicked, this, &AppPage::install);
-    connect(m_retry, &QPushButton::clicked, this, &AppPage::install);
+    connect(m_install, &QPushButton::clicked, this, [this] { install(); });
+    connect(m_retry, &QPushButton::clicked, this, [this] { install(); });
+    connect(m_installElsewhere, &QPushButton::clicked, this, [this] { install(true); });
     connect(m_recheck, &QPushButton::clicked, this, [this] {
         m_recheck->hide();
         m_result->clear();
@@ -105,6 +128,7 @@ AppPage::AppPage(SetupWizard *wizard)
     connect(controller, &SetupController::appReady, this, &AppPage::showApp);
     connect(controller, &SetupController::installRequested, this, &AppPage::showRequested);
     connect(controller, &SetupController::installed, this, &AppPage::showInstalled);
+    connect(controller, &SetupController::installationsFound, this, &AppPage::showChoice);
     connect(controller, &SetupController::installationChecked, this, &AppPage::showAccess);
     connect(controller, &SetupController::flowFailed, this, &AppPage::showError);
     connect(controller, &SetupController::pollingChanged, this, [this](int polls) {
@@ -155,6 +179,8 @@ void AppPage::cleanupPage() {
     m_retry->hide();
     m_recheck->hide();
     m_install->hide();
+    m_installElsewhere->hide();
+    m_choice->hide();
     m_waiting->clear();
     m_result->clear();
     m_create->setEnabled(true);
@@ -236,7 +262,7 @@ void AppPage::showApp(const AppConnection &app) {
         m_wizard->controller()->waitForInstallation(m_wizard->pollIntervalMs());
 }
 
-void AppPage::install() {
+void AppPage::install(bool elsewhere) {
     Error error;
     const QUrl url = m_wizard->controller()->startInstallation(&error);
     if (error) {
@@ -246,9 +272,25 @@ void AppPage::install() {
     m_result->clear();
     if (!m_wizard->openBrowser(url))
         m_waiting->setText(tr("Open this address in your browser to install the App: %1").arg(url.toString()));
-    // The setup redirect usually answers first; polling covers Apps whose setup URL is not ours.
-    if (!m_wizard->controller()->isWaiting())
-        m_wizard->controller()->waitForInstallation(m_wizard->pollIntervalMs());
+    // The setup redirect usually answers first; polling covers Apps whose setup URL is not ours. Either way
+    // the installation to use is the one being made now: installations the App already has (on the user's
+    // own account, say) are not it. When installing elsewhere, the one in use stays until the new one comes.
+    if (elsewhere)
+        m_waiting->setText(tr("Waiting for the App to be installed on another account…"));
+    m_wizard->controller()->stopWaiting();
+    m_wizard->controller()->waitForInstallation(m_wizard->pollIntervalMs(), 2880, /*onlyNew=*/true);
+}
+
+void AppPage::showChoice(const QList<github::InstallationInfo> &installations) {
+    m_choiceBox->clear();
+    for (const github::InstallationInfo &i : installations)
+        m_choiceBox->addItem(tr("%1 (installation %2, %3 repositories)")
+                                 .arg(i.account)
+                                 .arg(i.id)
+                                 .arg(i.repositorySelection == QLatin1String("all") ? tr("all") : tr("selected")),
+                             i.id);
+    m_choice->show();
+    m_waiting->setText(tr("Choose the installation HubSync should use, or install the App on another account."));
 }
 
 void AppPage::showRequested() {
@@ -269,9 +311,12 @@ void AppPage::showRequested() {
 
 void AppPage::showInstalled(qint64 installationId) {
     m_wizard->setup().installationId = installationId;
+    m_ready = false; // until the new installation's access is checked
+    Q_EMIT completeChanged();
     m_guidance->hide();
     m_retry->hide();
     m_install->hide();
+    m_choice->hide();
     m_waiting->setText(tr("Installed (installation %1). Reading what it may see…").arg(installationId));
     m_wizard->controller()->checkInstallation();
 }
@@ -295,6 +340,7 @@ void AppPage::showAccess(const AccessCheck &access) {
     m_wizard->access() = access;
     m_result->setStyleSheet(QString());
     m_result->setText(tr("The App may read %n repositories.", nullptr, int(access.repositories.size())));
+    m_installElsewhere->show();
     m_ready = true;
     Q_EMIT completeChanged();
 }

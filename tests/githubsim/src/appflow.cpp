@@ -63,29 +63,39 @@ void Server::registerAppRoutes() {
         for (const char *e : {"create", "delete", "discussion", "discussion_comment", "issue_comment", "issues",
                               "label", "pull_request", "push", "release"})
             w.value(e);
-        w.endArray().field("installations_count", 1).endObject();
+        w.endArray()
+            .field("installations_count", (m_installed ? 1 : 0) + (m_options.personalInstallationId ? 1 : 0))
+            .endObject();
     };
-    const auto writeInstallation = [this](JsonWriter &w) {
-        const qint64 id = m_auth.installationId();
+    // The organization's installation, or (personal) the one on the viewer's own account, which has no
+    // repositories.
+    const auto writeInstallation = [this](JsonWriter &w, bool personal = false) {
+        const qint64 id = personal ? m_options.personalInstallationId : m_auth.installationId();
+        const QString account = personal ? m_world.viewerLogin() : m_world.spec().owner;
+        const qint64 accountId = personal ? m_world.userId(0) : ids::organization;
+        const char *type = personal ? "User" : "Organization";
         w.beginObject().field("id", id);
         w.key("account")
             .beginObject()
-            .field("login", m_world.spec().owner)
-            .field("id", ids::organization)
-            .field("node_id", nodeId("Organization", ids::organization))
-            .field("type", "Organization")
+            .field("login", account)
+            .field("id", accountId)
+            .field("node_id", nodeId(type, accountId))
+            .field("type", type)
             .field("site_admin", false)
             .endObject();
-        w.field("repository_selection", m_installationAll ? "all" : "selected")
+        w.field("repository_selection", personal            ? "selected"
+                                        : m_installationAll ? "all"
+                                                            : "selected")
             .field("access_tokens_url", baseUrl() + QStringLiteral("/app/installations/%1/access_tokens").arg(id))
             .field("repositories_url", baseUrl() + QStringLiteral("/installation/repositories"))
-            .field("html_url",
-                   baseUrl() +
-                       QStringLiteral("/organizations/%1/settings/installations/%2").arg(m_world.spec().owner).arg(id))
+            .field("html_url", baseUrl() + (personal ? QStringLiteral("/settings/installations/%1").arg(id)
+                                                     : QStringLiteral("/organizations/%1/settings/installations/%2")
+                                                           .arg(m_world.spec().owner)
+                                                           .arg(id)))
             .field("app_id", m_auth.appId())
             .field("app_slug", m_options.appSlug)
-            .field("target_id", ids::organization)
-            .field("target_type", "Organization");
+            .field("target_id", accountId)
+            .field("target_type", type);
         w.key("permissions")
             .beginObject()
             .field("contents", "read")
@@ -120,20 +130,28 @@ void Server::registerAppRoutes() {
     addRoute("GET", QStringLiteral("/app/installations"), [this, needJwt, jwtRequired, writeInstallation](Context &c) {
         if (!needJwt(c))
             return jwtRequired();
-        return page(c, m_installed ? 1 : 0, [&](JsonWriter &w, qint64 from, qint64 to) {
-            if (from < to)
-                writeInstallation(w);
+        // The personal installation first: it is older (and the one a careless client would take).
+        QList<bool> listed;
+        if (m_options.personalInstallationId)
+            listed << true;
+        if (m_installed)
+            listed << false;
+        return page(c, listed.size(), [&](JsonWriter &w, qint64 from, qint64 to) {
+            for (qint64 i = from; i < to; ++i)
+                writeInstallation(w, listed[i]);
         });
     });
     addRoute("GET", QStringLiteral("/app/installations/{id}"),
              [this, needJwt, jwtRequired, writeInstallation](Context &c) {
                  if (!needJwt(c))
                      return jwtRequired();
-                 if (!m_installed || c.params.value(QStringLiteral("id")).toLongLong() != m_auth.installationId())
+                 const qint64 id = c.params.value(QStringLiteral("id")).toLongLong();
+                 const bool personal = m_options.personalInstallationId && id == m_options.personalInstallationId;
+                 if (!personal && (!m_installed || id != m_auth.installationId()))
                      return notFound();
                  QByteArray out;
                  JsonWriter w(&out);
-                 writeInstallation(w);
+                 writeInstallation(w, personal);
                  return json(200, out);
              });
     addRoute("GET", QStringLiteral("/repos/{owner}/{repo}/installation"),
@@ -150,9 +168,11 @@ void Server::registerAppRoutes() {
     addRoute("POST", QStringLiteral("/app/installations/{id}/access_tokens"), [this, needJwt, jwtRequired](Context &c) {
         if (!needJwt(c))
             return jwtRequired();
-        if (!m_installed || c.params.value(QStringLiteral("id")).toLongLong() != m_auth.installationId())
+        const qint64 id = c.params.value(QStringLiteral("id")).toLongLong();
+        const bool personal = m_options.personalInstallationId && id == m_options.personalInstallationId;
+        if (!personal && (!m_installed || id != m_auth.installationId()))
             return notFound();
-        const Auth::MintedToken t = m_auth.mintInstallationToken(m_world.now());
+        const Auth::MintedToken t = m_auth.mintInstallationToken(m_world.now(), id);
         QByteArray out;
         JsonWriter w(&out);
         w.beginObject().field("token", QString::fromLatin1(t.token)).time("expires_at", t.expiresAt);
@@ -163,10 +183,10 @@ void Server::registerAppRoutes() {
             .field("issues", m_auth.installationCanWrite() ? "write" : "read")
             .field("metadata", "read")
             .endObject();
-        w.field("repository_selection", m_installationAll ? "all" : "selected");
-        if (!m_installationAll) {
+        w.field("repository_selection", !personal && m_installationAll ? "all" : "selected");
+        if (personal || !m_installationAll) {
             w.key("repositories").beginArray();
-            for (const int s : installationSlots())
+            for (const int s : personal ? QList<int>() : installationSlots())
                 m_renderer.repository(w, *m_world.repo(s), false);
             w.endArray();
         }

@@ -162,10 +162,10 @@ bool Auth::verifyJwt(const QByteArray &jwt, qint64 now, QString *error) const {
     return true;
 }
 
-Auth::MintedToken Auth::mintInstallationToken(qint64 now) {
+Auth::MintedToken Auth::mintInstallationToken(qint64 now, qint64 installationId) {
     // Expired tokens are forgotten when new ones are minted, so the table stays small.
     for (auto it = m_installationTokens.begin(); it != m_installationTokens.end();) {
-        if (it.value() <= now)
+        if (it.value().expiresAt <= now)
             it = m_installationTokens.erase(it);
         else
             ++it;
@@ -173,7 +173,7 @@ Auth::MintedToken Auth::mintInstallationToken(qint64 now) {
     MintedToken t;
     t.token = "ghs_" + randomAlnum(36);
     t.expiresAt = now + m_tokenLifetime;
-    m_installationTokens.insert(t.token, t.expiresAt);
+    m_installationTokens.insert(t.token, {t.expiresAt, installationId ? installationId : m_installationId});
     return t;
 }
 
@@ -205,12 +205,12 @@ std::optional<Identity> Auth::authenticate(const QByteArray &authorization, cons
         return id;
     }
     if (const auto it = m_installationTokens.constFind(credential); it != m_installationTokens.constEnd()) {
-        if (it.value() <= now)
+        if (it.value().expiresAt <= now)
             return std::nullopt; // expired: GitHub says "Bad credentials"
         id.kind = Identity::Kind::Installation;
-        id.installationId = m_installationId;
-        id.quotaKey = QStringLiteral("installation:%1").arg(m_installationId);
-        id.subject = QStringLiteral("installation ID %1").arg(m_installationId);
+        id.installationId = it.value().installationId;
+        id.quotaKey = QStringLiteral("installation:%1").arg(id.installationId);
+        id.subject = QStringLiteral("installation ID %1").arg(id.installationId);
         id.canWrite = m_installationCanWrite;
         return id;
     }

@@ -60,7 +60,8 @@ public:
         QByteArray token;
         qint64 expiresAt = 0;
     };
-    MintedToken mintInstallationToken(qint64 now);
+    // A token of `installationId` (0: the App's organization installation).
+    MintedToken mintInstallationToken(qint64 now, qint64 installationId = 0);
     void revokeInstallationToken(const QByteArray &token) { m_installationTokens.remove(token); }
 
 private:
@@ -71,7 +72,11 @@ private:
     int m_tokenLifetime = 3600;
     bool m_installationCanWrite = true;
     EVP_PKEY *m_publicKey = nullptr;
-    QHash<QByteArray, qint64> m_installationTokens; // token -> expiry (epoch seconds)
+    struct InstallationToken {
+        qint64 expiresAt = 0; // epoch seconds
+        qint64 installationId = 0;
+    };
+    QHash<QByteArray, InstallationToken> m_installationTokens;
 };
 
 } // namespace hubsync::githubsim

@@ -172,7 +172,8 @@ GraphqlService::Val GraphqlService::resolveQuery(Exec &e, const QString &field, 
     World &world = m_server.m_world;
     const Identity &id = e.ctx.identity;
     const auto visible = [&](int slot) {
-        return slot >= 0 && (id.kind != Identity::Kind::Installation || m_server.installationSees(slot));
+        return slot >= 0 &&
+               (id.kind != Identity::Kind::Installation || m_server.installationSees(slot, id.installationId));
     };
     if (field == QLatin1String("repository")) {
         const QString owner = args.value(QStringLiteral("owner")).toString();
@@ -252,7 +253,8 @@ GraphqlService::Val GraphqlService::resolveMutation(Exec &e, const QString &fiel
     const QString issueId = input.value(QStringLiteral("issueId")).toString();
     const auto node = nodeById(issueId);
     if (!node || node->type != QLatin1String("Issue") ||
-        (e.ctx.identity.kind == Identity::Kind::Installation && !m_server.installationSees(node->slot))) {
+        (e.ctx.identity.kind == Identity::Kind::Installation &&
+         !m_server.installationSees(node->slot, e.ctx.identity.installationId))) {
         error(e, QStringLiteral("NOT_FOUND"),
               QStringLiteral("Could not resolve to a node with the global id of '%1'").arg(issueId), &s, path);
         return Val::null();

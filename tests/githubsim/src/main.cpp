@@ -76,6 +76,8 @@ int main(int argc, char **argv) {
         {"app-key-out", "Generate the App's RSA-2048 key and write the PKCS#1 private PEM here (mode 0600).", "file"},
         {"app-slug", "The App's slug. Default hubsync-sim.", "slug"},
         {"installation-id", "Installation id. Default 1.", "id"},
+        {"personal-installation-id",
+         "A second installation of the App, on the viewer's own account and with no repositories.", "id"},
         {"installation-repos", "Comma-separated owner/name the installation may see. Default all.", "list"},
         {"token-lifetime-seconds", "Installation token lifetime. Default 3600.", "s"},
         {"installation-read-only", "The installation's tokens cannot write (403 on writes).", nullptr},
@@ -156,6 +158,8 @@ int main(int argc, char **argv) {
         o.appSlug = val("app-slug");
     if (set("installation-id"))
         o.installationId = val("installation-id").toLongLong();
+    if (set("personal-installation-id"))
+        o.personalInstallationId = val("personal-installation-id").toLongLong();
     if (set("installation-repos"))
         o.installationRepos = val("installation-repos").split(QLatin1Char(','), Qt::SkipEmptyParts);
     if (set("token-lifetime-seconds"))

@@ -75,9 +75,10 @@ void Server::registerRepoRoutes() {
             if (r.owner.compare(c.params.value(QStringLiteral("org")), Qt::CaseInsensitive) != 0)
                 continue;
             orgKnown = true;
-            const bool visible = c.identity.kind == Identity::Kind::Installation ? installationSees(s)
-                                 : c.identity.kind == Identity::Kind::Anonymous  ? !r.isPrivate
-                                                                                 : c.identity.user >= 0;
+            const bool visible = c.identity.kind == Identity::Kind::Installation
+                                     ? installationSees(s, c.identity.installationId)
+                                 : c.identity.kind == Identity::Kind::Anonymous ? !r.isPrivate
+                                                                                : c.identity.user >= 0;
             if (visible)
                 slots << s;
         }
@@ -92,7 +93,8 @@ void Server::registerRepoRoutes() {
                                           "repositories for an installation."),
                            QStringLiteral("https://docs.github.com/rest/apps/"
                                           "installations#list-repositories-accessible-to-the-app-installation"));
-        const QList<int> slots = installationSlots();
+        const QList<int> slots =
+            c.identity.installationId == m_options.personalInstallationId ? QList<int>() : installationSlots();
         return page(
             c, slots.size(),
             [&](JsonWriter &w, qint64 from, qint64 to) {

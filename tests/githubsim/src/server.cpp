@@ -236,7 +236,9 @@ HttpResponse Server::notFound() const {
     return message(404, QStringLiteral("Not Found"), docsRoot);
 }
 
-bool Server::installationSees(int slot) const {
+bool Server::installationSees(int slot, qint64 installationId) const {
+    if (installationId != 0 && installationId == m_options.personalInstallationId)
+        return false;
     return m_installationAll || m_installationSlots.contains(slot);
 }
 
@@ -494,7 +496,8 @@ HttpResponse Server::dispatchApi(const HttpRequest &request, const QString &rawP
             c.slot = m_world.findRepo(params.value(QStringLiteral("owner")), params.value(QStringLiteral("repo")));
             c.repo = m_world.repo(c.slot);
             const bool visible = c.repo && identity->kind != Identity::Kind::AppJwt &&
-                                 (identity->kind != Identity::Kind::Installation || installationSees(c.slot)) &&
+                                 (identity->kind != Identity::Kind::Installation ||
+                                  installationSees(c.slot, identity->installationId)) &&
                                  (!anonymous || !c.repo->isPrivate);
             if (identity->kind == Identity::Kind::AppJwt &&
                 route->pattern != QLatin1String("/repos/{owner}/{repo}/installation"))

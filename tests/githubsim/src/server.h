@@ -33,6 +33,9 @@ struct ServerOptions {
     QByteArray appPublicKeyPem;
     bool generateAppKey = false; // the caller stores appPrivateKeyPem() (--app-key-out)
     qint64 installationId = 1;
+    // A second installation of the App, on the viewer's own account, with no repositories (0: none):
+    // what a user who installed the App on their account before installing it on the organization has.
+    qint64 personalInstallationId = 0;
     QStringList installationRepos; // full names; empty = all repositories
     int tokenLifetimeSeconds = 3600;
     bool installationCanWrite = true;
@@ -107,7 +110,9 @@ public:
     // One page of a list endpoint: writes items [from, to) and adds GitHub's Link header.
     HttpResponse page(Context &c, qint64 total, const std::function<void(JsonWriter &, qint64, qint64)> &items,
                       const char *wrapperKey = nullptr, const std::function<void(JsonWriter &)> &wrapperFields = {});
-    bool installationSees(int slot) const;
+    // What an installation's tokens see: the organization installation's repositories; the personal
+    // installation (installationId == ServerOptions::personalInstallationId) none.
+    bool installationSees(int slot, qint64 installationId = 0) const;
     static QString permissionFor(const QString &routePattern);
     [[nodiscard]] QList<int> installationSlots() const;
     void setInstallationRepos(const QList<int> &slots, bool all);
