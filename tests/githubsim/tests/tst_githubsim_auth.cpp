@@ -170,6 +170,44 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(sim.get(QStringLiteral("/installation/repositories"), token).status, 401, 5000);
     }
 
+    // A second installation on the viewer's own account: listed (first), its own tokens, and they see no
+    // repository of the organization.
+    void personalInstallationSeesNothing() {
+        ServerOptions o = appOptions();
+        o.personalInstallationId = 55;
+        SimClient sim(o);
+        const qint64 now = QDateTime::currentSecsSinceEpoch();
+        const QByteArray jwt = "Bearer " + signJwt(sim.server().appPrivateKeyPem(), R"({"alg":"RS256","typ":"JWT"})",
+                                                   claims(now - 60, now + 540, 4242));
+        const Reply listed = sim.get(QStringLiteral("/app/installations"), jwt);
+        QCOMPARE(listed.status, 200);
+        const QJsonArray installations = listed.array();
+        QCOMPARE(installations.size(), 2);
+        QCOMPARE(installations[0].toObject().value(QStringLiteral("id")).toInt(), 55);
+        QCOMPARE(installations[0].toObject().value(QStringLiteral("account")).toObject().value(QStringLiteral("type")),
+                 QJsonValue(QStringLiteral("User")));
+        QCOMPARE(installations[1].toObject().value(QStringLiteral("id")).toInt(), 7);
+        QCOMPARE(sim.get(QStringLiteral("/app"), jwt).object().value(QStringLiteral("installations_count")).toInt(), 2);
+        QCOMPARE(sim.get(QStringLiteral("/app/installations/55"), jwt).status, 200);
+
+        const Reply minted = sim.request("POST", QStringLiteral("/app/installations/55/access_tokens"), {}, jwt);
+        QCOMPARE(minted.status, 201);
+        QCOMPARE(minted.object().value(QStringLiteral("repositories")).toArray().size(), 0);
+        const QByteArray personal = minted.object().value(QStringLiteral("token")).toString().toLatin1();
+        QCOMPARE(sim.get(QStringLiteral("/installation/repositories"), personal)
+                     .object()
+                     .value(QStringLiteral("total_count")),
+                 QJsonValue(0));
+        QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-0/issues"), personal).status, 404);
+        // The organization's installation is unchanged.
+        const QByteArray org = sim.request("POST", QStringLiteral("/app/installations/7/access_tokens"), {}, jwt)
+                                   .object()
+                                   .value(QStringLiteral("token"))
+                                   .toString()
+                                   .toLatin1();
+        QCOMPARE(sim.get(QStringLiteral("/repos/octo-org/repo-0/issues"), org).status, 200);
+    }
+
     void installationRepositoriesChangeAndAnnounce() {
         Receiver receiver;
         ServerOptions o = appOptions();
