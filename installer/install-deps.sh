@@ -8,7 +8,7 @@ PACKAGES="
   qt6-base-dev qt6-base-dev-tools libqt6sql6-psql qt6-httpserver-dev qt6-websockets-dev qt6-networkauth-dev
   qtkeychain-qt6-dev libpq-dev libssl-dev libpg-query-dev
   postgresql-15 postgresql-client-15 postgresql-contrib
-  xvfb xauth fonts-dejavu-core clang libclang-rt-14-dev
+  xvfb xauth libxcb1-dev fonts-dejavu-core clang libclang-rt-14-dev
   desktop-file-utils appstream debootstrap
   python3 python3-psycopg2 python3-psycopg default-jdk-headless libpostgresql-jdbc-java
   dbus-daemon gnome-keyring libsecret-1-0
