@@ -336,7 +336,12 @@ void AppSetupClient::tokenAccess(const QString &token, AccessDone done) {
         }));
 }
 
+// One repository list being read page by page; each page's callback holds it until the next page or the end.
 struct AppSetupClient::Walk {
+    GitHubClient *client = nullptr;
+    QString wrapper; // the object key holding the array ("repositories"), or empty for a bare array
+    QString who;
+    AccessDone done;
     QList<RepositoryInfo> repositories;
     int pages = 0;
 };
@@ -344,30 +349,32 @@ struct AppSetupClient::Walk {
 void AppSetupClient::walkRepositories(GitHubClient *client, const QString &path, const QString &wrapper, QString who,
                                       AccessDone done) {
     auto walk = std::make_shared<Walk>();
-    auto step = std::make_shared<std::function<void(const QString &)>>();
-    // The step function holds itself through a weak pointer only: no cycle outlives the walk.
-    std::weak_ptr<std::function<void(const QString &)>> weakStep = step;
-    *step = [this, client, wrapper, who, done, walk, weakStep](const QString &url) {
-        client->get(url, whileAlive(this, [client, wrapper, who, done, walk, weakStep, keep = weakStep.lock()](
-                                              AppSetupClient &self, const GitHubResponse &response) {
-                        if (response.error) {
-                            self.retire(client);
-                            done(who, walk->repositories, response.error);
-                            return;
-                        }
-                        const QJsonArray items =
-                            wrapper.isEmpty() ? response.json.array() : response.json.object().value(wrapper).toArray();
-                        for (const QJsonValue &v : items)
-                            walk->repositories << repositoryFrom(v.toObject());
-                        if (!response.nextUrl.isEmpty() && ++walk->pages < MaxRepositoryPages && keep) {
-                            (*keep)(response.nextUrl);
-                            return;
-                        }
-                        self.retire(client);
-                        done(who, walk->repositories, {});
-                    }));
-    };
-    (*step)(path);
+    walk->client = client;
+    walk->wrapper = wrapper;
+    walk->who = std::move(who);
+    walk->done = std::move(done);
+    fetchRepositoryPage(walk, path);
+}
+
+void AppSetupClient::fetchRepositoryPage(const std::shared_ptr<Walk> &walk, const QString &url) {
+    walk->client->get(url, whileAlive(this, [walk](AppSetupClient &self, const GitHubResponse &response) {
+                          if (response.error) {
+                              self.retire(walk->client);
+                              walk->done(walk->who, walk->repositories, response.error);
+                              return;
+                          }
+                          const QJsonArray items = walk->wrapper.isEmpty()
+                                                       ? response.json.array()
+                                                       : response.json.object().value(walk->wrapper).toArray();
+                          for (const QJsonValue &v : items)
+                              walk->repositories << repositoryFrom(v.toObject());
+                          if (!response.nextUrl.isEmpty() && ++walk->pages < MaxRepositoryPages) {
+                              self.fetchRepositoryPage(walk, response.nextUrl);
+                              return;
+                          }
+                          self.retire(walk->client);
+                          walk->done(walk->who, walk->repositories, {});
+                      }));
 }
 
 } // namespace hubsync::github

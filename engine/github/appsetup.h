@@ -115,6 +115,7 @@ private:
     void retire(GitHubClient *client);
     void walkRepositories(GitHubClient *client, const QString &path, const QString &wrapper, QString who,
                           AccessDone done);
+    void fetchRepositoryPage(const std::shared_ptr<Walk> &walk, const QString &url);
 
     QNetworkAccessManager *m_network;
     QUrl m_apiUrl;
