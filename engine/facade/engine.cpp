@@ -62,12 +62,15 @@ bool listenAddress(const QString &text, QHostAddress *address, quint16 *port) {
 Engine::Engine(Config config, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
-    , m_redeliveryTimer(this) {
+    , m_redeliveryTimer(this)
+    , m_clusterWatch(this) {
     registerMetaTypes();
     // GitHub keeps deliveries three days; looking every hour catches what an outage made us miss.
     m_redeliveryTimer.setInterval(60 * 60 * 1000);
     connect(&m_redeliveryTimer, &QTimer::timeout, this, &Engine::redeliverMissed);
     connect(&m_redeliveryTimer, &QTimer::timeout, this, &Engine::pruneWebhookHistory);
+    m_clusterWatch.setInterval(clusterWatchMs);
+    connect(&m_clusterWatch, &QTimer::timeout, this, &Engine::watchLocalCluster);
 }
 
 Engine::~Engine() = default;
@@ -88,6 +91,7 @@ Error Engine::openDatabase() {
         if (Error e = m_localCluster->ensureDatabase(QStringLiteral("hubsync")))
             return e;
         m_conninfo = m_localCluster->conninfo(QStringLiteral("hubsync"));
+        m_clusterWatch.start();
     } else {
         m_conninfo = m_config.database;
     }
@@ -403,6 +407,23 @@ void Engine::redeliverMissed() {
     m_redeliverer->run(since);
 }
 
+// The embedded cluster is HubSync's to keep running: a server that stopped underneath it (killed, out of
+// memory, crashed) is started again, its crash recovery runs, and every session reconnects by itself at its
+// next statement (pg::Connection). What failed meanwhile is retried as after any database error.
+void Engine::watchLocalCluster() {
+    if (!m_localCluster || m_localCluster->serverAlive())
+        return;
+    logWarning(QStringLiteral("localpg"), QStringLiteral("the embedded database server stopped; starting it again"));
+    if (Error e = m_localCluster->start()) {
+        Q_EMIT warning(QStringLiteral("the embedded database stopped and could not be started again (next try in "
+                                      "%1 s): %2")
+                           .arg(clusterWatchMs / 1000)
+                           .arg(e.message));
+        return;
+    }
+    logInfo(QStringLiteral("localpg"), QStringLiteral("the embedded database server runs again"));
+}
+
 void Engine::pruneWebhookHistory() {
     if (!m_deliveryLog)
         return;
@@ -474,6 +495,7 @@ void Engine::publishRepositories() {
 void Engine::stop() {
     m_proxy.reset();
     m_redeliveryTimer.stop();
+    m_clusterWatch.stop();
     m_redeliverer.reset();
     m_applier.reset();
     m_receiver.reset();

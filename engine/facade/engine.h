@@ -40,6 +40,8 @@ class Engine final : public QObject {
 public:
     explicit Engine(Config config, QObject *parent = nullptr);
     ~Engine() override;
+    // How often the embedded cluster's server is checked (and started again when it stopped).
+    static constexpr int clusterWatchMs = 5000;
     Q_DISABLE_COPY_MOVE(Engine)
 
 public Q_SLOTS:
@@ -93,6 +95,7 @@ private:
     void startWebhookApplier();
     void redeliverMissed();
     void pruneWebhookHistory();
+    void watchLocalCluster();
     void stopSyncing(const QString &reason);
     void backfillAdded(const QStringList &names);
 
@@ -111,6 +114,7 @@ private:
     std::unique_ptr<ProxyHost> m_proxy; // the Postgres proxy, on a thread of its own
     Config m_github;                    // m_config with the sandbox's GitHub URL and token filled in
     QTimer m_redeliveryTimer;
+    QTimer m_clusterWatch;        // the embedded cluster's server, started again should it stop
     QStringList m_queuedRepos;    // repositories added while a backfill runs: backfilled next
     QStringList m_queuedRemovals; // repositories deselected while a backfill runs: stopped after it
     bool m_queuedRemovalsKeepRows = true;

@@ -12,7 +12,10 @@
 
 #ifdef Q_OS_UNIX
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 #endif
 
 namespace hubsync {
@@ -154,6 +157,25 @@ bool LocalCluster::isRunning() const {
     if (m_binDir.isEmpty() || !QFileInfo::exists(m_dataDir + QStringLiteral("/PG_VERSION")))
         return false;
     return !runTool(QStringLiteral("pg_ctl"), {QStringLiteral("status"), QStringLiteral("-D"), m_dataDir}, 10000);
+}
+
+qint64 LocalCluster::serverPid() const {
+    QFile pidFile(m_dataDir + QStringLiteral("/postmaster.pid"));
+    if (!pidFile.open(QIODevice::ReadOnly))
+        return 0;
+    return pidFile.readLine(32).trimmed().toLongLong();
+}
+
+bool LocalCluster::serverAlive() const {
+#ifdef Q_OS_UNIX
+    const qint64 pid = serverPid();
+    if (pid <= 0)
+        return false;
+    // Signal 0 only checks: the process exists (EPERM: it does, and belongs to someone else).
+    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+#else
+    return isRunning();
+#endif
 }
 
 Error LocalCluster::start() {

@@ -28,6 +28,11 @@ public:
     Error start();
     Error stop();
     [[nodiscard]] bool isRunning() const;
+    // A cheap isRunning() for a watchdog: the process postmaster.pid names still exists (no pg_ctl run;
+    // falls back to isRunning() where processes cannot be probed).
+    [[nodiscard]] bool serverAlive() const;
+    // The server's process id from postmaster.pid (0 when there is none).
+    [[nodiscard]] qint64 serverPid() const;
 
     // libpq conninfo for a database of this cluster.
     [[nodiscard]] QString conninfo(const QString &database = QStringLiteral("postgres")) const;

@@ -1,11 +1,14 @@
 #include "facade/engine.h"
 #include "livesyncfixture.h"
+#include "localpg/localcluster.h"
 
 #include <QJsonArray>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
 
 using namespace hubsync;
 using namespace hubsync::test;
@@ -112,6 +115,59 @@ private Q_SLOTS:
         engine.stop();
         db.close();
         PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // The embedded database's server dies (killed, out of memory): the engine starts it again and goes
+    // on syncing, without an error and without a restart of its own.
+    void embeddedDatabaseComesBack() {
+        QTemporaryDir dir(QStringLiteral("/tmp/hs-watch-XXXXXX"));
+        QVERIFY(dir.isValid());
+        // As root the server runs as 'postgres', which must reach the directory.
+        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
+                                              QFileDevice::ExeOther);
+        SimulatorProcess sim;
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"),
+                            QStringLiteral("ghp_watch")}),
+                 qPrintable(sim.error()));
+        Config config = simulatorConfig(sim.baseUrl(), QStringLiteral("ghp_watch"));
+        config.dataDir = dir.path();
+        config.pollIntervalSeconds = 1;
+        config.repos = {QStringLiteral("octo-org/repo-0")};
+        Engine engine(config);
+        QSignalSpy complete(&engine, &Engine::backfillComplete);
+        QSignalSpy failed(&engine, &Engine::failed);
+        engine.start();
+        QVERIFY(QTest::qWaitFor([&] { return !complete.isEmpty() || !failed.isEmpty(); }, 120000));
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
+
+        LocalCluster::Options options;
+        options.directory = dir.path() + QStringLiteral("/postgres");
+        options.stopOnDestruction = false;
+        const LocalCluster cluster(options); // only to read its pid and conninfo
+        const qint64 pid = cluster.serverPid();
+        QVERIFY(pid > 0 && cluster.serverAlive());
+        QCOMPARE(::kill(static_cast<pid_t>(pid), SIGKILL), 0);
+        QVERIFY(QTest::qWaitFor([&] { return !cluster.serverAlive(); }, 10000));
+
+        QCOMPARE(
+            sim.request(
+                   "POST", QStringLiteral("/_sim/repos/octo-org/repo-0/issues"), {},
+                   QJsonDocument(QJsonObject{{QStringLiteral("title"), QStringLiteral("After the crash")}}).toJson())
+                .status,
+            201);
+        // Started again within the watch interval; the next poll brings the new issue.
+        const auto arrived = [&] {
+            pg::Connection db;
+            if (db.open(cluster.conninfo(QStringLiteral("hubsync")), 2))
+                return false;
+            return db.exec(QStringLiteral("SELECT count(*) FROM github.issue WHERE title = 'After the crash'"))
+                       .toInt(0, 0) == 1;
+        };
+        QVERIFY(QTest::qWaitFor(arrived, 60000));
+        QVERIFY(cluster.serverPid() != pid);
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
+        engine.stop();
+        LocalCluster(options).stop();
     }
 };
 
