@@ -22,6 +22,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 namespace {
 
@@ -140,15 +141,21 @@ int main(int argc, char **argv) {
     Log::instance().setFormat(config.logFormat == Config::LogFormat::Json ? Log::Format::Json : Log::Format::Text);
     Log::instance().addSecret(config.token);
     Log::instance().addSecret(config.webhookSecret);
-    if (!config.githubCaFile.isEmpty()) {
-        if (const Error e = github::trustCertificateFile(config.githubCaFile)) {
-            print(stderr, QStringLiteral("hubsync: %1\n").arg(e.message));
-            return static_cast<int>(exitCodeFor(e));
-        }
-    }
+    // After the application object: Qt finds its TLS backend plugin relative to the application.
+    const auto trustCaFile = [&config]() -> std::optional<int> {
+        if (config.githubCaFile.isEmpty())
+            return std::nullopt;
+        const Error e = github::trustCertificateFile(config.githubCaFile);
+        if (!e)
+            return std::nullopt;
+        print(stderr, QStringLiteral("hubsync: %1\n").arg(e.message));
+        return static_cast<int>(exitCodeFor(e));
+    };
 
     if (config.service) {
         QCoreApplication app(argc, argv);
+        if (const std::optional<int> failed = trustCaFile())
+            return *failed;
         installQuitOnSignals();
         ServiceRunner runner(config);
         runner.start();
@@ -156,6 +163,8 @@ int main(int argc, char **argv) {
     }
 
     QApplication app(argc, argv);
+    if (const std::optional<int> failed = trustCaFile())
+        return *failed;
     QApplication::setApplicationDisplayName(QStringLiteral("HubSync"));
     QApplication::setWindowIcon(applicationIcon());
     // Lets Wayland compositors match the windows to resources/linux/io.github.hubsync.HubSync.desktop.

@@ -413,6 +413,14 @@ void Engine::redeliverMissed() {
 void Engine::watchLocalCluster() {
     if (!m_localCluster || m_localCluster->serverAlive())
         return;
+    if (!m_localCluster->exists()) {
+        // Its files are gone (a removed directory, an unmounted disk): starting would make a new, empty
+        // cluster under the running engine. Say so and leave it.
+        m_clusterWatch.stop();
+        Q_EMIT warning(QStringLiteral("the embedded database's files in %1 are gone; restart HubSync")
+                           .arg(m_localCluster->dataDirectory()));
+        return;
+    }
     logWarning(QStringLiteral("localpg"), QStringLiteral("the embedded database server stopped; starting it again"));
     if (Error e = m_localCluster->start()) {
         Q_EMIT warning(QStringLiteral("the embedded database stopped and could not be started again (next try in "

@@ -238,6 +238,7 @@ void SetupController::waitForInstallation(int intervalMs, int maxPolls, bool onl
     m_polls = 0;
     m_onlyNew = onlyNew;
     m_baseline.reset();
+    m_failedBeforeBaseline = false;
     m_maxPolls = std::max(1, maxPolls);
     m_poll.start(std::clamp(intervalMs, m_minimumPollMs, 60'000));
     poll();
@@ -267,6 +268,9 @@ void SetupController::poll() {
             if (!self.m_poll.isActive())
                 return;
             if (e) {
+                // The installation the user makes meanwhile could end up in a late baseline: see below.
+                if (!self.m_baseline)
+                    self.m_failedBeforeBaseline = true;
                 // Keep waiting through a passing failure; a refused JWT will not heal.
                 if (e.kind == Error::Kind::GitHubAuth) {
                     self.stopWaiting();
@@ -280,9 +284,12 @@ void SetupController::poll() {
                 for (const github::InstallationInfo &i : list)
                     ids.insert(i.id);
                 self.m_baseline = ids;
-                if (list.size() > 1 && !self.m_onlyNew)
+                // A baseline taken after a failed poll may already hold the new installation: then it is
+                // not told apart, and the first poll's rules apply (the only one, or the user's choice).
+                const bool onlyNew = self.m_onlyNew && !self.m_failedBeforeBaseline;
+                if (list.size() > 1 && !onlyNew)
                     Q_EMIT self.installationsFound(list);
-                if (list.size() != 1 || self.m_onlyNew)
+                if (list.size() != 1 || onlyNew)
                     return;
             }
             // The only installation at the first poll, or the first one that was not there then.

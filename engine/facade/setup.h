@@ -134,6 +134,7 @@ private:
     int m_minimumPollMs = 1000;
     bool m_pollInFlight = false;
     bool m_onlyNew = false;
+    bool m_failedBeforeBaseline = false;
     std::optional<QSet<qint64>> m_baseline;   // the installations at the first poll of this wait
     std::vector<std::thread> m_databaseTests; // joined in the destructor (each is bounded by connect_timeout)
 };

@@ -7,6 +7,10 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QtNetwork/qtnetworkglobal.h>
+#if QT_CONFIG(ssl)
+#include <QSslError>
+#endif
 
 #include <algorithm>
 
@@ -260,6 +264,7 @@ void GitHubClient::send(const CallPtr &call, const QByteArray &authorization) {
     call->usedAuthorization = authorization;
     call->buffer.clear();
     call->tooLarge = false;
+    call->certificateProblem.clear();
     ++call->attempts;
     ++m_requestsSent;
 
@@ -295,6 +300,15 @@ void GitHubClient::send(const CallPtr &call, const QByteArray &authorization) {
         if (call->buffer.size() > maxBytes)
             overLimit();
     });
+#if QT_CONFIG(ssl)
+    // A refused certificate is a configuration problem, unlike other handshake failures (a reset).
+    connect(reply, &QNetworkReply::sslErrors, this, [call](const QList<QSslError> &errors) {
+        QStringList why;
+        for (const QSslError &e : errors)
+            why << e.errorString();
+        call->certificateProblem = why.join(QStringLiteral("; "));
+    });
+#endif
     connect(reply, &QNetworkReply::finished, this, [this, call, reply] { onFinished(call, reply); });
 }
 

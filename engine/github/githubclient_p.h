@@ -25,8 +25,9 @@ struct GitHubClient::Call {
     bool holdsSlot = false;
     bool finished = false;
     bool tooLarge = false;
-    int attempts = 0; // HTTP exchanges
-    int failures = 0; // transient failures spent from maxAttempts
+    QString certificateProblem; // the TLS peer's certificate was refused (this attempt): why
+    int attempts = 0;           // HTTP exchanges
+    int failures = 0;           // transient failures spent from maxAttempts
     int limitWaits = 0;
     QByteArray buffer;
 };

@@ -82,13 +82,14 @@ void GitHubClient::onFinished(const CallPtr &call, QNetworkReply *reply) {
         finish(call, std::move(response));
         return;
     }
-    if (error == QNetworkReply::SslHandshakeFailedError) {
-        // An untrusted or mismatched certificate does not heal by retrying: say what to configure.
+    if (error == QNetworkReply::SslHandshakeFailedError && !call->certificateProblem.isEmpty()) {
+        // An untrusted or mismatched certificate does not heal by retrying: say what to configure. (Other
+        // handshake failures, a connection reset say, are retried below like any transport error.)
         response.error = Error::make(Error::Kind::Usage,
-                                     QStringLiteral("the TLS connection to %1 failed: %2. If the server's certificate "
-                                                    "comes from a private CA, trust it with --github-ca-file "
-                                                    "(HUBSYNC_GITHUB_CA_FILE)")
-                                         .arg(describe(call->url.adjusted(QUrl::RemovePath)), reply->errorString()),
+                                     QStringLiteral("the TLS certificate of %1 is refused: %2. If the server's "
+                                                    "certificate comes from a private CA, trust it with "
+                                                    "--github-ca-file (HUBSYNC_GITHUB_CA_FILE)")
+                                         .arg(describe(call->url.adjusted(QUrl::RemovePath)), call->certificateProblem),
                                      response.httpStatus);
         release(call);
         finish(call, std::move(response));

@@ -15,7 +15,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #endif
 
 namespace hubsync {
@@ -159,6 +158,10 @@ bool LocalCluster::isRunning() const {
     return !runTool(QStringLiteral("pg_ctl"), {QStringLiteral("status"), QStringLiteral("-D"), m_dataDir}, 10000);
 }
 
+bool LocalCluster::exists() const {
+    return QFileInfo::exists(m_dataDir + QStringLiteral("/PG_VERSION"));
+}
+
 qint64 LocalCluster::serverPid() const {
     QFile pidFile(m_dataDir + QStringLiteral("/postmaster.pid"));
     if (!pidFile.open(QIODevice::ReadOnly))
@@ -171,8 +174,9 @@ bool LocalCluster::serverAlive() const {
     const qint64 pid = serverPid();
     if (pid <= 0)
         return false;
-    // Signal 0 only checks: the process exists (EPERM: it does, and belongs to someone else).
-    return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM;
+    // Signal 0 only checks. The server runs as this user, or as 'postgres' when this is root, so either way
+    // it may be signalled: EPERM means the pid now belongs to someone else's process, a stale pid file.
+    return ::kill(static_cast<pid_t>(pid), 0) == 0;
 #else
     return isRunning();
 #endif

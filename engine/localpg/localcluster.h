@@ -33,6 +33,8 @@ public:
     [[nodiscard]] bool serverAlive() const;
     // The server's process id from postmaster.pid (0 when there is none).
     [[nodiscard]] qint64 serverPid() const;
+    // Whether the cluster's files are there (initdb ran and nothing removed them since).
+    [[nodiscard]] bool exists() const;
 
     // libpq conninfo for a database of this cluster.
     [[nodiscard]] QString conninfo(const QString &database = QStringLiteral("postgres")) const;

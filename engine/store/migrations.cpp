@@ -74,6 +74,16 @@ Error Migrator::migrate(const QList<Migration> &migrations) {
     const auto unlock = qScopeGuard([this] {
         m_connection.execParams(QStringLiteral("SELECT pg_advisory_unlock($1)"), {pg::param(migrationLockKey)});
     });
+    // The lock lives with the session: should the connection open a new one (see pg::Connection), the
+    // lock is gone and another process may be migrating too, so stop instead.
+    const int session = m_connection.reconnects();
+    const auto sessionLost = [this, session] {
+        return m_connection.reconnects() == session
+                   ? Error::none()
+                   : pg::databaseError(QStringLiteral("migrations"),
+                                       QStringLiteral("the database connection was lost during the migrations, and "
+                                                      "the migration lock with it; start again"));
+    };
 
     if (Error e = m_connection.run(QStringLiteral("CREATE SCHEMA IF NOT EXISTS hubsync; "
                                                   "CREATE TABLE IF NOT EXISTS hubsync.schema_migrations ("
@@ -111,6 +121,10 @@ Error Migrator::migrate(const QList<Migration> &migrations) {
         const QString target = forDataSchema ? m_schema : QString::fromLatin1(engineStateSchema);
         if (Error e = m_connection.run(QStringLiteral("BEGIN")))
             return e;
+        if (Error e = sessionLost()) {
+            m_connection.exec(QStringLiteral("ROLLBACK"));
+            return e;
+        }
         QStringList statements = migration.statements;
         // Migration 1 creates the first data schema; any later one starts here.
         if (forDataSchema && !schemaCreated)

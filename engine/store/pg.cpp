@@ -1,5 +1,7 @@
 #include "store/pg.h"
 
+#include <QPair>
+#include <QRegularExpression>
 #include <QtEndian>
 
 #include <libpq-fe.h>
@@ -105,6 +107,9 @@ Connection::Connection(Connection &&other) noexcept
     , m_sessionSetup(std::exchange(other.m_sessionSetup, {}))
     , m_inTransaction(std::exchange(other.m_inTransaction, false))
     , m_lostTransaction(std::exchange(other.m_lostTransaction, {}))
+    , m_lostReason(std::exchange(other.m_lostReason, {}))
+    , m_needsSetup(std::exchange(other.m_needsSetup, false))
+    , m_reopenClock(std::exchange(other.m_reopenClock, {}))
     , m_reconnects(std::exchange(other.m_reconnects, 0)) {}
 
 Connection &Connection::operator=(Connection &&other) noexcept {
@@ -115,6 +120,9 @@ Connection &Connection::operator=(Connection &&other) noexcept {
         m_sessionSetup = std::exchange(other.m_sessionSetup, {});
         m_inTransaction = std::exchange(other.m_inTransaction, false);
         m_lostTransaction = std::exchange(other.m_lostTransaction, {});
+        m_lostReason = std::exchange(other.m_lostReason, {});
+        m_needsSetup = std::exchange(other.m_needsSetup, false);
+        m_reopenClock = std::exchange(other.m_reopenClock, {});
         m_reconnects = std::exchange(other.m_reconnects, 0);
     }
     return *this;
@@ -172,6 +180,9 @@ void Connection::close() {
     m_sessionSetup.clear();
     m_inTransaction = false;
     m_lostTransaction.clear();
+    m_lostReason.clear();
+    m_needsSetup = false;
+    m_reopenClock.invalidate();
     m_reconnects = 0;
     if (m_conn) {
         PQfinish(m_conn);
@@ -203,38 +214,71 @@ bool Connection::sessionLost() {
 }
 
 Error Connection::reopen() {
-    const QString reason = lastError();
+    // While the server stays away, each statement would wait for a connection attempt (up to
+    // connect_timeout): try at most every reopenIntervalMs, and fail fast in between.
+    if (m_reopenClock.isValid() && m_reopenClock.elapsed() < reopenIntervalMs)
+        return databaseError(
+            QStringLiteral("reconnect"),
+            QStringLiteral("the database connection is lost (%1); trying again shortly").arg(m_lostReason));
+    m_reopenClock.start();
     m_prepared.clear();
     PQreset(m_conn);
     if (PQstatus(m_conn) != CONNECTION_OK)
         return databaseError(QStringLiteral("reconnect"),
                              QStringLiteral("the database connection was lost (%1) and could not be opened again: %2")
-                                 .arg(reason, lastError()));
+                                 .arg(m_lostReason, lastError()));
     ++m_reconnects;
+    m_needsSetup = true;
+    return replaySetup();
+}
+
+Error Connection::replaySetup() {
     for (const QString &sql : std::as_const(m_sessionSetup)) {
         const Result r(PQexec(m_conn, sql.toUtf8().constData()));
-        if (!r.ok())
+        if (!r.ok()) // stays pending: the next statement tries again rather than run without the settings
             return databaseError(QStringLiteral("session set-up after reconnecting"), r.errorMessage());
     }
+    m_needsSetup = false;
+    m_reopenClock.invalidate();
+    m_lostReason.clear();
     return {};
 }
+
+namespace {
+
+// The statement's first two keywords, upper-cased ("ROLLBACK", "TO"), past leading blanks and comments.
+QPair<QString, QString> leadingKeywords(const QString &sql) {
+    static const QRegularExpression keywords(
+        QStringLiteral("^(?:\\s|--[^\\n]*\\n|/\\*.*?\\*/)*([A-Za-z]+)(?:\\s+([A-Za-z]+))?"),
+        QRegularExpression::DotMatchesEverythingOption);
+    const QRegularExpressionMatch m = keywords.match(sql);
+    return {m.captured(1).toUpper(), m.captured(2).toUpper()};
+}
+
+} // namespace
 
 std::optional<Result> Connection::beforeStatement(const QString &sql) {
     if (!m_conn)
         return Result::failure(QStringLiteral("08003"), QStringLiteral("not connected to the database"));
     if (sessionLost()) {
-        const bool hadTransaction = m_inTransaction;
-        const QString reason = lastError();
+        if (m_lostReason.isEmpty())
+            m_lostReason = lastError().isEmpty() ? QStringLiteral("the server closed the session") : lastError();
+        // Recorded before anything else can fail: a transaction that was open is gone, whatever happens
+        // next, and nothing may run as if it were still open (that would commit half of it).
+        if (m_inTransaction && m_lostTransaction.isEmpty())
+            m_lostTransaction = m_lostReason;
         m_inTransaction = false;
         if (Error e = reopen())
             return Result::failure(QStringLiteral("08006"), e.message);
-        if (hadTransaction)
-            m_lostTransaction = reason.isEmpty() ? QStringLiteral("the server closed the session") : reason;
+    } else if (m_needsSetup) {
+        if (Error e = replaySetup())
+            return Result::failure(QStringLiteral("08006"), e.message);
     }
     if (m_lostTransaction.isEmpty())
         return std::nullopt;
-    const QString verb = sql.trimmed().section(QLatin1Char(' '), 0, 0).toUpper();
-    if (verb == QLatin1String("ROLLBACK") || verb == QLatin1String("ABORT")) {
+    const auto [verb, next] = leadingKeywords(sql);
+    const bool nested = next == QLatin1String("TO") || next == QLatin1String("PREPARED");
+    if ((verb == QLatin1String("ROLLBACK") || verb == QLatin1String("ABORT")) && !nested) {
         m_lostTransaction.clear(); // the transaction is gone already; ROLLBACK on the new session is a no-op
         return std::nullopt;
     }
@@ -242,7 +286,7 @@ std::optional<Result> Connection::beforeStatement(const QString &sql) {
                                            "were rolled back (%1)")
                                 .arg(m_lostTransaction);
     // COMMIT ends the transaction, as it ends an aborted one on the server, but it fails: nothing committed.
-    if (verb == QLatin1String("COMMIT") || verb == QLatin1String("END")) {
+    if ((verb == QLatin1String("COMMIT") || verb == QLatin1String("END")) && !nested) {
         m_lostTransaction.clear();
         return Result::failure(QStringLiteral("08006"), message);
     }
@@ -250,9 +294,10 @@ std::optional<Result> Connection::beforeStatement(const QString &sql) {
 }
 
 Result Connection::finished(Result result) {
+    // Unknown once the connection broke, and in COPY: what was known before still holds.
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
-    if (status != PQTRANS_UNKNOWN)
-        m_inTransaction = status == PQTRANS_INTRANS || status == PQTRANS_INERROR;
+    if (status == PQTRANS_IDLE || status == PQTRANS_INTRANS || status == PQTRANS_INERROR)
+        m_inTransaction = status != PQTRANS_IDLE;
     return result;
 }
 
@@ -288,7 +333,7 @@ Error Connection::run(const QString &sql, const Params &params, const QString &p
 Error Connection::copyIn(const QString &copySql, const QByteArray &data) {
     if (auto refused = beforeStatement(copySql))
         return databaseError(QStringLiteral("copy"), refused->errorMessage());
-    Result start(PQexec(m_conn, copySql.toUtf8().constData()));
+    Result start = finished(Result(PQexec(m_conn, copySql.toUtf8().constData())));
     if (!start.ok())
         return databaseError(QStringLiteral("copy"), start.errorMessage());
     if (PQputCopyData(m_conn, data.constData(), static_cast<int>(data.size())) != 1 ||
@@ -376,11 +421,18 @@ bool Connection::inTransaction() const {
     if (!m_conn)
         return false;
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
+    if (status == PQTRANS_UNKNOWN) // the connection broke: a transaction open before is open (and lost)
+        return m_inTransaction;
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
 bool Connection::transactionFailed() const {
-    return !m_lostTransaction.isEmpty() || (m_conn && PQtransactionStatus(m_conn) == PQTRANS_INERROR);
+    if (!m_lostTransaction.isEmpty())
+        return true;
+    if (!m_conn)
+        return false;
+    const PGTransactionStatusType status = PQtransactionStatus(m_conn);
+    return status == PQTRANS_INERROR || (status == PQTRANS_UNKNOWN && m_inTransaction);
 }
 
 ImplicitTransaction::ImplicitTransaction(Connection &connection)

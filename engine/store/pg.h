@@ -4,6 +4,7 @@
 #include "core/events.h"
 
 #include <QByteArray>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QList>
 #include <QString>
@@ -120,13 +121,18 @@ private:
     std::optional<Result> beforeStatement(const QString &sql);
     [[nodiscard]] bool sessionLost();
     Error reopen();
+    Error replaySetup();
     Result finished(Result result); // after every statement: remembers whether a transaction is open
+    static constexpr int reopenIntervalMs = 2000;
 
     pg_conn *m_conn = nullptr;
     QHash<QString, QByteArray> m_prepared; // SQL -> statement name, for this session only
     QStringList m_sessionSetup;
     bool m_inTransaction = false; // as of the last statement's answer
     QString m_lostTransaction;    // why, while statements fail until ROLLBACK; empty otherwise
+    QString m_lostReason;         // why the session was lost, until a new one is set up
+    bool m_needsSetup = false;    // a new session whose set-up statements have not all run yet
+    QElapsedTimer m_reopenClock;  // since the last attempt to open a new session
     int m_reconnects = 0;
 };
 

@@ -20,10 +20,12 @@ namespace {
 const QString component = QStringLiteral("webhooks");
 
 // Worth trying the same delivery again later: GitHub or the database connection is away. A statement
-// the database refuses (a constraint) would be refused again: that delivery is recorded as failed.
-bool isTransient(const Error &e, const pg::Connection &db) {
+// the database refuses (a constraint) would be refused again: that delivery is recorded as failed. A
+// session lost while the delivery was applied (the connection opened again since `reconnectsAtStart`, or
+// is still down) is the connection's fault, not the delivery's.
+bool isTransient(const Error &e, const pg::Connection &db, int reconnectsAtStart) {
     if (e.kind == Error::Kind::Database)
-        return !db.isOpen();
+        return !db.isOpen() || db.reconnects() != reconnectsAtStart;
     return e.kind == Error::Kind::GitHubUnavailable || e.kind == Error::Kind::GitHubRateLimited ||
            e.kind == Error::Kind::GitHubAuth;
 }
@@ -84,6 +86,7 @@ void WebhookApplier::applyNext() {
         return; // the owner kicks again when the write-through is done (Options::holdIssueEvents)
     }
     m_current = m_queue.front();
+    m_reconnectsAtStart = m_db.reconnects();
     m_queue.pop_front();
     m_busy = true;
     m_kicked = false;
@@ -143,7 +146,7 @@ void WebhookApplier::finish(const Plan &plan, const QList<Page> &pages) {
         outcome = QStringLiteral("ignored");
     } else if (plan.write) {
         if (Error e = plan.write(pages, &note)) {
-            if (isTransient(e, m_db))
+            if (isTransient(e, m_db, m_reconnectsAtStart))
                 return rollback(e);
             // The payload cannot be applied (malformed, or a row the database refuses): record why and go on;
             // the polling backstop brings the tables back in line.
@@ -178,7 +181,7 @@ void WebhookApplier::finish(const Plan &plan, const QList<Page> &pages) {
 
 void WebhookApplier::retryOrFail(const Error &error) {
     const int attempt = m_current.attempts + 1;
-    if (attempt >= m_options.maxAttempts || !isTransient(error, m_db)) {
+    if (attempt >= m_options.maxAttempts || !isTransient(error, m_db, m_reconnectsAtStart)) {
         ++m_stats.failed;
         if (Error e = m_log.markDone(m_current.deliveryId, QStringLiteral("failed"), error.message))
             Q_EMIT warning(e.message);

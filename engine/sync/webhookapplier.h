@@ -125,6 +125,7 @@ private:
     catalog::RowWriter m_writer;
     std::deque<DeliveryLog::Pending> m_queue;
     DeliveryLog::Pending m_current;
+    int m_reconnectsAtStart = 0; // the database connection's reconnects() when m_current began
     QTimer m_retryTimer;
     bool m_started = false;
     bool m_busy = false;

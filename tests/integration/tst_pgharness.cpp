@@ -202,6 +202,37 @@ private Q_SLOTS:
         QCOMPARE(m_db.reconnects(), 2);
     }
 
+    // The session is lost inside a transaction and the first attempts to open a new one fail (the server
+    // is still away: here its database is gone for a while). Nothing of the transaction may run in
+    // autocommit once a new session opens; ROLLBACK, in any spelling, ends the lost state.
+    void lostTransactionSurvivesFailedReconnects() {
+        const QString name = m_db.exec(QStringLiteral("SELECT current_database()")).text(0, 0);
+        const QString otherDsn = PgTestInstance::shared().createDatabase(QStringLiteral("admin"));
+        pg::Connection admin;
+        QVERIFY(!admin.open(otherDsn));
+        QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE t (x int)")));
+        QVERIFY(!m_db.run(QStringLiteral("BEGIN")));
+        QVERIFY(!m_db.run(QStringLiteral("INSERT INTO t VALUES (1)")));
+        QVERIFY(!admin.run(QStringLiteral("DROP DATABASE %1 WITH (FORCE)").arg(admin.quoteIdentifier(name))));
+        pg::Result r = m_db.exec(QStringLiteral("INSERT INTO t VALUES (2)"));
+        QVERIFY(!r.ok());
+        QCOMPARE(r.sqlState(), QStringLiteral("08006"));
+        QVERIFY(m_db.transactionFailed());
+        QVERIFY(!admin.run(QStringLiteral("CREATE DATABASE %1").arg(admin.quoteIdentifier(name))));
+        // The next attempt comes after the reopen interval; until then statements fail fast.
+        QVERIFY(!m_db.exec(QStringLiteral("SELECT 1")).ok());
+        QTest::qWait(2100);
+        r = m_db.exec(QStringLiteral("CREATE TABLE t (x int)"));
+        QVERIFY(!r.ok()); // the session is back, the transaction is not
+        QVERIFY2(r.errorMessage().contains(QStringLiteral("inside a transaction")), qPrintable(r.errorMessage()));
+        QVERIFY(m_db.exec(QStringLiteral("  rollback;")).ok());
+        QVERIFY(!m_db.inTransaction());
+        QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE t (x int)")));
+        QCOMPARE(m_db.exec(QStringLiteral("SELECT count(*) FROM t")).toInt(0, 0), qint64(0));
+        admin.close();
+        PgTestInstance::shared().dropDatabase(otherDsn);
+    }
+
     // ImplicitTransaction and its callers see a lost transaction as a failed one and roll back.
     void implicitTransactionAfterALostSession() {
         QVERIFY(!m_db.run(QStringLiteral("CREATE TABLE t (x int)")));

@@ -114,7 +114,8 @@ private Q_SLOTS:
     void initTestCase() {
         if (QGuiApplication::platformName() != QLatin1String("xcb"))
             QSKIP("needs an X display (tests/run-all.sh provides Xvfb)");
-        QVERIFY(!QSystemTrayIcon::isSystemTrayAvailable()); // a bare X server has no tray
+        if (QSystemTrayIcon::isSystemTrayAvailable())
+            QSKIP("this display has a system tray already (a desktop session): the test needs a bare X server");
         m_tray = std::make_unique<FakeTray>();
         QVERIFY2(m_tray->ok(), "could not become the X11 system tray manager");
         QTRY_VERIFY(QSystemTrayIcon::isSystemTrayAvailable());

@@ -100,6 +100,7 @@ private:
     QLabel *m_result;
     bool m_ready = false;
     bool m_resuming = false; // checking an App created by an earlier run: its secrets came from the store
+    qint64 m_resumedAppId = 0;
 };
 
 // A personal access token, checked live (GET /user and the repository list).

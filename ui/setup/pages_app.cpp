@@ -163,8 +163,15 @@ void AppPage::resumeApp(const SavedSetup &unfinished) {
     // The webhook and client secrets GitHub handed out when it created the App: GitHub never shows them
     // again, and an existing App's check does not return them.
     secrets.webhookSecret = store.read(secretnames::appWebhookSecret(unfinished.appId), &error).value_or(QByteArray());
-    secrets.clientSecret = store.read(secretnames::appClientSecret(unfinished.appId), &error).value_or(QByteArray());
+    if (!error)
+        secrets.clientSecret =
+            store.read(secretnames::appClientSecret(unfinished.appId), &error).value_or(QByteArray());
+    if (error) {
+        showError(error);
+        return;
+    }
     m_resuming = true;
+    m_resumedAppId = unfinished.appId;
     m_appId->setText(QString::number(unfinished.appId));
     m_appStatus->setText(tr("Checking the App created earlier with GitHub…"));
     m_wizard->controller()->useExistingApp(unfinished.appId, *key);
@@ -192,6 +199,7 @@ bool AppPage::isComplete() const {
 }
 
 void AppPage::createApp() {
+    m_resuming = false;
     Error error;
     const QUrl url = m_wizard->controller()->startManifestFlow(m_appName->text(), m_organization->text(), &error);
     if (error) {
@@ -221,6 +229,7 @@ void AppPage::connectExistingApp() {
     }
     bool ok = false;
     const qint64 id = m_appId->text().trimmed().toLongLong(&ok);
+    m_resuming = false; // the user's own App now, not the one resumed
     m_result->clear();
     m_appStatus->setText(tr("Checking the App with GitHub…"));
     m_wizard->controller()->useExistingApp(ok ? id : 0, file.readAll());
@@ -235,7 +244,8 @@ void AppPage::showApp(const AppConnection &app) {
     SetupSecrets &secrets = m_wizard->secrets();
     secrets.appPrivateKey = app.privateKeyPem;
     const bool created = !app.webhookSecret.isEmpty() || !app.clientSecret.isEmpty();
-    if (!m_resuming) { // a resumed App's secrets came from the store; the check does not return them
+    if (!m_resuming || app.appId != m_resumedAppId) {
+        // (A resumed App's secrets came from the store; its check does not return them.)
         secrets.webhookSecret = app.webhookSecret;
         secrets.clientSecret = app.clientSecret;
     }
