@@ -16,6 +16,11 @@ namespace hubsync {
 
 namespace {
 
+// Bounded: a runaway filter on a huge table gives up instead of holding the browser forever.
+void applySessionSettings(QSqlDatabase &db) {
+    QSqlQuery(db).exec(QStringLiteral("SET statement_timeout = '30s'"));
+}
+
 // The issue columns the proxy's write-through maps to GitHub (PATCH fields, and the lock endpoint for
 // locked/active_lock_reason). Everything else is GitHub's to set. Only the ones the table has are offered.
 const QStringList &issueWritable() {
@@ -102,6 +107,18 @@ TableWorker::~TableWorker() {
 
 void TableWorker::open(const DatabaseEndpoint &endpoint) {
     close();
+    m_endpoint = endpoint;
+    QString error;
+    if (!connectSession(&error)) {
+        Q_EMIT opened(false, error);
+        return;
+    }
+    m_open = true;
+    Q_EMIT opened(true, {});
+}
+
+bool TableWorker::connectSession(QString *error) {
+    const DatabaseEndpoint &endpoint = m_endpoint;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_connectionName);
         db.setHostName(endpoint.host);
@@ -111,17 +128,28 @@ void TableWorker::open(const DatabaseEndpoint &endpoint) {
         db.setPassword(endpoint.password);
         db.setConnectOptions(QStringLiteral("connect_timeout=10;application_name=hubsync-browser"));
         if (!db.open()) {
-            const QString error = db.lastError().text();
+            *error = db.lastError().text();
             db = QSqlDatabase();
             QSqlDatabase::removeDatabase(m_connectionName);
-            Q_EMIT opened(false, error);
-            return;
+            return false;
         }
-        // Bounded: a runaway filter on a huge table gives up instead of holding the browser forever.
-        QSqlQuery(db).exec(QStringLiteral("SET statement_timeout = '30s'"));
+        applySessionSettings(db);
     }
-    m_open = true;
-    Q_EMIT opened(true, {});
+    return true;
+}
+
+bool TableWorker::sessionLostAndReopened() {
+    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
+    if (db.isOpen() && QSqlQuery(db).exec(QStringLiteral("SELECT 1")))
+        return false; // the session is fine: the statement itself failed
+    // The proxy or the server ended the session (a restart): the same connection opens a new one, for
+    // this request and the next.
+    db.close();
+    m_columns.clear();
+    if (!db.open())
+        return false;
+    applySessionSettings(db);
+    return true;
 }
 
 void TableWorker::close() {
@@ -194,7 +222,11 @@ void TableWorker::fetch(const TableRequest &request) {
         Q_EMIT pageReady(page);
         return;
     }
-    const QList<Column> columns = columnsOf(request.table, &page.error);
+    QList<Column> columns = columnsOf(request.table, &page.error);
+    if (columns.isEmpty() && sessionLostAndReopened()) {
+        page.error.clear();
+        columns = columnsOf(request.table, &page.error);
+    }
     if (columns.isEmpty()) {
         Q_EMIT pageReady(page);
         return;
@@ -233,13 +265,20 @@ void TableWorker::fetch(const TableRequest &request) {
     order << (hasId ? QStringLiteral("t.id") : QStringLiteral("t.ctid"));
     const QString where = whereClause(request, columns);
     const int limit = std::clamp(request.limit, 1, maxPageSize);
+    const QString pageSql =
+        QStringLiteral("SELECT %1 FROM %2 t%3 ORDER BY %4 LIMIT %5 OFFSET %6")
+            .arg(select.join(QStringLiteral(", ")), qualified(request.table), where, order.join(QStringLiteral(", ")))
+            .arg(limit)
+            .arg(page.offset);
     QSqlQuery q(db);
     q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT %1 FROM %2 t%3 ORDER BY %4 LIMIT %5 OFFSET %6")
-                    .arg(select.join(QStringLiteral(", ")), qualified(request.table), where,
-                         order.join(QStringLiteral(", ")))
-                    .arg(limit)
-                    .arg(page.offset))) {
+    bool read = q.exec(pageSql);
+    if (!read && sessionLostAndReopened()) { // a read may simply run again on the new session
+        q = QSqlQuery(QSqlDatabase::database(m_connectionName, false));
+        q.setForwardOnly(true);
+        read = q.exec(pageSql);
+    }
+    if (!read) {
         m_columns.remove(request.table);
         page.error = parseSqlFailure(q.lastError().nativeErrorCode(), q.lastError().databaseText()).text();
         Q_EMIT pageReady(page);
@@ -253,7 +292,7 @@ void TableWorker::fetch(const TableRequest &request) {
         page.rows << row;
     }
     // Counting a huge table's matches is bounded: past countCap the browser says "more than".
-    QSqlQuery count(db);
+    QSqlQuery count(QSqlDatabase::database(m_connectionName, false));
     if (count.exec(QStringLiteral("SELECT count(*) FROM (SELECT 1 FROM %1 t%2 LIMIT %3) s")
                        .arg(qualified(request.table), where)
                        .arg(countCap + 1)) &&
@@ -303,6 +342,12 @@ void TableWorker::apply(const IssueEdit &edit) {
     QSqlQuery q(db);
     if (!q.exec(sql)) {
         outcome.failure = parseSqlFailure(q.lastError().nativeErrorCode(), q.lastError().databaseText());
+        // A write is never sent again by itself: whether GitHub took it is not known once the session
+        // broke. The next request gets a new session; the user refreshes and sees what holds.
+        if (sessionLostAndReopened())
+            outcome.failure.message = tr("the connection to HubSync's proxy was lost during the edit, which may or "
+                                         "may not have reached GitHub; refresh to see what holds (%1)")
+                                          .arg(outcome.failure.message);
     } else {
         outcome.ok = true;
         outcome.rowsAffected = q.numRowsAffected();

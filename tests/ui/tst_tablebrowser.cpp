@@ -123,6 +123,20 @@ private Q_SLOTS:
         QCOMPARE(page.offset, 300);
     }
 
+    // The browser's session ends underneath it (the server restarted, an administrator ended it): the
+    // next page is read on a new session, without an error and without reopening the window.
+    void readsOnAfterItsSessionEnded() {
+        load([this] { browser()->setTable(QStringLiteral("commit")); });
+        QVERIFY(m_fixture
+                    ->scalar(QStringLiteral("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+                                            " WHERE application_name = 'hubsync-browser'"))
+                    .toInt() > 0);
+        const TablePage page = load([this] { browser()->nextPage(); });
+        QVERIFY2(page.error.isEmpty(), qPrintable(page.error));
+        QCOMPARE(page.rows.size(), TableBrowser::pageSize);
+        QCOMPARE(page.offset, TableBrowser::pageSize);
+    }
+
     void sortsByAColumn() {
         load([this] { browser()->setTable(QStringLiteral("commit")); });
         const TablePage page = load([this] { browser()->setSort(QStringLiteral("sha"), true); });
