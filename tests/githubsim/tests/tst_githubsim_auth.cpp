@@ -48,6 +48,12 @@ QByteArray claims(qint64 iat, qint64 exp, const QJsonValue &iss) {
         .toJson(QJsonDocument::Compact);
 }
 
+// An Authorization header with a valid JWT for the App of appOptions(), signed with the simulator's key.
+QByteArray appAuthorization(const QByteArray &privateKeyPem) {
+    const qint64 now = QDateTime::currentSecsSinceEpoch();
+    return "Bearer " + signJwt(privateKeyPem, R"({"alg":"RS256","typ":"JWT"})", claims(now - 60, now + 540, 4242));
+}
+
 ServerOptions appOptions() {
     ServerOptions o;
     o.dataset = *DatasetSpec::named(QStringLiteral("small"));
@@ -127,8 +133,7 @@ private Q_SLOTS:
         o.tokenLifetimeSeconds = 2;
         SimClient sim(o);
         const qint64 now = QDateTime::currentSecsSinceEpoch();
-        const QByteArray jwt = "Bearer " + signJwt(sim.server().appPrivateKeyPem(), R"({"alg":"RS256","typ":"JWT"})",
-                                                   claims(now - 60, now + 540, 4242));
+        const QByteArray jwt = appAuthorization(sim.server().appPrivateKeyPem());
         QCOMPARE(sim.request("POST", QStringLiteral("/app/installations/8/access_tokens"), {}, jwt).status, 404);
         QCOMPARE(sim.request("POST", QStringLiteral("/app/installations/7/access_tokens"), {}, "ghp_sandbox").status,
                  401);
@@ -176,9 +181,7 @@ private Q_SLOTS:
         ServerOptions o = appOptions();
         o.personalInstallationId = 55;
         SimClient sim(o);
-        const qint64 now = QDateTime::currentSecsSinceEpoch();
-        const QByteArray jwt = "Bearer " + signJwt(sim.server().appPrivateKeyPem(), R"({"alg":"RS256","typ":"JWT"})",
-                                                   claims(now - 60, now + 540, 4242));
+        const QByteArray jwt = appAuthorization(sim.server().appPrivateKeyPem());
         const Reply listed = sim.get(QStringLiteral("/app/installations"), jwt);
         QCOMPARE(listed.status, 200);
         const QJsonArray installations = listed.array();
@@ -243,9 +246,7 @@ private Q_SLOTS:
         o.webhookUrl = receiver.url();
         o.webhookSecret = "s3cret";
         SimClient sim(o);
-        const qint64 now = QDateTime::currentSecsSinceEpoch();
-        const QByteArray jwt = "Bearer " + signJwt(sim.server().appPrivateKeyPem(), R"({"alg":"RS256","typ":"JWT"})",
-                                                   claims(now - 60, now + 540, 4242));
+        const QByteArray jwt = appAuthorization(sim.server().appPrivateKeyPem());
         sim.control("PUT", QStringLiteral("/_sim/webhooks"), {{QStringLiteral("mode"), QStringLiteral("drop")}});
         QCOMPARE(sim.control("POST", QStringLiteral("/_sim/repos/octo-org/repo-0/issues"),
                              {{QStringLiteral("title"), QStringLiteral("lost")}})
