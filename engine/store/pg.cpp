@@ -103,27 +103,13 @@ Connection::~Connection() {
 
 Connection::Connection(Connection &&other) noexcept
     : m_conn(std::exchange(other.m_conn, nullptr))
-    , m_prepared(std::exchange(other.m_prepared, {}))
-    , m_sessionSetup(std::exchange(other.m_sessionSetup, {}))
-    , m_inTransaction(std::exchange(other.m_inTransaction, false))
-    , m_lostTransaction(std::exchange(other.m_lostTransaction, {}))
-    , m_lostReason(std::exchange(other.m_lostReason, {}))
-    , m_needsSetup(std::exchange(other.m_needsSetup, false))
-    , m_reopenClock(std::exchange(other.m_reopenClock, {}))
-    , m_reconnects(std::exchange(other.m_reconnects, 0)) {}
+    , m_state(std::exchange(other.m_state, {})) {}
 
 Connection &Connection::operator=(Connection &&other) noexcept {
     if (this != &other) {
         close();
         m_conn = std::exchange(other.m_conn, nullptr);
-        m_prepared = std::exchange(other.m_prepared, {});
-        m_sessionSetup = std::exchange(other.m_sessionSetup, {});
-        m_inTransaction = std::exchange(other.m_inTransaction, false);
-        m_lostTransaction = std::exchange(other.m_lostTransaction, {});
-        m_lostReason = std::exchange(other.m_lostReason, {});
-        m_needsSetup = std::exchange(other.m_needsSetup, false);
-        m_reopenClock = std::exchange(other.m_reopenClock, {});
-        m_reconnects = std::exchange(other.m_reconnects, 0);
+        m_state = std::exchange(other.m_state, {});
     }
     return *this;
 }
@@ -176,14 +162,7 @@ Error Connection::established() {
 }
 
 void Connection::close() {
-    m_prepared.clear(); // prepared statements live and die with the session
-    m_sessionSetup.clear();
-    m_inTransaction = false;
-    m_lostTransaction.clear();
-    m_lostReason.clear();
-    m_needsSetup = false;
-    m_reopenClock.invalidate();
-    m_reconnects = 0;
+    m_state = {};
     if (m_conn) {
         PQfinish(m_conn);
         m_conn = nullptr;
@@ -197,8 +176,8 @@ bool Connection::isOpen() const {
 Error Connection::addSessionSetup(const QString &sql) {
     if (Error e = run(sql))
         return e;
-    if (!m_sessionSetup.contains(sql))
-        m_sessionSetup << sql;
+    if (!m_state.setup.contains(sql))
+        m_state.setup << sql;
     return {};
 }
 
@@ -216,31 +195,31 @@ bool Connection::sessionLost() {
 Error Connection::reopen() {
     // While the server stays away, each statement would wait for a connection attempt (up to
     // connect_timeout): try at most every reopenIntervalMs, and fail fast in between.
-    if (m_reopenClock.isValid() && m_reopenClock.elapsed() < reopenIntervalMs)
+    if (m_state.reopenClock.isValid() && m_state.reopenClock.elapsed() < reopenIntervalMs)
         return databaseError(
             QStringLiteral("reconnect"),
-            QStringLiteral("the database connection is lost (%1); trying again shortly").arg(m_lostReason));
-    m_reopenClock.start();
-    m_prepared.clear();
+            QStringLiteral("the database connection is lost (%1); trying again shortly").arg(m_state.lostReason));
+    m_state.reopenClock.start();
+    m_state.prepared.clear();
     PQreset(m_conn);
     if (PQstatus(m_conn) != CONNECTION_OK)
         return databaseError(QStringLiteral("reconnect"),
                              QStringLiteral("the database connection was lost (%1) and could not be opened again: %2")
-                                 .arg(m_lostReason, lastError()));
-    ++m_reconnects;
-    m_needsSetup = true;
+                                 .arg(m_state.lostReason, lastError()));
+    ++m_state.reconnects;
+    m_state.needsSetup = true;
     return replaySetup();
 }
 
 Error Connection::replaySetup() {
-    for (const QString &sql : std::as_const(m_sessionSetup)) {
+    for (const QString &sql : std::as_const(m_state.setup)) {
         const Result r(PQexec(m_conn, sql.toUtf8().constData()));
         if (!r.ok()) // stays pending: the next statement tries again rather than run without the settings
             return databaseError(QStringLiteral("session set-up after reconnecting"), r.errorMessage());
     }
-    m_needsSetup = false;
-    m_reopenClock.invalidate();
-    m_lostReason.clear();
+    m_state.needsSetup = false;
+    m_state.reopenClock.invalidate();
+    m_state.lostReason.clear();
     return {};
 }
 
@@ -261,43 +240,47 @@ std::optional<Result> Connection::beforeStatement(const QString &sql) {
     if (!m_conn)
         return Result::failure(QStringLiteral("08003"), QStringLiteral("not connected to the database"));
     if (sessionLost()) {
-        if (m_lostReason.isEmpty())
-            m_lostReason = lastError().isEmpty() ? QStringLiteral("the server closed the session") : lastError();
+        if (m_state.lostReason.isEmpty())
+            m_state.lostReason = lastError().isEmpty() ? QStringLiteral("the server closed the session") : lastError();
         // Recorded before anything else can fail: a transaction that was open is gone, whatever happens
         // next, and nothing may run as if it were still open (that would commit half of it).
-        if (m_inTransaction && m_lostTransaction.isEmpty())
-            m_lostTransaction = m_lostReason;
-        m_inTransaction = false;
+        if (m_state.inTransaction && m_state.lostTransaction.isEmpty())
+            m_state.lostTransaction = m_state.lostReason;
+        m_state.inTransaction = false;
         if (Error e = reopen())
             return Result::failure(QStringLiteral("08006"), e.message);
-    } else if (m_needsSetup) {
+    } else if (m_state.needsSetup) {
         if (Error e = replaySetup())
             return Result::failure(QStringLiteral("08006"), e.message);
     }
-    if (m_lostTransaction.isEmpty())
+    if (m_state.lostTransaction.isEmpty())
         return std::nullopt;
     const auto [verb, next] = leadingKeywords(sql);
     const bool nested = next == QLatin1String("TO") || next == QLatin1String("PREPARED");
     if ((verb == QLatin1String("ROLLBACK") || verb == QLatin1String("ABORT")) && !nested) {
-        m_lostTransaction.clear(); // the transaction is gone already; ROLLBACK on the new session is a no-op
+        m_state.lostTransaction.clear(); // the transaction is gone already; ROLLBACK on the new session is a no-op
         return std::nullopt;
     }
     const QString message = QStringLiteral("the database connection was lost inside a transaction, whose changes "
                                            "were rolled back (%1)")
-                                .arg(m_lostTransaction);
+                                .arg(m_state.lostTransaction);
     // COMMIT ends the transaction, as it ends an aborted one on the server, but it fails: nothing committed.
     if ((verb == QLatin1String("COMMIT") || verb == QLatin1String("END")) && !nested) {
-        m_lostTransaction.clear();
+        m_state.lostTransaction.clear();
         return Result::failure(QStringLiteral("08006"), message);
     }
     return Result::failure(QStringLiteral("08006"), message + QStringLiteral("; statements fail until ROLLBACK"));
 }
 
-Result Connection::finished(Result result) {
+void Connection::noteTransactionStatus() {
     // Unknown once the connection broke, and in COPY: what was known before still holds.
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
     if (status == PQTRANS_IDLE || status == PQTRANS_INTRANS || status == PQTRANS_INERROR)
-        m_inTransaction = status != PQTRANS_IDLE;
+        m_state.inTransaction = status != PQTRANS_IDLE;
+}
+
+Result Connection::finished(Result result) {
+    noteTransactionStatus();
     return result;
 }
 
@@ -345,7 +328,7 @@ Error Connection::copyIn(const QString &copySql, const QByteArray &data) {
         if (!result.ok() && !error)
             error = databaseError(QStringLiteral("copy"), result.errorMessage());
     }
-    finished(Result());
+    noteTransactionStatus();
     return error;
 }
 
@@ -353,13 +336,13 @@ Result Connection::execPrepared(const QString &sql, const QList<QByteArray> &bin
     if (auto refused = beforeStatement(sql))
         return std::move(*refused);
     const int count = static_cast<int>(binaryParams.size());
-    auto it = m_prepared.constFind(sql);
-    if (it == m_prepared.cend()) {
-        const QByteArray name = "hubsync_" + QByteArray::number(m_prepared.size() + 1);
+    auto it = m_state.prepared.constFind(sql);
+    if (it == m_state.prepared.cend()) {
+        const QByteArray name = "hubsync_" + QByteArray::number(m_state.prepared.size() + 1);
         Result prepared(PQprepare(m_conn, name.constData(), sql.toUtf8().constData(), count, nullptr));
         if (!prepared.ok())
             return finished(std::move(prepared));
-        it = m_prepared.insert(sql, name);
+        it = m_state.prepared.insert(sql, name);
     }
     std::vector<const char *> values;
     std::vector<int> lengths;
@@ -416,23 +399,23 @@ QString Connection::lastError() const {
 }
 
 bool Connection::inTransaction() const {
-    if (!m_lostTransaction.isEmpty())
+    if (!m_state.lostTransaction.isEmpty())
         return true;
     if (!m_conn)
         return false;
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
     if (status == PQTRANS_UNKNOWN) // the connection broke: a transaction open before is open (and lost)
-        return m_inTransaction;
+        return m_state.inTransaction;
     return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
 }
 
 bool Connection::transactionFailed() const {
-    if (!m_lostTransaction.isEmpty())
+    if (!m_state.lostTransaction.isEmpty())
         return true;
     if (!m_conn)
         return false;
     const PGTransactionStatusType status = PQtransactionStatus(m_conn);
-    return status == PQTRANS_INERROR || (status == PQTRANS_UNKNOWN && m_inTransaction);
+    return status == PQTRANS_INERROR || (status == PQTRANS_UNKNOWN && m_state.inTransaction);
 }
 
 ImplicitTransaction::ImplicitTransaction(Connection &connection)

@@ -88,7 +88,7 @@ public:
     // Runs a session-level statement (e.g. a SET) now, and again on every session opened after a lost one.
     Error addSessionSetup(const QString &sql);
     // How many times a lost session was opened again.
-    [[nodiscard]] int reconnects() const { return m_reconnects; }
+    [[nodiscard]] int reconnects() const { return m_state.reconnects; }
 
     Result exec(const QString &sql);
     Result execParams(const QString &sql, const Params &params);
@@ -122,18 +122,23 @@ private:
     [[nodiscard]] bool sessionLost();
     Error reopen();
     Error replaySetup();
-    Result finished(Result result); // after every statement: remembers whether a transaction is open
+    void noteTransactionStatus();   // after every statement: remembers whether a transaction is open
+    Result finished(Result result); // noteTransactionStatus(), then the result
     static constexpr int reopenIntervalMs = 2000;
 
     pg_conn *m_conn = nullptr;
-    QHash<QString, QByteArray> m_prepared; // SQL -> statement name, for this session only
-    QStringList m_sessionSetup;
-    bool m_inTransaction = false; // as of the last statement's answer
-    QString m_lostTransaction;    // why, while statements fail until ROLLBACK; empty otherwise
-    QString m_lostReason;         // why the session was lost, until a new one is set up
-    bool m_needsSetup = false;    // a new session whose set-up statements have not all run yet
-    QElapsedTimer m_reopenClock;  // since the last attempt to open a new session
-    int m_reconnects = 0;
+    // Everything since open(), reset by close(); a reopened session keeps all but the prepared statements.
+    struct State {
+        QHash<QString, QByteArray> prepared; // SQL -> statement name, for this session only
+        QStringList setup;                   // addSessionSetup() statements, replayed on every new session
+        bool inTransaction = false;          // as of the last statement's answer
+        QString lostTransaction;             // why, while statements fail until ROLLBACK; empty otherwise
+        QString lostReason;                  // why the session was lost, until a new one is set up
+        bool needsSetup = false;             // a new session whose set-up statements have not all run yet
+        QElapsedTimer reopenClock;           // since the last attempt to open a new session
+        int reconnects = 0;
+    };
+    State m_state;
 };
 
 // A one-dimensional text[] in PostgreSQL's binary array format (what array_recv reads): a header and
