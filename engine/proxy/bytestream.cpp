@@ -325,32 +325,29 @@ void SocketStream::closeDescriptor() {
 
 #endif // Q_OS_UNIX
 
+template <typename Socket, typename SocketError>
+void DeviceStream::watch(Socket *socket, SocketError peerClosed) {
+    socket->setParent(this);
+    connect(socket, &QIODevice::readyRead, this, &ByteStream::readyRead);
+    connect(socket, &QIODevice::bytesWritten, this, &ByteStream::bytesWritten);
+    connect(socket, &Socket::disconnected, this, [this] { end({}); });
+    connect(socket, &Socket::errorOccurred, this, [this, socket, peerClosed](SocketError error) {
+        if (error == peerClosed)
+            return; // disconnected() follows
+        end(socket->errorString());
+    });
+}
+
 DeviceStream::DeviceStream(QAbstractSocket *socket, QObject *parent)
     : ByteStream(parent)
     , m_socket(socket) {
-    m_socket->setParent(this);
-    connect(m_socket, &QIODevice::readyRead, this, &ByteStream::readyRead);
-    connect(m_socket, &QIODevice::bytesWritten, this, &ByteStream::bytesWritten);
-    connect(m_socket, &QAbstractSocket::disconnected, this, [this] { end({}); });
-    connect(m_socket, &QAbstractSocket::errorOccurred, this, [this](QAbstractSocket::SocketError error) {
-        if (error == QAbstractSocket::RemoteHostClosedError)
-            return; // disconnected() follows
-        end(m_socket->errorString());
-    });
+    watch(m_socket, QAbstractSocket::RemoteHostClosedError);
 }
 
 DeviceStream::DeviceStream(QLocalSocket *socket, QObject *parent)
     : ByteStream(parent)
     , m_local(socket) {
-    m_local->setParent(this);
-    connect(m_local, &QIODevice::readyRead, this, &ByteStream::readyRead);
-    connect(m_local, &QIODevice::bytesWritten, this, &ByteStream::bytesWritten);
-    connect(m_local, &QLocalSocket::disconnected, this, [this] { end({}); });
-    connect(m_local, &QLocalSocket::errorOccurred, this, [this](QLocalSocket::LocalSocketError error) {
-        if (error == QLocalSocket::PeerClosedError)
-            return; // disconnected() follows
-        end(m_local->errorString());
-    });
+    watch(m_local, QLocalSocket::PeerClosedError);
 }
 
 DeviceStream::~DeviceStream() {

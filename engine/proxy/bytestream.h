@@ -140,6 +140,10 @@ public:
     QSslSocket *tlsSocket() override;
 
 private:
+    // Adopts either kind of socket and relays its signals; `peerClosed` is the error that only announces
+    // the disconnected() that follows.
+    template <typename Socket, typename SocketError>
+    void watch(Socket *socket, SocketError peerClosed);
     void end(const QString &error);
 
     QAbstractSocket *m_socket = nullptr;
