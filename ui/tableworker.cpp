@@ -107,18 +107,6 @@ TableWorker::~TableWorker() {
 
 void TableWorker::open(const DatabaseEndpoint &endpoint) {
     close();
-    m_endpoint = endpoint;
-    QString error;
-    if (!connectSession(&error)) {
-        Q_EMIT opened(false, error);
-        return;
-    }
-    m_open = true;
-    Q_EMIT opened(true, {});
-}
-
-bool TableWorker::connectSession(QString *error) {
-    const DatabaseEndpoint &endpoint = m_endpoint;
     {
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_connectionName);
         db.setHostName(endpoint.host);
@@ -128,14 +116,16 @@ bool TableWorker::connectSession(QString *error) {
         db.setPassword(endpoint.password);
         db.setConnectOptions(QStringLiteral("connect_timeout=10;application_name=hubsync-browser"));
         if (!db.open()) {
-            *error = db.lastError().text();
+            const QString error = db.lastError().text();
             db = QSqlDatabase();
             QSqlDatabase::removeDatabase(m_connectionName);
-            return false;
+            Q_EMIT opened(false, error);
+            return;
         }
         applySessionSettings(db);
     }
-    return true;
+    m_open = true;
+    Q_EMIT opened(true, {});
 }
 
 bool TableWorker::sessionLostAndReopened() {

@@ -104,7 +104,6 @@ private:
     // The table's columns, read from information_schema once per table and session (dropped again when a
     // page query fails, in case the table changed underneath).
     QList<Column> columnsOf(const QString &table, QString *error);
-    bool connectSession(QString *error);
     // After a failed statement: true when the session itself was gone and a new one is open now.
     bool sessionLostAndReopened();
     QString literal(const QVariant &value) const;
@@ -112,7 +111,6 @@ private:
     QString whereClause(const TableRequest &request, const QList<Column> &columns) const;
 
     QString m_schema;
-    DatabaseEndpoint m_endpoint;
     QString m_connectionName;
     bool m_open = false;
     QHash<QString, QList<Column>> m_columns;

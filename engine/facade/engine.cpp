@@ -141,39 +141,42 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
     connect(m_backfill.get(), &sync::Backfill::progress, this, &Engine::progress);
     connect(m_backfill.get(), &sync::Backfill::warning, this, &Engine::warning);
     connect(m_backfill.get(), &sync::Backfill::repositoriesReady, this, &Engine::publishRepositories);
-    connect(m_backfill.get(), &sync::Backfill::failed, this, [this](const Error &e) {
-        m_backfilling = false;
+    // Repositories deselected while the backfill ran stop syncing once it ends, either way.
+    const auto stopDeselected = [this] {
         if (applyPendingRemovals()) {
             publishRepositories();
             listRepositories();
         }
+    };
+    connect(m_backfill.get(), &sync::Backfill::failed, this, [this, stopDeselected](const Error &e) {
+        m_backfilling = false;
+        stopDeselected();
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });
-    connect(m_backfill.get(), &sync::Backfill::finished, this, [this, quiet](const BackfillSummary &summary) {
-        m_backfilling = false;
-        if (quiet) {
-            logInfo(QStringLiteral("engine"), QStringLiteral("reactions refreshed: %1 records").arg(summary.records));
-        } else {
-            publishRepositories();
-            Q_EMIT backfillComplete(summary);
-            if (!m_config.backfillOnly)
-                startLiveSync();
-            setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
-                                                     .arg(summary.records)
-                                                     .arg(summary.seconds, 0, 'f', 1));
-        }
-        if (applyPendingRemovals()) {
-            publishRepositories();
-            listRepositories();
-        }
-        if (!m_queuedRepos.isEmpty()) {
-            // Repositories granted to the installation (or chosen in the picker) meanwhile.
-            const QStringList next = m_queuedRepos;
-            m_queuedRepos.clear();
-            QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
-        }
-    });
+    connect(m_backfill.get(), &sync::Backfill::finished, this,
+            [this, quiet, stopDeselected](const BackfillSummary &summary) {
+                m_backfilling = false;
+                if (quiet) {
+                    logInfo(QStringLiteral("engine"),
+                            QStringLiteral("reactions refreshed: %1 records").arg(summary.records));
+                } else {
+                    publishRepositories();
+                    Q_EMIT backfillComplete(summary);
+                    if (!m_config.backfillOnly)
+                        startLiveSync();
+                    setStatus(EngineStatus::State::Live, QStringLiteral("backfill complete: %1 records in %2 s")
+                                                             .arg(summary.records)
+                                                             .arg(summary.seconds, 0, 'f', 1));
+                }
+                stopDeselected();
+                if (!m_queuedRepos.isEmpty()) {
+                    // Repositories granted to the installation (or chosen in the picker) meanwhile.
+                    const QStringList next = m_queuedRepos;
+                    m_queuedRepos.clear();
+                    QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
+                }
+            });
     if (!quiet)
         setStatus(EngineStatus::State::Backfilling,
                   repos.isEmpty() ? QStringLiteral("backfilling")

@@ -87,7 +87,8 @@ public:
     // one that appears while waiting; or, at the first poll, the only one there is (unless `onlyNew`: the
     // user is installing the App on another account). Several at the first poll: installationsFound()
     // lets the user choose (chooseInstallation()) while polling goes on for a new one.
-    void waitForInstallation(int intervalMs = 5000, int maxPolls = 2880, bool onlyNew = false);
+    static constexpr int defaultMaxPolls = 2880; // four hours at the default interval
+    void waitForInstallation(int intervalMs = 5000, int maxPolls = defaultMaxPolls, bool onlyNew = false);
     // The user's choice among installationsFound(): stops waiting, emits installed().
     void chooseInstallation(qint64 installationId);
     void stopWaiting();

@@ -14,7 +14,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
-
 #endif
 
 namespace hubsync {

@@ -288,7 +288,8 @@ void AppPage::install(bool elsewhere) {
     if (elsewhere)
         m_waiting->setText(tr("Waiting for the App to be installed on another account…"));
     m_wizard->controller()->stopWaiting();
-    m_wizard->controller()->waitForInstallation(m_wizard->pollIntervalMs(), 2880, /*onlyNew=*/true);
+    m_wizard->controller()->waitForInstallation(m_wizard->pollIntervalMs(), SetupController::defaultMaxPolls,
+                                                /*onlyNew=*/true);
 }
 
 void AppPage::showChoice(const QList<github::InstallationInfo> &installations) {

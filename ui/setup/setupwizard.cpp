@@ -35,9 +35,8 @@ SetupWizard::SetupWizard(QSettings &settings, SecretStore &store, QWidget *paren
 }
 
 const SavedSetup *SetupWizard::resumableApp() const {
-    if (m_unfinished.appId == 0 || m_unfinished.githubApiUrl != m_setup.githubApiUrl)
-        return nullptr;
-    return &m_unfinished;
+    const SavedSetup *unfinished = unfinishedApp();
+    return unfinished && unfinished->githubApiUrl == m_setup.githubApiUrl ? unfinished : nullptr;
 }
 
 void SetupWizard::rememberCreatedApp() {
