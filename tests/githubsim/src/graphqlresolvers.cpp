@@ -23,6 +23,24 @@ bool parseCursor(const QString &cursor, qint64 *sortKey, qint64 *id) {
     return a && b;
 }
 
+// A connection asked for nothing but its totalCount (`reactors { totalCount }`) needs no first/last.
+bool countOnly(const Selection &s) {
+    return !s.selections.isEmpty() && std::all_of(s.selections.cbegin(), s.selections.cend(), [](const Selection &x) {
+        return x.kind == Selection::Kind::Field &&
+               (x.name == QLatin1String("totalCount") || x.name == QLatin1String("__typename"));
+    });
+}
+
+// REST reaction content -> GraphQL ReactionContent.
+QString reactionEnum(const QString &content) {
+    static const QHash<QString, QString> names{
+        {QStringLiteral("+1"), QStringLiteral("THUMBS_UP")},      {QStringLiteral("-1"), QStringLiteral("THUMBS_DOWN")},
+        {QStringLiteral("laugh"), QStringLiteral("LAUGH")},       {QStringLiteral("hooray"), QStringLiteral("HOORAY")},
+        {QStringLiteral("confused"), QStringLiteral("CONFUSED")}, {QStringLiteral("heart"), QStringLiteral("HEART")},
+        {QStringLiteral("rocket"), QStringLiteral("ROCKET")},     {QStringLiteral("eyes"), QStringLiteral("EYES")}};
+    return names.value(content);
+}
+
 QJsonValue time(qint64 secs) {
     return secs > 0 ? QJsonValue(QString::fromLatin1(isoTime(secs))) : QJsonValue();
 }
@@ -69,6 +87,13 @@ std::optional<GraphqlService::Obj> GraphqlService::nodeById(const QString &id) c
         o.index = int(local);
         return o;
     }
+    if (type == QLatin1String("IssueComment")) {
+        qint64 commentLocal = 0;
+        if (!world.commentFromId(n, &o.slot, &commentLocal) || !world.comment(*world.repo(o.slot), commentLocal))
+            return std::nullopt;
+        o.key = commentLocal;
+        return o;
+    }
     if (type == QLatin1String("DiscussionComment")) {
         o.slot = inRepo(ids::discussionComment, &local);
         if (o.slot < 0)
@@ -98,14 +123,14 @@ GraphqlService::Val GraphqlService::connection(Exec &e, const QString &type,
               &s, path);
         return Val::null();
     }
-    if (!firstValue.isDouble()) {
+    if (!firstValue.isDouble() && !countOnly(s)) {
         error(e, QStringLiteral("MISSING_PAGINATION_BOUNDARIES"),
               QStringLiteral("You must provide a `first` or `last` value to properly paginate the `%1` connection.")
                   .arg(s.name),
               &s, path);
         return Val::null();
     }
-    const qint64 first = firstValue.toInteger();
+    const qint64 first = firstValue.isDouble() ? firstValue.toInteger() : 0;
     if (first < 0 || first > 100) {
         error(e, QStringLiteral("EXCESSIVE_PAGINATION"),
               QStringLiteral("Requesting %1 records on the `%2` connection exceeds the `first` limit of 100 records.")
@@ -161,10 +186,54 @@ GraphqlService::Val GraphqlService::connection(Exec &e, const QString &type,
                                  {QStringLiteral("s"), n.slot},
                                  {QStringLiteral("i"), n.index},
                                  {QStringLiteral("u"), n.sub},
+                                 {QStringLiteral("k"), n.key},
                                  {QStringLiteral("c"), ordered[i].first}});
     }
     c.extra.insert(QStringLiteral("nodes"), nodes);
     return Val::of(c);
+}
+
+GraphqlService::Val GraphqlService::reactionConnection(Exec &e, const Repo &r, int slot, qint64 subject, bool comment,
+                                                       const QJsonObject &args, const Selection &s,
+                                                       const QStringList &path) {
+    const World &world = m_server.m_world;
+    const QList<Reaction> list = comment ? world.commentReactions(r, subject) : world.issueReactions(r, subject);
+    const QString content = args.value(QStringLiteral("content")).toString();
+    QList<std::pair<QString, Obj>> ordered;
+    for (int k = 0; k < list.size(); ++k) {
+        if (!content.isEmpty() && reactionEnum(list[k].content) != content)
+            continue;
+        Obj o;
+        o.type = QStringLiteral("Reaction");
+        o.slot = slot;
+        o.key = subject;
+        o.index = comment ? 1 : 0;
+        o.sub = k;
+        ordered.append({cursorFor(list[k].id, list[k].id), o});
+    }
+    std::sort(ordered.begin(), ordered.end(), [](const auto &a, const auto &b) {
+        qint64 ka = 0, kb = 0, ia = 0, ib = 0;
+        parseCursor(a.first, &ka, &ia);
+        parseCursor(b.first, &kb, &ib);
+        return ka < kb;
+    });
+    return connection(e, QStringLiteral("ReactionConnection"), ordered, args, s, path);
+}
+
+GraphqlService::Val GraphqlService::reactionGroups(const Repo &, int slot, qint64 subject, bool comment) const {
+    // All eight groups, as GitHub lists them, each counting its reactors.
+    Val list;
+    list.kind = Val::Kind::List;
+    for (int k = 0; k < World::reactionContents().size(); ++k) {
+        Obj o;
+        o.type = QStringLiteral("ReactionGroup");
+        o.slot = slot;
+        o.key = subject;
+        o.index = comment ? 1 : 0;
+        o.sub = k;
+        list.list << Val::of(o);
+    }
+    return list;
 }
 
 GraphqlService::Val GraphqlService::resolveQuery(Exec &e, const QString &field, const QJsonObject &args,
@@ -193,6 +262,14 @@ GraphqlService::Val GraphqlService::resolveQuery(Exec &e, const QString &field, 
     if (field == QLatin1String("node") || field == QLatin1String("nodes")) {
         const QJsonArray wanted = field == QLatin1String("node") ? QJsonArray{args.value(QStringLiteral("id"))}
                                                                  : args.value(QStringLiteral("ids")).toArray();
+        if (wanted.size() > maxNodeIds) {
+            error(e, QStringLiteral("EXCESSIVE_PAGINATION"),
+                  QStringLiteral("You may request at most %1 ids with `nodes`; %2 were given.")
+                      .arg(maxNodeIds)
+                      .arg(wanted.size()),
+                  &s, path);
+            return Val::null();
+        }
         Val list;
         list.kind = Val::Kind::List;
         for (const QJsonValue &v : wanted) {
@@ -220,7 +297,7 @@ GraphqlService::Val GraphqlService::resolveQuery(Exec &e, const QString &field, 
                               {QStringLiteral("remaining"), qMax<qint64>(0, q.remaining() - e.cost)},
                               {QStringLiteral("used"), q.used + e.cost},
                               {QStringLiteral("resetAt"), time(q.reset)},
-                              {QStringLiteral("nodeCount"), 0}};
+                              {QStringLiteral("nodeCount"), e.nodeCount}};
         return Val::of(o);
     }
     if (field == QLatin1String("viewer") || field == QLatin1String("user")) {
@@ -298,6 +375,7 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             o.slot = n.value(QStringLiteral("s")).toInt();
             o.index = n.value(QStringLiteral("i")).toInt();
             o.sub = n.value(QStringLiteral("u")).toInt();
+            o.key = n.value(QStringLiteral("k")).toInteger();
             return o;
         };
         if (field == QLatin1String("totalCount"))
@@ -332,8 +410,9 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
         if (field == QLatin1String("cursor"))
             return Val::of(p.extra.value(QStringLiteral("cursor")));
         const QJsonObject n = p.extra.value(QStringLiteral("node")).toObject();
-        return obj(n.value(QStringLiteral("t")).toString(), n.value(QStringLiteral("s")).toInt(), 0,
-                   n.value(QStringLiteral("i")).toInt(), n.value(QStringLiteral("u")).toInt());
+        return obj(n.value(QStringLiteral("t")).toString(), n.value(QStringLiteral("s")).toInt(),
+                   n.value(QStringLiteral("k")).toInteger(), n.value(QStringLiteral("i")).toInt(),
+                   n.value(QStringLiteral("u")).toInt());
     }
     if (p.type == QLatin1String("PageInfo") || p.type == QLatin1String("RateLimit"))
         return Val::of(p.extra.value(field));
@@ -357,6 +436,8 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             return Val::of(render.baseUrl() + QLatin1Char('/') + world.userLogin(u));
         if (field == QLatin1String("avatarUrl"))
             return Val::of(render.baseUrl() + QStringLiteral("/avatars/u/") + QString::number(dbId));
+        if (field == QLatin1String("isSiteAdmin"))
+            return Val::of(false);
         return Val::null();
     }
     if (!r)
@@ -386,6 +467,49 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             o.type = u >= 0 ? QStringLiteral("User") : QStringLiteral("Organization");
             o.key = u;
             return u >= 0 ? Val::of(o) : Val::null();
+        }
+        if (field == QLatin1String("issues") || field == QLatin1String("pullRequests")) {
+            const bool pulls = field == QLatin1String("pullRequests");
+            const QJsonObject orderBy = args.value(QStringLiteral("orderBy")).toObject();
+            const QString orderField = orderBy.value(QStringLiteral("field")).toString(QStringLiteral("CREATED_AT"));
+            if (orderField != QLatin1String("CREATED_AT")) {
+                error(e, QStringLiteral("UNSUPPORTED"),
+                      QStringLiteral("The simulator orders %1 by CREATED_AT only.").arg(field), &s, path);
+                return Val::null();
+            }
+            const bool ascending = orderBy.value(QStringLiteral("direction")).toString() != QLatin1String("DESC");
+            QStringList states;
+            for (const QJsonValue &v : args.value(QStringLiteral("states")).toArray())
+                states << v.toString();
+            const bool open = states.isEmpty() || states.contains(QStringLiteral("OPEN"));
+            const bool closed = states.isEmpty() || states.contains(QStringLiteral("CLOSED")) ||
+                                states.contains(QStringLiteral("MERGED"));
+            ListQuery q;
+            q.kind = pulls ? ListQuery::Kind::PullsOnly : ListQuery::Kind::IssuesOnly;
+            q.state = open && closed ? QStringLiteral("all") : open ? QStringLiteral("open") : QStringLiteral("closed");
+            q.sort = QStringLiteral("created");
+            q.ascending = ascending;
+            const auto numbers = world.issueNumbers(*r, q);
+            QList<std::pair<QString, Obj>> ordered;
+            ordered.reserve(numbers->size());
+            // Numbers grow with creation time: the number is the keyset cursor's key.
+            for (const qint64 number : *numbers) {
+                Obj o;
+                o.type = pulls ? QStringLiteral("PullRequest") : QStringLiteral("Issue");
+                o.slot = p.slot;
+                o.key = number;
+                ordered.append({cursorFor(ascending ? number : -number, ascending ? number : -number), o});
+            }
+            return connection(e, pulls ? QStringLiteral("PullRequestConnection") : QStringLiteral("IssueConnection"),
+                              ordered, args, s, path);
+        }
+        if (field == QLatin1String("pullRequest")) {
+            const qint64 number = args.value(QStringLiteral("number")).toInteger();
+            if (const auto issue = world.issue(*r, number); issue && issue->pull)
+                return obj(QStringLiteral("PullRequest"), p.slot, number);
+            error(e, QStringLiteral("NOT_FOUND"),
+                  QStringLiteral("Could not resolve to a PullRequest with the number of %1.").arg(number), &s, path);
+            return Val::null();
         }
         if (field == QLatin1String("discussion") || field == QLatin1String("issue")) {
             const qint64 number = args.value(QStringLiteral("number")).toInteger();
@@ -470,6 +594,105 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             return user(issue->user);
         if (field == QLatin1String("repository"))
             return obj(QStringLiteral("Repository"), p.slot, 0);
+        if (field == QLatin1String("fullDatabaseId"))
+            return Val::of(QString::number(dbId));
+        if (field == QLatin1String("comments")) {
+            const auto locals = world.commentLocals(*r, issue->number, false, true, -1);
+            QList<std::pair<QString, Obj>> ordered;
+            for (const qint64 local : *locals) {
+                const auto comment = world.comment(*r, local);
+                if (!comment)
+                    continue;
+                Obj o;
+                o.type = QStringLiteral("IssueComment");
+                o.slot = p.slot;
+                o.key = local;
+                ordered.append({cursorFor(comment->created, world.commentId(*r, local)), o});
+            }
+            return connection(e, QStringLiteral("IssueCommentConnection"), ordered, args, s, path);
+        }
+        if (field == QLatin1String("reactions"))
+            return reactionConnection(e, *r, p.slot, issue->number, false, args, s, path);
+        if (field == QLatin1String("reactionGroups"))
+            return reactionGroups(*r, p.slot, issue->number, false);
+        return Val::null();
+    }
+    if (p.type == QLatin1String("IssueComment")) {
+        const auto comment = world.comment(*r, p.key);
+        if (!comment)
+            return Val::null();
+        const qint64 id = world.commentId(*r, p.key);
+        const auto thread = world.issue(*r, comment->number);
+        const bool pull = thread && thread->pull;
+        if (field == QLatin1String("id"))
+            return Val::of(nodeId("IssueComment", id));
+        if (field == QLatin1String("databaseId"))
+            return Val::of(id);
+        if (field == QLatin1String("fullDatabaseId"))
+            return Val::of(QString::number(id));
+        if (field == QLatin1String("body"))
+            return Val::of(comment->body);
+        if (field == QLatin1String("url"))
+            return Val::of(render.repoHtml(*r) + (pull ? QStringLiteral("/pull/") : QStringLiteral("/issues/")) +
+                           QString::number(comment->number) + QStringLiteral("#issuecomment-") + QString::number(id));
+        if (field == QLatin1String("createdAt"))
+            return Val::of(time(comment->created));
+        if (field == QLatin1String("updatedAt"))
+            return Val::of(time(comment->updated));
+        if (field == QLatin1String("author"))
+            return user(comment->user);
+        if (field == QLatin1String("authorAssociation"))
+            return Val::of(comment->user == 0 ? QStringLiteral("OWNER") : QStringLiteral("MEMBER"));
+        if (field == QLatin1String("issue") || field == QLatin1String("pullRequest")) {
+            if (!thread || pull != (field == QLatin1String("pullRequest")))
+                return Val::null();
+            return obj(pull ? QStringLiteral("PullRequest") : QStringLiteral("Issue"), p.slot, comment->number);
+        }
+        if (field == QLatin1String("reactions"))
+            return reactionConnection(e, *r, p.slot, p.key, true, args, s, path);
+        if (field == QLatin1String("reactionGroups"))
+            return reactionGroups(*r, p.slot, p.key, true);
+        return Val::null();
+    }
+    if (p.type == QLatin1String("Reaction")) {
+        const QList<Reaction> list = p.index == 1 ? world.commentReactions(*r, p.key) : world.issueReactions(*r, p.key);
+        if (p.sub < 0 || p.sub >= list.size())
+            return Val::null();
+        const Reaction &x = list[p.sub];
+        if (field == QLatin1String("id"))
+            return Val::of(nodeId("Reaction", x.id));
+        if (field == QLatin1String("databaseId"))
+            return Val::of(x.id);
+        if (field == QLatin1String("content"))
+            return Val::of(reactionEnum(x.content));
+        if (field == QLatin1String("createdAt"))
+            return Val::of(time(x.created));
+        if (field == QLatin1String("user"))
+            return user(x.user);
+        return Val::null();
+    }
+    if (p.type == QLatin1String("ReactionGroup")) {
+        const QString content = World::reactionContents().value(p.sub);
+        const QList<Reaction> list = p.index == 1 ? world.commentReactions(*r, p.key) : world.issueReactions(*r, p.key);
+        qint64 count = 0, firstAt = 0;
+        for (const Reaction &x : list) {
+            if (x.content == content) {
+                ++count;
+                firstAt = firstAt == 0 ? x.created : qMin(firstAt, x.created);
+            }
+        }
+        if (field == QLatin1String("content"))
+            return Val::of(reactionEnum(content));
+        if (field == QLatin1String("createdAt"))
+            return Val::of(time(firstAt));
+        if (field == QLatin1String("viewerHasReacted"))
+            return Val::of(false);
+        if (field == QLatin1String("reactors")) {
+            Obj o;
+            o.type = QStringLiteral("ReactorConnection");
+            o.extra = QJsonObject{{QStringLiteral("total"), count}};
+            return Val::of(o);
+        }
         return Val::null();
     }
     if (p.index < 0 || p.index >= r->discussions.size())

@@ -3,6 +3,7 @@
 #include "graphqlservice.h"
 
 #include <QJsonDocument>
+#include <QLocale>
 
 namespace hubsync::githubsim {
 
@@ -38,7 +39,28 @@ const QHash<QString, QHash<QString, GraphqlService::FieldDef>> &GraphqlService::
              "id:ID databaseId:Int name:String nameWithOwner:String url:URI isPrivate:Boolean createdAt:DateTime "
              "updatedAt:DateTime hasDiscussionsEnabled:Boolean owner:RepositoryOwner "
              "discussions:DiscussionConnection(first,after,last,before,orderBy,categoryId,answered) "
-             "discussion:Discussion(number) issue:Issue(number)"},
+             "discussion:Discussion(number) issue:Issue(number) pullRequest:PullRequest(number) "
+             "issues:IssueConnection(first,after,last,before,orderBy,states) "
+             "pullRequests:PullRequestConnection(first,after,last,before,orderBy,states)"},
+            {"IssueConnection", "totalCount:Int pageInfo:PageInfo nodes:[Issue] edges:[IssueEdge]"},
+            {"IssueEdge", "cursor:String node:Issue"},
+            {"PullRequestConnection", "totalCount:Int pageInfo:PageInfo nodes:[PullRequest] edges:[PullRequestEdge]"},
+            {"PullRequestEdge", "cursor:String node:PullRequest"},
+            {"IssueCommentConnection",
+             "totalCount:Int pageInfo:PageInfo nodes:[IssueComment] edges:[IssueCommentEdge]"},
+            {"IssueCommentEdge", "cursor:String node:IssueComment"},
+            {"IssueComment",
+             "id:ID databaseId:Int fullDatabaseId:BigInt body:String url:URI createdAt:DateTime updatedAt:DateTime "
+             "author:Actor authorAssociation:CommentAuthorAssociation issue:Issue pullRequest:PullRequest "
+             "reactions:ReactionConnection(first,after,last,before,content,orderBy) reactionGroups:[ReactionGroup]"},
+            {"ReactionConnection", "totalCount:Int pageInfo:PageInfo nodes:[Reaction] edges:[ReactionEdge]"},
+            {"ReactionEdge", "cursor:String node:Reaction"},
+            {"Reaction", "id:ID databaseId:Int content:ReactionContent createdAt:DateTime user:User"},
+            {"ReactionGroup", "content:ReactionContent createdAt:DateTime viewerHasReacted:Boolean "
+                              "reactors:ReactorConnection(first,after,last,before)"},
+            {"ReactorConnection", "totalCount:Int"},
+            {"Reactable", "id:ID databaseId:Int reactions:ReactionConnection(first,after,last,before,content,orderBy) "
+                          "reactionGroups:[ReactionGroup]"},
             {"DiscussionConnection", "totalCount:Int pageInfo:PageInfo nodes:[Discussion] edges:[DiscussionEdge]"},
             {"DiscussionEdge", "cursor:String node:Discussion"},
             {"Discussion",
@@ -59,14 +81,18 @@ const QHash<QString, QHash<QString, GraphqlService::FieldDef>> &GraphqlService::
              "id:ID name:String slug:String emoji:String description:String isAnswerable:Boolean"},
             {"PageInfo", "hasNextPage:Boolean hasPreviousPage:Boolean startCursor:String endCursor:String"},
             {"RateLimit", "limit:Int cost:Int remaining:Int resetAt:DateTime used:Int nodeCount:Int"},
-            {"User", "id:ID databaseId:Int login:String name:String url:URI avatarUrl:URI(size)"},
+            {"User", "id:ID databaseId:Int login:String name:String url:URI avatarUrl:URI(size) isSiteAdmin:Boolean"},
             {"Organization", "id:ID databaseId:Int login:String name:String url:URI avatarUrl:URI(size)"},
             {"Issue",
-             "id:ID databaseId:Int number:Int title:String body:String url:URI state:IssueState closed:Boolean "
-             "locked:Boolean createdAt:DateTime updatedAt:DateTime author:Actor repository:Repository"},
+             "id:ID databaseId:Int fullDatabaseId:BigInt number:Int title:String body:String url:URI "
+             "state:IssueState closed:Boolean locked:Boolean createdAt:DateTime updatedAt:DateTime author:Actor "
+             "repository:Repository comments:IssueCommentConnection(first,after,last,before,orderBy) "
+             "reactions:ReactionConnection(first,after,last,before,content,orderBy) reactionGroups:[ReactionGroup]"},
             {"PullRequest",
-             "id:ID databaseId:Int number:Int title:String body:String url:URI state:PullRequestState closed:Boolean "
-             "locked:Boolean createdAt:DateTime updatedAt:DateTime author:Actor repository:Repository"},
+             "id:ID databaseId:Int fullDatabaseId:BigInt number:Int title:String body:String url:URI "
+             "state:PullRequestState closed:Boolean locked:Boolean createdAt:DateTime updatedAt:DateTime "
+             "author:Actor repository:Repository comments:IssueCommentConnection(first,after,last,before,orderBy) "
+             "reactions:ReactionConnection(first,after,last,before,content,orderBy) reactionGroups:[ReactionGroup]"},
             {"DeleteIssuePayload", "clientMutationId:String repository:Repository"},
             {"Actor", "login:String url:URI avatarUrl:URI(size)"},
             {"Node", "id:ID"},
@@ -88,7 +114,8 @@ const QHash<QString, QHash<QString, GraphqlService::FieldDef>> &GraphqlService::
 }
 
 bool GraphqlService::isAbstract(const QString &type) {
-    return type == QLatin1String("Actor") || type == QLatin1String("Node") || type == QLatin1String("RepositoryOwner");
+    return type == QLatin1String("Actor") || type == QLatin1String("Node") ||
+           type == QLatin1String("RepositoryOwner") || type == QLatin1String("Reactable");
 }
 
 bool GraphqlService::typeMatches(const QString &runtimeType, const QString &condition) {
@@ -100,7 +127,9 @@ bool GraphqlService::typeMatches(const QString &runtimeType, const QString &cond
         {QStringLiteral("Node"),
          {QStringLiteral("User"), QStringLiteral("Organization"), QStringLiteral("Repository"), QStringLiteral("Issue"),
           QStringLiteral("PullRequest"), QStringLiteral("Discussion"), QStringLiteral("DiscussionComment"),
-          QStringLiteral("DiscussionCategory")}}};
+          QStringLiteral("DiscussionCategory"), QStringLiteral("IssueComment"), QStringLiteral("Reaction")}},
+        {QStringLiteral("Reactable"),
+         {QStringLiteral("Issue"), QStringLiteral("PullRequest"), QStringLiteral("IssueComment")}}};
     return implementations.value(condition).contains(runtimeType);
 }
 
@@ -323,12 +352,21 @@ void GraphqlService::writeValue(Exec &e, JsonWriter &w, const Val &v, const QLis
 int GraphqlService::cost(const QList<Selection> &selections, Exec &e, qint64 multiplier, qint64 *total) const {
     // GitHub's calculation: each connection costs one request per parent object; its `first` multiplies
     // what is nested below. The query costs the sum / 100, at least 1.
+    // `nodes(ids:)` is no connection but multiplies what is nested below by the number of ids: reactions of
+    // 100 subjects cost 100 requests (GitHub's documented example). Connections asked only for totalCount
+    // (no first/last) fetch no nodes and count nothing.
     for (const Selection &s : selections) {
         qint64 inner = multiplier;
         for (const auto &[name, value] : s.arguments) {
             if (name == QLatin1String("first") || name == QLatin1String("last")) {
                 *total += multiplier;
-                inner = multiplier * qMax<qint64>(1, argument(e, value).toInteger());
+                const qint64 n = qMax<qint64>(1, argument(e, value).toInteger());
+                inner = multiplier * n;
+                e.nodeCount += inner;
+            } else if (name == QLatin1String("ids") && s.name == QLatin1String("nodes")) {
+                const qint64 n = qMax<qint64>(1, argument(e, value).toArray().size());
+                inner = multiplier * n;
+                e.nodeCount += inner;
             }
         }
         if (s.kind == Selection::Kind::FragmentSpread) {
@@ -421,6 +459,12 @@ HttpResponse GraphqlService::handle(Server::Context &c) {
         return errorsOnly(e.errors);
     qint64 total = 0;
     e.cost = cost(op->selections, e, 1, &total);
+    if (e.nodeCount > maxNodes)
+        return errorsOnly(QJsonArray{QJsonObject{
+            {QStringLiteral("type"), QStringLiteral("MAX_NODE_LIMIT_EXCEEDED")},
+            {QStringLiteral("message"), QStringLiteral("This query requests up to %1 nodes which exceeds the maximum "
+                                                       "limit of 500,000.")
+                                            .arg(QLocale(QLocale::English).toString(e.nodeCount))}}});
 
     Obj root;
     root.type = rootType;

@@ -57,7 +57,11 @@ private:
         int cost = 1;
         bool invalid = false;
         QSet<QString> fragmentStack;
+        qint64 nodeCount = 0; // GitHub's node limit: the `first` products down every path, summed
     };
+    // GitHub refuses a query that may request more nodes than this (before running it, free of charge).
+    static constexpr qint64 maxNodes = 500'000;
+    static constexpr int maxNodeIds = 100; // nodes(ids:)
     static const QHash<QString, QHash<QString, FieldDef>> &schema();
     static bool isAbstract(const QString &type);
     static bool typeMatches(const QString &runtimeType, const QString &condition);
@@ -78,6 +82,9 @@ private:
                         const QStringList &path);
     Val connection(Exec &e, const QString &type, const QList<std::pair<QString, Obj>> &ordered, const QJsonObject &args,
                    const graphql::Selection &s, const QStringList &path);
+    Val reactionConnection(Exec &e, const Repo &r, int slot, qint64 subject, bool comment, const QJsonObject &args,
+                           const graphql::Selection &s, const QStringList &path);
+    Val reactionGroups(const Repo &r, int slot, qint64 subject, bool comment) const;
     std::optional<Obj> nodeById(const QString &id) const;
     void error(Exec &e, const QString &type, const QString &message, const graphql::Selection *s,
                const QStringList &path);

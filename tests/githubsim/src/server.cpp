@@ -558,7 +558,9 @@ HttpResponse Server::dispatchApi(const HttpRequest &request, const QString &rawP
         quota.used += cost;
         m_quotaSpent += cost;
     }
-    finish(r, request, &*identity, free ? nullptr : &quota, resource, requestId);
+    // /rate_limit is free but carries the X-RateLimit-* headers like every API answer (as GitHub's does).
+    const bool rateHeaders = !free || path == QLatin1String("/rate_limit");
+    finish(r, request, &*identity, rateHeaders ? &quota : nullptr, resource, requestId);
     if (fault) // a "truncate" fault: the real answer, cut short on the wire
         r.fault = HttpResponse::Fault::Truncate;
     return r;

@@ -127,7 +127,7 @@ private Q_SLOTS:
         QTest::newRow("not found") << "{ repository(owner: \"octo-org\", name: \"nope\") { id } }"
                                    << "Could not resolve to a Repository with the name 'octo-org/nope'." << true;
         QTest::newRow("pagination without first")
-            << "{ repository(owner: \"octo-org\", name: \"repo-0\") { discussions { totalCount } } }"
+            << "{ repository(owner: \"octo-org\", name: \"repo-0\") { discussions { nodes { id } } } }"
             << "You must provide a `first` or `last` value" << true;
         QTest::newRow("first over 100")
             << "{ repository(owner: \"octo-org\", name: \"repo-0\") { discussions(first: 101) { totalCount } } }"
@@ -277,6 +277,157 @@ private Q_SLOTS:
         QCOMPARE(sim.request("POST", QStringLiteral("/graphql"), R"({"query": "{ viewer { login } }"})", {}).status,
                  401);
         QCOMPARE(sim.request("POST", QStringLiteral("/graphql"), "{oops").status, 400);
+    }
+
+    // GitHub's documented cost and node-limit examples ("Rate limits and node limits for the GraphQL API"), on
+    // the simulator's schema: a connection costs one request per parent, `nodes(ids:)` multiplies by its ids.
+    void costAndNodeLimitsAsDocumented() {
+        SimClient sim(options());
+        const auto rateLimit = [](const QJsonObject &o) {
+            return o[QStringLiteral("data")][QStringLiteral("rateLimit")].toObject();
+        };
+        // 1 + 100 + 100 x 50 = 5,101 requests -> 51 points; nodes 100 + 5,000 + 300,000.
+        QJsonObject o = gql(sim, QStringLiteral(R"({ repository(owner: "octo-org", name: "repo-0") {
+              issues(first: 100) { nodes { comments(first: 50) { nodes { reactions(first: 60) { totalCount } } } } } }
+              rateLimit { cost nodeCount } })"));
+        QVERIFY2(!o.contains(QStringLiteral("errors")), qPrintable(firstError(o)));
+        QCOMPARE(rateLimit(o).value(QStringLiteral("cost")).toInt(), 51);
+        QCOMPARE(rateLimit(o).value(QStringLiteral("nodeCount")).toInteger(), 305100);
+        // Rounded to the nearest point: 1 + 49 x 3 = 148 -> 1.
+        o = gql(sim, QStringLiteral(R"({ repository(owner: "octo-org", name: "repo-0") { issues(first: 49) {
+              nodes { a: comments(first: 100) { totalCount } b: reactions(first: 100) { totalCount }
+                      c: comments(first: 5) { totalCount } } } } rateLimit { cost } })"));
+        QCOMPARE(rateLimit(o).value(QStringLiteral("cost")).toInt(), 1);
+        // Count-only connections (reaction groups' reactors) need no first and cost nothing.
+        o = gql(sim, QStringLiteral(R"({ repository(owner: "octo-org", name: "repo-0") { issues(first: 100) {
+              nodes { reactionGroups { content reactors { totalCount } } } } } rateLimit { cost } })"));
+        QVERIFY2(!o.contains(QStringLiteral("errors")), qPrintable(firstError(o)));
+        QCOMPARE(rateLimit(o).value(QStringLiteral("cost")).toInt(), 1);
+        o = gql(sim, QStringLiteral(R"({ repository(owner: "octo-org", name: "repo-0") { issues(first: 1) {
+              nodes { reactions { nodes { id } } } } } })"));
+        QCOMPARE(o[QStringLiteral("errors")][0][QStringLiteral("type")].toString(),
+                 QStringLiteral("MISSING_PAGINATION_BOUNDARIES"));
+        // 100 + 10,000 + 1,000,000 nodes: refused before it runs.
+        o = gql(sim, QStringLiteral(R"({ repository(owner: "octo-org", name: "repo-0") { issues(first: 100) {
+              nodes { comments(first: 100) { nodes { reactions(first: 100) { totalCount } } } } } } })"));
+        QCOMPARE(o[QStringLiteral("errors")][0][QStringLiteral("type")].toString(),
+                 QStringLiteral("MAX_NODE_LIMIT_EXCEEDED"));
+        QCOMPARE(firstError(o), QStringLiteral("This query requests up to 1,010,100 nodes which exceeds the maximum "
+                                               "limit of 500,000."));
+        QVERIFY(!o.contains(QStringLiteral("data")));
+        // nodes(ids: 100) { reactions(first: 100) } = 100 requests -> 1 point; 101 ids are refused.
+        QJsonArray ids;
+        const QJsonArray listed =
+            sim.get(QStringLiteral("/repos/octo-org/repo-0/issues?state=all&per_page=100")).array();
+        for (const QJsonValue &issue : listed) {
+            if (!issue.toObject().contains(QStringLiteral("pull_request")))
+                ids.append(issue[QStringLiteral("node_id")].toString());
+        }
+        QVERIFY(!ids.isEmpty());
+        while (ids.size() < 101) // GitHub resolves repeated ids, too
+            ids.append(ids.first());
+        while (ids.size() > 101)
+            ids.removeLast();
+        const QString byIds = QStringLiteral("query($ids: [ID!]!) { nodes(ids: $ids) { ... on Reactable { reactions("
+                                             "first: 100) { totalCount } } } rateLimit { cost } }");
+        o = gql(sim, byIds, {{QStringLiteral("ids"), ids}});
+        QCOMPARE(o[QStringLiteral("errors")][0][QStringLiteral("type")].toString(),
+                 QStringLiteral("EXCESSIVE_PAGINATION"));
+        ids.removeLast();
+        o = gql(sim, byIds, {{QStringLiteral("ids"), ids}});
+        QVERIFY2(!o.contains(QStringLiteral("errors")), qPrintable(firstError(o)));
+        QCOMPARE(rateLimit(o).value(QStringLiteral("cost")).toInt(), 1);
+        QCOMPARE(o[QStringLiteral("data")][QStringLiteral("nodes")].toArray().size(), 100);
+    }
+
+    // Issues, pull requests, their comments and reactions through GraphQL are GitHub's REST objects.
+    void issuesCommentsAndReactionsMatchRest() {
+        SimClient sim(options());
+        int reacted = 0, commented = 0;
+        const QJsonObject o = gql(sim, QStringLiteral(R"({ repository(owner: "octo-org", name: "repo-0") {
+              issues(first: 100) { totalCount nodes { number databaseId fullDatabaseId id
+                comments(first: 100) { nodes { id databaseId body createdAt authorAssociation
+                  author { __typename login ... on User { databaseId isSiteAdmin } }
+                  reactionGroups { content reactors { totalCount } } } }
+                reactions(first: 100) { totalCount nodes { databaseId content createdAt user { databaseId } } } } }
+              pullRequests(first: 100) { totalCount nodes { number databaseId comments(first: 100) { totalCount } } } } })"));
+        QVERIFY2(!o.contains(QStringLiteral("errors")), qPrintable(firstError(o)));
+        const QJsonObject repo = o[QStringLiteral("data")][QStringLiteral("repository")].toObject();
+        static const QHash<QString, QString> rest{{QStringLiteral("THUMBS_UP"), QStringLiteral("+1")},
+                                                  {QStringLiteral("THUMBS_DOWN"), QStringLiteral("-1")},
+                                                  {QStringLiteral("LAUGH"), QStringLiteral("laugh")},
+                                                  {QStringLiteral("HOORAY"), QStringLiteral("hooray")},
+                                                  {QStringLiteral("CONFUSED"), QStringLiteral("confused")},
+                                                  {QStringLiteral("HEART"), QStringLiteral("heart")},
+                                                  {QStringLiteral("ROCKET"), QStringLiteral("rocket")},
+                                                  {QStringLiteral("EYES"), QStringLiteral("eyes")}};
+        const QJsonArray issues = repo[QStringLiteral("issues")][QStringLiteral("nodes")].toArray();
+        QCOMPARE(issues.size(), 12);
+        for (const QJsonValue &v : issues) {
+            const QJsonObject issue = v.toObject();
+            const int number = issue.value(QStringLiteral("number")).toInt();
+            const QJsonObject r = sim.get(QStringLiteral("/repos/octo-org/repo-0/issues/%1").arg(number)).object();
+            QCOMPARE(issue.value(QStringLiteral("databaseId")).toInteger(), r.value(QStringLiteral("id")).toInteger());
+            QCOMPARE(issue.value(QStringLiteral("fullDatabaseId")).toString(),
+                     QString::number(r.value(QStringLiteral("id")).toInteger()));
+            QCOMPARE(issue.value(QStringLiteral("id")).toString(), r.value(QStringLiteral("node_id")).toString());
+            const QJsonArray reactions =
+                sim.get(QStringLiteral("/repos/octo-org/repo-0/issues/%1/reactions?per_page=100").arg(number)).array();
+            const QJsonArray gqlReactions = issue[QStringLiteral("reactions")][QStringLiteral("nodes")].toArray();
+            QCOMPARE(gqlReactions.size(), reactions.size());
+            reacted += int(reactions.size());
+            for (qsizetype k = 0; k < reactions.size(); ++k) {
+                const QJsonObject a = reactions[k].toObject(), b = gqlReactions[k].toObject();
+                QCOMPARE(b.value(QStringLiteral("databaseId")).toInteger(), a.value(QStringLiteral("id")).toInteger());
+                QCOMPARE(rest.value(b.value(QStringLiteral("content")).toString()),
+                         a.value(QStringLiteral("content")).toString());
+                QCOMPARE(b.value(QStringLiteral("createdAt")).toString(),
+                         a.value(QStringLiteral("created_at")).toString());
+                QCOMPARE(b[QStringLiteral("user")][QStringLiteral("databaseId")].toInteger(),
+                         a[QStringLiteral("user")][QStringLiteral("id")].toInteger());
+            }
+            const QJsonArray comments =
+                sim.get(QStringLiteral("/repos/octo-org/repo-0/issues/%1/comments?per_page=100").arg(number)).array();
+            const QJsonArray gqlComments = issue[QStringLiteral("comments")][QStringLiteral("nodes")].toArray();
+            QCOMPARE(gqlComments.size(), comments.size());
+            for (qsizetype k = 0; k < comments.size(); ++k) {
+                const QJsonObject a = comments[k].toObject(), b = gqlComments[k].toObject();
+                ++commented;
+                QCOMPARE(b.value(QStringLiteral("databaseId")).toInteger(), a.value(QStringLiteral("id")).toInteger());
+                QCOMPARE(b.value(QStringLiteral("id")).toString(), a.value(QStringLiteral("node_id")).toString());
+                QCOMPARE(b.value(QStringLiteral("body")).toString(), a.value(QStringLiteral("body")).toString());
+                QCOMPARE(b.value(QStringLiteral("authorAssociation")).toString(),
+                         a.value(QStringLiteral("author_association")).toString());
+                QCOMPARE(b[QStringLiteral("author")][QStringLiteral("login")].toString(),
+                         a[QStringLiteral("user")][QStringLiteral("login")].toString());
+                QCOMPARE(b[QStringLiteral("author")][QStringLiteral("__typename")].toString(), QStringLiteral("User"));
+                const QJsonObject rollup = a.value(QStringLiteral("reactions")).toObject();
+                const QJsonArray groups = b.value(QStringLiteral("reactionGroups")).toArray();
+                QCOMPARE(groups.size(), 8);
+                int total = 0;
+                for (const QJsonValue &g : groups) {
+                    const int count = g[QStringLiteral("reactors")][QStringLiteral("totalCount")].toInt();
+                    QCOMPARE(count, rollup.value(rest.value(g[QStringLiteral("content")].toString())).toInt(-1));
+                    total += count;
+                }
+                QCOMPARE(total, rollup.value(QStringLiteral("total_count")).toInt());
+            }
+        }
+        QVERIFY(reacted > 0);
+        QVERIFY(commented > 0);
+        const QJsonArray pulls = repo[QStringLiteral("pullRequests")][QStringLiteral("nodes")].toArray();
+        QCOMPARE(pulls.size(), 6);
+        for (const QJsonValue &v : pulls) {
+            const int number = v[QStringLiteral("number")].toInt();
+            QCOMPARE(v[QStringLiteral("databaseId")].toInteger(),
+                     sim.get(QStringLiteral("/repos/octo-org/repo-0/pulls/%1").arg(number))
+                         .object()
+                         .value(QStringLiteral("id"))
+                         .toInteger());
+            QCOMPARE(
+                v[QStringLiteral("comments")][QStringLiteral("totalCount")].toInt(),
+                int(sim.get(QStringLiteral("/repos/octo-org/repo-0/issues/%1/comments").arg(number)).array().size()));
+        }
     }
 };
 

@@ -319,7 +319,23 @@ private Q_SLOTS:
                     .value(QStringLiteral("message"))
                     .toString()
                     .startsWith(QStringLiteral("API rate limit exceeded for user ID")));
-        QCOMPARE(sim.get(QStringLiteral("/rate_limit")).status, 200); // free, even when exhausted
+        // Free, even when exhausted, and with the same X-RateLimit-* headers as every API answer (GitHub's
+        // recorded /rate_limit answer has them).
+        const Reply rateLimit = sim.get(QStringLiteral("/rate_limit"));
+        QCOMPARE(rateLimit.status, 200);
+        QCOMPARE(rateLimit.header("X-RateLimit-Remaining"), QByteArray("0"));
+        QCOMPARE(rateLimit.header("X-RateLimit-Limit"), QByteArray("3"));
+        QCOMPARE(rateLimit.header("X-RateLimit-Used"), QByteArray("3"));
+        QCOMPARE(rateLimit.header("X-RateLimit-Resource"), QByteArray("core"));
+        QCOMPARE(rateLimit.header("X-RateLimit-Reset"), limited.header("X-RateLimit-Reset"));
+        QCOMPARE(rateLimit.object()
+                     .value(QStringLiteral("resources"))
+                     .toObject()
+                     .value(QStringLiteral("core"))
+                     .toObject()
+                     .value(QStringLiteral("remaining"))
+                     .toInt(-1),
+                 0);
         // The window ends at X-RateLimit-Reset; then the budget is back.
         const qint64 reset = limited.header("X-RateLimit-Reset").toLongLong();
         QVERIFY(reset - QDateTime::currentSecsSinceEpoch() <= 2);
