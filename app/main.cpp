@@ -7,6 +7,7 @@
 #include "core/paths.h"
 #include "core/secretstore.h"
 #include "github/trust.h"
+#include "psqlcommand.h"
 #include "servicerunner.h"
 #include "ui/mainwindow.h"
 #include "ui/setup/savedsetup.h"
@@ -123,6 +124,11 @@ int main(int argc, char **argv) {
     QCoreApplication::setOrganizationName(QStringLiteral("HubSync"));
     QCoreApplication::setApplicationVersion(QStringLiteral(HUBSYNC_VERSION));
 
+    // `hubsync psql ...`: psql on HubSync's database (the embedded cluster started for it if need be).
+    if (argc > 1 && qstrcmp(argv[1], "psql") == 0) {
+        QCoreApplication app(argc, argv);
+        return runPsql(QCoreApplication::arguments().mid(2), QProcessEnvironment::systemEnvironment().toStringList());
+    }
     const ConfigResult loaded =
         loadConfig(argumentsOf(argc, argv), QProcessEnvironment::systemEnvironment().toStringList());
     if (loaded.showHelp) {
@@ -169,5 +175,6 @@ int main(int argc, char **argv) {
     QApplication::setWindowIcon(applicationIcon());
     // Lets Wayland compositors match the windows to resources/linux/io.github.hubsync.HubSync.desktop.
     QGuiApplication::setDesktopFileName(QStringLiteral("io.github.hubsync.HubSync"));
+    installQuitOnSignals(); // a logout or `kill` ends the window like Quit does
     return runDesktop(config);
 }

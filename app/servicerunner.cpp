@@ -1,6 +1,7 @@
 #include "servicerunner.h"
 
 #include "core/log.h"
+#include "psqlcommand.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -57,11 +58,14 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
         logInfo(QStringLiteral("service"),
                 QStringLiteral("backfill complete: %1 records in %2 s").arg(s.records).arg(s.seconds, 0, 'f', 1));
         if (!m_endpoint.host.isEmpty())
-            logInfo(QStringLiteral("service"), QStringLiteral("query the data with: psql \"host=%1 port=%2 user=%3 "
-                                                              "dbname=%4\" -c 'SELECT * FROM %5.issue LIMIT 5'")
-                                                   .arg(m_endpoint.host)
-                                                   .arg(m_endpoint.port)
-                                                   .arg(m_endpoint.user, m_endpoint.database, m_config.schema));
+            logInfo(QStringLiteral("service"),
+                    QStringLiteral("query the data with: %1")
+                        .arg(psqlCommandLine(m_config,
+                                             QStringLiteral("host=%1 port=%2 user=%3 dbname=%4")
+                                                 .arg(m_endpoint.host)
+                                                 .arg(m_endpoint.port)
+                                                 .arg(m_endpoint.user, m_endpoint.database),
+                                             QStringLiteral("SELECT * FROM %1.issue LIMIT 5").arg(m_config.schema))));
         if (m_config.backfillOnly)
             QCoreApplication::exit(static_cast<int>(ExitCode::Ok));
     });
@@ -96,7 +100,7 @@ void installQuitOnSignals() {
     QObject::connect(notifier, &QSocketNotifier::activated, QCoreApplication::instance(), [] {
         char byte = 0;
         [[maybe_unused]] const auto got = ::read(signalPipe[0], &byte, 1);
-        logInfo(QStringLiteral("service"), QStringLiteral("stopping on signal"));
+        logInfo(QStringLiteral("app"), QStringLiteral("stopping on signal"));
         QCoreApplication::quit();
     });
     struct sigaction action = {};
@@ -105,6 +109,7 @@ void installQuitOnSignals() {
     action.sa_flags = SA_RESTART;
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+    sigaction(SIGHUP, &action, nullptr); // the terminal went away (or a desktop session ended)
 }
 #else
 void installQuitOnSignals() {}

@@ -25,7 +25,8 @@ private:
     DatabaseEndpoint m_endpoint;
 };
 
-// Makes SIGINT/SIGTERM quit the event loop cleanly (so the embedded database is stopped).
+// Makes SIGINT/SIGTERM/SIGHUP quit the event loop cleanly, in either mode, so that the embedded database
+// and the sandbox simulator are stopped before the process exits.
 void installQuitOnSignals();
 
 } // namespace hubsync

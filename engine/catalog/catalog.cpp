@@ -622,6 +622,47 @@ QJsonObject restUserFromGraphql(const QJsonObject &author) {
                        {QStringLiteral("type"), QStringLiteral("User")}};
 }
 
+QJsonObject restUserFromGraphqlUser(const QJsonObject &user, const QString &apiBase) {
+    if (!user.value(QStringLiteral("databaseId")).isDouble())
+        return {};
+    const QString login = user.value(QStringLiteral("login")).toString();
+    const QString api = apiBase + QStringLiteral("/users/") + login;
+    const auto under = [&api](const char *path) { return QString(api + QLatin1String(path)); };
+    return QJsonObject{{QStringLiteral("login"), login},
+                       {QStringLiteral("id"), user.value(QStringLiteral("databaseId"))},
+                       {QStringLiteral("node_id"), user.value(QStringLiteral("id"))},
+                       {QStringLiteral("avatar_url"), user.value(QStringLiteral("avatarUrl"))},
+                       {QStringLiteral("gravatar_id"), QString()},
+                       {QStringLiteral("url"), api},
+                       {QStringLiteral("html_url"), user.value(QStringLiteral("url"))},
+                       {QStringLiteral("followers_url"), under("/followers")},
+                       {QStringLiteral("following_url"), under("/following{/other_user}")},
+                       {QStringLiteral("gists_url"), under("/gists{/gist_id}")},
+                       {QStringLiteral("starred_url"), under("/starred{/owner}{/repo}")},
+                       {QStringLiteral("subscriptions_url"), under("/subscriptions")},
+                       {QStringLiteral("organizations_url"), under("/orgs")},
+                       {QStringLiteral("repos_url"), under("/repos")},
+                       {QStringLiteral("events_url"), under("/events{/privacy}")},
+                       {QStringLiteral("received_events_url"), under("/received_events")},
+                       {QStringLiteral("type"), QStringLiteral("User")},
+                       {QStringLiteral("site_admin"), user.value(QStringLiteral("isSiteAdmin")).toBool()}};
+}
+
+QJsonObject restReactionFromGraphql(const QJsonObject &reaction, const QString &apiBase) {
+    static const QHash<QString, QString> contents{
+        {QStringLiteral("THUMBS_UP"), QStringLiteral("+1")},      {QStringLiteral("THUMBS_DOWN"), QStringLiteral("-1")},
+        {QStringLiteral("LAUGH"), QStringLiteral("laugh")},       {QStringLiteral("HOORAY"), QStringLiteral("hooray")},
+        {QStringLiteral("CONFUSED"), QStringLiteral("confused")}, {QStringLiteral("HEART"), QStringLiteral("heart")},
+        {QStringLiteral("ROCKET"), QStringLiteral("rocket")},     {QStringLiteral("EYES"), QStringLiteral("eyes")}};
+    const QString content = reaction.value(QStringLiteral("content")).toString();
+    const QJsonObject user = restUserFromGraphqlUser(reaction.value(QStringLiteral("user")).toObject(), apiBase);
+    return QJsonObject{{QStringLiteral("id"), reaction.value(QStringLiteral("databaseId"))},
+                       {QStringLiteral("node_id"), reaction.value(QStringLiteral("id"))},
+                       {QStringLiteral("user"), user.isEmpty() ? QJsonValue() : QJsonValue(user)},
+                       {QStringLiteral("content"), contents.value(content, content.toLower())},
+                       {QStringLiteral("created_at"), reaction.value(QStringLiteral("createdAt"))}};
+}
+
 QString discussionFields() {
     return QStringLiteral("id databaseId number title body url createdAt updatedAt locked upvoteCount answerChosenAt"
                           " author { login ... on User { id databaseId } } category { id name }");

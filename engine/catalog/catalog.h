@@ -80,6 +80,11 @@ QString sqlType(ColumnType type);
 // GraphQL authors ({login, id, databaseId}) as REST-shaped users ({id, login, node_id}), so they land in
 // "user" like every other embedded user. Empty for authors without a database id (bots, ghosts).
 QJsonObject restUserFromGraphql(const QJsonObject &author);
+// The REST objects GitHub's REST API sends for a GraphQL User { login databaseId id url avatarUrl
+// isSiteAdmin } and Reaction { databaseId id content createdAt user { ... } }, so that rows and `raw` do not
+// depend on the API that fed them. apiBase: the REST base URL ("https://api.github.com").
+QJsonObject restUserFromGraphqlUser(const QJsonObject &user, const QString &apiBase);
+QJsonObject restReactionFromGraphql(const QJsonObject &reaction, const QString &apiBase);
 
 // The GraphQL selections the discussion tables map, shared by the backfill and the webhook re-fetch.
 QString discussionFields();        // fields of a Discussion, without its comments

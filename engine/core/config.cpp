@@ -88,6 +88,11 @@ const QList<OptionSpec> &optionSpecs() {
          QStringLiteral("SECONDS"),
          QStringLiteral("Polling backstop interval in seconds (default 60)."),
          {}},
+        {QStringLiteral("rest-only"),
+         flag(),
+         QStringLiteral("Diagnostics: fetch everything through GitHub's REST API, none through GraphQL "
+                        "(more requests: one per issue or comment with reactions)."),
+         {}},
         {QStringLiteral("backfill-only"),
          flag(),
          QStringLiteral("Exit after the backfill: 0 when complete, non-zero on failure."),
@@ -203,6 +208,8 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
         return boolean(config.keepRemovedRepos);
     if (name == QStringLiteral("backfill-only"))
         return boolean(config.backfillOnly);
+    if (name == QStringLiteral("rest-only"))
+        return boolean(config.restOnly);
     if (name == QStringLiteral("config")) {
         config.configFile = value;
         return {};
@@ -322,7 +329,9 @@ ConfigResult loadConfig(const QStringList &arguments, const QStringList &environ
         "HubSync keeps GitHub data in PostgreSQL and writes issue edits back to GitHub.\n"
         "Every option can also be given as an environment variable HUBSYNC_<NAME> (e.g. HUBSYNC_POLL_INTERVAL)\n"
         "or as a key in the --config file. Exit codes: 0 ok, 2 bad usage/config, 3 GitHub auth/permission error,\n"
-        "4 database error."));
+        "4 database error.\n"
+        "hubsync psql [--data-dir DIR | --database DSN] [psql arguments] opens psql on HubSync's database, starting\n"
+        "the embedded one while psql runs if it is stopped."));
     const QCommandLineOption help = parser.addHelpOption();
     const QCommandLineOption version = parser.addVersionOption();
     QList<QCommandLineOption> options; // same order as optionSpecs()

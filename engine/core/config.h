@@ -42,6 +42,7 @@ struct Config {
     QString webhookSecret;         // never logged
     bool keepRemovedRepos = false; // installation_repositories.removed: keep the rows (sync stops either way)
     int pollIntervalSeconds = 60;
+    bool restOnly = false; // diagnostics: no GraphQL where REST can do the work
     LogFormat logFormat = LogFormat::Text;
 
     [[nodiscard]] bool usesAppAuth() const { return appId != 0; }

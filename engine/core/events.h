@@ -4,6 +4,7 @@
 
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 
 namespace hubsync {
 
@@ -16,6 +17,7 @@ struct EngineStatus {
     QString database;     // conninfo with no password, for display
     QString message;      // one human sentence
     QString liveSyncMode; // "webhooks", "polling" or empty
+    QStringList failedRepositories; // owner/name whose backfill failed in live mode (retried with backoff)
 };
 
 struct CollectionProgress {

@@ -136,6 +136,7 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
     sync::Backfill::Options options;
     options.schema = m_config.schema;
     options.repos = repos;
+    options.restOnly = m_config.restOnly;
     m_backfill = std::make_unique<sync::Backfill>(*m_api, *m_db, options);
     m_backfilling = true;
     connect(m_backfill.get(), &sync::Backfill::progress, this, &Engine::progress);
@@ -148,15 +149,24 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
             listRepositories();
         }
     };
-    connect(m_backfill.get(), &sync::Backfill::failed, this, [this, stopDeselected](const Error &e) {
+    connect(m_backfill.get(), &sync::Backfill::failed, this, [this, stopDeselected, repos, quiet](const Error &e) {
         m_backfilling = false;
         stopDeselected();
+        if (m_applier && !repos.isEmpty()) {
+            // Live already: a repository granted (or picked) later that cannot be backfilled now is one
+            // repository's problem. The others keep syncing; it is retried with a growing delay.
+            retryBackfillLater(repos, e, quiet);
+            return;
+        }
         setStatus(EngineStatus::State::Failed, e.message);
         Q_EMIT failed(e);
     });
     connect(m_backfill.get(), &sync::Backfill::finished, this,
-            [this, quiet, stopDeselected](const BackfillSummary &summary) {
+            [this, quiet, stopDeselected, repos](const BackfillSummary &summary) {
                 m_backfilling = false;
+                m_backfillRetries.remove(repos.join(QLatin1Char(',')));
+                for (const QString &name : repos)
+                    m_status.failedRepositories.removeAll(name);
                 if (quiet) {
                     logInfo(QStringLiteral("engine"),
                             QStringLiteral("reactions refreshed: %1 records").arg(summary.records));
@@ -300,6 +310,7 @@ void Engine::startWebhookApplier() {
     sync::WebhookApplier::Options options;
     options.schema = m_config.schema;
     options.dropRemovedRepositories = !m_config.keepRemovedRepos;
+    options.installationId = m_config.usesAppAuth() ? m_config.installationId : 0;
     options.holdIssueEvents = [this] { return m_proxy && m_proxy->isWriting(); };
     m_applier = std::make_unique<sync::WebhookApplier>(*m_api, *m_db, options);
     if (m_proxy)
@@ -356,6 +367,31 @@ void Engine::refreshReactions() {
         repos << r.text(i, 0);
     if (!repos.isEmpty())
         startBackfill(repos, true);
+}
+
+void Engine::retryBackfillLater(const QStringList &repos, const Error &error, bool quiet) {
+    int &attempts = m_backfillRetries[repos.join(QLatin1Char(','))];
+    const int delaySeconds = int(std::min<qint64>(3600, qint64(30) << std::min(attempts, 7)));
+    ++attempts;
+    const QString message = QStringLiteral("%1: backfill failed (%2); retrying in %3 s, the other repositories keep "
+                                           "syncing")
+                                .arg(repos.join(QStringLiteral(", ")), error.message)
+                                .arg(delaySeconds);
+    m_status.failedRepositories = repos;
+    setStatus(EngineStatus::State::Live, message);
+    Q_EMIT warning(message);
+    QTimer::singleShot(std::chrono::seconds(delaySeconds), this, [this, repos, quiet] {
+        if (!m_applier)
+            return;
+        if (m_backfilling) {
+            for (const QString &name : repos) {
+                if (!m_queuedRepos.contains(name))
+                    m_queuedRepos << name;
+            }
+            return;
+        }
+        startBackfill(repos, quiet);
+    });
 }
 
 void Engine::backfillAdded(const QStringList &names) {

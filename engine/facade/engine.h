@@ -98,6 +98,7 @@ private:
     void watchLocalCluster();
     void stopSyncing(const QString &reason);
     void backfillAdded(const QStringList &names);
+    void retryBackfillLater(const QStringList &repos, const Error &error, bool quiet);
 
     Config m_config;
     EngineStatus m_status;
@@ -121,6 +122,7 @@ private:
     QList<QJsonObject> m_visibleListing; // repository list being walked for listRepositories()
     bool m_listingRepositories = false;
     bool m_backfilling = false;
+    QHash<QString, int> m_backfillRetries; // "owner/a,owner/b" -> failed attempts in live mode
     bool m_liveStarted = false;
     QString m_conninfo;
 };

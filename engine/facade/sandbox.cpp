@@ -12,6 +12,12 @@
 #include <QRandomGenerator>
 #include <QStandardPaths>
 
+#ifdef Q_OS_LINUX
+#include <sys/prctl.h>
+
+#include <csignal>
+#endif
+
 namespace hubsync {
 
 Sandbox::Sandbox() = default;
@@ -41,6 +47,10 @@ Error Sandbox::start(const QString &dataset) {
     Log::instance().addSecret(m_token);
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+#ifdef Q_OS_LINUX
+    // The simulator never outlives HubSync, even one killed with SIGKILL: the kernel stops it then.
+    m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+#endif
     m_process->start(program, {QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0"), QStringLiteral("--dataset"),
                                dataset, QStringLiteral("--token"), m_token});
     if (!m_process->waitForStarted(10000))

@@ -194,6 +194,7 @@ void GitHubClient::handleHttp(const CallPtr &call, GitHubResponse &response) {
             commitEtag(response);
         if (call->graphql) {
             response.graphqlData = response.json.object().value(QLatin1String("data")).toObject();
+            response.graphqlErrors = graphqlErrors;
             response.error = mapGraphqlErrors(graphqlErrors);
             if (!response.error && !response.json.object().value(QLatin1String("data")).isObject())
                 response.error = Error::make(Error::Kind::GitHubUnavailable,

@@ -5,6 +5,7 @@
 #include "github/ratelimit.h"
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QString>
@@ -21,6 +22,7 @@ struct GitHubResponse {
     QByteArray body;         // raw body (empty on 304)
     QJsonDocument json;      // the body parsed, when GitHub sent JSON
     QJsonObject graphqlData; // graphql(): the "data" member (may be partial alongside an error)
+    QJsonArray graphqlErrors; // graphql(): the "errors" member as sent
     bool notModified = false;
     QByteArray etag; // ETag of this response (commitEtag() stores it for EtagMode::Deferred)
     QByteArray lastModified;

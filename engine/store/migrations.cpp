@@ -217,6 +217,11 @@ const QList<Migration> &builtinMigrations() {
                          " ADD PRIMARY KEY (repository_id, schema, collection)"),
           QStringLiteral("ALTER TABLE hubsync.reaction_todo DROP CONSTRAINT reaction_todo_pkey,"
                          " ADD PRIMARY KEY (repository_id, schema, subject_type, subject_key)")}},
+        {8,
+         QStringLiteral("GraphQL page size per walk"),
+         // The query size that last worked for a repository x collection fetched through GraphQL, halved
+         // after a timeout or a partial answer: a restart goes on at that size instead of learning it again.
+         {QStringLiteral("ALTER TABLE hubsync.sync_cursor ADD COLUMN page_size int")}},
     };
     return migrations;
 }

@@ -3,6 +3,7 @@
 #include "core/errors.h"
 
 #include <QByteArray>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QString>
@@ -33,7 +34,8 @@ struct Page {
 
 struct GraphqlResult {
     Error error;
-    QJsonObject data;
+    QJsonObject data;   // may be partial alongside an error
+    QJsonArray errors;  // GitHub's errors[] as sent (type, path, message)
     qint64 quotaRemaining = -1;
 };
 
@@ -52,6 +54,9 @@ public:
     // App-level endpoints (/app/hook/deliveries and its redelivery POST), signed with the App's JWT.
     // verb: "GET" or "POST". Answers a GitHubAuth error when the credentials are not a GitHub App.
     virtual void app(const QByteArray &verb, const QString &pathOrUrl, std::function<void(const Page &)> done) = 0;
+    // The REST API's base URL ("https://api.github.com", "https://host/api/v3"), for REST shapes built from
+    // GraphQL answers (a user's "url" is <base>/users/<login>).
+    [[nodiscard]] virtual QString apiBaseUrl() const = 0;
     // True when the credentials are a GitHub App installation (repository listing differs).
     [[nodiscard]] virtual bool isInstallation() const = 0;
     // The client behind this view, for the proxy's write-through (nullptr when there is none).

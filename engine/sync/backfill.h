@@ -42,6 +42,7 @@ public:
         int perPage = 100;
         int writerThreads = 2; // PageWriters lanes; 0 writes every page on `db`, in the event loop
         int pagesAhead = 2;    // pages of one walk fetched while earlier ones are still being written
+        bool restOnly = false; // diagnostics: fetch reactions through REST only (one request per subject)
     };
 
     Backfill(Api &api, pg::Connection &db, Options options, QObject *parent = nullptr);
@@ -91,12 +92,20 @@ private:
 
     // Reactions (backfill_reactions.cpp)
     void nextReactionSubject(RepoRun &run);
-    void onReactionPage(RepoRun &run, const std::shared_ptr<struct ReactionSubject> &subject, const Page &page);
+    void fetchRestReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject);
+    void onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject, const Page &page);
+    void fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<ReactionSubject>> &subjects);
+    void onReactionNodes(RepoRun &run, const QList<std::shared_ptr<ReactionSubject>> &subjects,
+                         const GraphqlResult &result);
+    void fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject,
+                                   const QString &after);
+    bool graphqlRefused(const GraphqlResult &result);
+    void reactionSubjectDone(RepoRun &run);
     Error writeReactionWave(RepoRun &run);
 
     // Discussions through GraphQL (backfill_discussions.cpp)
     void fetchDiscussions(RepoRun &run);
-    void onDiscussions(RepoRun &run, const GraphqlResult &result);
+    void onDiscussions(RepoRun &run, const GraphqlResult &result, int size);
     void fetchMoreDiscussionComments(RepoRun &run);
     void writeDiscussionPage(RepoRun &run);
 
@@ -110,6 +119,7 @@ private:
     CursorStore m_cursors;
     bool m_running = false;
     bool m_failed = false;
+    bool m_graphqlRefused = false; // GitHub refused GraphQL to these credentials: REST from then on
     QList<QJsonObject> m_listedRepos;
     QList<Repository> m_repositories;
     qsizetype m_nextRepo = 0;

@@ -1,6 +1,7 @@
 // Backfill, part 4: discussions and their comments, which only GitHub's GraphQL API serves.
 
 #include "catalog/catalog.h"
+#include "core/log.h"
 #include "store/pg.h"
 #include "sync/backfill_p.h"
 
@@ -10,17 +11,25 @@ namespace {
 
 const char *const cursorPrefix = "graphql:";
 
+// GraphQL's cost and node limits price a connection once per parent, and nested connections multiply:
+// discussions(first: 100) { comments(first: 100) { replies(first: 100) } } asks for 1,010,100 nodes, twice
+// the limit, and costs 101 points. So the page query nests one level (100 discussions with their first 100
+// comments: 10,100 nodes, 1 point) and asks only how many replies each comment has; the replies of up to
+// 100 comments then come in one nodes(ids:) query (1 point). Discussions beyond the first page of comments
+// and comments beyond the first page of replies go on with node(id:) queries of their own.
+constexpr int maxPageSize = 100;
+constexpr int replyBatch = 100; // nodes(ids:) takes at most 100 ids
+
 QString replyFields() {
     return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { ") +
            catalog::discussionCommentFields() + QStringLiteral(" }");
 }
 
-// Top-level comments, each with its first replies: GitHub nests one level, and a reply is listed only
+// Top-level comments with the number of their replies: GitHub nests one level, and a reply is listed only
 // under its parent's `replies`, never among the discussion's `comments`.
 QString commentFields() {
     return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { ") +
-           catalog::discussionCommentFields() + QStringLiteral(" replies(first: 100) { ") + replyFields() +
-           QStringLiteral(" } }");
+           catalog::discussionCommentFields() + QStringLiteral(" replies { totalCount } }");
 }
 
 QString discussionsQuery() {
@@ -39,6 +48,12 @@ QString moreCommentsQuery() {
            commentFields() + QStringLiteral(" } } } }");
 }
 
+QString repliesQuery() {
+    return QStringLiteral("query($ids: [ID!]!) { nodes(ids: $ids) { ... on DiscussionComment { id"
+                          " replies(first: 100) { ") +
+           replyFields() + QStringLiteral(" } } } }");
+}
+
 QString moreRepliesQuery() {
     return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on DiscussionComment {"
                           " replies(first: 100, after: $after) { ") +
@@ -46,16 +61,17 @@ QString moreRepliesQuery() {
 }
 
 // Adds a page of comments (or of one comment's replies) to the discussion page being assembled, and
-// remembers where the connection goes on. (A template: Backfill::RepoRun is private to Backfill.)
+// remembers what is still to fetch: the rest of the connection, and the replies of comments that have
+// some. (A template: Backfill::RepoRun is private to Backfill.)
 template <typename Run>
 void collectComments(Run &run, qint64 discussionId, const QString &ownerNodeId, const QJsonObject &connection,
                      bool replies) {
     for (const QJsonValue &value : connection.value(QStringLiteral("nodes")).toArray()) {
         QJsonObject comment = value.toObject();
         const QJsonObject nested = comment.take(QStringLiteral("replies")).toObject();
+        if (!replies && nested.value(QStringLiteral("totalCount")).toInteger() > 0)
+            run.replyOwners.push_back({comment.value(QStringLiteral("id")).toString(), discussionId});
         run.pageComments << qMakePair(discussionId, comment);
-        if (!replies && !nested.isEmpty())
-            collectComments(run, discussionId, comment.value(QStringLiteral("id")).toString(), nested, true);
     }
     const QJsonObject info = connection.value(QStringLiteral("pageInfo")).toObject();
     if (info.value(QStringLiteral("hasNextPage")).toBool())
@@ -63,37 +79,60 @@ void collectComments(Run &run, qint64 discussionId, const QString &ownerNodeId, 
             {ownerNodeId, discussionId, info.value(QStringLiteral("endCursor")).toString(), replies});
 }
 
+// The answer says the query was too heavy: a partial answer (RESOURCE_LIMITS_EXCEEDED) or no answer at all
+// (502/504 and timeouts, which the client has already retried).
+bool tooLarge(const GraphqlResult &result) {
+    if (result.error.kind == Error::Kind::GitHubUnavailable)
+        return true;
+    return std::any_of(result.errors.cbegin(), result.errors.cend(), [](const QJsonValue &e) {
+        return e.toObject().value(QStringLiteral("type")).toString() == QLatin1String("RESOURCE_LIMITS_EXCEEDED");
+    });
+}
+
 } // namespace
 
 void Backfill::fetchDiscussions(RepoRun &run) {
     const QStringList parts = run.repo.fullName.split(QLatin1Char('/'));
+    const int size = run.cursor.pageSize > 0 ? qMin(run.cursor.pageSize, maxPageSize) : maxPageSize;
     QJsonObject variables{{QStringLiteral("owner"), parts.value(0)},
                           {QStringLiteral("name"), parts.value(1)},
-                          {QStringLiteral("first"), qMin(m_options.perPage, 50)}};
+                          {QStringLiteral("first"), size}};
     if (run.cursor.nextUrl.startsWith(QLatin1String(cursorPrefix)))
         variables.insert(QStringLiteral("after"), run.cursor.nextUrl.mid(int(qstrlen(cursorPrefix))));
     RepoRun *target = &run;
     m_api.graphql(discussionsQuery(), variables,
-                  whileAlive(this, [target](Backfill &self, const GraphqlResult &result) {
+                  whileAlive(this, [target, size](Backfill &self, const GraphqlResult &result) {
                       if (!self.m_failed)
-                          self.onDiscussions(*target, result);
+                          self.onDiscussions(*target, result, size);
                   }));
 }
 
-void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result) {
+void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result, int size) {
+    const QJsonObject repository = result.data.value(QStringLiteral("repository")).toObject();
+    const QJsonObject connection = repository.value(QStringLiteral("discussions")).toObject();
+    if (result.error && size > 1 && tooLarge(result)) {
+        // GitHub ran out of time or memory for this page (a partial answer, or 502/504 until the client gave
+        // up). Ask for half as many discussions, and remember the size for the next pages and runs.
+        run.cursor.pageSize = size / 2;
+        logInfo(QStringLiteral("backfill"), QStringLiteral("%1 discussions: GitHub could not answer in full (%2); asking for "
+                                                           "%3 discussions a page")
+                                                .arg(run.repo.fullName, result.error.message)
+                                                .arg(run.cursor.pageSize));
+        fetchDiscussions(run);
+        return;
+    }
     if (result.error) {
         if (handleStepError(run, result.error, result.error.httpStatus))
             advance(run);
         return;
     }
-    const QJsonObject repository = result.data.value(QStringLiteral("repository")).toObject();
-    const QJsonObject connection = repository.value(QStringLiteral("discussions")).toObject();
     if (repository.isEmpty() || connection.isEmpty()) {
         // Discussions disabled, or a repository GraphQL cannot see: nothing to sync.
         handleStepError(run, Error::make(Error::Kind::GitHubNotFound, QStringLiteral("no discussions")), 404);
         advance(run);
         return;
     }
+    run.cursor.pageSize = size;
     run.cursor.total = connection.value(QStringLiteral("totalCount")).toInteger(-1);
     const QJsonObject pageInfo = connection.value(QStringLiteral("pageInfo")).toObject();
     run.pageHasNext = pageInfo.value(QStringLiteral("hasNextPage")).toBool();
@@ -101,6 +140,7 @@ void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result) {
     run.pageDiscussions.clear();
     run.pageComments.clear();
     run.moreComments.clear();
+    run.replyOwners.clear();
     for (const QJsonValue &value : connection.value(QStringLiteral("nodes")).toArray()) {
         QJsonObject discussion = value.toObject();
         const qint64 discussionId = qint64(discussion.value(QStringLiteral("databaseId")).toDouble());
@@ -114,33 +154,83 @@ void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result) {
 }
 
 void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
-    if (run.moreComments.empty()) {
-        writeDiscussionPage(run);
+    // Comments first (their pages add comments with replies), then the replies, 100 comments a query,
+    // then the rest of any comment's replies.
+    RepoRun *target = &run;
+    const auto failed = [](Backfill &self, RepoRun &r, const GraphqlResult &result) {
+        if (!result.error)
+            return false;
+        self.fail(Error::make(result.error.kind,
+                              QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
+        return true;
+    };
+    const auto more = std::find_if(run.moreComments.cbegin(), run.moreComments.cend(),
+                                   [](const RepoRun::MoreComments &m) { return !m.replies; });
+    if (more != run.moreComments.cend()) {
+        const RepoRun::MoreComments next = *more;
+        run.moreComments.erase(more);
+        m_api.graphql(moreCommentsQuery(),
+                      QJsonObject{{QStringLiteral("id"), next.nodeId}, {QStringLiteral("after"), next.after}},
+                      whileAlive(this, [target, next, failed](Backfill &self, const GraphqlResult &result) {
+                          if (self.m_failed || failed(self, *target, result))
+                              return;
+                          const QJsonObject connection = result.data.value(QStringLiteral("node"))
+                                                             .toObject()
+                                                             .value(QStringLiteral("comments"))
+                                                             .toObject();
+                          collectComments(*target, next.discussionId, next.nodeId, connection, false);
+                          self.fetchMoreDiscussionComments(*target);
+                      }));
         return;
     }
-    const RepoRun::MoreComments more = run.moreComments.front();
-    RepoRun *target = &run;
-    m_api.graphql(more.replies ? moreRepliesQuery() : moreCommentsQuery(),
-                  QJsonObject{{QStringLiteral("id"), more.nodeId}, {QStringLiteral("after"), more.after}},
-                  whileAlive(this, [target, more](Backfill &self, const GraphqlResult &result) {
-                      if (self.m_failed)
-                          return;
-                      RepoRun &r = *target;
-                      if (result.error) {
-                          self.fail(Error::make(
-                              result.error.kind,
-                              QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
-                          return;
-                      }
-                      const QJsonObject connection =
-                          result.data.value(QStringLiteral("node"))
-                              .toObject()
-                              .value(more.replies ? QStringLiteral("replies") : QStringLiteral("comments"))
-                              .toObject();
-                      r.moreComments.pop_front();
-                      collectComments(r, more.discussionId, more.nodeId, connection, more.replies);
-                      self.fetchMoreDiscussionComments(r);
-                  }));
+    if (!run.replyOwners.empty()) {
+        QJsonArray ids;
+        QHash<QString, qint64> discussionOf;
+        while (!run.replyOwners.empty() && ids.size() < replyBatch) {
+            const auto &[nodeId, discussionId] = run.replyOwners.front();
+            ids.append(nodeId);
+            discussionOf.insert(nodeId, discussionId);
+            run.replyOwners.pop_front();
+        }
+        m_api.graphql(
+            repliesQuery(), QJsonObject{{QStringLiteral("ids"), ids}},
+            whileAlive(this, [target, discussionOf, failed](Backfill &self, const GraphqlResult &result) {
+                if (self.m_failed)
+                    return;
+                // A comment deleted since its page was read comes back null with a NOT_FOUND error: it has
+                // no replies left to sync. Any other error fails the page.
+                if (result.error && result.error.kind != Error::Kind::GitHubNotFound && failed(self, *target, result))
+                    return;
+                for (const QJsonValue &value : result.data.value(QStringLiteral("nodes")).toArray()) {
+                    const QJsonObject comment = value.toObject();
+                    const QString nodeId = comment.value(QStringLiteral("id")).toString();
+                    if (!discussionOf.contains(nodeId))
+                        continue;
+                    collectComments(*target, discussionOf.value(nodeId), nodeId,
+                                    comment.value(QStringLiteral("replies")).toObject(), true);
+                }
+                self.fetchMoreDiscussionComments(*target);
+            }));
+        return;
+    }
+    if (!run.moreComments.empty()) {
+        const RepoRun::MoreComments next = run.moreComments.front();
+        run.moreComments.pop_front();
+        m_api.graphql(moreRepliesQuery(),
+                      QJsonObject{{QStringLiteral("id"), next.nodeId}, {QStringLiteral("after"), next.after}},
+                      whileAlive(this, [target, next, failed](Backfill &self, const GraphqlResult &result) {
+                          if (self.m_failed || failed(self, *target, result))
+                              return;
+                          const QJsonObject connection = result.data.value(QStringLiteral("node"))
+                                                             .toObject()
+                                                             .value(QStringLiteral("replies"))
+                                                             .toObject();
+                          collectComments(*target, next.discussionId, next.nodeId, connection, true);
+                          self.fetchMoreDiscussionComments(*target);
+                      }));
+        return;
+    }
+    writeDiscussionPage(run);
 }
 
 void Backfill::writeDiscussionPage(RepoRun &run) {

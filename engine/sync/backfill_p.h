@@ -41,6 +41,7 @@ struct Backfill::RepoRun {
         bool replies = false; // nodeId is a comment whose replies go on (else a discussion's comments)
     };
     std::deque<MoreComments> moreComments;
+    std::deque<std::pair<QString, qint64>> replyOwners; // (comment node id, discussion id) with replies to fetch
     // A page of discussions is written only once all of its comments are in, together with its cursor.
     QList<QJsonObject> pageDiscussions;
     QList<QPair<qint64, QJsonObject>> pageComments; // (discussion id, comment)
@@ -51,8 +52,9 @@ struct Backfill::RepoRun {
 struct ReactionSubject {
     QString type;   // issue, pull_request, comment
     qint64 key = 0; // issue number or comment id
-    QString path;
-    QList<QJsonObject> items;
+    QString path;   // REST: the reactions list
+    QString nodeId; // GraphQL: the subject's node id (empty: fetched through REST)
+    QList<QJsonObject> items; // REST-shaped reactions
     bool gone = false;
 };
 

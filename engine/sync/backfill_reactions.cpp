@@ -1,24 +1,61 @@
-// Backfill, part 3: reactions, fetched only for subjects whose rollup says they have some. Each subject
-// costs one request (usually a single page). Subjects are fetched in waves; a wave's reactions are
-// written in one transaction together with their removal from the work list, so a crash loses nothing
-// and a million reactions do not mean a million commits.
+// Backfill, part 3: reactions, fetched only for subjects whose rollup says they have some. Through GraphQL,
+// the reactions of 100 subjects come in one nodes(ids:) query that costs one point (GitHub prices a nested
+// connection at one request per parent: 100 requests, 1 point); through REST each subject costs a request.
+// Subjects whose node id is not known yet (a row not written) and every subject under --rest-only (or once
+// GitHub refused GraphQL to these credentials) go through REST. Subjects are fetched in waves; a wave's
+// reactions are written in one transaction together with their removal from the work list, so a crash
+// loses nothing and a million reactions do not mean a million commits.
 
 #include "catalog/catalog.h"
+#include "core/log.h"
 #include "store/pg.h"
 #include "sync/backfill_p.h"
 
 namespace hubsync::sync {
 
 namespace {
-constexpr int waveSize = 64;
+
+constexpr int restWaveSize = 64;
+constexpr int graphqlWaveSize = 100; // nodes(ids:) takes at most 100 ids
+
+QString reactionConnectionFields() {
+    return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { databaseId id content createdAt"
+                          " user { login databaseId id url avatarUrl isSiteAdmin } }");
 }
 
+QString reactionsQuery() {
+    return QStringLiteral("query($ids: [ID!]!) { nodes(ids: $ids) { ... on Reactable { id reactions(first: 100) { ") +
+           reactionConnectionFields() + QStringLiteral(" } } } }");
+}
+
+QString moreReactionsQuery() {
+    return QStringLiteral("query($id: ID!, $after: String) { node(id: $id) { ... on Reactable {"
+                          " reactions(first: 100, after: $after) { ") +
+           reactionConnectionFields() + QStringLiteral(" } } } }");
+}
+
+// A page of GraphQL reactions as the REST objects GitHub's reactions endpoint lists.
+void addRestReactions(ReactionSubject &subject, const QJsonObject &connection, const QString &apiBase) {
+    for (const QJsonValue &value : connection.value(QStringLiteral("nodes")).toArray())
+        subject.items << catalog::restReactionFromGraphql(value.toObject(), apiBase);
+}
+
+} // namespace
+
 void Backfill::nextReactionSubject(RepoRun &run) {
-    const pg::Result r =
-        m_db.execParams(QStringLiteral("SELECT subject_type, subject_key, api_path FROM hubsync.reaction_todo"
-                                       " WHERE repository_id = $1 AND schema = $2"
-                                       " ORDER BY subject_type, subject_key LIMIT $3"),
-                        {pg::param(run.repo.id), pg::param(m_options.schema), pg::param(qint64(waveSize))});
+    const bool graphql = !m_options.restOnly && !m_graphqlRefused;
+    // The node id of each subject comes from its row, written by an earlier step (or a poll or webhook).
+    const pg::Result r = m_db.execParams(
+        QStringLiteral("SELECT t.subject_type, t.subject_key, t.api_path, CASE t.subject_type"
+                       " WHEN 'issue' THEN (SELECT node_id FROM %1 WHERE repository_id = $1 AND number = t.subject_key)"
+                       " WHEN 'pull_request' THEN (SELECT node_id FROM %2 WHERE repository_id = $1"
+                       " AND number = t.subject_key)"
+                       " WHEN 'comment' THEN (SELECT node_id FROM %3 WHERE id = t.subject_key) END"
+                       " FROM hubsync.reaction_todo t WHERE t.repository_id = $1 AND t.schema = $2"
+                       " ORDER BY t.subject_type, t.subject_key LIMIT $3")
+            .arg(m_writer.table(QStringLiteral("issue")), m_writer.table(QStringLiteral("pull_request")),
+                 m_writer.table(QStringLiteral("comment"))),
+        {pg::param(run.repo.id), pg::param(m_options.schema), pg::param(qint64(graphql ? graphqlWaveSize : restWaveSize))});
     if (!r.ok()) {
         fail(pg::databaseError(QStringLiteral("reading the reaction work list"), r.errorMessage()));
         return;
@@ -33,19 +70,127 @@ void Backfill::nextReactionSubject(RepoRun &run) {
         return;
     }
     run.wave.clear();
-    run.waveOutstanding = r.rows();
+    QList<std::shared_ptr<ReactionSubject>> byNode;
     for (int i = 0; i < r.rows(); ++i) {
         auto subject = std::make_shared<ReactionSubject>();
         subject->type = r.text(i, 0);
         subject->key = r.toInt(i, 1);
         subject->path = r.text(i, 2);
+        subject->nodeId = graphql ? r.text(i, 3) : QString();
         run.wave << subject;
-        RepoRun *target = &run;
-        m_api.get(subject->path, whileAlive(this, [target, subject](Backfill &self, const Page &page) {
-                      if (!self.m_failed)
-                          self.onReactionPage(*target, subject, page);
-                  }));
+        if (!subject->nodeId.isEmpty())
+            byNode << subject;
     }
+    run.waveOutstanding = int(run.wave.size() - byNode.size()) + (byNode.isEmpty() ? 0 : 1);
+    for (const auto &subject : std::as_const(run.wave)) {
+        if (subject->nodeId.isEmpty())
+            fetchRestReactions(run, subject);
+    }
+    if (!byNode.isEmpty())
+        fetchGraphqlReactions(run, byNode);
+}
+
+void Backfill::fetchRestReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject) {
+    RepoRun *target = &run;
+    m_api.get(subject->path, whileAlive(this, [target, subject](Backfill &self, const Page &page) {
+                  if (!self.m_failed)
+                      self.onReactionPage(*target, subject, page);
+              }));
+}
+
+void Backfill::fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<ReactionSubject>> &subjects) {
+    QJsonArray ids;
+    for (const auto &subject : subjects)
+        ids.append(subject->nodeId);
+    RepoRun *target = &run;
+    m_api.graphql(reactionsQuery(), QJsonObject{{QStringLiteral("ids"), ids}},
+                  whileAlive(this, [target, subjects](Backfill &self, const GraphqlResult &result) {
+                      if (!self.m_failed)
+                          self.onReactionNodes(*target, subjects, result);
+                  }));
+}
+
+// Whether GitHub refuses GraphQL itself to these credentials (a fine-grained token some GitHub Enterprise
+// Server versions do not let into GraphQL, an App without the permission): REST does the rest of the run.
+bool Backfill::graphqlRefused(const GraphqlResult &result) {
+    if (result.error.kind != Error::Kind::GitHubPermission && result.error.kind != Error::Kind::GitHubAuth)
+        return false;
+    if (!m_graphqlRefused)
+        Q_EMIT warning(QStringLiteral("GitHub's GraphQL API refused these credentials (%1); fetching reactions "
+                                      "through REST instead, one request per issue or comment")
+                           .arg(result.error.message));
+    m_graphqlRefused = true;
+    return true;
+}
+
+void Backfill::onReactionNodes(RepoRun &run, const QList<std::shared_ptr<ReactionSubject>> &subjects,
+                               const GraphqlResult &result) {
+    if (result.error && graphqlRefused(result)) {
+        run.waveOutstanding += int(subjects.size()) - 1;
+        for (const auto &subject : subjects) {
+            subject->nodeId.clear();
+            fetchRestReactions(run, subject);
+        }
+        return;
+    }
+    // A subject deleted since it was queued comes back null, with a NOT_FOUND error for its path: it has
+    // no reactions left. Any other error fails the run, as a REST error would.
+    if (result.error && result.error.kind != Error::Kind::GitHubNotFound) {
+        fail(Error::make(result.error.kind,
+                         QStringLiteral("%1 reactions: %2").arg(run.repo.fullName, result.error.message),
+                         result.error.httpStatus, result.error.detail));
+        return;
+    }
+    const QJsonArray nodes = result.data.value(QStringLiteral("nodes")).toArray();
+    const QString apiBase = m_api.apiBaseUrl();
+    for (qsizetype i = 0; i < subjects.size(); ++i) {
+        ReactionSubject &subject = *subjects[i];
+        const QJsonObject node = nodes.at(i).toObject();
+        if (node.isEmpty()) {
+            subject.gone = true;
+            continue;
+        }
+        const QJsonObject connection = node.value(QStringLiteral("reactions")).toObject();
+        addRestReactions(subject, connection, apiBase);
+        const QJsonObject pageInfo = connection.value(QStringLiteral("pageInfo")).toObject();
+        if (pageInfo.value(QStringLiteral("hasNextPage")).toBool()) {
+            ++run.waveOutstanding;
+            fetchMoreGraphqlReactions(run, subjects[i], pageInfo.value(QStringLiteral("endCursor")).toString());
+        }
+    }
+    reactionSubjectDone(run);
+}
+
+void Backfill::fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject,
+                                         const QString &after) {
+    RepoRun *target = &run;
+    m_api.graphql(
+        moreReactionsQuery(), QJsonObject{{QStringLiteral("id"), subject->nodeId}, {QStringLiteral("after"), after}},
+        whileAlive(this, [target, subject](Backfill &self, const GraphqlResult &result) {
+            if (self.m_failed)
+                return;
+            RepoRun &r = *target;
+            const QJsonObject node = result.data.value(QStringLiteral("node")).toObject();
+            if (result.error && result.error.kind != Error::Kind::GitHubNotFound) {
+                self.fail(Error::make(result.error.kind,
+                                      QStringLiteral("%1 reactions: %2").arg(r.repo.fullName, result.error.message),
+                                      result.error.httpStatus, result.error.detail));
+                return;
+            }
+            if (node.isEmpty()) {
+                subject->gone = true;
+                self.reactionSubjectDone(r);
+                return;
+            }
+            const QJsonObject connection = node.value(QStringLiteral("reactions")).toObject();
+            addRestReactions(*subject, connection, self.m_api.apiBaseUrl());
+            const QJsonObject pageInfo = connection.value(QStringLiteral("pageInfo")).toObject();
+            if (pageInfo.value(QStringLiteral("hasNextPage")).toBool()) {
+                self.fetchMoreGraphqlReactions(r, subject, pageInfo.value(QStringLiteral("endCursor")).toString());
+                return;
+            }
+            self.reactionSubjectDone(r);
+        }));
 }
 
 void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject, const Page &page) {
@@ -77,6 +222,10 @@ void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubjec
             return;
         }
     }
+    reactionSubjectDone(run);
+}
+
+void Backfill::reactionSubjectDone(RepoRun &run) {
     if (--run.waveOutstanding > 0)
         return;
     if (Error e = writeReactionWave(run)) {

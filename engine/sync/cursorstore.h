@@ -24,6 +24,7 @@ struct Cursor {
     qint64 fetched = 0;
     qint64 written = 0;
     qint64 total = -1;
+    int pageSize = 0; // GraphQL walks: the query size that last worked (0 = not learnt yet)
 };
 
 // Cursors are kept per data schema (`--schema`): each schema of one database is synced on its own.

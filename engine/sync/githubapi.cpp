@@ -97,6 +97,7 @@ public:
                 GraphqlResult result;
                 result.error = r.error;
                 result.data = r.graphqlData;
+                result.errors = r.graphqlErrors;
                 result.quotaRemaining = r.rateLimit.remaining;
                 done(result);
             },
@@ -120,6 +121,9 @@ public:
             m_appClient->get(pathOrUrl, std::move(callback));
     }
 
+    [[nodiscard]] QString apiBaseUrl() const override {
+        return m_client.apiBaseUrl().toString(QUrl::StripTrailingSlash);
+    }
     [[nodiscard]] bool isInstallation() const override { return m_client.isInstallation(); }
 
 private:

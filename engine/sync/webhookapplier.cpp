@@ -211,6 +211,18 @@ void WebhookApplier::retryOrFail(const Error &error) {
 }
 
 WebhookApplier::Plan WebhookApplier::planFor(const QString &event, const QString &action, const QJsonObject &payload) {
+    // Events are routed by installation: an App's deliveries name theirs in `installation.id`.
+    const bool aboutInstallation =
+        event == QStringLiteral("installation") || event == QStringLiteral("installation_repositories");
+    const qint64 installation =
+        qint64(payload.value(QStringLiteral("installation")).toObject().value(QStringLiteral("id")).toDouble());
+    if (aboutInstallation && m_options.installationId == 0)
+        return ignoredPlan(QStringLiteral("%1 event: this sync uses a token, not a GitHub App installation").arg(event));
+    if (m_options.installationId != 0 && (installation > 0 || aboutInstallation) &&
+        installation != m_options.installationId)
+        return ignoredPlan(QStringLiteral("installation %1 is not this sync's (installation %2)")
+                               .arg(installation)
+                               .arg(m_options.installationId));
     if (event == QStringLiteral("installation"))
         return planInstallation(action);
     if (event == QStringLiteral("installation_repositories"))

@@ -9,6 +9,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
+
 using namespace hubsync;
 using hubsync::test::PgTestInstance;
 
@@ -188,8 +190,20 @@ private Q_SLOTS:
             const int code = run(args, &out, 180000);
             QVERIFY2(code == 0, qPrintable(QStringLiteral("run %1 exited %2:\n%3").arg(attempt).arg(code).arg(out)));
             QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
-            QVERIFY2(out.contains(QStringLiteral("query the data with: psql \"host=")), qPrintable(out));
-            QVERIFY2(out.contains(QStringLiteral("dbname=hubsync")), qPrintable(out));
+            // The printed command works pasted as is, though the cluster stopped with the backfill: it starts
+            // the cluster, runs psql, and stops the cluster again.
+            const QRegularExpressionMatch printed =
+                QRegularExpression(QStringLiteral("query the data with: (.*hubsync psql --data-dir .*)$"),
+                                   QRegularExpression::MultilineOption)
+                    .match(out);
+            QVERIFY2(printed.hasMatch(), qPrintable(out));
+            QProcess shell;
+            shell.setProcessChannelMode(QProcess::MergedChannels);
+            shell.start(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), printed.captured(1)});
+            QVERIFY(shell.waitForFinished(120000));
+            const QString rows = QString::fromLocal8Bit(shell.readAll());
+            QVERIFY2(shell.exitCode() == 0, qPrintable(printed.captured(1) + QLatin1Char('\n') + rows));
+            QVERIFY2(rows.contains(QStringLiteral("(5 rows)")), qPrintable(rows));
             // The first run creates the cluster and migrates it; the second starts the existing cluster and
             // finds every migration applied.
             for (const QString &firstOnly :
@@ -221,6 +235,99 @@ private Q_SLOTS:
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);
         QCOMPARE(p.exitCode(), 0);
         PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // The desktop app (`hubsync --sandbox`, no --service) stopped by SIGTERM (kill, logout), SIGINT (Ctrl+C in
+    // its terminal) or SIGHUP (the terminal closed): exit code 0, the embedded cluster stopped cleanly and
+    // the sandbox simulator gone with it.
+    void desktopStopsOnSignals_data() {
+        QTest::addColumn<int>("signal");
+        QTest::newRow("SIGTERM") << int(SIGTERM);
+        QTest::newRow("SIGINT") << int(SIGINT);
+        QTest::newRow("SIGHUP") << int(SIGHUP);
+    }
+    void desktopStopsOnSignals() {
+        QFETCH(int, signal);
+        QTemporaryDir dir(QStringLiteral("/tmp/hs-desk-XXXXXX"));
+        QVERIFY(dir.isValid());
+        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
+                                              QFileDevice::ExeOther);
+        const QString dataDir = dir.path() + QStringLiteral("/state");
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.path() + QStringLiteral("/config"));
+        env.remove(QStringLiteral("GITHUB_TOKEN"));
+        p.setProcessEnvironment(env);
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(binary(), {QStringLiteral("--sandbox"), QStringLiteral("--data-dir"), dataDir});
+        QVERIFY(p.waitForStarted());
+        QByteArray output;
+        QTRY_VERIFY2_WITH_TIMEOUT((output += p.readAll()).contains("backfill complete"), output.right(2000).constData(),
+                                  120000);
+        const QStringList simulators = childrenNamed(p.processId(), "githubsim");
+        QCOMPARE(simulators.size(), 1);
+        QVERIFY2(!processesUsing(dataDir).isEmpty(), "the embedded cluster is not running");
+        QCOMPARE(::kill(pid_t(p.processId()), signal), 0);
+        QVERIFY(p.waitForFinished(60000));
+        output += p.readAll();
+        QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+        QVERIFY2(p.exitCode() == 0, output.right(2000).constData());
+        QVERIFY2(output.contains("stopping on signal"), output.right(2000).constData());
+        QVERIFY2(!QFileInfo::exists(dataDir + QStringLiteral("/postgres/data/postmaster.pid")),
+                 "the embedded cluster is still running");
+        const QStringList left = processesUsing(dataDir);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(QLatin1Char('\n'))));
+        QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(QStringLiteral("/proc/%1/cmdline").arg(simulators.first())) ||
+                                     processState(simulators.first()) == 'Z',
+                                 10000);
+    }
+
+    // The sandbox simulator never outlives HubSync, even one killed with SIGKILL.
+    void simulatorDiesWithAKilledApp() {
+        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("sigkill"));
+        QVERIFY(!dsn.isEmpty());
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(binary(),
+                {QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--database"), dsn});
+        QVERIFY(p.waitForStarted());
+        QByteArray output;
+        QTRY_VERIFY_WITH_TIMEOUT((output += p.readAll()).contains("backfill complete"), 60000);
+        const QStringList simulators = childrenNamed(p.processId(), "githubsim");
+        QCOMPARE(simulators.size(), 1);
+        p.kill();
+        QVERIFY(p.waitForFinished(10000));
+        QTRY_VERIFY_WITH_TIMEOUT(!QFileInfo::exists(QStringLiteral("/proc/%1/cmdline").arg(simulators.first())) ||
+                                     processState(simulators.first()) == 'Z',
+                                 10000);
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+private:
+    // Pids of the direct children of `parent` whose program name contains `name`.
+    static QStringList childrenNamed(qint64 parent, const QByteArray &name) {
+        QStringList found;
+        for (const QString &pid : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+            if (!stat.open(QIODevice::ReadOnly))
+                continue;
+            const QByteArray line = stat.readAll();
+            const qsizetype close = line.lastIndexOf(')');
+            const QList<QByteArray> fields = line.mid(close + 2).split(' ');
+            if (close > 0 && fields.size() > 1 && fields.at(1).toLongLong() == parent &&
+                line.left(close).contains(name.left(15)))
+                found << pid;
+        }
+        return found;
+    }
+    static char processState(const QString &pid) {
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        if (!stat.open(QIODevice::ReadOnly))
+            return 0;
+        const QByteArray line = stat.readAll();
+        const qsizetype close = line.lastIndexOf(')');
+        return close > 0 && close + 2 < line.size() ? line.at(close + 2) : char(0);
     }
 };
 

@@ -27,7 +27,10 @@ QString LiveSync::open(const QString &dsn, const Config &config) {
     receiver = std::make_unique<webhooks::WebhookReceiver>(*log, options);
     if (Error e = receiver->listen())
         return e.message;
-    applier = std::make_unique<sync::WebhookApplier>(*api, db, sync::WebhookApplier::Options{});
+    sync::WebhookApplier::Options applierOptions;
+    applierOptions.installationId =
+        installationId >= 0 ? installationId : (config.usesAppAuth() ? config.installationId : 0);
+    applier = std::make_unique<sync::WebhookApplier>(*api, db, applierOptions);
     QObject::connect(receiver.get(), &webhooks::WebhookReceiver::deliveryQueued, applier.get(),
                      &sync::WebhookApplier::kick, Qt::QueuedConnection); // as the engine wires it
     sync::Poller::Options pollOptions;

@@ -27,6 +27,8 @@ struct LiveSync {
     std::unique_ptr<sync::WebhookApplier> applier;
     std::unique_ptr<sync::Poller> poller;
     QByteArray secret = "webhook-test-secret";
+    // The installation the applier takes events from; -1: the config's (0 for a token).
+    qint64 installationId = -1;
 
     // Opens `dsn`, builds the stack against `config` (GitHub side). Returns an error text or empty.
     QString open(const QString &dsn, const Config &config);

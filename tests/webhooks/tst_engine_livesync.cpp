@@ -1,6 +1,7 @@
 #include "facade/engine.h"
 #include "livesyncfixture.h"
 #include "localpg/localcluster.h"
+#include "webhooks/signature.h"
 
 #include <QJsonArray>
 #include <QSignalSpy>
@@ -112,6 +113,37 @@ private Q_SLOTS:
                  200);
         QVERIFY(!applied.isEmpty() || applied.wait(10000));
         QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.repository")), QStringLiteral("2"));
+
+        // This installation is said to have a repository that GitHub will not show it: its backfill fails,
+        // the failure is reported and retried later, and the service goes on syncing the others.
+        QSignalSpy warnings(&engine, &Engine::warning);
+        const QByteArray body =
+            QJsonDocument(
+                QJsonObject{{QStringLiteral("action"), QStringLiteral("added")},
+                            {QStringLiteral("installation"), QJsonObject{{QStringLiteral("id"), 9}}},
+                            {QStringLiteral("repository_selection"), QStringLiteral("selected")},
+                            {QStringLiteral("repositories_added"),
+                             QJsonArray{QJsonObject{{QStringLiteral("id"), 999999},
+                                                    {QStringLiteral("name"), QStringLiteral("unseen")},
+                                                    {QStringLiteral("full_name"), QStringLiteral("octo-org/unseen")},
+                                                    {QStringLiteral("private"), true}}}},
+                            {QStringLiteral("repositories_removed"), QJsonArray{}}})
+                .toJson(QJsonDocument::Compact);
+        const HttpAnswer answer =
+            httpPost(QStringLiteral("http://127.0.0.1:%1/github").arg(port), body,
+                     {{"X-GitHub-Event", "installation_repositories"},
+                      {"X-GitHub-Delivery", "engine-unseen-repository"},
+                      {"X-Hub-Signature-256", webhooks::signatureFor(body, config.webhookSecret.toUtf8())}});
+        QCOMPARE(answer.status, 202);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            status.last().first().value<EngineStatus>().failedRepositories.contains(QStringLiteral("octo-org/unseen")),
+            30000);
+        QVERIFY(status.last().first().value<EngineStatus>().message.contains(QStringLiteral("retrying")));
+        QVERIFY(std::any_of(warnings.cbegin(), warnings.cend(), [](const QList<QVariant> &w) {
+            return w.first().toString().contains(QStringLiteral("octo-org/unseen"));
+        }));
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
+        QCOMPARE(openedIssueArrives(QStringLiteral("After a repository failed")), QString());
         engine.stop();
         db.close();
         PgTestInstance::shared().dropDatabase(dsn);

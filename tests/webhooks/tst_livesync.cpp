@@ -564,26 +564,65 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
-    // installation.deleted / suspend / unsuspend (GitHub's own payloads) become engine signals.
+    // installation.deleted / suspend / unsuspend (GitHub's own payloads) become engine signals, for this
+    // sync's installation only: one App installed on several accounts sends every installation's events to
+    // the same URL, and a token sync has no installation at all. The others are recorded as ignored.
     void installationLifecycle() {
         const QString dsn = freshSyncDatabase(QStringLiteral("installation"));
         QVERIFY(!dsn.isEmpty());
         LiveSync live;
+        live.installationId = 77;
         QCOMPARE(live.open(dsn, simulatorConfig(m_sim.baseUrl(), token)), QString());
         live.applier->start();
         QSignalSpy stopped(live.applier.get(), &sync::WebhookApplier::installationStopped);
         QSignalSpy resumed(live.applier.get(), &sync::WebhookApplier::installationResumed);
+        QSignalSpy added(live.applier.get(), &sync::WebhookApplier::repositoriesAdded);
+        QSignalSpy removed(live.applier.get(), &sync::WebhookApplier::repositoriesRemoved);
+        QSignalSpy outcomes(live.applier.get(), &sync::WebhookApplier::deliveryApplied);
+        const auto send = [&](const QByteArray &event, const QString &file, qint64 installation) {
+            QJsonObject payload = fixture(QStringLiteral("%1/%2.json").arg(QString::fromLatin1(event), file));
+            QJsonObject owner = payload.value(QStringLiteral("installation")).toObject();
+            owner.insert(QStringLiteral("id"), installation);
+            payload.insert(QStringLiteral("installation"), owner);
+            const QByteArray body = QJsonDocument(payload).toJson(QJsonDocument::Compact);
+            QVERIFY2(body.size() > 10, qPrintable(file));
+            QCOMPARE(httpPost(live.receiverUrl(), body, deliveryHeaders(event, body, live.secret)).status, 202);
+        };
+        // Another installation's: its uninstall, its suspension, its new repositories and its removed ones.
+        send("installation", QStringLiteral("deleted"), 78);
+        send("installation", QStringLiteral("suspend"), 78);
+        send("installation_repositories", QStringLiteral("added"), 78);
+        send("installation_repositories", QStringLiteral("removed"), 78);
+        QVERIFY(QTest::qWaitFor([&] { return outcomes.size() == 4; }, 10000));
+        for (const QList<QVariant> &outcome : std::as_const(outcomes))
+            QCOMPARE(outcome.at(2).toString(), QStringLiteral("ignored"));
+        QCOMPARE(live.db.exec(QStringLiteral("SELECT count(*) FROM hubsync.webhook_delivery WHERE outcome = 'ignored'"
+                                             " AND error = 'installation 78 is not this sync''s (installation 77)'"))
+                     .toInt(0, 0),
+                 qint64(4));
+        // This installation's.
         for (const QString &action :
-             {QStringLiteral("suspend"), QStringLiteral("unsuspend"), QStringLiteral("deleted")}) {
-            const QByteArray body = QJsonDocument(fixture(QStringLiteral("installation/%1.json").arg(action)))
-                                        .toJson(QJsonDocument::Compact);
-            QVERIFY2(body.size() > 10, qPrintable(action));
-            QCOMPARE(httpPost(live.receiverUrl(), body, deliveryHeaders("installation", body, live.secret)).status,
-                     202);
-        }
+             {QStringLiteral("suspend"), QStringLiteral("unsuspend"), QStringLiteral("deleted")})
+            send("installation", action, 77);
         QVERIFY(QTest::qWaitFor([&] { return stopped.size() == 2 && resumed.size() == 1; }, 10000));
         QVERIFY(stopped.first().first().toString().contains(QStringLiteral("suspended")));
         QVERIFY(stopped.last().first().toString().contains(QStringLiteral("uninstalled")));
+        QCOMPARE(added.size(), 0);
+        QCOMPARE(removed.size(), 0);
+
+        // A token sync has no installation: installation events are not about it.
+        LiveSync byToken;
+        QCOMPARE(byToken.open(dsn, simulatorConfig(m_sim.baseUrl(), token)), QString());
+        byToken.applier->start();
+        QSignalSpy tokenStopped(byToken.applier.get(), &sync::WebhookApplier::installationStopped);
+        QSignalSpy tokenOutcomes(byToken.applier.get(), &sync::WebhookApplier::deliveryApplied);
+        QJsonObject payload = fixture(QStringLiteral("installation/deleted.json"));
+        const QByteArray body = QJsonDocument(payload).toJson(QJsonDocument::Compact);
+        QCOMPARE(httpPost(byToken.receiverUrl(), body, deliveryHeaders("installation", body, byToken.secret)).status,
+                 202);
+        QVERIFY(QTest::qWaitFor([&] { return !tokenOutcomes.isEmpty(); }, 10000));
+        QCOMPARE(tokenOutcomes.first().at(2).toString(), QStringLiteral("ignored"));
+        QCOMPARE(tokenStopped.size(), 0);
         PgTestInstance::shared().dropDatabase(dsn);
     }
 

@@ -1,0 +1,135 @@
+#include "psqlcommand.h"
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/paths.h"
+#include "localpg/localcluster.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QProcess>
+#include <QStandardPaths>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+
+#ifdef Q_OS_UNIX
+#include <csignal>
+#endif
+
+namespace hubsync {
+
+namespace {
+
+void complain(const QString &message) {
+    std::fputs(qPrintable(QStringLiteral("hubsync psql: %1\n").arg(message)), stderr);
+}
+
+// A shell word: left alone when it is plain, single-quoted otherwise (POSIX sh).
+QString shellQuoted(const QString &word) {
+    static const QString plain = QStringLiteral(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%");
+    if (!word.isEmpty() && std::all_of(word.cbegin(), word.cend(), [](QChar c) { return plain.contains(c); }))
+        return word;
+    return QLatin1Char('\'') + QString(word).replace(QLatin1Char('\''), QStringLiteral("'\\''")) + QLatin1Char('\'');
+}
+
+QString findPsql() {
+    const QString serverBin = LocalCluster::findServerBinaries();
+    if (!serverBin.isEmpty() && QFileInfo::exists(serverBin + QStringLiteral("/psql")))
+        return serverBin + QStringLiteral("/psql");
+    return QStandardPaths::findExecutable(QStringLiteral("psql"));
+}
+
+} // namespace
+
+int runPsql(const QStringList &arguments, const QStringList &environment) {
+    // HubSync's own options come first; the rest is psql's.
+    QStringList ours{QStringLiteral("hubsync")}, theirs;
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        const QString &a = arguments[i];
+        const bool takesValue = a == QLatin1String("--data-dir") || a == QLatin1String("--database") ||
+                                a == QLatin1String("--config");
+        const bool withValue = a.startsWith(QLatin1String("--data-dir=")) ||
+                               a.startsWith(QLatin1String("--database=")) || a.startsWith(QLatin1String("--config="));
+        if (takesValue && i + 1 < arguments.size()) {
+            ours << a << arguments[++i];
+        } else if (withValue) {
+            ours << a;
+        } else {
+            theirs = arguments.mid(i);
+            break;
+        }
+    }
+    const ConfigResult loaded = loadConfig(ours, environment);
+    if (loaded.error) {
+        complain(loaded.error.message);
+        return int(ExitCode::Usage);
+    }
+    const Config &config = loaded.config;
+    const QString psql = findPsql();
+    if (psql.isEmpty()) {
+        complain(QStringLiteral("psql was not found (Debian: apt install postgresql-client)"));
+        return 127;
+    }
+
+    QString conninfo = config.database;
+    std::unique_ptr<LocalCluster> cluster;
+    bool wasRunning = false; // a running HubSync's cluster: psql uses it and leaves it running
+    if (conninfo.isEmpty()) {
+        LocalCluster::Options options;
+        options.directory = dataDirectory(config.dataDir) + QStringLiteral("/postgres");
+        options.stopOnDestruction = false;
+        cluster = std::make_unique<LocalCluster>(options);
+        if (!cluster->exists()) {
+            complain(QStringLiteral("there is no HubSync database in %1 yet: run hubsync first (e.g. hubsync "
+                                    "--service --sandbox --backfill-only), or name one with --database")
+                         .arg(options.directory));
+            return int(ExitCode::Usage);
+        }
+        wasRunning = cluster->isRunning();
+        if (Error e = cluster->start()) {
+            complain(e.message);
+            return int(exitCodeFor(e));
+        }
+        conninfo = cluster->conninfo(QStringLiteral("hubsync"));
+    }
+
+    QProcess process;
+    process.setProcessChannelMode(QProcess::ForwardedChannels);
+    process.setInputChannelMode(QProcess::ForwardedInputChannel);
+#ifdef Q_OS_UNIX
+    // Ctrl+C belongs to psql (it cancels the query); HubSync waits for psql to end, then stops the cluster.
+    ::signal(SIGINT, SIG_IGN);
+    ::signal(SIGQUIT, SIG_IGN);
+    process.setChildProcessModifier([] {
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGQUIT, SIG_DFL);
+    });
+#endif
+    process.start(psql, QStringList{conninfo} + theirs);
+    if (!process.waitForStarted(30000)) {
+        complain(QStringLiteral("cannot start %1: %2").arg(psql, process.errorString()));
+        return 127;
+    }
+    process.waitForFinished(-1);
+    const int code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : int(ExitCode::Failure);
+    if (cluster && !wasRunning) {
+        if (Error e = cluster->stop(); e && code == 0)
+            complain(e.message);
+    }
+    return code;
+}
+
+QString psqlCommandLine(const Config &config, const QString &conninfo, const QString &sql) {
+    if (!config.database.isEmpty())
+        return QStringLiteral("psql %1 -c %2").arg(shellQuoted(conninfo), shellQuoted(sql));
+    QStringList words{shellQuoted(QCoreApplication::applicationFilePath()), QStringLiteral("psql")};
+    if (!config.dataDir.isEmpty())
+        words << QStringLiteral("--data-dir") << shellQuoted(QFileInfo(config.dataDir).absoluteFilePath());
+    words << QStringLiteral("-c") << shellQuoted(sql);
+    return words.join(QLatin1Char(' '));
+}
+
+} // namespace hubsync
