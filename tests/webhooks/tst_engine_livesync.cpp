@@ -7,6 +7,7 @@
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTemporaryDir>
+#include <QUuid>
 #include <QTest>
 
 #include <csignal>
@@ -132,7 +133,7 @@ private Q_SLOTS:
         const HttpAnswer answer =
             httpPost(QStringLiteral("http://127.0.0.1:%1/github").arg(port), body,
                      {{"X-GitHub-Event", "installation_repositories"},
-                      {"X-GitHub-Delivery", "engine-unseen-repository"},
+                      {"X-GitHub-Delivery", QUuid::createUuid().toByteArray(QUuid::WithoutBraces)},
                       {"X-Hub-Signature-256", webhooks::signatureFor(body, config.webhookSecret.toUtf8())}});
         QCOMPARE(answer.status, 202);
         QTRY_VERIFY_WITH_TIMEOUT(
