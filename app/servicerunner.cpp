@@ -44,7 +44,10 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
         if (p.etaSeconds >= 0 && !p.done)
             line += QStringLiteral(", ETA %1 s").arg(p.etaSeconds);
         if (p.quotaRemaining >= 0)
-            line += QStringLiteral(", quota left %1").arg(p.quotaRemaining);
+            line += QStringLiteral(", quota left: REST %1").arg(p.quotaRemaining);
+        if (p.graphqlRemaining >= 0)
+            line += (p.quotaRemaining >= 0 ? QStringLiteral(", GraphQL %1") : QStringLiteral(", quota left: GraphQL %1"))
+                        .arg(p.graphqlRemaining);
         logInfo(QStringLiteral("progress"), line);
     });
     connect(&m_controller, &EngineController::warning, this,

@@ -160,13 +160,21 @@ void MainWindow::showStatus(const EngineStatus &status) {
 }
 
 void MainWindow::showQuota(const CollectionProgress &progress) {
-    if (progress.quotaRemaining < 0)
+    // GitHub's two budgets, REST requests and GraphQL points, are separate pools.
+    const auto reset = [this](qint64 epoch) {
+        return epoch > 0 ? QDateTime::fromSecsSinceEpoch(epoch).toLocalTime().toString(QStringLiteral("HH:mm"))
+                         : tr("unknown");
+    };
+    if (progress.quotaRemaining >= 0)
+        m_restQuota = tr("REST %1 left, resets %2").arg(progress.quotaRemaining).arg(reset(progress.quotaResetEpoch));
+    if (progress.graphqlRemaining >= 0)
+        m_graphqlQuota =
+            tr("GraphQL %1 left, resets %2").arg(progress.graphqlRemaining).arg(reset(progress.graphqlResetEpoch));
+    if (m_restQuota.isEmpty() && m_graphqlQuota.isEmpty())
         return;
-    const QString reset =
-        progress.quotaResetEpoch > 0
-            ? QDateTime::fromSecsSinceEpoch(progress.quotaResetEpoch).toLocalTime().toString(QStringLiteral("HH:mm"))
-            : tr("unknown");
-    m_quota->setText(tr("API quota: %1 left, resets %2").arg(progress.quotaRemaining).arg(reset));
+    QStringList pools{m_restQuota, m_graphqlQuota};
+    pools.removeAll(QString());
+    m_quota->setText(tr("API quota: %1").arg(pools.join(QStringLiteral(" · "))));
 }
 
 void MainWindow::showBanner(Notifier::Kind kind, const QString &title, const QString &message) {

@@ -83,13 +83,21 @@ ProgressView::ProgressView(QWidget *parent)
 void ProgressView::showProgress(const CollectionProgress &progress) {
     m_model->update(progress);
     updateOverall();
-    if (progress.quotaRemaining >= 0) {
-        const QString reset = progress.quotaResetEpoch > 0 ? QDateTime::fromSecsSinceEpoch(progress.quotaResetEpoch)
-                                                                 .toLocalTime()
-                                                                 .toString(QStringLiteral("HH:mm:ss"))
-                                                           : tr("unknown");
-        m_quota->setText(tr("GitHub API quota left: %1 (resets at %2)").arg(progress.quotaRemaining).arg(reset));
-    }
+    // GitHub's two budgets, REST requests and GraphQL points, are separate pools: both are shown.
+    const auto reset = [this](qint64 epoch) {
+        return epoch > 0 ? QDateTime::fromSecsSinceEpoch(epoch).toLocalTime().toString(QStringLiteral("HH:mm:ss"))
+                         : tr("unknown");
+    };
+    if (progress.quotaRemaining >= 0)
+        m_restQuota =
+            tr("REST %1 (resets at %2)").arg(progress.quotaRemaining).arg(reset(progress.quotaResetEpoch));
+    if (progress.graphqlRemaining >= 0)
+        m_graphqlQuota =
+            tr("GraphQL %1 (resets at %2)").arg(progress.graphqlRemaining).arg(reset(progress.graphqlResetEpoch));
+    QStringList pools{m_restQuota, m_graphqlQuota};
+    pools.removeAll(QString());
+    if (!pools.isEmpty())
+        m_quota->setText(tr("GitHub API quota left: %1").arg(pools.join(QStringLiteral(" · "))));
 }
 
 void ProgressView::showStatus(const EngineStatus &status) {

@@ -37,6 +37,8 @@ private:
     QTableView *m_table = nullptr;
     QLabel *m_summary = nullptr;
     QLabel *m_quota = nullptr;
+    QString m_restQuota; // the last figures of each pool, shown together
+    QString m_graphqlQuota;
     QLabel *m_errors = nullptr;
     QLabel *m_live = nullptr;
     QProgressBar *m_overall = nullptr;

@@ -625,7 +625,11 @@ QJsonObject restUserFromGraphql(const QJsonObject &author) {
 QJsonObject restUserFromGraphqlUser(const QJsonObject &user, const QString &apiBase) {
     if (!user.value(QStringLiteral("databaseId")).isDouble())
         return {};
-    const QString login = user.value(QStringLiteral("login")).toString();
+    // REST names an App's bot account "<slug>[bot]"; GraphQL's Bot.login is the bare slug.
+    const bool bot = user.value(QStringLiteral("__typename")).toString() == QLatin1String("Bot");
+    QString login = user.value(QStringLiteral("login")).toString();
+    if (bot && !login.endsWith(QLatin1String("[bot]")))
+        login += QStringLiteral("[bot]");
     const QString api = apiBase + QStringLiteral("/users/") + login;
     const auto under = [&api](const char *path) { return QString(api + QLatin1String(path)); };
     return QJsonObject{{QStringLiteral("login"), login},
@@ -644,8 +648,49 @@ QJsonObject restUserFromGraphqlUser(const QJsonObject &user, const QString &apiB
                        {QStringLiteral("repos_url"), under("/repos")},
                        {QStringLiteral("events_url"), under("/events{/privacy}")},
                        {QStringLiteral("received_events_url"), under("/received_events")},
-                       {QStringLiteral("type"), QStringLiteral("User")},
+                       {QStringLiteral("type"), bot ? QStringLiteral("Bot") : QStringLiteral("User")},
                        {QStringLiteral("site_admin"), user.value(QStringLiteral("isSiteAdmin")).toBool()}};
+}
+
+QJsonObject restIssueCommentFromGraphql(const QJsonObject &comment, const QString &apiBase,
+                                        const QString &repositoryFullName, qint64 issueNumber) {
+    static const QList<std::pair<QString, QString>> contents{
+        {QStringLiteral("THUMBS_UP"), QStringLiteral("+1")},      {QStringLiteral("THUMBS_DOWN"), QStringLiteral("-1")},
+        {QStringLiteral("LAUGH"), QStringLiteral("laugh")},       {QStringLiteral("HOORAY"), QStringLiteral("hooray")},
+        {QStringLiteral("CONFUSED"), QStringLiteral("confused")}, {QStringLiteral("HEART"), QStringLiteral("heart")},
+        {QStringLiteral("ROCKET"), QStringLiteral("rocket")},     {QStringLiteral("EYES"), QStringLiteral("eyes")}};
+    // fullDatabaseId: comment ids outgrew GraphQL's 32-bit databaseId.
+    const qint64 id = comment.value(QStringLiteral("fullDatabaseId")).toString().toLongLong();
+    const QString repoApi = apiBase + QStringLiteral("/repos/") + repositoryFullName;
+    const QString url = repoApi + QStringLiteral("/issues/comments/") + QString::number(id);
+    QJsonObject reactions{{QStringLiteral("url"), QString(url + QStringLiteral("/reactions"))}};
+    qint64 total = 0;
+    QHash<QString, qint64> counts;
+    for (const QJsonValue &group : comment.value(QStringLiteral("reactionGroups")).toArray()) {
+        const QJsonObject g = group.toObject();
+        counts.insert(g.value(QStringLiteral("content")).toString(),
+                      g.value(QStringLiteral("reactors")).toObject().value(QStringLiteral("totalCount")).toInteger());
+    }
+    for (const auto &[graphqlName, restName] : contents) {
+        reactions.insert(restName, counts.value(graphqlName));
+        total += counts.value(graphqlName);
+    }
+    reactions.insert(QStringLiteral("total_count"), total);
+    const QJsonObject user = restUserFromGraphqlUser(comment.value(QStringLiteral("author")).toObject(), apiBase);
+    return QJsonObject{
+        {QStringLiteral("id"), double(id)},
+        {QStringLiteral("node_id"), comment.value(QStringLiteral("id"))},
+        {QStringLiteral("url"), url},
+        {QStringLiteral("html_url"), comment.value(QStringLiteral("url"))},
+        {QStringLiteral("body"), comment.value(QStringLiteral("body"))},
+        {QStringLiteral("user"), user.isEmpty() ? QJsonValue() : QJsonValue(user)},
+        {QStringLiteral("created_at"), comment.value(QStringLiteral("createdAt"))},
+        {QStringLiteral("updated_at"), comment.value(QStringLiteral("updatedAt"))},
+        {QStringLiteral("issue_url"), QString(repoApi + QStringLiteral("/issues/") + QString::number(issueNumber))},
+        {QStringLiteral("author_association"), comment.value(QStringLiteral("authorAssociation"))},
+        {QStringLiteral("reactions"), reactions},
+        // Not in GraphQL's IssueComment: null, as for a comment no App made.
+        {QStringLiteral("performed_via_github_app"), QJsonValue()}};
 }
 
 QJsonObject restReactionFromGraphql(const QJsonObject &reaction, const QString &apiBase) {

@@ -85,6 +85,10 @@ QJsonObject restUserFromGraphql(const QJsonObject &author);
 // depend on the API that fed them. apiBase: the REST base URL ("https://api.github.com").
 QJsonObject restUserFromGraphqlUser(const QJsonObject &user, const QString &apiBase);
 QJsonObject restReactionFromGraphql(const QJsonObject &reaction, const QString &apiBase);
+// An IssueComment { id fullDatabaseId body url createdAt updatedAt authorAssociation author {...}
+// reactionGroups { content reactors { totalCount } } } of issue `issueNumber` as the REST comment list sends it.
+QJsonObject restIssueCommentFromGraphql(const QJsonObject &comment, const QString &apiBase,
+                                        const QString &repositoryFullName, qint64 issueNumber);
 
 // The GraphQL selections the discussion tables map, shared by the backfill and the webhook re-fetch.
 QString discussionFields();        // fields of a Discussion, without its comments

@@ -30,6 +30,8 @@ struct CollectionProgress {
     qint64 etaSeconds = -1;
     qint64 quotaRemaining = -1;
     qint64 quotaResetEpoch = 0;
+    qint64 graphqlRemaining = -1; // GitHub's GraphQL pool (points), separate from REST's
+    qint64 graphqlResetEpoch = 0;
     bool done = false;
 };
 

@@ -36,7 +36,8 @@ struct GraphqlResult {
     Error error;
     QJsonObject data;   // may be partial alongside an error
     QJsonArray errors;  // GitHub's errors[] as sent (type, path, message)
-    qint64 quotaRemaining = -1;
+    qint64 quotaRemaining = -1; // the GraphQL pool's points
+    qint64 quotaReset = 0;
 };
 
 class Api {

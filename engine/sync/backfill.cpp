@@ -195,6 +195,13 @@ bool Backfill::hasReactionWork(qint64 repositoryId) {
     return r.ok() && r.text(0, 0) == QStringLiteral("t");
 }
 
+void Backfill::noteGraphqlQuota(const GraphqlResult &result) {
+    if (result.quotaRemaining < 0)
+        return;
+    m_graphqlRemaining = result.quotaRemaining;
+    m_graphqlReset = result.quotaReset;
+}
+
 void Backfill::advance(RepoRun &run) {
     if (run.pendingWrites > 0) {
         RepoRun *target = &run;
@@ -216,6 +223,12 @@ void Backfill::fetchNext(RepoRun &run) {
     case Step::Discussion:
         fetchDiscussions(run);
         return;
+    case Step::Comment:
+        if (commentsThroughGraphql(run)) {
+            fetchCommentThreads(run);
+            return;
+        }
+        break;
     default:
         break;
     }
@@ -288,6 +301,8 @@ void Backfill::emitProgress(RepoRun &run) {
         p.etaSeconds = qint64(double(qMax<qint64>(0, p.total - p.fetched)) / p.recordsPerSecond);
     p.quotaRemaining = m_quotaRemaining;
     p.quotaResetEpoch = m_quotaReset;
+    p.graphqlRemaining = m_graphqlRemaining;
+    p.graphqlResetEpoch = m_graphqlReset;
     p.done = run.cursor.done;
     Q_EMIT progress(p);
 }

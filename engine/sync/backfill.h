@@ -87,7 +87,17 @@ private:
                     int *written);
     void queuePage(RepoRun &run, QList<QJsonObject> items, QList<QByteArray> raw, const QString &nextUrl);
     void onPageWritten(RepoRun &run, const PageDone &done);
+    void deliverPage(RepoRun &run, QList<QJsonObject> items, QList<QByteArray> raw, const QString &nextUrl);
     void afterWrites(RepoRun &run, std::function<void()> next); // once the walk's queued pages are in
+
+    // Issue and pull request comments through GraphQL (backfill_comments.cpp)
+    [[nodiscard]] bool commentsThroughGraphql(const RepoRun &run) const;
+    void fetchCommentThreads(RepoRun &run);
+    void onCommentThreads(RepoRun &run, bool pulls, const GraphqlResult &result);
+    void collectThreadComments(RepoRun &run, const QString &threadId, qint64 number, bool pull,
+                               const QJsonObject &comments);
+    void fetchMoreThreadComments(RepoRun &run);
+    bool commentsFallBackToRest(RepoRun &run, const GraphqlResult &result);
     void warnMalformed(const RepoRun &run, int malformed);
 
     // Reactions (backfill_reactions.cpp)
@@ -128,6 +138,9 @@ private:
     qint64 m_records = 0;
     qint64 m_quotaRemaining = -1;
     qint64 m_quotaReset = 0;
+    qint64 m_graphqlRemaining = -1;
+    qint64 m_graphqlReset = 0;
+    void noteGraphqlQuota(const GraphqlResult &result);
     QMap<QString, QStringList> m_permissionProblems; // GitHub's reason -> "owner/repo collection" it refused
     std::unique_ptr<PageWriters> m_writers;          // last: its lanes stop before the runs go
 };

@@ -102,6 +102,7 @@ void Backfill::fetchDiscussions(RepoRun &run) {
     RepoRun *target = &run;
     m_api.graphql(discussionsQuery(), variables,
                   whileAlive(this, [target, size](Backfill &self, const GraphqlResult &result) {
+                      self.noteGraphqlQuota(result);
                       if (!self.m_failed)
                           self.onDiscussions(*target, result, size);
                   }));
@@ -158,29 +159,35 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
     // then the rest of any comment's replies.
     RepoRun *target = &run;
     const auto failed = [](Backfill &self, RepoRun &r, const GraphqlResult &result) {
+        self.noteGraphqlQuota(result);
         if (!result.error)
             return false;
         self.fail(Error::make(result.error.kind,
                               QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
         return true;
     };
+    // The next page of one discussion's comments, or of one comment's replies.
+    const auto follow = [this, target, failed](const RepoRun::MoreComments &next) {
+        m_api.graphql(next.replies ? moreRepliesQuery() : moreCommentsQuery(),
+                      QJsonObject{{QStringLiteral("id"), next.nodeId}, {QStringLiteral("after"), next.after}},
+                      whileAlive(this, [target, next, failed](Backfill &self, const GraphqlResult &result) {
+                          if (self.m_failed || failed(self, *target, result))
+                              return;
+                          const QJsonObject connection =
+                              result.data.value(QStringLiteral("node"))
+                                  .toObject()
+                                  .value(next.replies ? QStringLiteral("replies") : QStringLiteral("comments"))
+                                  .toObject();
+                          collectComments(*target, next.discussionId, next.nodeId, connection, next.replies);
+                          self.fetchMoreDiscussionComments(*target);
+                      }));
+    };
     const auto more = std::find_if(run.moreComments.cbegin(), run.moreComments.cend(),
                                    [](const RepoRun::MoreComments &m) { return !m.replies; });
     if (more != run.moreComments.cend()) {
         const RepoRun::MoreComments next = *more;
         run.moreComments.erase(more);
-        m_api.graphql(moreCommentsQuery(),
-                      QJsonObject{{QStringLiteral("id"), next.nodeId}, {QStringLiteral("after"), next.after}},
-                      whileAlive(this, [target, next, failed](Backfill &self, const GraphqlResult &result) {
-                          if (self.m_failed || failed(self, *target, result))
-                              return;
-                          const QJsonObject connection = result.data.value(QStringLiteral("node"))
-                                                             .toObject()
-                                                             .value(QStringLiteral("comments"))
-                                                             .toObject();
-                          collectComments(*target, next.discussionId, next.nodeId, connection, false);
-                          self.fetchMoreDiscussionComments(*target);
-                      }));
+        follow(next);
         return;
     }
     if (!run.replyOwners.empty()) {
@@ -195,6 +202,7 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
         m_api.graphql(
             repliesQuery(), QJsonObject{{QStringLiteral("ids"), ids}},
             whileAlive(this, [target, discussionOf, failed](Backfill &self, const GraphqlResult &result) {
+                self.noteGraphqlQuota(result);
                 if (self.m_failed)
                     return;
                 // A comment deleted since its page was read comes back null with a NOT_FOUND error: it has
@@ -216,18 +224,7 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
     if (!run.moreComments.empty()) {
         const RepoRun::MoreComments next = run.moreComments.front();
         run.moreComments.pop_front();
-        m_api.graphql(moreRepliesQuery(),
-                      QJsonObject{{QStringLiteral("id"), next.nodeId}, {QStringLiteral("after"), next.after}},
-                      whileAlive(this, [target, next, failed](Backfill &self, const GraphqlResult &result) {
-                          if (self.m_failed || failed(self, *target, result))
-                              return;
-                          const QJsonObject connection = result.data.value(QStringLiteral("node"))
-                                                             .toObject()
-                                                             .value(QStringLiteral("replies"))
-                                                             .toObject();
-                          collectComments(*target, next.discussionId, next.nodeId, connection, true);
-                          self.fetchMoreDiscussionComments(*target);
-                      }));
+        follow(next);
         return;
     }
     writeDiscussionPage(run);

@@ -47,6 +47,18 @@ struct Backfill::RepoRun {
     QList<QPair<qint64, QJsonObject>> pageComments; // (discussion id, comment)
     QString pageNextCursor;
     bool pageHasNext = false;
+
+    // Comments through GraphQL: the page being assembled (REST-shaped), the threads whose comments go on
+    // beyond their first 100, and the cursor marker of the next page.
+    struct MoreThreadComments {
+        QString threadId; // the or pull request's node id
+        qint64 number = 0;
+        bool pull = false;
+        QString after;
+    };
+    QList<QJsonObject> threadComments;
+    std::deque<MoreThreadComments> moreThreadComments;
+    QString threadPageNext;
 };
 
 struct ReactionSubject {

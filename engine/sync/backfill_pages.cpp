@@ -59,13 +59,18 @@ void Backfill::onPage(RepoRun &run, const Page &page) {
     }
     if (page.lastPage > 0)
         run.cursor.total = page.lastPage * m_options.perPage;
+    deliverPage(run, std::move(items), std::move(raw), page.nextUrl);
+}
+
+// A page of a walk is complete (REST, or GraphQL turned into REST objects): written on a writer lane while
+// the next one is fetched, or here. nextUrl: where the walk goes on (empty: it is done).
+void Backfill::deliverPage(RepoRun &run, QList<QJsonObject> items, QList<QByteArray> raw, const QString &nextUrl) {
     if (m_writers) {
-        queuePage(run, std::move(items), std::move(raw), page.nextUrl);
+        queuePage(run, std::move(items), std::move(raw), nextUrl);
         return;
     }
-
     int written = 0;
-    if (Error e = writePage(run, items, raw, page.nextUrl, &written)) {
+    if (Error e = writePage(run, items, raw, nextUrl, &written)) {
         fail(e);
         return;
     }

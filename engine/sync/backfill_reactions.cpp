@@ -105,6 +105,7 @@ void Backfill::fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<R
     RepoRun *target = &run;
     m_api.graphql(reactionsQuery(), QJsonObject{{QStringLiteral("ids"), ids}},
                   whileAlive(this, [target, subjects](Backfill &self, const GraphqlResult &result) {
+                      self.noteGraphqlQuota(result);
                       if (!self.m_failed)
                           self.onReactionNodes(*target, subjects, result);
                   }));
@@ -167,6 +168,7 @@ void Backfill::fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<Rea
     m_api.graphql(
         moreReactionsQuery(), QJsonObject{{QStringLiteral("id"), subject->nodeId}, {QStringLiteral("after"), after}},
         whileAlive(this, [target, subject](Backfill &self, const GraphqlResult &result) {
+            self.noteGraphqlQuota(result);
             if (self.m_failed)
                 return;
             RepoRun &r = *target;

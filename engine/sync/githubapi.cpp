@@ -99,6 +99,7 @@ public:
                 result.data = r.graphqlData;
                 result.errors = r.graphqlErrors;
                 result.quotaRemaining = r.rateLimit.remaining;
+                result.quotaReset = r.rateLimit.resetEpoch;
                 done(result);
             },
             options);

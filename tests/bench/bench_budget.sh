@@ -5,7 +5,8 @@
 # and prints for each run the REST requests and GraphQL points spent (read from GET /rate_limit before and
 # after), units per 100 records stored, and the budget-hours a million such records need at 5,000 + 5,000
 # and at 12,500 + 12,500 units per hour (the slower pool decides), with records/s and peak RSS.
-# Usage: tests/bench/bench_budget.sh BUILD_DIR [DATASET ...]      (default datasets: medium large)
+# Usage: [MODES="graphql rest-only"] tests/bench/bench_budget.sh BUILD_DIR [DATASET ...]
+#        (default datasets: medium large; MODES picks the runs, both by default)
 # The budget does not depend on the transport: the simulator serves plain HTTP here.
 set -eu
 
@@ -73,8 +74,9 @@ for DATASET in "$@"; do
         --graphql-rate-limit 1000000000 > "$WORK/sim.out" 2> "$WORK/sim.err" &
     SIM_PID=$!
     URL="$(listening_address "$WORK/sim.out" "$WORK/sim.err" simulator 120)"
-    run "$DATASET" graphql
-    run "$DATASET" rest-only
+    for MODE in ${MODES:-graphql rest-only}; do
+        run "$DATASET" "$MODE"
+    done
     kill "$SIM_PID"
     wait "$SIM_PID" 2>/dev/null || true
     SIM_PID=""

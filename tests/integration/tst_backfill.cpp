@@ -573,9 +573,10 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(byApp);
     }
 
-    // Reactions through GraphQL (nodes(ids:), 100 subjects a query) and through REST (a request per subject)
-    // give the same rows, `raw` included; GraphQL spends far fewer requests. Discussions go through GraphQL
-    // either way, within GitHub's node limit.
+    // Reactions through GraphQL (nodes(ids:), 100 subjects a query) and through REST (a request per subject),
+    // comments through GraphQL (100 issues with their comments a query) and through REST's comment list, give
+    // the same rows, `raw` included; GraphQL spends far fewer units. Discussions go through GraphQL either
+    // way, within GitHub's node limit.
     void graphqlAndRestOnlyBackfillsAreEqual() {
         SimulatorProcess sim;
         QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
@@ -605,6 +606,15 @@ private Q_SLOTS:
         if (QTest::currentTestFailed())
             return;
 
+        const auto total = [](const QJsonObject &requests) {
+            qint64 n = 0;
+            for (auto it = requests.constBegin(); it != requests.constEnd(); ++it) {
+                if (!it.key().startsWith(QLatin1String("POST /graphql")))
+                    n += it.value().toInteger();
+            }
+            return n;
+        };
+        const QString commentList = QStringLiteral("GET /repos/{owner}/{repo}/issues/comments");
         const auto reactionGets = [](const QJsonObject &requests) {
             qint64 n = 0;
             for (auto it = requests.constBegin(); it != requests.constEnd(); ++it) {
@@ -621,20 +631,98 @@ private Q_SLOTS:
         const qint64 subjects = b.exec(QStringLiteral("SELECT count(DISTINCT (subject_type, subject_id)) FROM "
                                                       "github.reaction"))
                                     .toInt(0, 0);
-        qInfo("reactions of %lld subjects: REST-only %lld reaction requests and %lld GraphQL points; GraphQL %lld "
-              "reaction requests and %lld points",
-              subjects, reactionGets(restRequests), restPoints, reactionGets(graphqlRequests), graphqlPoints);
+        qInfo("REST-only: %lld REST requests (%lld for reactions of %lld subjects, %lld comment pages) and %lld "
+              "GraphQL points; default: %lld REST requests and %lld GraphQL points",
+              total(restRequests), reactionGets(restRequests), subjects, restRequests.value(commentList).toInteger(),
+              restPoints, total(graphqlRequests), graphqlPoints);
         QCOMPARE(reactionGets(graphqlRequests), 0);
+        QCOMPARE(graphqlRequests.value(commentList).toInteger(), 0);
         QVERIFY(reactionGets(restRequests) >= subjects);
-        // One point per 100 subjects of a repository, against a request per subject.
+        QCOMPARE(total(restRequests) - total(graphqlRequests),
+                 reactionGets(restRequests) + restRequests.value(commentList).toInteger());
+        // One point per 100 subjects of a repository, against a request per subject; one per 100 issues or
+        // pull requests of a repository with their comments (an empty list costs its one query too).
         const qint64 waves = b.exec(QStringLiteral("SELECT sum(ceil(n / 100.0))::bigint FROM (SELECT repository_id,"
                                                    " count(DISTINCT (subject_type, subject_id)) n FROM github.reaction"
                                                    " GROUP BY repository_id) r"))
                                  .toInt(0, 0);
-        QVERIFY2(graphqlPoints - restPoints <= waves,
-                 qPrintable(QStringLiteral("%1 points for %2 subjects").arg(graphqlPoints - restPoints).arg(subjects)));
+        const qint64 threadPages =
+            b.exec(QStringLiteral("SELECT sum(greatest(1, ceil((SELECT count(*) FROM github.issue i WHERE"
+                                  " i.repository_id = r.id) / 100.0)) + greatest(1, ceil((SELECT count(*) FROM"
+                                  " github.pull_request p WHERE p.repository_id = r.id) / 100.0)))::bigint FROM"
+                                  " github.repository r"))
+                .toInt(0, 0);
+        QVERIFY2(graphqlPoints - restPoints <= waves + threadPages,
+                 qPrintable(QStringLiteral("%1 points for %2 subjects and %3 pages of issues and pull requests")
+                                .arg(graphqlPoints - restPoints)
+                                .arg(subjects)
+                                .arg(threadPages)));
         PgTestInstance::shared().dropDatabase(viaGraphql);
         PgTestInstance::shared().dropDatabase(viaRest);
+    }
+
+    // A discussion with more comments than one page holds, and a comment with more replies than one page:
+    // the comments go on with node(id:) pages, the replies of many comments come through one nodes(ids:)
+    // query, and those of the long thread go on page by page. The same for an issue's comments.
+    void threadsBeyondOnePage() {
+        SimulatorProcess sim;
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
+                            QStringLiteral("13"), QStringLiteral("--token"), QString::fromUtf8(token)}),
+                 qPrintable(sim.error()));
+        const int number =
+            at(graphql(sim,
+                       QStringLiteral("query { repository(owner: \"octo-org\", name: \"repo-0\") {"
+                                      " discussions(first: 1) { nodes { number } } } }"),
+                       {}),
+               QStringLiteral("repository.discussions.nodes"))
+                .toArray()
+                .first()
+                .toObject()
+                .value(QStringLiteral("number"))
+                .toInt();
+        QVERIFY(number > 0);
+        const QString path = QStringLiteral("/_sim/repos/octo-org/repo-0/discussions/%1/comments").arg(number);
+        const auto comment = [&](const QJsonObject &body) {
+            const auto answer = sim.request("POST", path, {}, QJsonDocument(body).toJson(QJsonDocument::Compact));
+            return answer.status == 201 ? answer.json().object() : QJsonObject();
+        };
+        const QJsonObject thread = comment({{QStringLiteral("body"), QStringLiteral("a long thread")}});
+        QVERIFY(!thread.isEmpty());
+        for (int i = 0; i < 104; ++i)
+            QVERIFY(!comment({{QStringLiteral("body"), QStringLiteral("comment %1").arg(i)}}).isEmpty());
+        for (int i = 0; i < 102; ++i)
+            QVERIFY(!comment({{QStringLiteral("body"), QStringLiteral("reply %1").arg(i)},
+                              {QStringLiteral("reply_to"), thread.value(QStringLiteral("id"))}})
+                         .isEmpty());
+        // And an issue with more comments than one page of the comments walk holds.
+        for (int i = 0; i < 103; ++i)
+            QCOMPARE(sim.request("POST", QStringLiteral("/repos/octo-org/repo-0/issues/1/comments"), token,
+                                 QJsonDocument(QJsonObject{{QStringLiteral("body"), QStringLiteral("note %1").arg(i)}})
+                                     .toJson(QJsonDocument::Compact))
+                         .status,
+                     201);
+        const QString dsn = freshDatabase(QStringLiteral("long_discussion"));
+        QVERIFY(!dsn.isEmpty());
+        const Error e = backfill(dsn, tokenConfig(sim.baseUrl()));
+        QVERIFY2(!e, qPrintable(e.message));
+        pg::Connection db;
+        QVERIFY(!db.open(dsn));
+        const QHash<QString, qint64> truth = truthCounts(sim);
+        QCOMPARE(count(db, QStringLiteral("discussion_comment")), truth.value(QStringLiteral("discussion_comment")));
+        QCOMPARE(count(db, QStringLiteral("comment")), truth.value(QStringLiteral("comment")));
+        QVERIFY(db.exec(QStringLiteral("SELECT count(*) FROM github.comment c JOIN github.repository r ON r.id ="
+                                       " c.repository_id WHERE r.full_name = 'octo-org/repo-0' AND c.body LIKE 'note %'"))
+                    .toInt(0, 0) == 103);
+        QCOMPARE(db.execParams(QStringLiteral("SELECT count(*) FROM github.discussion_comment WHERE reply_to_node_id = $1"),
+                               {pg::param(thread.value(QStringLiteral("node_id")).toString())})
+                     .toInt(0, 0),
+                 qint64(102));
+        QVERIFY(db.exec(QStringLiteral("SELECT count(*) FROM github.discussion_comment c JOIN github.discussion d ON"
+                                       " d.id = c.discussion_id JOIN github.repository r ON r.id = d.repository_id"
+                                       " WHERE r.full_name = 'octo-org/repo-0' AND d.number = %1")
+                            .arg(number))
+                    .toInt(0, 0) >= 1 + 104 + 102);
+        PgTestInstance::shared().dropDatabase(dsn);
     }
 
     void killedAtRandomPointsEqualsACleanRun() {

@@ -49,9 +49,11 @@ private Q_SLOTS:
         for (int row = 0; row < model->rowCount(); ++row)
             rateShown = rateShown || model->index(row, ProgressModel::Rate).data().toDouble() > 0;
         QVERIFY(rateShown);
-        QVERIFY2(window.progressView()->quotaText().contains(QStringLiteral("quota left")),
-                 qPrintable(window.progressView()->quotaText()));
-        QVERIFY2(window.quotaText().contains(QStringLiteral("left, resets")), qPrintable(window.quotaText()));
+        // Both of GitHub's budgets: REST requests and GraphQL points (discussions and reactions).
+        for (const QString &pool : {QStringLiteral("quota left: REST "), QStringLiteral(" · GraphQL ")})
+            QVERIFY2(window.progressView()->quotaText().contains(pool), qPrintable(window.progressView()->quotaText()));
+        for (const QString &pool : {QStringLiteral("API quota: REST "), QStringLiteral(" · GraphQL ")})
+            QVERIFY2(window.quotaText().contains(pool), qPrintable(window.quotaText()));
 
         // Live sync afterwards: the mode, then the first polling cycle with its time.
         QTRY_VERIFY_WITH_TIMEOUT(window.progressView()->liveText().contains(QStringLiteral("polling every 5 s")),

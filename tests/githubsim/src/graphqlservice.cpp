@@ -83,6 +83,7 @@ const QHash<QString, QHash<QString, GraphqlService::FieldDef>> &GraphqlService::
             {"RateLimit", "limit:Int cost:Int remaining:Int resetAt:DateTime used:Int nodeCount:Int"},
             {"User", "id:ID databaseId:Int login:String name:String url:URI avatarUrl:URI(size) isSiteAdmin:Boolean"},
             {"Organization", "id:ID databaseId:Int login:String name:String url:URI avatarUrl:URI(size)"},
+            {"Bot", "id:ID databaseId:Int login:String url:URI avatarUrl:URI(size)"},
             {"Issue",
              "id:ID databaseId:Int fullDatabaseId:BigInt number:Int title:String body:String url:URI "
              "state:IssueState closed:Boolean locked:Boolean createdAt:DateTime updatedAt:DateTime author:Actor "
@@ -122,7 +123,7 @@ bool GraphqlService::typeMatches(const QString &runtimeType, const QString &cond
     if (condition.isEmpty() || condition == runtimeType)
         return true;
     static const QHash<QString, QStringList> implementations{
-        {QStringLiteral("Actor"), {QStringLiteral("User"), QStringLiteral("Organization")}},
+        {QStringLiteral("Actor"), {QStringLiteral("User"), QStringLiteral("Organization"), QStringLiteral("Bot")}},
         {QStringLiteral("RepositoryOwner"), {QStringLiteral("User"), QStringLiteral("Organization")}},
         {QStringLiteral("Node"),
          {QStringLiteral("User"), QStringLiteral("Organization"), QStringLiteral("Repository"), QStringLiteral("Issue"),
