@@ -93,7 +93,7 @@ private:
     // Issue and pull request comments through GraphQL (backfill_comments.cpp)
     [[nodiscard]] bool commentsThroughGraphql(const RepoRun &run) const;
     void fetchCommentThreads(RepoRun &run);
-    void onCommentThreads(RepoRun &run, bool pulls, const GraphqlResult &result);
+    void onCommentThreads(RepoRun &run, bool pulls, int size, const GraphqlResult &result);
     void collectThreadComments(RepoRun &run, const QString &threadId, qint64 number, bool pull,
                                const QJsonObject &comments);
     void fetchMoreThreadComments(RepoRun &run);

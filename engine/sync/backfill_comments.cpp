@@ -53,17 +53,18 @@ void Backfill::fetchCommentThreads(RepoRun &run) {
     const bool pulls = marker.startsWith(QLatin1String(pullsMarker));
     const QString after = marker.mid(int(qstrlen(pulls ? pullsMarker : issuesMarker)));
     const QStringList parts = run.repo.fullName.split(QLatin1Char('/'));
+    const int size = run.cursor.pageSize > 0 ? qMin(run.cursor.pageSize, threadsPerPage) : threadsPerPage;
     QJsonObject variables{{QStringLiteral("owner"), parts.value(0)},
                           {QStringLiteral("name"), parts.value(1)},
-                          {QStringLiteral("first"), threadsPerPage}};
+                          {QStringLiteral("first"), size}};
     if (!after.isEmpty())
         variables.insert(QStringLiteral("after"), after);
     RepoRun *target = &run;
     m_api.graphql(threadsQuery(pulls), variables,
-                  whileAlive(this, [target, pulls](Backfill &self, const GraphqlResult &result) {
+                  whileAlive(this, [target, pulls, size](Backfill &self, const GraphqlResult &result) {
                       self.noteGraphqlQuota(result);
                       if (!self.m_failed)
-                          self.onCommentThreads(*target, pulls, result);
+                          self.onCommentThreads(*target, pulls, size, result);
                   }));
 }
 
@@ -79,9 +80,19 @@ bool Backfill::commentsFallBackToRest(RepoRun &run, const GraphqlResult &result)
     return true;
 }
 
-void Backfill::onCommentThreads(RepoRun &run, bool pulls, const GraphqlResult &result) {
+void Backfill::onCommentThreads(RepoRun &run, bool pulls, int size, const GraphqlResult &result) {
     if (result.error && commentsFallBackToRest(run, result))
         return;
+    if (result.error && size > 1 && tooLarge(result)) {
+        // Too heavy for GitHub: half as many threads a query from here on (kept with the cursor).
+        run.cursor.pageSize = size / 2;
+        logInfo(QStringLiteral("backfill"),
+                QStringLiteral("%1 comments: GitHub could not answer in full (%2); asking for %3 threads a query")
+                    .arg(run.repo.fullName, result.error.message)
+                    .arg(run.cursor.pageSize));
+        fetchCommentThreads(run);
+        return;
+    }
     const QJsonObject connection = result.data.value(QStringLiteral("repository"))
                                        .toObject()
                                        .value(pulls ? QStringLiteral("pullRequests") : QStringLiteral("issues"))
@@ -145,7 +156,7 @@ void Backfill::fetchMoreThreadComments(RepoRun &run) {
                       if (result.error && self.commentsFallBackToRest(r, result))
                           return;
                       // A thread deleted since its page was read (NOT_FOUND) has no comments left to sync.
-                      if (result.error && result.error.kind != Error::Kind::GitHubNotFound) {
+                      if (result.error && !onlyNotFound(result)) {
                           self.fail(Error::make(result.error.kind, QStringLiteral("%1 comment: %2")
                                                                        .arg(r.repo.fullName, result.error.message)));
                           return;

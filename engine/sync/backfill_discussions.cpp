@@ -18,7 +18,6 @@ const char *const cursorPrefix = "graphql:";
 // 100 comments then come in one nodes(ids:) query (1 point). Discussions beyond the first page of comments
 // and comments beyond the first page of replies go on with node(id:) queries of their own.
 constexpr int maxPageSize = 100;
-constexpr int replyBatch = 100; // nodes(ids:) takes at most 100 ids
 
 QString replyFields() {
     return QStringLiteral("totalCount pageInfo { hasNextPage endCursor } nodes { ") +
@@ -77,16 +76,6 @@ void collectComments(Run &run, qint64 discussionId, const QString &ownerNodeId, 
     if (info.value(QStringLiteral("hasNextPage")).toBool())
         run.moreComments.push_back(
             {ownerNodeId, discussionId, info.value(QStringLiteral("endCursor")).toString(), replies});
-}
-
-// The answer says the query was too heavy: a partial answer (RESOURCE_LIMITS_EXCEEDED) or no answer at all
-// (502/504 and timeouts, which the client has already retried).
-bool tooLarge(const GraphqlResult &result) {
-    if (result.error.kind == Error::Kind::GitHubUnavailable)
-        return true;
-    return std::any_of(result.errors.cbegin(), result.errors.cend(), [](const QJsonValue &e) {
-        return e.toObject().value(QStringLiteral("type")).toString() == QLatin1String("RESOURCE_LIMITS_EXCEEDED");
-    });
 }
 
 } // namespace
@@ -193,21 +182,30 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
     if (!run.replyOwners.empty()) {
         QJsonArray ids;
         QHash<QString, qint64> discussionOf;
-        while (!run.replyOwners.empty() && ids.size() < replyBatch) {
+        std::deque<std::pair<QString, qint64>> owners; // as taken, to put back if the query is too heavy
+        while (!run.replyOwners.empty() && ids.size() < run.replyBatch) {
             const auto &[nodeId, discussionId] = run.replyOwners.front();
             ids.append(nodeId);
             discussionOf.insert(nodeId, discussionId);
+            owners.push_back(run.replyOwners.front());
             run.replyOwners.pop_front();
         }
         m_api.graphql(
             repliesQuery(), QJsonObject{{QStringLiteral("ids"), ids}},
-            whileAlive(this, [target, discussionOf, failed](Backfill &self, const GraphqlResult &result) {
+            whileAlive(this, [target, discussionOf, failed, owners](Backfill &self, const GraphqlResult &result) {
                 self.noteGraphqlQuota(result);
                 if (self.m_failed)
                     return;
+                if (result.error && owners.size() > 1 && tooLarge(result)) {
+                    // Too heavy for GitHub: the same comments again, in queries of half the size.
+                    target->replyBatch = int(owners.size() + 1) / 2;
+                    target->replyOwners.insert(target->replyOwners.begin(), owners.cbegin(), owners.cend());
+                    self.fetchMoreDiscussionComments(*target);
+                    return;
+                }
                 // A comment deleted since its page was read comes back null with a NOT_FOUND error: it has
                 // no replies left to sync. Any other error fails the page.
-                if (result.error && result.error.kind != Error::Kind::GitHubNotFound && failed(self, *target, result))
+                if (result.error && !onlyNotFound(result) && failed(self, *target, result))
                     return;
                 for (const QJsonValue &value : result.data.value(QStringLiteral("nodes")).toArray()) {
                     const QJsonObject comment = value.toObject();

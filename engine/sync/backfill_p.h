@@ -42,6 +42,7 @@ struct Backfill::RepoRun {
     };
     std::deque<MoreComments> moreComments;
     std::deque<std::pair<QString, qint64>> replyOwners; // (comment node id, discussion id) with replies to fetch
+    int replyBatch = 100; // comments whose replies one nodes(ids:) query asks for (at most 100 ids)
     // A page of discussions is written only once all of its comments are in, together with its cursor.
     QList<QJsonObject> pageDiscussions;
     QList<QPair<qint64, QJsonObject>> pageComments; // (discussion id, comment)
@@ -69,6 +70,13 @@ struct ReactionSubject {
     QList<QJsonObject> items; // REST-shaped reactions
     bool gone = false;
 };
+
+// Whether a GraphQL answer's errors are all NOT_FOUND: objects deleted since they were listed, which come
+// back null and have nothing left to sync. Any other error (alone or beside those) is a real failure.
+bool onlyNotFound(const GraphqlResult &result);
+// Whether the answer says the query was too heavy for GitHub: a partial answer (RESOURCE_LIMITS_EXCEEDED) or
+// none at all (502/504 and timeouts, which the client has already retried). The caller asks for less.
+bool tooLarge(const GraphqlResult &result);
 
 // Parses a JSON array body; returns false (and leaves items empty) for anything else.
 bool parseArray(const QByteArray &body, QList<QJsonObject> &items);

@@ -42,6 +42,20 @@ void addRestReactions(ReactionSubject &subject, const QJsonObject &connection, c
 
 } // namespace
 
+bool onlyNotFound(const GraphqlResult &result) {
+    return !result.errors.isEmpty() && std::all_of(result.errors.cbegin(), result.errors.cend(), [](const QJsonValue &e) {
+        return e.toObject().value(QStringLiteral("type")).toString() == QLatin1String("NOT_FOUND");
+    });
+}
+
+bool tooLarge(const GraphqlResult &result) {
+    if (result.error.kind == Error::Kind::GitHubUnavailable)
+        return true;
+    return std::any_of(result.errors.cbegin(), result.errors.cend(), [](const QJsonValue &e) {
+        return e.toObject().value(QStringLiteral("type")).toString() == QLatin1String("RESOURCE_LIMITS_EXCEEDED");
+    });
+}
+
 void Backfill::nextReactionSubject(RepoRun &run) {
     const bool graphql = !m_options.restOnly && !m_graphqlRefused;
     // The node id of each subject comes from its row, written by an earlier step (or a poll or webhook).
@@ -81,13 +95,18 @@ void Backfill::nextReactionSubject(RepoRun &run) {
         if (!subject->nodeId.isEmpty())
             byNode << subject;
     }
-    run.waveOutstanding = int(run.wave.size() - byNode.size()) + (byNode.isEmpty() ? 0 : 1);
+    // GraphQL subjects go in queries of the size that last worked for this repository (100 at first).
+    const int batch = run.cursor.pageSize > 0 ? qMin(run.cursor.pageSize, graphqlWaveSize) : graphqlWaveSize;
+    QList<QList<std::shared_ptr<ReactionSubject>>> batches;
+    for (qsizetype i = 0; i < byNode.size(); i += batch)
+        batches << byNode.mid(i, batch);
+    run.waveOutstanding = int(run.wave.size() - byNode.size() + batches.size());
     for (const auto &subject : std::as_const(run.wave)) {
         if (subject->nodeId.isEmpty())
             fetchRestReactions(run, subject);
     }
-    if (!byNode.isEmpty())
-        fetchGraphqlReactions(run, byNode);
+    for (const auto &subjects : std::as_const(batches))
+        fetchGraphqlReactions(run, subjects);
 }
 
 void Backfill::fetchRestReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject) {
@@ -114,7 +133,12 @@ void Backfill::fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<R
 // Whether GitHub refuses GraphQL itself to these credentials (a fine-grained token some GitHub Enterprise
 // Server versions do not let into GraphQL, an App without the permission): REST does the rest of the run.
 bool Backfill::graphqlRefused(const GraphqlResult &result) {
-    if (result.error.kind != Error::Kind::GitHubPermission && result.error.kind != Error::Kind::GitHubAuth)
+    // Refused as a whole: no data at all. (A partial answer refusing one object is that object's error.)
+    const bool refusedKind =
+        result.error.kind == Error::Kind::GitHubPermission || result.error.kind == Error::Kind::GitHubAuth;
+    const bool noData = std::all_of(result.data.constBegin(), result.data.constEnd(),
+                                    [](const QJsonValue &v) { return v.isNull() || v.isUndefined(); });
+    if (!refusedKind || !noData)
         return false;
     if (!m_graphqlRefused)
         Q_EMIT warning(QStringLiteral("GitHub's GraphQL API refused these credentials (%1); fetching reactions "
@@ -126,6 +150,20 @@ bool Backfill::graphqlRefused(const GraphqlResult &result) {
 
 void Backfill::onReactionNodes(RepoRun &run, const QList<std::shared_ptr<ReactionSubject>> &subjects,
                                const GraphqlResult &result) {
+    if (result.error && subjects.size() > 1 && tooLarge(result)) {
+        // Too heavy for GitHub: the same subjects in two queries of half the size (never the same query
+        // again), and that size from now on, kept with the step's cursor.
+        const qsizetype half = (subjects.size() + 1) / 2;
+        run.cursor.pageSize = int(half);
+        logInfo(QStringLiteral("backfill"), QStringLiteral("%1 reactions: GitHub could not answer in full (%2); asking "
+                                                           "for %3 subjects a query")
+                                                .arg(run.repo.fullName, result.error.message)
+                                                .arg(half));
+        ++run.waveOutstanding;
+        fetchGraphqlReactions(run, subjects.mid(0, half));
+        fetchGraphqlReactions(run, subjects.mid(half));
+        return;
+    }
     if (result.error && graphqlRefused(result)) {
         run.waveOutstanding += int(subjects.size()) - 1;
         for (const auto &subject : subjects) {
@@ -136,7 +174,7 @@ void Backfill::onReactionNodes(RepoRun &run, const QList<std::shared_ptr<Reactio
     }
     // A subject deleted since it was queued comes back null, with a NOT_FOUND error for its path: it has
     // no reactions left. Any other error fails the run, as a REST error would.
-    if (result.error && result.error.kind != Error::Kind::GitHubNotFound) {
+    if (result.error && !onlyNotFound(result)) {
         fail(Error::make(result.error.kind,
                          QStringLiteral("%1 reactions: %2").arg(run.repo.fullName, result.error.message),
                          result.error.httpStatus, result.error.detail));
@@ -173,7 +211,7 @@ void Backfill::fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<Rea
                 return;
             RepoRun &r = *target;
             const QJsonObject node = result.data.value(QStringLiteral("node")).toObject();
-            if (result.error && result.error.kind != Error::Kind::GitHubNotFound) {
+            if (result.error && !onlyNotFound(result)) {
                 self.fail(Error::make(result.error.kind,
                                       QStringLiteral("%1 reactions: %2").arg(r.repo.fullName, result.error.message),
                                       result.error.httpStatus, result.error.detail));

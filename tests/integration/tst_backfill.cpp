@@ -661,6 +661,75 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(viaRest);
     }
 
+    // GitHub failing now and then (10 % of all requests, and GraphQL answering 502 three times in a row)
+    // costs retries, not data: the tables end equal to a clean run's.
+    void faultsEndLikeACleanRun() {
+        SimulatorProcess sim;
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
+                            QStringLiteral("17"), QStringLiteral("--token"), QString::fromUtf8(token)}),
+                 qPrintable(sim.error()));
+        const QString clean = freshDatabase(QStringLiteral("faults_clean"));
+        const QString faulty = freshDatabase(QStringLiteral("faults_faulty"));
+        QVERIFY(!clean.isEmpty() && !faulty.isEmpty());
+        Error e = backfill(clean, tokenConfig(sim.baseUrl()));
+        QVERIFY2(!e, qPrintable(e.message));
+        QCOMPARE(sim.request("PUT", QStringLiteral("/_sim/faults"), {},
+                             R"({"fail_rate": 0.1, "faults": [{"method": "POST", "path": "^/graphql$", "count": 3,)"
+                             R"( "kind": "status", "status": 502}]})")
+                     .status,
+                 200);
+        e = backfill(faulty, tokenConfig(sim.baseUrl()));
+        QVERIFY2(!e, qPrintable(e.message));
+        const qint64 injected =
+            sim.request("GET", QStringLiteral("/_sim/counters")).json().object().value(QStringLiteral("faults_injected")).toInteger();
+        QVERIFY2(injected > 3, qPrintable(QString::number(injected)));
+        pg::Connection a, b;
+        QVERIFY(!a.open(clean));
+        QVERIFY(!b.open(faulty));
+        compareTables(a, b);
+        PgTestInstance::shared().dropDatabase(clean);
+        PgTestInstance::shared().dropDatabase(faulty);
+    }
+
+    // GitHub cannot finish queries over 1,000 nodes (RESOURCE_LIMITS_EXCEEDED, charged all the same): every
+    // GraphQL walk asks for half as much until its queries fit, never the same query twice, keeps the size
+    // that worked with its cursor, and the tables end equal to a clean run's.
+    void heavyQueriesShrinkUntilTheyFit() {
+        SimulatorProcess sim;
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
+                            QStringLiteral("19"), QStringLiteral("--token"), QString::fromUtf8(token)}),
+                 qPrintable(sim.error()));
+        const QString clean = freshDatabase(QStringLiteral("heavy_clean"));
+        const QString limited = freshDatabase(QStringLiteral("heavy_limited"));
+        QVERIFY(!clean.isEmpty() && !limited.isEmpty());
+        Error e = backfill(clean, tokenConfig(sim.baseUrl()));
+        QVERIFY2(!e, qPrintable(e.message));
+        QCOMPARE(sim.request("PUT", QStringLiteral("/_sim/faults"), {}, R"({"graphql_node_budget": 1000})").status, 200);
+        e = backfill(limited, tokenConfig(sim.baseUrl()));
+        QVERIFY2(!e, qPrintable(e.message));
+        pg::Connection a, b;
+        QVERIFY(!a.open(clean));
+        QVERIFY(!b.open(limited));
+        compareTables(a, b);
+        // 100 threads or discussions with their first 100 comments ask for 10,100 nodes: halved down to 6
+        // (606 nodes). n subjects with 100 reactions each ask for 101 n: at most 9 a query.
+        const pg::Result sizes = b.exec(QStringLiteral(
+            "SELECT collection, min(page_size), max(page_size), count(*) FILTER (WHERE page_size IS NULL) FROM"
+            " hubsync.sync_cursor WHERE collection IN ('comment', 'discussion', 'reaction') GROUP BY collection"
+            " ORDER BY collection"));
+        QVERIFY(sizes.ok());
+        QStringList seen;
+        for (int i = 0; i < sizes.rows(); ++i)
+            seen << QStringLiteral("%1 %2-%3 (%4 unset)")
+                        .arg(sizes.text(i, 0), sizes.text(i, 1), sizes.text(i, 2), sizes.text(i, 3));
+        const QString all = seen.join(QStringLiteral(", "));
+        QVERIFY2(all.startsWith(QStringLiteral("comment 6-6 (0 unset), discussion 6-6 (0 unset), reaction ")),
+                 qPrintable(all));
+        QVERIFY2(sizes.rows() == 3 && sizes.toInt(2, 2) <= 9 && sizes.toInt(2, 1) >= 1, qPrintable(all));
+        PgTestInstance::shared().dropDatabase(clean);
+        PgTestInstance::shared().dropDatabase(limited);
+    }
+
     // A discussion with more comments than one page holds, and a comment with more replies than one page:
     // the comments go on with node(id:) pages, the replies of many comments come through one nodes(ids:)
     // query, and those of the long thread go on page by page. The same for an issue's comments.

@@ -270,6 +270,7 @@ void Server::registerControlRoutes() {
                                     {QStringLiteral("delay_ms"), f.delayMs}});
         return ok(QJsonObject{{QStringLiteral("faults"), list},
                               {QStringLiteral("fail_rate"), m_failRate},
+                              {QStringLiteral("graphql_node_budget"), m_graphqlNodeBudget},
                               {QStringLiteral("latency_ms"), m_latencyMs}});
     });
     addControl("PUT", QStringLiteral("/_sim/faults"), [this](Context &c) {
@@ -294,6 +295,8 @@ void Server::registerControlRoutes() {
         m_faults = faults;
         if (c.body.contains(QStringLiteral("fail_rate")))
             m_failRate = qBound(0.0, c.body.value(QStringLiteral("fail_rate")).toDouble(), 1.0);
+        if (c.body.contains(QStringLiteral("graphql_node_budget")))
+            m_graphqlNodeBudget = qMax<qint64>(0, c.body.value(QStringLiteral("graphql_node_budget")).toInteger());
         if (c.body.contains(QStringLiteral("latency_ms")))
             m_latencyMs = qBound(0, c.body.value(QStringLiteral("latency_ms")).toInt(), 600000);
         return ok();

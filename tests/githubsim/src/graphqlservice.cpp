@@ -467,6 +467,20 @@ HttpResponse GraphqlService::handle(Server::Context &c) {
                                                        "limit of 500,000.")
                                             .arg(QLocale(QLocale::English).toString(e.nodeCount))}}});
 
+    if (m_server.m_graphqlNodeBudget > 0 && e.nodeCount > m_server.m_graphqlNodeBudget) {
+        // Too heavy to finish in time: GitHub answers without the data and still charges the query.
+        out.clear();
+        JsonWriter pw(&out);
+        pw.beginObject()
+            .nullField("data")
+            .field("errors", QJsonValue(QJsonArray{QJsonObject{
+                                 {QStringLiteral("type"), QStringLiteral("RESOURCE_LIMITS_EXCEEDED")},
+                                 {QStringLiteral("message"), QStringLiteral("Resource limits for this query exceeded.")}}}))
+            .endObject();
+        HttpResponse r = Server::json(200, out);
+        r.setHeader("X-Sim-Cost", QByteArray::number(e.cost));
+        return r;
+    }
     Obj root;
     root.type = rootType;
     QByteArray data;

@@ -175,6 +175,9 @@ private:
     QHash<QString, QJsonObject> m_manifestCodes; // app manifest flow: code -> manifest
     QString m_viewerOrgRole;
     double m_failRate = 0;
+    // GraphQL queries asking for more nodes than this (0: no such limit) get GitHub's answer to a query too
+    // heavy to finish in time: no data, a RESOURCE_LIMITS_EXCEEDED error, and the cost still charged.
+    qint64 m_graphqlNodeBudget = 0;
     int m_latencyMs = 0;
     quint64 m_faultState = 0;
     qint64 m_requestSerial = 0;
