@@ -4,6 +4,7 @@
 #include "core/errors.h"
 #include "core/paths.h"
 #include "localpg/localcluster.h"
+#include "store/pg.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -77,10 +78,12 @@ int runPsql(const QStringList &arguments, const QStringList &environment) {
     QString conninfo = config.database;
     std::unique_ptr<LocalCluster> cluster;
     bool wasRunning = false; // a running HubSync's cluster: psql uses it and leaves it running
+    QString password;
     if (conninfo.isEmpty()) {
         LocalCluster::Options options;
         options.directory = dataDirectory(config.dataDir) + QStringLiteral("/postgres");
         options.stopOnDestruction = false;
+        options.tcp = config.embeddedTcp;
         cluster = std::make_unique<LocalCluster>(options);
         if (!cluster->exists()) {
             complain(QStringLiteral("there is no HubSync database in %1 yet: run hubsync first (e.g. hubsync "
@@ -88,15 +91,36 @@ int runPsql(const QStringList &arguments, const QStringList &environment) {
                          .arg(options.directory));
             return int(ExitCode::Usage);
         }
+        if (options.tcp) {
+            if (Error e = LocalCluster::storedPassword(options.directory, false, &options.password)) {
+                complain(e.message);
+                return int(exitCodeFor(e));
+            }
+            cluster = std::make_unique<LocalCluster>(options);
+            // To psql through its environment, not on its command line (which `ps` shows to everyone).
+            password = QString::fromLatin1(options.password);
+        }
         wasRunning = cluster->isRunning();
         if (Error e = cluster->start()) {
             complain(e.message);
             return int(exitCodeFor(e));
         }
         conninfo = cluster->conninfo(QStringLiteral("hubsync"));
+        if (options.tcp) { // the same without the password, which psql finds in PGPASSWORD
+            const DatabaseEndpoint endpoint = pg::endpointOf(conninfo);
+            conninfo = QStringLiteral("host=%1 port=%2 user=%3 dbname=%4")
+                           .arg(endpoint.host)
+                           .arg(endpoint.port)
+                           .arg(endpoint.user, endpoint.database);
+        }
     }
 
     QProcess process;
+    if (!password.isEmpty()) {
+        QProcessEnvironment psqlEnvironment = QProcessEnvironment::systemEnvironment();
+        psqlEnvironment.insert(QStringLiteral("PGPASSWORD"), password);
+        process.setProcessEnvironment(psqlEnvironment);
+    }
     process.setProcessChannelMode(QProcess::ForwardedChannels);
     process.setInputChannelMode(QProcess::ForwardedInputChannel);
 #ifdef Q_OS_UNIX

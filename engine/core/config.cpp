@@ -97,6 +97,12 @@ const QList<OptionSpec> &optionSpecs() {
          flag(),
          QStringLiteral("Exit after the backfill: 0 when complete, non-zero on failure."),
          {}},
+        {QStringLiteral("embedded-transport"),
+         QStringLiteral("socket|tcp"),
+         QStringLiteral("How HubSync reaches its embedded database: a private Unix socket (default where there are "
+                        "Unix sockets), or TCP on 127.0.0.1 with a generated password kept in the secret store "
+                        "(default elsewhere, e.g. Windows). Fixed when the database is created."),
+         {}},
         {QStringLiteral("log-format"),
          QStringLiteral("text|json"),
          QStringLiteral("Log line format (default text)."),
@@ -285,6 +291,15 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
         if (!ok || seconds < 1 || seconds > 86400)
             return bad(QStringLiteral("expected seconds between 1 and 86400"));
         config.pollIntervalSeconds = seconds;
+        return {};
+    }
+    if (name == QStringLiteral("embedded-transport")) {
+        if (value == QStringLiteral("socket"))
+            config.embeddedTcp = false;
+        else if (value == QStringLiteral("tcp"))
+            config.embeddedTcp = true;
+        else
+            return bad(QStringLiteral("expected socket or tcp"));
         return {};
     }
     if (name == QStringLiteral("log-format")) {

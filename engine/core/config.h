@@ -44,6 +44,11 @@ struct Config {
     int pollIntervalSeconds = 60;
     bool restOnly = false; // diagnostics: no GraphQL where REST can do the work
     LogFormat logFormat = LogFormat::Text;
+#ifdef Q_OS_UNIX
+    bool embeddedTcp = false; // the embedded cluster over TCP loopback with a password, not a Unix socket
+#else
+    bool embeddedTcp = true;
+#endif
 
     [[nodiscard]] bool usesAppAuth() const { return appId != 0; }
     [[nodiscard]] QString effectiveGraphqlUrl() const;

@@ -85,6 +85,14 @@ Error Engine::openDatabase() {
     if (m_config.database.isEmpty()) {
         LocalCluster::Options options;
         options.directory = dataDirectory(m_config.dataDir) + QStringLiteral("/postgres");
+        options.tcp = m_config.embeddedTcp;
+        if (options.tcp) {
+            // Over TCP every connection proves the superuser's password, kept in the secret store; a new
+            // cluster gets a new one.
+            const bool creating = !LocalCluster(options).exists();
+            if (Error e = LocalCluster::storedPassword(options.directory, creating, &options.password))
+                return e;
+        }
         m_localCluster = std::make_unique<LocalCluster>(options);
         if (Error e = m_localCluster->start())
             return e;
@@ -201,7 +209,7 @@ void Engine::start() {
         Q_EMIT failed(e);
         return;
     }
-    m_status.database = m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->socketDirectory())
+    m_status.database = m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->address())
                                        : QStringLiteral("external");
     Q_EMIT databaseReady(pg::endpointOf(m_conninfo));
     if (!m_config.backfillOnly)

@@ -1,14 +1,18 @@
 #include "localpg/localcluster.h"
 
 #include "core/log.h"
+#include "core/secretstore.h"
 #include "store/pg.h"
 
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHostAddress>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QStandardPaths>
+#include <QTcpServer>
 
 #ifdef Q_OS_UNIX
 #include <pwd.h>
@@ -21,6 +25,8 @@ namespace hubsync {
 namespace {
 
 constexpr int socketPathLimit = 100; // sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
+constexpr const char *transportFile = "transport"; // "socket" or "tcp", written when the cluster is created
+constexpr const char *portFile = "port";           // tcp: the port this cluster listens on
 
 bool runningAsRoot() {
 #ifdef Q_OS_UNIX
@@ -60,6 +66,8 @@ LocalCluster::LocalCluster(Options options)
         const QByteArray hash = QCryptographicHash::hash(root.toUtf8(), QCryptographicHash::Sha1).toHex().left(12);
         m_socketDir = QDir::tempPath() + QStringLiteral("/hubsync-pg-") + QString::fromLatin1(hash);
     }
+    if (m_options.tcp) // the port chosen at an earlier start, if any (conninfo() works before start())
+        m_port = tcpPort(false, false);
 }
 
 LocalCluster::~LocalCluster() {
@@ -190,39 +198,159 @@ Error LocalCluster::start() {
         return e;
 
     if (!QFileInfo::exists(m_dataDir + QStringLiteral("/PG_VERSION"))) {
-        logInfo(QStringLiteral("localpg"), QStringLiteral("creating the embedded database in %1").arg(m_dataDir));
-        // A half-finished initdb leaves a data dir without PG_VERSION; initdb refuses a non-empty dir.
-        QDir(m_dataDir).removeRecursively();
-        if (Error e = runTool(QStringLiteral("initdb"),
-                              {QStringLiteral("-D"), m_dataDir, QStringLiteral("-U"), QString::fromLatin1(superuser),
-                               QStringLiteral("-A"), QStringLiteral("peer"), QStringLiteral("--auth-local=trust"),
-                               QStringLiteral("--auth-host=reject"), QStringLiteral("-E"), QStringLiteral("UTF8"),
-                               QStringLiteral("--locale=C"), QStringLiteral("--no-instructions")},
-                              120000))
+        if (Error e = initdb())
             return e;
     }
+    if (Error e = checkTransport())
+        return e;
+    if (m_options.tcp)
+        m_port = tcpPort(false);
     if (isRunning())
         return {};
 
-    QStringList serverOptions{QStringLiteral("-c listen_addresses=''"), QStringLiteral("-k ") + m_socketDir,
-                              QStringLiteral("-p %1").arg(port)};
-    for (const QString &setting : m_options.serverSettings)
-        serverOptions << QStringLiteral("-c ") + setting;
-    QString output;
-    if (Error e = runTool(QStringLiteral("pg_ctl"),
-                          {QStringLiteral("start"), QStringLiteral("-D"), m_dataDir, QStringLiteral("-l"), m_logFile,
-                           QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60"), QStringLiteral("-o"),
-                           serverOptions.join(QLatin1Char(' '))},
-                          90000, &output)) {
+    // Over TCP, a port taken since it was chosen is replaced by another one, once.
+    for (int attempt = 1;; ++attempt) {
+        QStringList serverOptions;
+        if (m_options.tcp) {
+            serverOptions << QStringLiteral("-c listen_addresses=127.0.0.1") << QStringLiteral("-p %1").arg(m_port);
+#ifdef Q_OS_UNIX
+            serverOptions << QStringLiteral("-c unix_socket_directories=''"); // TCP only, as where there are none
+#endif
+        } else {
+            serverOptions << QStringLiteral("-c listen_addresses=''") << QStringLiteral("-k ") + m_socketDir
+                          << QStringLiteral("-p %1").arg(port);
+        }
+        for (const QString &setting : m_options.serverSettings)
+            serverOptions << QStringLiteral("-c ") + setting;
+        QString output;
+        const Error e = runTool(QStringLiteral("pg_ctl"),
+                                {QStringLiteral("start"), QStringLiteral("-D"), m_dataDir, QStringLiteral("-l"),
+                                 m_logFile, QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60"),
+                                 QStringLiteral("-o"), serverOptions.join(QLatin1Char(' '))},
+                                90000, &output);
+        if (!e)
+            break;
         QFile log(m_logFile);
         QString tail;
         if (log.open(QIODevice::ReadOnly))
             tail = QString::fromLocal8Bit(log.readAll().right(2000));
+        if (m_options.tcp && attempt == 1 && tail.contains(QStringLiteral("could not bind"))) {
+            m_port = tcpPort(true);
+            continue;
+        }
         return Error::make(Error::Kind::Database, e.message + QStringLiteral("\nserver log:\n") + tail);
     }
     m_startedByUs = true;
-    logInfo(QStringLiteral("localpg"), QStringLiteral("embedded database running (socket %1)").arg(m_socketDir));
+    logInfo(QStringLiteral("localpg"), QStringLiteral("embedded database running (%1)").arg(address()));
     return {};
+}
+
+Error LocalCluster::initdb() {
+    logInfo(QStringLiteral("localpg"), QStringLiteral("creating the embedded database in %1").arg(m_dataDir));
+    // A half-finished initdb leaves a data dir without PG_VERSION; initdb refuses a non-empty dir.
+    QDir(m_dataDir).removeRecursively();
+    const QString root = QDir(m_options.directory).absolutePath();
+    QStringList arguments{QStringLiteral("-D"),       m_dataDir,           QStringLiteral("-U"),
+                          QString::fromLatin1(superuser), QStringLiteral("-E"), QStringLiteral("UTF8"),
+                          QStringLiteral("--locale=C"),   QStringLiteral("--no-instructions")};
+    QString passwordFile;
+    if (m_options.tcp) {
+        if (m_options.password.isEmpty())
+            return Error::make(Error::Kind::Internal, QStringLiteral("a TCP embedded database needs a password"));
+        // Every connection, local or not, proves the password (SCRAM-SHA-256). The password reaches initdb
+        // in a file only the server's account can read, removed right after.
+        passwordFile = root + QStringLiteral("/initdb-password");
+        QFile file(passwordFile);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(m_options.password + '\n') < 0)
+            return Error::make(Error::Kind::Io, QStringLiteral("cannot write %1").arg(passwordFile));
+        file.close();
+        QFile::setPermissions(passwordFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+        if (m_asRoot) {
+            if (Error e = chownToPostgres(passwordFile))
+                return e;
+        }
+        arguments << QStringLiteral("-A") << QStringLiteral("scram-sha-256")
+                  << QStringLiteral("--pwfile=") + passwordFile;
+    } else {
+        arguments << QStringLiteral("-A") << QStringLiteral("peer") << QStringLiteral("--auth-local=trust")
+                  << QStringLiteral("--auth-host=reject");
+    }
+    const Error e = runTool(QStringLiteral("initdb"), arguments, 120000);
+    if (!passwordFile.isEmpty())
+        QFile::remove(passwordFile);
+    if (e)
+        return e;
+    QFile transport(root + QLatin1Char('/') + QLatin1String(transportFile));
+    if (!transport.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+        transport.write(m_options.tcp ? "tcp\n" : "socket\n") < 0)
+        return Error::make(Error::Kind::Io, QStringLiteral("cannot write %1").arg(transport.fileName()));
+    return {};
+}
+
+// A cluster answers on the transport it was created for (its pg_hba.conf says so).
+Error LocalCluster::checkTransport() const {
+    QFile file(QDir(m_options.directory).absolutePath() + QLatin1Char('/') + QLatin1String(transportFile));
+    const QByteArray created = file.open(QIODevice::ReadOnly) ? file.readAll().trimmed() : QByteArray("socket");
+    const QByteArray wanted = m_options.tcp ? "tcp" : "socket";
+    if (created == wanted)
+        return {};
+    return Error::make(Error::Kind::Usage,
+                       QStringLiteral("the embedded database in %1 was created for --embedded-transport %2; start "
+                                      "HubSync with --embedded-transport %2, or move that directory away to create "
+                                      "a new database")
+                           .arg(QDir(m_options.directory).absolutePath(), QString::fromLatin1(created)));
+}
+
+// The TCP port: the one this cluster has used, unless `fresh`; otherwise (with `choose`) one free right now
+// (the kernel's choice for 127.0.0.1:0), remembered for the next start.
+int LocalCluster::tcpPort(bool fresh, bool choose) {
+    const QString path = QDir(m_options.directory).absolutePath() + QLatin1Char('/') + QLatin1String(portFile);
+    QFile file(path);
+    if (!fresh && file.open(QIODevice::ReadOnly)) {
+        const int saved = file.readAll().trimmed().toInt();
+        file.close();
+        if (saved > 0 && saved < 65536)
+            return saved;
+    }
+    if (!choose)
+        return port;
+    QTcpServer probe;
+    int chosen = port;
+    if (probe.listen(QHostAddress::LocalHost, 0))
+        chosen = probe.serverPort();
+    probe.close();
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.write(QByteArray::number(chosen) + '\n');
+    return chosen;
+}
+
+QString LocalCluster::address() const {
+    return m_options.tcp ? QStringLiteral("127.0.0.1:%1").arg(m_port) : QStringLiteral("socket %1").arg(m_socketDir);
+}
+
+Error LocalCluster::storedPassword(const QString &directory, bool create, QByteArray *password) {
+    Error error;
+    // Without a keychain, the encrypted file lives in the cluster's own directory: the file store makes its
+    // directory private, and as root the data directory above must stay passable for the 'postgres' account.
+    const std::unique_ptr<SecretStore> store = openSecretStore(defaultSecretStoreOptions(directory), &error);
+    if (!store)
+        return error;
+    const QString name = QStringLiteral("embedded-database-password:") + QDir(directory).absolutePath();
+    if (const std::optional<QByteArray> saved = store->read(name, &error)) {
+        *password = *saved;
+        return {};
+    }
+    if (error)
+        return error;
+    if (!create)
+        return Error::make(Error::Kind::Database,
+                           QStringLiteral("the password of the embedded database in %1 is not in %2")
+                               .arg(QDir(directory).absolutePath(), store->description()));
+    // 32 random bytes, as text a connection string needs no quoting for.
+    QByteArray bytes(32, Qt::Uninitialized);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(bytes.data()), bytes.size() / 4);
+    *password = bytes.toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals);
+    return store->write(name, *password);
 }
 
 Error LocalCluster::stop() {
@@ -242,6 +370,10 @@ QString LocalCluster::conninfo(const QString &database) const {
         v.replace(QLatin1Char('\''), QStringLiteral("\\'"));
         return QLatin1Char('\'') + v + QLatin1Char('\'');
     };
+    if (m_options.tcp)
+        return QStringLiteral("host=127.0.0.1 port=%1 user=%2 dbname=%3 password=%4")
+            .arg(m_port)
+            .arg(QString::fromLatin1(superuser), quote(database), quote(QString::fromLatin1(m_options.password)));
     return QStringLiteral("host=%1 port=%2 user=%3 dbname=%4")
         .arg(quote(m_socketDir))
         .arg(port)

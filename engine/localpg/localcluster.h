@@ -8,15 +8,20 @@
 namespace hubsync {
 
 // An app-managed PostgreSQL cluster built from the system's PostgreSQL server binaries (initdb, pg_ctl).
-// It listens only on a private Unix socket directory (listen_addresses=''), so its port never clashes
-// with another server. initdb refuses to run as root; as root the cluster is owned by the 'postgres'
-// account and every server command runs through `runuser -u postgres --`.
+// By default it listens only on a private Unix socket directory (listen_addresses=''), so its port never
+// clashes with another server. Where there are no Unix sockets (Windows), or when asked, it listens on TCP
+// 127.0.0.1 only, on a port chosen once and kept in the cluster's directory, and every connection needs
+// the superuser's password (SCRAM-SHA-256; the caller keeps the password, see storedPassword()). The
+// transport is fixed when the cluster is created. initdb refuses to run as root; as root the cluster is
+// owned by the 'postgres' account and every server command runs through `runuser -u postgres --`.
 class LocalCluster final {
 public:
     struct Options {
         QString directory;          // holds data/, the socket dir and server.log
         QStringList serverSettings; // extra "name=value" server settings (tests turn fsync off)
         bool stopOnDestruction = true;
+        bool tcp = false;    // TCP on 127.0.0.1 with a password instead of a Unix socket
+        QByteArray password; // tcp: the superuser's password (set at initdb, sent by conninfo())
     };
 
     explicit LocalCluster(Options options);
@@ -41,6 +46,8 @@ public:
     // Creates the database if missing.
     Error ensureDatabase(const QString &database);
 
+    // Where clients connect: the socket directory, or "127.0.0.1:<port>" over TCP.
+    [[nodiscard]] QString address() const;
     [[nodiscard]] QString socketDirectory() const { return m_socketDir; }
     [[nodiscard]] QString dataDirectory() const { return m_dataDir; }
     [[nodiscard]] QString logFile() const { return m_logFile; }
@@ -51,9 +58,17 @@ public:
     // /usr/lib/postgresql/*/bin, or PATH. Empty when none is found.
     static QString findServerBinaries();
 
+    // The superuser password of the TCP cluster in `directory`, from the user's secret store (the OS keychain,
+    // else the encrypted file in `directory`); with `create`, a new random one is stored when there is none.
+    // Never logged.
+    static Error storedPassword(const QString &directory, bool create, QByteArray *password);
+
 private:
     Error runTool(const QString &tool, const QStringList &arguments, int timeoutMs, QString *output = nullptr) const;
     Error prepareDirectories();
+    Error initdb();
+    Error checkTransport() const;
+    int tcpPort(bool fresh, bool choose = true);
 
     Options m_options;
     QString m_binDir;
@@ -61,6 +76,7 @@ private:
     QString m_socketDir;
     QString m_logFile;
     bool m_asRoot = false;
+    int m_port = port; // tcp: the port chosen for this cluster
     bool m_startedByUs = false;
 };
 

@@ -1,6 +1,7 @@
 #include "localpg/localcluster.h"
 #include "store/pg.h"
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -12,7 +13,15 @@ class TestLocalCluster : public QObject {
 private Q_SLOTS:
     void binariesAreFound() { QVERIFY(!LocalCluster::findServerBinaries().isEmpty()); }
 
+    // Either transport: a private Unix socket, or TCP on 127.0.0.1 with a password (where there are no Unix
+    // sockets, e.g. Windows; --embedded-transport tcp everywhere).
+    void createStartStopRestart_data() {
+        QTest::addColumn<bool>("tcp");
+        QTest::newRow("socket") << false;
+        QTest::newRow("tcp") << true;
+    }
     void createStartStopRestart() {
+        QFETCH(bool, tcp);
         QTemporaryDir dir(QStringLiteral("/tmp/hs-lc-XXXXXX"));
         QVERIFY(dir.isValid());
         QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
@@ -20,6 +29,8 @@ private Q_SLOTS:
         LocalCluster::Options options;
         options.directory = dir.path() + QStringLiteral("/postgres");
         options.serverSettings = {QStringLiteral("fsync=off")};
+        options.tcp = tcp;
+        options.password = tcp ? QByteArray("a-generated-password") : QByteArray();
         {
             LocalCluster cluster(options);
             const Error started = cluster.start();
@@ -33,6 +44,23 @@ private Q_SLOTS:
             // A second start on a running cluster adopts it instead of failing.
             LocalCluster again(options);
             QVERIFY(!again.start());
+            if (tcp) {
+                // Only over TCP, only with the password.
+                QVERIFY2(cluster.conninfo().contains(QStringLiteral("host=127.0.0.1")), qPrintable(cluster.address()));
+                QVERIFY(QDir(cluster.socketDirectory()).entryList(QDir::System | QDir::Hidden | QDir::Files).isEmpty());
+                pg::Connection refused;
+                const Error e = refused.open(
+                    QString(cluster.conninfo()).replace(QStringLiteral("a-generated-password"), QStringLiteral("wrong")));
+                QVERIFY2(e && e.message.contains(QStringLiteral("password")), qPrintable(e.message));
+            }
+            // A cluster is reached the way it was created for.
+            LocalCluster::Options other = options;
+            other.tcp = !tcp;
+            other.password = "x";
+            const Error mismatch = LocalCluster(other).start();
+            QVERIFY2(mismatch.kind == Error::Kind::Usage &&
+                         mismatch.message.contains(QStringLiteral("--embedded-transport %1").arg(tcp ? "tcp" : "socket")),
+                     qPrintable(mismatch.message));
         } // destructor stops the cluster it started
         LocalCluster restarted(options);
         QVERIFY(!restarted.isRunning()); // the first cluster object stopped it
@@ -57,7 +85,9 @@ private Q_SLOTS:
     void missingBinariesGiveAClearError() {
         qputenv("HUBSYNC_PG_BINDIR", "/nonexistent/bin");
         QTemporaryDir dir;
-        LocalCluster cluster({dir.path(), {}, true});
+        LocalCluster::Options options;
+        options.directory = dir.path();
+        LocalCluster cluster(options);
         const Error e = cluster.start();
         qunsetenv("HUBSYNC_PG_BINDIR");
         QCOMPARE(e.kind, Error::Kind::Database);

@@ -190,6 +190,9 @@ private Q_SLOTS:
             const int code = run(args, &out, 180000);
             QVERIFY2(code == 0, qPrintable(QStringLiteral("run %1 exited %2:\n%3").arg(attempt).arg(code).arg(out)));
             QVERIFY2(out.contains(QStringLiteral("backfill complete: ")), qPrintable(out));
+            // The portable run (label portable): TCP on loopback, no Unix socket, as on Windows.
+            if (qEnvironmentVariable("HUBSYNC_EMBEDDED_TRANSPORT") == QLatin1String("tcp"))
+                QVERIFY2(out.contains(QStringLiteral("embedded database running (127.0.0.1:")), qPrintable(out));
             // The printed command works pasted as is, though the cluster stopped with the backfill: it starts
             // the cluster, runs psql, and stops the cluster again.
             const QRegularExpressionMatch printed =

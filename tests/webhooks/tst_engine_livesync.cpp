@@ -166,6 +166,7 @@ private Q_SLOTS:
         config.dataDir = dir.path();
         config.pollIntervalSeconds = 1;
         config.repos = {QStringLiteral("octo-org/repo-0")};
+        config.embeddedTcp = qEnvironmentVariable("HUBSYNC_EMBEDDED_TRANSPORT") == QLatin1String("tcp");
         Engine engine(config);
         QSignalSpy complete(&engine, &Engine::backfillComplete);
         QSignalSpy failed(&engine, &Engine::failed);
@@ -176,6 +177,9 @@ private Q_SLOTS:
         LocalCluster::Options options;
         options.directory = dir.path() + QStringLiteral("/postgres");
         options.stopOnDestruction = false;
+        options.tcp = config.embeddedTcp;
+        if (options.tcp)
+            QVERIFY(!LocalCluster::storedPassword(options.directory, false, &options.password));
         const LocalCluster cluster(options); // only to read its pid and conninfo
         const qint64 pid = cluster.serverPid();
         QVERIFY(pid > 0 && cluster.serverAlive());
