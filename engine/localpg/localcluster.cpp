@@ -4,6 +4,7 @@
 #include "core/secretstore.h"
 #include "store/pg.h"
 
+#include <QCoreApplication>
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -15,6 +16,7 @@
 #include <QTcpServer>
 
 #ifdef Q_OS_UNIX
+#include <cerrno>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
@@ -27,6 +29,16 @@ namespace {
 constexpr int socketPathLimit = 100; // sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
 constexpr const char *transportFile = "transport"; // "socket" or "tcp", written when the cluster is created
 constexpr const char *portFile = "port";           // tcp: the port this cluster listens on
+constexpr const char *ownerFile = "owner";         // the pid of the process that started the running server
+
+bool processAlive(qint64 pid) {
+#ifdef Q_OS_UNIX
+    return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+#else
+    Q_UNUSED(pid)
+    return true; // cannot tell: never take over a server another process may own
+#endif
+}
 
 bool runningAsRoot() {
 #ifdef Q_OS_UNIX
@@ -205,8 +217,24 @@ Error LocalCluster::start() {
         return e;
     if (m_options.tcp)
         m_port = tcpPort(false);
-    if (isRunning())
+    const QString owner = QDir(m_options.directory).absolutePath() + QLatin1Char('/') + QLatin1String(ownerFile);
+    if (isRunning()) {
+        // A server the process that started it left behind (killed with SIGKILL, crashed) is ours now: this
+        // process stops it like one it started. One whose starter still runs (the service, while `hubsync
+        // psql` looks in) is only used.
+        QFile file(owner);
+        const qint64 starter = file.open(QIODevice::ReadOnly) ? file.readAll().trimmed().toLongLong() : 0;
+        file.close();
+        if (starter > 0 && starter != QCoreApplication::applicationPid() && !processAlive(starter)) {
+            logInfo(QStringLiteral("localpg"),
+                    QStringLiteral("taking over the embedded database a stopped HubSync (pid %1) left running")
+                        .arg(starter));
+            m_startedByUs = true;
+            if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+                file.write(QByteArray::number(QCoreApplication::applicationPid()) + '\n');
+        }
         return {};
+    }
 
     // Over TCP, a port taken since it was chosen is replaced by another one, once.
     for (int attempt = 1;; ++attempt) {
@@ -241,6 +269,9 @@ Error LocalCluster::start() {
         return Error::make(Error::Kind::Database, e.message + QStringLiteral("\nserver log:\n") + tail);
     }
     m_startedByUs = true;
+    QFile file(owner);
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.write(QByteArray::number(QCoreApplication::applicationPid()) + '\n');
     logInfo(QStringLiteral("localpg"), QStringLiteral("embedded database running (%1)").arg(address()));
     return {};
 }
@@ -357,6 +388,7 @@ Error LocalCluster::stop() {
     if (!isRunning())
         return {};
     m_startedByUs = false;
+    QFile::remove(QDir(m_options.directory).absolutePath() + QLatin1Char('/') + QLatin1String(ownerFile));
     return runTool(QStringLiteral("pg_ctl"),
                    {QStringLiteral("stop"), QStringLiteral("-D"), m_dataDir, QStringLiteral("-m"),
                     QStringLiteral("fast"), QStringLiteral("-w"), QStringLiteral("-t"), QStringLiteral("60")},

@@ -307,6 +307,39 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
+    // After a kill -9 of the app, what it left (the embedded server; the simulator dies with it) is taken over
+    // by the next start, which works and stops it cleanly at its end.
+    void nextStartTakesOverWhatAKilledAppLeft() {
+        QTemporaryDir dir(QStringLiteral("/tmp/hs-kill-XXXXXX"));
+        QVERIFY(dir.isValid());
+        QFile::setPermissions(dir.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
+                                              QFileDevice::ExeOther);
+        const QString dataDir = dir.path() + QStringLiteral("/state");
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(binary(), {QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--data-dir"),
+                           dataDir, QStringLiteral("--proxy-listen"), QStringLiteral("127.0.0.1:0")});
+        QVERIFY(p.waitForStarted());
+        QByteArray output;
+        QTRY_VERIFY2_WITH_TIMEOUT((output += p.readAll()).contains("backfill complete"), output.right(2000).constData(),
+                                  120000);
+        p.kill();
+        QVERIFY(p.waitForFinished(10000));
+        QVERIFY2(QFileInfo::exists(dataDir + QStringLiteral("/postgres/data/postmaster.pid")),
+                 "the killed app's server is expected to outlive it");
+
+        QString out;
+        const int code = run({QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--backfill-only"),
+                              QStringLiteral("--data-dir"), dataDir},
+                             &out, 180000);
+        QVERIFY2(code == 0, qPrintable(out));
+        QVERIFY2(out.contains(QStringLiteral("taking over the embedded database")), qPrintable(out));
+        QVERIFY2(!QFileInfo::exists(dataDir + QStringLiteral("/postgres/data/postmaster.pid")),
+                 "the embedded cluster is still running");
+        const QStringList left = processesUsing(dataDir);
+        QVERIFY2(left.isEmpty(), qPrintable(left.join(QLatin1Char('\n'))));
+    }
+
 private:
     // Pids of the direct children of `parent` whose program name contains `name`.
     static QStringList childrenNamed(qint64 parent, const QByteArray &name) {
