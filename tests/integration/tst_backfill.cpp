@@ -236,6 +236,24 @@ private:
         return failed.isEmpty() ? Error() : failed.first().first().value<Error>();
     }
 
+    // The simulator's arguments for a generated dataset, answering this test's token.
+    static QStringList datasetArgs(const QString &dataset, int seed) {
+        return {QStringLiteral("--dataset"), dataset,          QStringLiteral("--seed"),
+                QString::number(seed),      QStringLiteral("--token"), QString::fromUtf8(token)};
+    }
+
+    // Every table of the two databases holds the same rows; both are dropped afterwards.
+    static void compareAndDrop(const QString &left, const QString &right) {
+        {
+            pg::Connection a, b;
+            QVERIFY(!a.open(left));
+            QVERIFY(!b.open(right));
+            compareTables(a, b);
+        }
+        PgTestInstance::shared().dropDatabase(left);
+        PgTestInstance::shared().dropDatabase(right);
+    }
+
     // GraphQL points the simulator's token has spent (its /rate_limit graphql pool).
     static qint64 graphqlUsed(const SimulatorProcess &sim) {
         return sim.request("GET", QStringLiteral("/rate_limit"), token)
@@ -579,9 +597,7 @@ private Q_SLOTS:
     // way, within GitHub's node limit.
     void graphqlAndRestOnlyBackfillsAreEqual() {
         SimulatorProcess sim;
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
-                            QStringLiteral("11"), QStringLiteral("--token"), QString::fromUtf8(token)}),
-                 qPrintable(sim.error()));
+        QVERIFY2(sim.start(datasetArgs(QStringLiteral("small"), 11)), qPrintable(sim.error()));
         const QString viaGraphql = freshDatabase(QStringLiteral("via_graphql"));
         const QString viaRest = freshDatabase(QStringLiteral("via_rest"));
         QVERIFY(!viaGraphql.isEmpty() && !viaRest.isEmpty());
@@ -665,9 +681,7 @@ private Q_SLOTS:
     // costs retries, not data: the tables end equal to a clean run's.
     void faultsEndLikeACleanRun() {
         SimulatorProcess sim;
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
-                            QStringLiteral("17"), QStringLiteral("--token"), QString::fromUtf8(token)}),
-                 qPrintable(sim.error()));
+        QVERIFY2(sim.start(datasetArgs(QStringLiteral("small"), 17)), qPrintable(sim.error()));
         const QString clean = freshDatabase(QStringLiteral("faults_clean"));
         const QString faulty = freshDatabase(QStringLiteral("faults_faulty"));
         QVERIFY(!clean.isEmpty() && !faulty.isEmpty());
@@ -683,12 +697,7 @@ private Q_SLOTS:
         const qint64 injected =
             sim.request("GET", QStringLiteral("/_sim/counters")).json().object().value(QStringLiteral("faults_injected")).toInteger();
         QVERIFY2(injected > 3, qPrintable(QString::number(injected)));
-        pg::Connection a, b;
-        QVERIFY(!a.open(clean));
-        QVERIFY(!b.open(faulty));
-        compareTables(a, b);
-        PgTestInstance::shared().dropDatabase(clean);
-        PgTestInstance::shared().dropDatabase(faulty);
+        compareAndDrop(clean, faulty);
     }
 
     // GitHub cannot finish queries over 1,000 nodes (RESOURCE_LIMITS_EXCEEDED, charged all the same): every
@@ -696,9 +705,7 @@ private Q_SLOTS:
     // that worked with its cursor, and the tables end equal to a clean run's.
     void heavyQueriesShrinkUntilTheyFit() {
         SimulatorProcess sim;
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
-                            QStringLiteral("19"), QStringLiteral("--token"), QString::fromUtf8(token)}),
-                 qPrintable(sim.error()));
+        QVERIFY2(sim.start(datasetArgs(QStringLiteral("small"), 19)), qPrintable(sim.error()));
         const QString clean = freshDatabase(QStringLiteral("heavy_clean"));
         const QString limited = freshDatabase(QStringLiteral("heavy_limited"));
         QVERIFY(!clean.isEmpty() && !limited.isEmpty());
@@ -707,10 +714,8 @@ private Q_SLOTS:
         QCOMPARE(sim.request("PUT", QStringLiteral("/_sim/faults"), {}, R"({"graphql_node_budget": 1000})").status, 200);
         e = backfill(limited, tokenConfig(sim.baseUrl()));
         QVERIFY2(!e, qPrintable(e.message));
-        pg::Connection a, b;
-        QVERIFY(!a.open(clean));
+        pg::Connection b;
         QVERIFY(!b.open(limited));
-        compareTables(a, b);
         // 100 threads or discussions with their first 100 comments ask for 10,100 nodes: halved down to 6
         // (606 nodes). n subjects with 100 reactions each ask for 101 n: at most 9 a query.
         const pg::Result sizes = b.exec(QStringLiteral(
@@ -726,8 +731,8 @@ private Q_SLOTS:
         QVERIFY2(all.startsWith(QStringLiteral("comment 6-6 (0 unset), discussion 6-6 (0 unset), reaction ")),
                  qPrintable(all));
         QVERIFY2(sizes.rows() == 3 && sizes.toInt(2, 2) <= 9 && sizes.toInt(2, 1) >= 1, qPrintable(all));
-        PgTestInstance::shared().dropDatabase(clean);
-        PgTestInstance::shared().dropDatabase(limited);
+        b.close();
+        compareAndDrop(clean, limited);
     }
 
     // A discussion with more comments than one page holds, and a comment with more replies than one page:
@@ -735,9 +740,7 @@ private Q_SLOTS:
     // query, and those of the long thread go on page by page. The same for an issue's comments.
     void threadsBeyondOnePage() {
         SimulatorProcess sim;
-        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--seed"),
-                            QStringLiteral("13"), QStringLiteral("--token"), QString::fromUtf8(token)}),
-                 qPrintable(sim.error()));
+        QVERIFY2(sim.start(datasetArgs(QStringLiteral("small"), 13)), qPrintable(sim.error()));
         const int number =
             at(graphql(sim,
                        QStringLiteral("query { repository(owner: \"octo-org\", name: \"repo-0\") {"
