@@ -27,6 +27,7 @@ struct Page {
     qint64 lastPage = -1; // Link rel="last" page number when GitHub gives it
     bool notModified = false;
     qint64 quotaRemaining = -1;
+    qint64 quotaLimit = -1; // the REST pool's size per window (X-RateLimit-Limit)
     qint64 quotaReset = 0;
     QString url;     // the URL that answered
     QByteArray etag; // for conditional requests: commit it once the page is written
@@ -37,6 +38,7 @@ struct GraphqlResult {
     QJsonObject data;   // may be partial alongside an error
     QJsonArray errors;  // GitHub's errors[] as sent (type, path, message)
     qint64 quotaRemaining = -1; // the GraphQL pool's points
+    qint64 quotaLimit = -1;
     qint64 quotaReset = 0;
 };
 

@@ -200,6 +200,17 @@ void Backfill::noteGraphqlQuota(const GraphqlResult &result) {
         return;
     m_graphqlRemaining = result.quotaRemaining;
     m_graphqlReset = result.quotaReset;
+    if (result.quotaLimit > 0)
+        m_graphqlLimit = result.quotaLimit;
+}
+
+void Backfill::noteRestQuota(const Page &page) {
+    if (page.quotaRemaining < 0)
+        return;
+    m_quotaRemaining = page.quotaRemaining;
+    m_quotaReset = page.quotaReset;
+    if (page.quotaLimit > 0)
+        m_quotaLimit = page.quotaLimit;
 }
 
 void Backfill::advance(RepoRun &run) {

@@ -91,7 +91,7 @@ private:
     void afterWrites(RepoRun &run, std::function<void()> next); // once the walk's queued pages are in
 
     // Issue and pull request comments through GraphQL (backfill_comments.cpp)
-    [[nodiscard]] bool commentsThroughGraphql(const RepoRun &run) const;
+    [[nodiscard]] bool commentsThroughGraphql(const RepoRun &run);
     void fetchCommentThreads(RepoRun &run);
     void onCommentThreads(RepoRun &run, bool pulls, int size, const GraphqlResult &result);
     void collectThreadComments(RepoRun &run, const QString &threadId, qint64 number, bool pull,
@@ -138,9 +138,12 @@ private:
     qint64 m_records = 0;
     qint64 m_quotaRemaining = -1;
     qint64 m_quotaReset = 0;
+    qint64 m_quotaLimit = -1;
     qint64 m_graphqlRemaining = -1;
+    qint64 m_graphqlLimit = -1;
     qint64 m_graphqlReset = 0;
     void noteGraphqlQuota(const GraphqlResult &result);
+    void noteRestQuota(const Page &page);
     QMap<QString, QStringList> m_permissionProblems; // GitHub's reason -> "owner/repo collection" it refused
     std::unique_ptr<PageWriters> m_writers;          // last: its lanes stop before the runs go
 };

@@ -9,6 +9,7 @@
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "sync/backfill_p.h"
+#include "sync/budget.h"
 
 namespace hubsync::sync {
 
@@ -43,9 +44,24 @@ QString moreThreadCommentsQuery(bool pull) {
 
 } // namespace
 
-bool Backfill::commentsThroughGraphql(const RepoRun &run) const {
-    return !m_options.restOnly && !m_graphqlRefused &&
-           (run.cursor.nextUrl.isEmpty() || run.cursor.nextUrl.startsWith(QLatin1String("graphql:")));
+bool Backfill::commentsThroughGraphql(const RepoRun &run) {
+    if (m_options.restOnly || m_graphqlRefused)
+        return false;
+    if (!run.cursor.nextUrl.isEmpty()) // a walk goes on the way it started
+        return run.cursor.nextUrl.startsWith(QLatin1String("graphql:"));
+    // Comments cost the same through either API (a unit per 100): a new walk goes to the pool with more of
+    // its budget left, so that both pools run out together and the backfill ends when they do.
+    const Pool pool = poolWithMoreLeft({m_quotaRemaining, m_quotaLimit}, {m_graphqlRemaining, m_graphqlLimit});
+    if (pool == Pool::Rest)
+        logInfo(QStringLiteral("backfill"),
+                QStringLiteral("%1 comment: through REST, whose pool has more left (%2 of %3) than GraphQL's (%4 of "
+                               "%5)")
+                    .arg(run.repo.fullName)
+                    .arg(m_quotaRemaining)
+                    .arg(m_quotaLimit)
+                    .arg(m_graphqlRemaining)
+                    .arg(m_graphqlLimit));
+    return pool == Pool::Graphql;
 }
 
 void Backfill::fetchCommentThreads(RepoRun &run) {

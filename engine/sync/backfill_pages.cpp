@@ -35,10 +35,7 @@ QString Backfill::initialPath(const RepoRun &run) const {
 }
 
 void Backfill::onPage(RepoRun &run, const Page &page) {
-    if (page.quotaRemaining >= 0) {
-        m_quotaRemaining = page.quotaRemaining;
-        m_quotaReset = page.quotaReset;
-    }
+    noteRestQuota(page);
     if (page.error) {
         // After this walk's queued pages: the error may end the walk, whose cursor they also save.
         const Error error = page.error;

@@ -234,10 +234,7 @@ void Backfill::fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<Rea
 }
 
 void Backfill::onReactionPage(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject, const Page &page) {
-    if (page.quotaRemaining >= 0) {
-        m_quotaRemaining = page.quotaRemaining;
-        m_quotaReset = page.quotaReset;
-    }
+    noteRestQuota(page);
     subject->gone =
         page.error && (page.error.kind == Error::Kind::GitHubNotFound || page.error.kind == Error::Kind::GitHubGone);
     if (page.error && !subject->gone) {

@@ -36,6 +36,7 @@ Page toPage(const github::GitHubResponse &r, const QUrl &base) {
     page.lastPage = r.lastPage;
     page.notModified = r.notModified;
     page.quotaRemaining = r.rateLimit.remaining;
+    page.quotaLimit = r.rateLimit.limit;
     page.quotaReset = r.rateLimit.resetEpoch;
     page.url = r.url.toString(QUrl::FullyEncoded);
     page.etag = r.etag;
@@ -100,6 +101,7 @@ public:
                 result.errors = r.graphqlErrors;
                 result.quotaRemaining = r.rateLimit.remaining;
                 result.quotaReset = r.rateLimit.resetEpoch;
+                result.quotaLimit = r.rateLimit.limit;
                 done(result);
             },
             options);

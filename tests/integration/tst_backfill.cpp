@@ -215,7 +215,7 @@ private:
 
     // Runs one in-process backfill to completion; returns the error (none on success).
     static Error backfill(const QString &dsn, const Config &config, const QString &schema = QStringLiteral("github"),
-                          const QStringList &repos = {}) {
+                          const QStringList &repos = {}, int parallelRepos = 4) {
         pg::Connection db;
         if (Error e = db.open(dsn))
             return e;
@@ -227,6 +227,7 @@ private:
         options.schema = schema;
         options.repos = repos;
         options.restOnly = config.restOnly;
+        options.parallelRepos = parallelRepos;
         sync::Backfill backfill(*api, db, options);
         QSignalSpy done(&backfill, &sync::Backfill::finished);
         QSignalSpy failed(&backfill, &sync::Backfill::failed);
@@ -675,6 +676,42 @@ private Q_SLOTS:
                                 .arg(threadPages)));
         PgTestInstance::shared().dropDatabase(viaGraphql);
         PgTestInstance::shared().dropDatabase(viaRest);
+    }
+
+    // Comments cost the same through either API: each repository's comment walk goes to the pool with more
+    // of its budget left. A GraphQL pool far smaller than REST's fills up with the first repository's
+    // discussions, reactions and comments, and the later repositories' comments go through REST.
+    void commentsGoToThePoolWithMoreLeft() {
+        SimulatorProcess sim;
+        QVERIFY2(sim.start(datasetArgs(QStringLiteral("small"), 23) +
+                           QStringList{QStringLiteral("--graphql-rate-limit"), QStringLiteral("60"),
+                                       QStringLiteral("--rate-window-seconds"), QStringLiteral("600")}),
+                 qPrintable(sim.error()));
+        const QString dsn = freshDatabase(QStringLiteral("two_pools"));
+        QVERIFY(!dsn.isEmpty());
+        // One repository at a time, so that each walk starts after the previous one spent its budget.
+        const Error e = backfill(dsn, tokenConfig(sim.baseUrl()), QStringLiteral("github"), {}, 1);
+        QVERIFY2(!e, qPrintable(e.message));
+        const QJsonObject requests = sim.request("GET", QStringLiteral("/_sim/counters"))
+                                         .json()
+                                         .object()
+                                         .value(QStringLiteral("requests_by_endpoint"))
+                                         .toObject();
+        const qint64 restCommentPages = requests.value(QStringLiteral("GET /repos/{owner}/{repo}/issues/comments")).toInteger();
+        qInfo("REST comment pages: %lld, GraphQL queries: %lld", restCommentPages,
+              requests.value(QStringLiteral("POST /graphql")).toInteger());
+        QVERIFY2(restCommentPages > 0, "every comment walk went through GraphQL");
+        pg::Connection db;
+        QVERIFY(!db.open(dsn));
+        // Fewer REST pages than all repositories' comments need: the first walk (both pools fresh) went
+        // through GraphQL.
+        const qint64 allPages = db.exec(QStringLiteral("SELECT sum(greatest(1, ceil(n / 100.0)))::bigint FROM (SELECT"
+                                                       " r.id, count(c.id) n FROM github.repository r LEFT JOIN"
+                                                       " github.comment c ON c.repository_id = r.id GROUP BY r.id) t"))
+                                    .toInt(0, 0);
+        QVERIFY2(restCommentPages < allPages, "every comment walk went through REST");
+        QCOMPARE(count(db, QStringLiteral("comment")), truthCounts(sim).value(QStringLiteral("comment")));
+        PgTestInstance::shared().dropDatabase(dsn);
     }
 
     // GitHub failing now and then (10 % of all requests, and GraphQL answering 502 three times in a row)
