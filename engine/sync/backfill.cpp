@@ -195,24 +195,6 @@ bool Backfill::hasReactionWork(qint64 repositoryId) {
     return r.ok() && r.text(0, 0) == QStringLiteral("t");
 }
 
-void Backfill::noteGraphqlQuota(const GraphqlResult &result) {
-    if (result.quotaRemaining < 0)
-        return;
-    m_graphqlRemaining = result.quotaRemaining;
-    m_graphqlReset = result.quotaReset;
-    if (result.quotaLimit > 0)
-        m_graphqlLimit = result.quotaLimit;
-}
-
-void Backfill::noteRestQuota(const Page &page) {
-    if (page.quotaRemaining < 0)
-        return;
-    m_quotaRemaining = page.quotaRemaining;
-    m_quotaReset = page.quotaReset;
-    if (page.quotaLimit > 0)
-        m_quotaLimit = page.quotaLimit;
-}
-
 void Backfill::advance(RepoRun &run) {
     if (run.pendingWrites > 0) {
         RepoRun *target = &run;
@@ -310,10 +292,10 @@ void Backfill::emitProgress(RepoRun &run) {
     p.recordsPerSecond = seconds > 0 ? double(fetchedNow) / seconds : 0;
     if (p.total > 0 && p.recordsPerSecond > 0)
         p.etaSeconds = qint64(double(qMax<qint64>(0, p.total - p.fetched)) / p.recordsPerSecond);
-    p.quotaRemaining = m_quotaRemaining;
-    p.quotaResetEpoch = m_quotaReset;
-    p.graphqlRemaining = m_graphqlRemaining;
-    p.graphqlResetEpoch = m_graphqlReset;
+    p.quotaRemaining = m_restPool.remaining;
+    p.quotaResetEpoch = m_restPool.resetEpoch;
+    p.graphqlRemaining = m_graphqlPool.remaining;
+    p.graphqlResetEpoch = m_graphqlPool.resetEpoch;
     p.done = run.cursor.done;
     Q_EMIT progress(p);
 }

@@ -3,6 +3,7 @@
 #include "catalog/rowwriter.h"
 #include "core/events.h"
 #include "sync/api.h"
+#include "sync/budget.h"
 #include "sync/cursorstore.h"
 #include "sync/pagewriter.h"
 #include "sync/pagewriters.h"
@@ -136,14 +137,12 @@ private:
     std::deque<std::unique_ptr<RepoRun>> m_active;
     QElapsedTimer m_clock;
     qint64 m_records = 0;
-    qint64 m_quotaRemaining = -1;
-    qint64 m_quotaReset = 0;
-    qint64 m_quotaLimit = -1;
-    qint64 m_graphqlRemaining = -1;
-    qint64 m_graphqlLimit = -1;
-    qint64 m_graphqlReset = 0;
-    void noteGraphqlQuota(const GraphqlResult &result);
-    void noteRestQuota(const Page &page);
+    PoolState m_restPool;    // GitHub's REST budget as the last answer left it
+    PoolState m_graphqlPool; // and its GraphQL budget
+    void noteGraphqlQuota(const GraphqlResult &result) {
+        m_graphqlPool.note(result.quotaRemaining, result.quotaLimit, result.quotaReset);
+    }
+    void noteRestQuota(const Page &page) { m_restPool.note(page.quotaRemaining, page.quotaLimit, page.quotaReset); }
     QMap<QString, QStringList> m_permissionProblems; // GitHub's reason -> "owner/repo collection" it refused
     std::unique_ptr<PageWriters> m_writers;          // last: its lanes stop before the runs go
 };

@@ -9,7 +9,6 @@
 #include "catalog/catalog.h"
 #include "core/log.h"
 #include "sync/backfill_p.h"
-#include "sync/budget.h"
 
 namespace hubsync::sync {
 
@@ -51,16 +50,16 @@ bool Backfill::commentsThroughGraphql(const RepoRun &run) {
         return run.cursor.nextUrl.startsWith(QLatin1String("graphql:"));
     // Comments cost the same through either API (a unit per 100): a new walk goes to the pool with more of
     // its budget left, so that both pools run out together and the backfill ends when they do.
-    const Pool pool = poolWithMoreLeft({m_quotaRemaining, m_quotaLimit}, {m_graphqlRemaining, m_graphqlLimit});
+    const Pool pool = poolWithMoreLeft(m_restPool, m_graphqlPool);
     if (pool == Pool::Rest)
         logInfo(QStringLiteral("backfill"),
                 QStringLiteral("%1 comment: through REST, whose pool has more left (%2 of %3) than GraphQL's (%4 of "
                                "%5)")
                     .arg(run.repo.fullName)
-                    .arg(m_quotaRemaining)
-                    .arg(m_quotaLimit)
-                    .arg(m_graphqlRemaining)
-                    .arg(m_graphqlLimit));
+                    .arg(m_restPool.remaining)
+                    .arg(m_restPool.limit)
+                    .arg(m_graphqlPool.remaining)
+                    .arg(m_graphqlPool.limit));
     return pool == Pool::Graphql;
 }
 

@@ -10,6 +10,17 @@ enum class Pool { Rest, Graphql };
 struct PoolState {
     qint64 remaining = -1; // -1: not known yet (nothing spent from it in this run)
     qint64 limit = -1;
+    qint64 resetEpoch = 0;
+
+    // Takes what one answer's X-RateLimit-* headers said (remaining < 0: they said nothing).
+    void note(qint64 answerRemaining, qint64 answerLimit, qint64 answerReset) {
+        if (answerRemaining < 0)
+            return;
+        remaining = answerRemaining;
+        resetEpoch = answerReset;
+        if (answerLimit > 0)
+            limit = answerLimit;
+    }
 };
 
 // The pool with the larger share of its budget left: work that either API can do goes there, so that

@@ -28,9 +28,25 @@ private Q_SLOTS:
         QFETCH(qint64, graphqlRemaining);
         QFETCH(qint64, graphqlLimit);
         QFETCH(bool, graphql);
-        QCOMPARE(hubsync::sync::poolWithMoreLeft({restRemaining, restLimit}, {graphqlRemaining, graphqlLimit}) ==
+        QCOMPARE(hubsync::sync::poolWithMoreLeft({restRemaining, restLimit, 0}, {graphqlRemaining, graphqlLimit, 0}) ==
                      Pool::Graphql,
                  graphql);
+    }
+
+    // An answer without X-RateLimit-* headers changes nothing; one without a limit keeps the known limit.
+    void poolStateFollowsTheAnswers() {
+        PoolState pool;
+        pool.note(-1, -1, 0);
+        QCOMPARE(pool.remaining, qint64(-1));
+        pool.note(4999, 5000, 1700000000);
+        QCOMPARE(pool.remaining, qint64(4999));
+        QCOMPARE(pool.limit, qint64(5000));
+        QCOMPARE(pool.resetEpoch, qint64(1700000000));
+        pool.note(4998, -1, 1700000000);
+        QCOMPARE(pool.remaining, qint64(4998));
+        QCOMPARE(pool.limit, qint64(5000));
+        pool.note(-1, 5000, 0);
+        QCOMPARE(pool.remaining, qint64(4998));
     }
 };
 
