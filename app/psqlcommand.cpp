@@ -29,8 +29,8 @@ void complain(const QString &message) {
 
 // A shell word: left alone when it is plain, single-quoted otherwise (POSIX sh).
 QString shellQuoted(const QString &word) {
-    static const QString plain = QStringLiteral(
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%");
+    static const QString plain =
+        QStringLiteral("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%");
     if (!word.isEmpty() && std::all_of(word.cbegin(), word.cend(), [](QChar c) { return plain.contains(c); }))
         return word;
     return QLatin1Char('\'') + QString(word).replace(QLatin1Char('\''), QStringLiteral("'\\''")) + QLatin1Char('\'');
@@ -50,8 +50,8 @@ int runPsql(const QStringList &arguments, const QStringList &environment) {
     QStringList ours{QStringLiteral("hubsync")}, theirs;
     for (qsizetype i = 0; i < arguments.size(); ++i) {
         const QString &a = arguments[i];
-        const bool takesValue = a == QLatin1String("--data-dir") || a == QLatin1String("--database") ||
-                                a == QLatin1String("--config");
+        const bool takesValue =
+            a == QLatin1String("--data-dir") || a == QLatin1String("--database") || a == QLatin1String("--config");
         const bool withValue = a.startsWith(QLatin1String("--data-dir=")) ||
                                a.startsWith(QLatin1String("--database=")) || a.startsWith(QLatin1String("--config="));
         if (takesValue && i + 1 < arguments.size()) {

@@ -46,8 +46,9 @@ ServiceRunner::ServiceRunner(const Config &config, QObject *parent)
         if (p.quotaRemaining >= 0)
             line += QStringLiteral(", quota left: REST %1").arg(p.quotaRemaining);
         if (p.graphqlRemaining >= 0)
-            line += (p.quotaRemaining >= 0 ? QStringLiteral(", GraphQL %1") : QStringLiteral(", quota left: GraphQL %1"))
-                        .arg(p.graphqlRemaining);
+            line +=
+                (p.quotaRemaining >= 0 ? QStringLiteral(", GraphQL %1") : QStringLiteral(", quota left: GraphQL %1"))
+                    .arg(p.graphqlRemaining);
         logInfo(QStringLiteral("progress"), line);
     });
     connect(&m_controller, &EngineController::warning, this,

@@ -49,7 +49,7 @@ private:
     EngineController m_controller;
     QLabel *m_status = nullptr;
     QLabel *m_quota = nullptr;
-    QString m_restQuota;    // the last figures of each pool, shown together
+    QString m_restQuota; // the last figures of each pool, shown together
     QString m_graphqlQuota;
     QWidget *m_bannerBox = nullptr;
     QLabel *m_banner = nullptr;

@@ -89,8 +89,7 @@ void ProgressView::showProgress(const CollectionProgress &progress) {
                          : tr("unknown");
     };
     if (progress.quotaRemaining >= 0)
-        m_restQuota =
-            tr("REST %1 (resets at %2)").arg(progress.quotaRemaining).arg(reset(progress.quotaResetEpoch));
+        m_restQuota = tr("REST %1 (resets at %2)").arg(progress.quotaRemaining).arg(reset(progress.quotaResetEpoch));
     if (progress.graphqlRemaining >= 0)
         m_graphqlQuota =
             tr("GraphQL %1 (resets at %2)").arg(progress.graphqlRemaining).arg(reset(progress.graphqlResetEpoch));

@@ -50,7 +50,9 @@ struct Config {
     bool embeddedTcp = true;
 #endif
 
-    [[nodiscard]] bool usesAppAuth() const { return appId != 0; }
+    [[nodiscard]] bool usesAppAuth() const {
+        return appId != 0;
+    }
     [[nodiscard]] QString effectiveGraphqlUrl() const;
 };
 

@@ -14,9 +14,9 @@ namespace hubsync {
 struct EngineStatus {
     enum class State { Stopped, Starting, Backfilling, Live, Failed };
     State state = State::Stopped;
-    QString database;     // conninfo with no password, for display
-    QString message;      // one human sentence
-    QString liveSyncMode; // "webhooks", "polling" or empty
+    QString database;               // conninfo with no password, for display
+    QString message;                // one human sentence
+    QString liveSyncMode;           // "webhooks", "polling" or empty
     QStringList failedRepositories; // owner/name whose backfill failed in live mode (retried with backoff)
 };
 

@@ -209,8 +209,8 @@ void Engine::start() {
         Q_EMIT failed(e);
         return;
     }
-    m_status.database = m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->address())
-                                       : QStringLiteral("external");
+    m_status.database =
+        m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->address()) : QStringLiteral("external");
     Q_EMIT databaseReady(pg::endpointOf(m_conninfo));
     if (!m_config.backfillOnly)
         startProxy();

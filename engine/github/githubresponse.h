@@ -17,11 +17,11 @@ namespace hubsync::github {
 
 // The outcome of one logical request, after retries, rate-limit waits and token refreshes.
 struct GitHubResponse {
-    Error error;             // none on 2xx and 304
-    int httpStatus = 0;      // 0 when no HTTP answer arrived (network failure, refused URL)
-    QByteArray body;         // raw body (empty on 304)
-    QJsonDocument json;      // the body parsed, when GitHub sent JSON
-    QJsonObject graphqlData; // graphql(): the "data" member (may be partial alongside an error)
+    Error error;              // none on 2xx and 304
+    int httpStatus = 0;       // 0 when no HTTP answer arrived (network failure, refused URL)
+    QByteArray body;          // raw body (empty on 304)
+    QJsonDocument json;       // the body parsed, when GitHub sent JSON
+    QJsonObject graphqlData;  // graphql(): the "data" member (may be partial alongside an error)
     QJsonArray graphqlErrors; // graphql(): the "errors" member as sent
     bool notModified = false;
     QByteArray etag; // ETag of this response (commitEtag() stores it for EtagMode::Deferred)

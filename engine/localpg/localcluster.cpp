@@ -16,17 +16,18 @@
 #include <QTcpServer>
 
 #ifdef Q_OS_UNIX
-#include <cerrno>
 #include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 #endif
 
 namespace hubsync {
 
 namespace {
 
-constexpr int socketPathLimit = 100; // sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
+constexpr int socketPathLimit = 100;               // sun_path is 108 bytes; leave room for "/.s.PGSQL.5432"
 constexpr const char *transportFile = "transport"; // "socket" or "tcp", written when the cluster is created
 constexpr const char *portFile = "port";           // tcp: the port this cluster listens on
 constexpr const char *ownerFile = "owner";         // the pid of the process that started the running server
@@ -281,9 +282,10 @@ Error LocalCluster::initdb() {
     // A half-finished initdb leaves a data dir without PG_VERSION; initdb refuses a non-empty dir.
     QDir(m_dataDir).removeRecursively();
     const QString root = QDir(m_options.directory).absolutePath();
-    QStringList arguments{QStringLiteral("-D"),       m_dataDir,           QStringLiteral("-U"),
-                          QString::fromLatin1(superuser), QStringLiteral("-E"), QStringLiteral("UTF8"),
-                          QStringLiteral("--locale=C"),   QStringLiteral("--no-instructions")};
+    QStringList arguments{QStringLiteral("-D"),         m_dataDir,
+                          QStringLiteral("-U"),         QString::fromLatin1(superuser),
+                          QStringLiteral("-E"),         QStringLiteral("UTF8"),
+                          QStringLiteral("--locale=C"), QStringLiteral("--no-instructions")};
     QString passwordFile;
     if (m_options.tcp) {
         if (m_options.password.isEmpty())

@@ -35,8 +35,8 @@ struct Page {
 
 struct GraphqlResult {
     Error error;
-    QJsonObject data;   // may be partial alongside an error
-    QJsonArray errors;  // GitHub's errors[] as sent (type, path, message)
+    QJsonObject data;           // may be partial alongside an error
+    QJsonArray errors;          // GitHub's errors[] as sent (type, path, message)
     qint64 quotaRemaining = -1; // the GraphQL pool's points
     qint64 quotaLimit = -1;
     qint64 quotaReset = 0;

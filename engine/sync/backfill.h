@@ -108,8 +108,7 @@ private:
     void fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<ReactionSubject>> &subjects);
     void onReactionNodes(RepoRun &run, const QList<std::shared_ptr<ReactionSubject>> &subjects,
                          const GraphqlResult &result);
-    void fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject,
-                                   const QString &after);
+    void fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject, const QString &after);
     bool graphqlRefused(const GraphqlResult &result);
     void reactionSubjectDone(RepoRun &run);
     Error writeReactionWave(RepoRun &run);

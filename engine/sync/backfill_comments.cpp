@@ -144,7 +144,7 @@ void Backfill::collectThreadComments(RepoRun &run, const QString &threadId, qint
     const QString apiBase = m_api.apiBaseUrl();
     for (const QJsonValue &value : comments.value(QStringLiteral("nodes")).toArray())
         run.threadComments << catalog::restIssueCommentFromGraphql(value.toObject(), apiBase, run.repo.fullName,
-                                                                    number);
+                                                                   number);
     const QJsonObject pageInfo = comments.value(QStringLiteral("pageInfo")).toObject();
     if (pageInfo.value(QStringLiteral("hasNextPage")).toBool())
         run.moreThreadComments.push_back(
@@ -161,28 +161,27 @@ void Backfill::fetchMoreThreadComments(RepoRun &run) {
     const RepoRun::MoreThreadComments next = run.moreThreadComments.front();
     run.moreThreadComments.pop_front();
     RepoRun *target = &run;
-    m_api.graphql(moreThreadCommentsQuery(next.pull),
-                  QJsonObject{{QStringLiteral("id"), next.threadId}, {QStringLiteral("after"), next.after}},
-                  whileAlive(this, [target, next](Backfill &self, const GraphqlResult &result) {
-                      self.noteGraphqlQuota(result);
-                      if (self.m_failed)
-                          return;
-                      RepoRun &r = *target;
-                      if (result.error && self.commentsFallBackToRest(r, result))
-                          return;
-                      // A thread deleted since its page was read (NOT_FOUND) has no comments left to sync.
-                      if (result.error && !onlyNotFound(result)) {
-                          self.fail(Error::make(result.error.kind, QStringLiteral("%1 comment: %2")
-                                                                       .arg(r.repo.fullName, result.error.message)));
-                          return;
-                      }
-                      const QJsonObject comments = result.data.value(QStringLiteral("node"))
-                                                       .toObject()
-                                                       .value(QStringLiteral("comments"))
-                                                       .toObject();
-                      self.collectThreadComments(r, next.threadId, next.number, next.pull, comments);
-                      self.fetchMoreThreadComments(r);
-                  }));
+    m_api.graphql(
+        moreThreadCommentsQuery(next.pull),
+        QJsonObject{{QStringLiteral("id"), next.threadId}, {QStringLiteral("after"), next.after}},
+        whileAlive(this, [target, next](Backfill &self, const GraphqlResult &result) {
+            self.noteGraphqlQuota(result);
+            if (self.m_failed)
+                return;
+            RepoRun &r = *target;
+            if (result.error && self.commentsFallBackToRest(r, result))
+                return;
+            // A thread deleted since its page was read (NOT_FOUND) has no comments left to sync.
+            if (result.error && !onlyNotFound(result)) {
+                self.fail(Error::make(result.error.kind,
+                                      QStringLiteral("%1 comment: %2").arg(r.repo.fullName, result.error.message)));
+                return;
+            }
+            const QJsonObject comments =
+                result.data.value(QStringLiteral("node")).toObject().value(QStringLiteral("comments")).toObject();
+            self.collectThreadComments(r, next.threadId, next.number, next.pull, comments);
+            self.fetchMoreThreadComments(r);
+        }));
 }
 
 } // namespace hubsync::sync

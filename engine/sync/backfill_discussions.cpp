@@ -104,10 +104,11 @@ void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result, int size
         // GitHub ran out of time or memory for this page (a partial answer, or 502/504 until the client gave
         // up). Ask for half as many discussions, and remember the size for the next pages and runs.
         run.cursor.pageSize = size / 2;
-        logInfo(QStringLiteral("backfill"), QStringLiteral("%1 discussions: GitHub could not answer in full (%2); asking for "
-                                                           "%3 discussions a page")
-                                                .arg(run.repo.fullName, result.error.message)
-                                                .arg(run.cursor.pageSize));
+        logInfo(QStringLiteral("backfill"),
+                QStringLiteral("%1 discussions: GitHub could not answer in full (%2); asking for "
+                               "%3 discussions a page")
+                    .arg(run.repo.fullName, result.error.message)
+                    .arg(run.cursor.pageSize));
         fetchDiscussions(run);
         return;
     }

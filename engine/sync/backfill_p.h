@@ -63,10 +63,10 @@ struct Backfill::RepoRun {
 };
 
 struct ReactionSubject {
-    QString type;   // issue, pull_request, comment
-    qint64 key = 0; // issue number or comment id
-    QString path;   // REST: the reactions list
-    QString nodeId; // GraphQL: the subject's node id (empty: fetched through REST)
+    QString type;             // issue, pull_request, comment
+    qint64 key = 0;           // issue number or comment id
+    QString path;             // REST: the reactions list
+    QString nodeId;           // GraphQL: the subject's node id (empty: fetched through REST)
     QList<QJsonObject> items; // REST-shaped reactions
     bool gone = false;
 };

@@ -43,9 +43,10 @@ void addRestReactions(ReactionSubject &subject, const QJsonObject &connection, c
 } // namespace
 
 bool onlyNotFound(const GraphqlResult &result) {
-    return !result.errors.isEmpty() && std::all_of(result.errors.cbegin(), result.errors.cend(), [](const QJsonValue &e) {
-        return e.toObject().value(QStringLiteral("type")).toString() == QLatin1String("NOT_FOUND");
-    });
+    return !result.errors.isEmpty() &&
+           std::all_of(result.errors.cbegin(), result.errors.cend(), [](const QJsonValue &e) {
+               return e.toObject().value(QStringLiteral("type")).toString() == QLatin1String("NOT_FOUND");
+           });
 }
 
 bool tooLarge(const GraphqlResult &result) {
@@ -69,7 +70,8 @@ void Backfill::nextReactionSubject(RepoRun &run) {
                        " ORDER BY t.subject_type, t.subject_key LIMIT $3")
             .arg(m_writer.table(QStringLiteral("issue")), m_writer.table(QStringLiteral("pull_request")),
                  m_writer.table(QStringLiteral("comment"))),
-        {pg::param(run.repo.id), pg::param(m_options.schema), pg::param(qint64(graphql ? graphqlWaveSize : restWaveSize))});
+        {pg::param(run.repo.id), pg::param(m_options.schema),
+         pg::param(qint64(graphql ? graphqlWaveSize : restWaveSize))});
     if (!r.ok()) {
         fail(pg::databaseError(QStringLiteral("reading the reaction work list"), r.errorMessage()));
         return;

@@ -13,9 +13,10 @@ Cursor CursorStore::load(qint64 repositoryId, const QString &collection, Error *
     cursor.repositoryId = repositoryId;
     cursor.collection = collection;
     const pg::Result r = m_connection.execParams(
-        QStringLiteral("SELECT phase, next_url, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                       " fetched, written, total, page_size FROM hubsync.sync_cursor WHERE repository_id = $1 AND schema = $2"
-                       " AND collection = $3"),
+        QStringLiteral(
+            "SELECT phase, next_url, to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+            " fetched, written, total, page_size FROM hubsync.sync_cursor WHERE repository_id = $1 AND schema = $2"
+            " AND collection = $3"),
         {pg::param(repositoryId), pg::param(m_schema), pg::param(collection)});
     if (!r.ok()) {
         if (error)

@@ -217,7 +217,8 @@ WebhookApplier::Plan WebhookApplier::planFor(const QString &event, const QString
     const qint64 installation =
         qint64(payload.value(QStringLiteral("installation")).toObject().value(QStringLiteral("id")).toDouble());
     if (aboutInstallation && m_options.installationId == 0)
-        return ignoredPlan(QStringLiteral("%1 event: this sync uses a token, not a GitHub App installation").arg(event));
+        return ignoredPlan(
+            QStringLiteral("%1 event: this sync uses a token, not a GitHub App installation").arg(event));
     if (m_options.installationId != 0 && (installation > 0 || aboutInstallation) &&
         installation != m_options.installationId)
         return ignoredPlan(QStringLiteral("installation %1 is not this sync's (installation %2)")

@@ -35,8 +35,8 @@ public:
         // The GitHub App installation this sync is (0: a token). One App installed on several accounts
         // sends every installation's events to the same webhook URL: the others' are recorded as ignored.
         qint64 installationId = 0;
-        int maxAttempts = 8;                 // transient failures (GitHub down) are retried this often
-        int batch = 100;                     // deliveries read from the queue at a time
+        int maxAttempts = 8; // transient failures (GitHub down) are retried this often
+        int batch = 100;     // deliveries read from the queue at a time
         // True while the proxy applies a client's issue write to GitHub: issue events wait (kick() again
         // afterwards), so GitHub's echo of that write cannot race the client's own statement.
         std::function<bool()> holdIssueEvents;

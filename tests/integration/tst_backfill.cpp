@@ -239,8 +239,9 @@ private:
 
     // The simulator's arguments for a generated dataset, answering this test's token.
     static QStringList datasetArgs(const QString &dataset, int seed) {
-        return {QStringLiteral("--dataset"), dataset,          QStringLiteral("--seed"),
-                QString::number(seed),      QStringLiteral("--token"), QString::fromUtf8(token)};
+        return {QStringLiteral("--dataset"), dataset,
+                QStringLiteral("--seed"),    QString::number(seed),
+                QStringLiteral("--token"),   QString::fromUtf8(token)};
     }
 
     // Every table of the two databases holds the same rows; both are dropped afterwards.
@@ -697,7 +698,8 @@ private Q_SLOTS:
                                          .object()
                                          .value(QStringLiteral("requests_by_endpoint"))
                                          .toObject();
-        const qint64 restCommentPages = requests.value(QStringLiteral("GET /repos/{owner}/{repo}/issues/comments")).toInteger();
+        const qint64 restCommentPages =
+            requests.value(QStringLiteral("GET /repos/{owner}/{repo}/issues/comments")).toInteger();
         qInfo("REST comment pages: %lld, GraphQL queries: %lld", restCommentPages,
               requests.value(QStringLiteral("POST /graphql")).toInteger());
         QVERIFY2(restCommentPages > 0, "every comment walk went through GraphQL");
@@ -731,8 +733,11 @@ private Q_SLOTS:
                  200);
         e = backfill(faulty, tokenConfig(sim.baseUrl()));
         QVERIFY2(!e, qPrintable(e.message));
-        const qint64 injected =
-            sim.request("GET", QStringLiteral("/_sim/counters")).json().object().value(QStringLiteral("faults_injected")).toInteger();
+        const qint64 injected = sim.request("GET", QStringLiteral("/_sim/counters"))
+                                    .json()
+                                    .object()
+                                    .value(QStringLiteral("faults_injected"))
+                                    .toInteger();
         QVERIFY2(injected > 3, qPrintable(QString::number(injected)));
         compareAndDrop(clean, faulty);
     }
@@ -748,7 +753,8 @@ private Q_SLOTS:
         QVERIFY(!clean.isEmpty() && !limited.isEmpty());
         Error e = backfill(clean, tokenConfig(sim.baseUrl()));
         QVERIFY2(!e, qPrintable(e.message));
-        QCOMPARE(sim.request("PUT", QStringLiteral("/_sim/faults"), {}, R"({"graphql_node_budget": 1000})").status, 200);
+        QCOMPARE(sim.request("PUT", QStringLiteral("/_sim/faults"), {}, R"({"graphql_node_budget": 1000})").status,
+                 200);
         e = backfill(limited, tokenConfig(sim.baseUrl()));
         QVERIFY2(!e, qPrintable(e.message));
         pg::Connection b;
@@ -778,17 +784,16 @@ private Q_SLOTS:
     void threadsBeyondOnePage() {
         SimulatorProcess sim;
         QVERIFY2(sim.start(datasetArgs(QStringLiteral("small"), 13)), qPrintable(sim.error()));
-        const int number =
-            at(graphql(sim,
-                       QStringLiteral("query { repository(owner: \"octo-org\", name: \"repo-0\") {"
-                                      " discussions(first: 1) { nodes { number } } } }"),
-                       {}),
-               QStringLiteral("repository.discussions.nodes"))
-                .toArray()
-                .first()
-                .toObject()
-                .value(QStringLiteral("number"))
-                .toInt();
+        const int number = at(graphql(sim,
+                                      QStringLiteral("query { repository(owner: \"octo-org\", name: \"repo-0\") {"
+                                                     " discussions(first: 1) { nodes { number } } } }"),
+                                      {}),
+                              QStringLiteral("repository.discussions.nodes"))
+                               .toArray()
+                               .first()
+                               .toObject()
+                               .value(QStringLiteral("number"))
+                               .toInt();
         QVERIFY(number > 0);
         const QString path = QStringLiteral("/_sim/repos/octo-org/repo-0/discussions/%1/comments").arg(number);
         const auto comment = [&](const QJsonObject &body) {
@@ -819,13 +824,15 @@ private Q_SLOTS:
         const QHash<QString, qint64> truth = truthCounts(sim);
         QCOMPARE(count(db, QStringLiteral("discussion_comment")), truth.value(QStringLiteral("discussion_comment")));
         QCOMPARE(count(db, QStringLiteral("comment")), truth.value(QStringLiteral("comment")));
-        QVERIFY(db.exec(QStringLiteral("SELECT count(*) FROM github.comment c JOIN github.repository r ON r.id ="
-                                       " c.repository_id WHERE r.full_name = 'octo-org/repo-0' AND c.body LIKE 'note %'"))
-                    .toInt(0, 0) == 103);
-        QCOMPARE(db.execParams(QStringLiteral("SELECT count(*) FROM github.discussion_comment WHERE reply_to_node_id = $1"),
-                               {pg::param(thread.value(QStringLiteral("node_id")).toString())})
-                     .toInt(0, 0),
-                 qint64(102));
+        QVERIFY(
+            db.exec(QStringLiteral("SELECT count(*) FROM github.comment c JOIN github.repository r ON r.id ="
+                                   " c.repository_id WHERE r.full_name = 'octo-org/repo-0' AND c.body LIKE 'note %'"))
+                .toInt(0, 0) == 103);
+        QCOMPARE(
+            db.execParams(QStringLiteral("SELECT count(*) FROM github.discussion_comment WHERE reply_to_node_id = $1"),
+                          {pg::param(thread.value(QStringLiteral("node_id")).toString())})
+                .toInt(0, 0),
+            qint64(102));
         QVERIFY(db.exec(QStringLiteral("SELECT count(*) FROM github.discussion_comment c JOIN github.discussion d ON"
                                        " d.id = c.discussion_id JOIN github.repository r ON r.id = d.repository_id"
                                        " WHERE r.full_name = 'octo-org/repo-0' AND d.number = %1")

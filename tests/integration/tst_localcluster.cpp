@@ -49,8 +49,9 @@ private Q_SLOTS:
                 QVERIFY2(cluster.conninfo().contains(QStringLiteral("host=127.0.0.1")), qPrintable(cluster.address()));
                 QVERIFY(QDir(cluster.socketDirectory()).entryList(QDir::System | QDir::Hidden | QDir::Files).isEmpty());
                 pg::Connection refused;
-                const Error e = refused.open(
-                    QString(cluster.conninfo()).replace(QStringLiteral("a-generated-password"), QStringLiteral("wrong")));
+                const Error e =
+                    refused.open(QString(cluster.conninfo())
+                                     .replace(QStringLiteral("a-generated-password"), QStringLiteral("wrong")));
                 QVERIFY2(e && e.message.contains(QStringLiteral("password")), qPrintable(e.message));
             }
             // A cluster is reached the way it was created for.
@@ -58,9 +59,10 @@ private Q_SLOTS:
             other.tcp = !tcp;
             other.password = "x";
             const Error mismatch = LocalCluster(other).start();
-            QVERIFY2(mismatch.kind == Error::Kind::Usage &&
-                         mismatch.message.contains(QStringLiteral("--embedded-transport %1").arg(tcp ? "tcp" : "socket")),
-                     qPrintable(mismatch.message));
+            QVERIFY2(
+                mismatch.kind == Error::Kind::Usage &&
+                    mismatch.message.contains(QStringLiteral("--embedded-transport %1").arg(tcp ? "tcp" : "socket")),
+                qPrintable(mismatch.message));
         } // destructor stops the cluster it started
         LocalCluster restarted(options);
         QVERIFY(!restarted.isRunning()); // the first cluster object stopped it

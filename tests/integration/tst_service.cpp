@@ -329,8 +329,8 @@ private Q_SLOTS:
                  "the killed app's server is expected to outlive it");
 
         QString out;
-        const int code = run({QStringLiteral("--service"), QStringLiteral("--sandbox"), QStringLiteral("--backfill-only"),
-                              QStringLiteral("--data-dir"), dataDir},
+        const int code = run({QStringLiteral("--service"), QStringLiteral("--sandbox"),
+                              QStringLiteral("--backfill-only"), QStringLiteral("--data-dir"), dataDir},
                              &out, 180000);
         QVERIFY2(code == 0, qPrintable(out));
         QVERIFY2(out.contains(QStringLiteral("taking over the embedded database")), qPrintable(out));

@@ -596,8 +596,9 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor([&] { return outcomes.size() == 4; }, 10000));
         for (const QList<QVariant> &outcome : std::as_const(outcomes))
             QCOMPARE(outcome.at(2).toString(), QStringLiteral("ignored"));
-        QCOMPARE(live.db.exec(QStringLiteral("SELECT count(*) FROM hubsync.webhook_delivery WHERE outcome = 'ignored'"
-                                             " AND error = 'installation 78 is not this sync''s (installation 77)'"))
+        QCOMPARE(live.db
+                     .exec(QStringLiteral("SELECT count(*) FROM hubsync.webhook_delivery WHERE outcome = 'ignored'"
+                                          " AND error = 'installation 78 is not this sync''s (installation 77)'"))
                      .toInt(0, 0),
                  qint64(4));
         // This installation's.

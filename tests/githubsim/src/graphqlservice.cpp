@@ -473,9 +473,10 @@ HttpResponse GraphqlService::handle(Server::Context &c) {
         JsonWriter pw(&out);
         pw.beginObject()
             .nullField("data")
-            .field("errors", QJsonValue(QJsonArray{QJsonObject{
-                                 {QStringLiteral("type"), QStringLiteral("RESOURCE_LIMITS_EXCEEDED")},
-                                 {QStringLiteral("message"), QStringLiteral("Resource limits for this query exceeded.")}}}))
+            .field("errors",
+                   QJsonValue(QJsonArray{QJsonObject{
+                       {QStringLiteral("type"), QStringLiteral("RESOURCE_LIMITS_EXCEEDED")},
+                       {QStringLiteral("message"), QStringLiteral("Resource limits for this query exceeded.")}}}))
             .endObject();
         HttpResponse r = Server::json(200, out);
         r.setHeader("X-Sim-Cost", QByteArray::number(e.cost));
