@@ -50,10 +50,11 @@ int runPsql(const QStringList &arguments, const QStringList &environment) {
     QStringList ours{QStringLiteral("hubsync")}, theirs;
     for (qsizetype i = 0; i < arguments.size(); ++i) {
         const QString &a = arguments[i];
-        const bool takesValue =
-            a == QLatin1String("--data-dir") || a == QLatin1String("--database") || a == QLatin1String("--config");
-        const bool withValue = a.startsWith(QLatin1String("--data-dir=")) ||
-                               a.startsWith(QLatin1String("--database=")) || a.startsWith(QLatin1String("--config="));
+        static const QStringList own{QStringLiteral("--data-dir"), QStringLiteral("--database"),
+                                     QStringLiteral("--config"), QStringLiteral("--embedded-transport")};
+        const bool takesValue = own.contains(a);
+        const bool withValue = std::any_of(
+            own.cbegin(), own.cend(), [&a](const QString &option) { return a.startsWith(option + QLatin1Char('=')); });
         if (takesValue && i + 1 < arguments.size()) {
             ours << a << arguments[++i];
         } else if (withValue) {
@@ -75,15 +76,17 @@ int runPsql(const QStringList &arguments, const QStringList &environment) {
         return 127;
     }
 
-    QString conninfo = config.database;
+    QString password;
+    // A password in --database goes to psql through its environment, not on its command line.
+    QString conninfo = config.database.isEmpty() ? QString() : pg::conninfoWithoutPassword(config.database, &password);
     std::unique_ptr<LocalCluster> cluster;
     bool wasRunning = false; // a running HubSync's cluster: psql uses it and leaves it running
-    QString password;
     if (conninfo.isEmpty()) {
         LocalCluster::Options options;
         options.directory = dataDirectory(config.dataDir) + QStringLiteral("/postgres");
         options.stopOnDestruction = false;
-        options.tcp = config.embeddedTcp;
+        // The transport the cluster was created for, whatever the default of this platform is.
+        options.tcp = LocalCluster::createdForTcp(options.directory).value_or(config.embeddedTcp);
         cluster = std::make_unique<LocalCluster>(options);
         if (!cluster->exists()) {
             complain(QStringLiteral("there is no HubSync database in %1 yet: run hubsync first (e.g. hubsync "
@@ -140,7 +143,19 @@ int runPsql(const QStringList &arguments, const QStringList &environment) {
     process.waitForFinished(-1);
     const int code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : int(ExitCode::Failure);
     if (cluster && !wasRunning) {
-        if (Error e = cluster->stop(); e && code == 0)
+        // A HubSync that started meanwhile uses the cluster now: it stays up for it.
+        pg::Connection check;
+        const qint64 others =
+            check.open(cluster->conninfo(QStringLiteral("hubsync")), 5)
+                ? 0
+                : check
+                      .exec(QStringLiteral("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+                                           " AND pid <> pg_backend_pid()"))
+                      .toInt(0, 0);
+        check.close();
+        if (others > 0)
+            complain(QStringLiteral("left the embedded database running: %1 other sessions use it").arg(others));
+        else if (Error e = cluster->stop(); e && code == 0)
             complain(e.message);
     }
     return code;

@@ -92,6 +92,7 @@ Error Engine::openDatabase() {
             const bool creating = !LocalCluster(options).exists();
             if (Error e = LocalCluster::storedPassword(options.directory, creating, &options.password))
                 return e;
+            Log::instance().addSecret(QString::fromLatin1(options.password));
         }
         m_localCluster = std::make_unique<LocalCluster>(options);
         if (Error e = m_localCluster->start())
@@ -160,10 +161,15 @@ void Engine::startBackfill(const QStringList &repos, bool quiet) {
     connect(m_backfill.get(), &sync::Backfill::failed, this, [this, stopDeselected, repos, quiet](const Error &e) {
         m_backfilling = false;
         stopDeselected();
-        if (m_applier && !repos.isEmpty()) {
+        if (m_applier && !repos.isEmpty() && e.kind != Error::Kind::GitHubAuth && e.kind != Error::Kind::Internal) {
             // Live already: a repository granted (or picked) later that cannot be backfilled now is one
-            // repository's problem. The others keep syncing; it is retried with a growing delay.
+            // repository's problem. The others keep syncing; it is retried with a growing delay, and the
+            // repositories queued meanwhile go on now.
             retryBackfillLater(repos, e, quiet);
+            if (!m_queuedRepos.isEmpty()) {
+                const QStringList next = std::exchange(m_queuedRepos, {});
+                QTimer::singleShot(0, this, [this, next] { startBackfill(next); });
+            }
             return;
         }
         setStatus(EngineStatus::State::Failed, e.message);
@@ -385,7 +391,10 @@ void Engine::retryBackfillLater(const QStringList &repos, const Error &error, bo
                                            "syncing")
                                 .arg(repos.join(QStringLiteral(", ")), error.message)
                                 .arg(delaySeconds);
-    m_status.failedRepositories = repos;
+    for (const QString &name : repos) {
+        if (!m_status.failedRepositories.contains(name))
+            m_status.failedRepositories << name;
+    }
     setStatus(EngineStatus::State::Live, message);
     Q_EMIT warning(message);
     QTimer::singleShot(std::chrono::seconds(delaySeconds), this, [this, repos, quiet] {

@@ -293,14 +293,20 @@ Error LocalCluster::initdb() {
         // Every connection, local or not, proves the password (SCRAM-SHA-256). The password reaches initdb
         // in a file only the server's account can read, removed right after.
         passwordFile = root + QStringLiteral("/initdb-password");
+        QFile::remove(passwordFile);
         QFile file(passwordFile);
-        if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(m_options.password + '\n') < 0)
+        // Created owner-only (never readable by others, not even for a moment).
+        if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly, QFileDevice::ReadOwner | QFileDevice::WriteOwner) ||
+            file.write(m_options.password + '\n') < 0) {
+            QFile::remove(passwordFile);
             return Error::make(Error::Kind::Io, QStringLiteral("cannot write %1").arg(passwordFile));
+        }
         file.close();
-        QFile::setPermissions(passwordFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
         if (m_asRoot) {
-            if (Error e = chownToPostgres(passwordFile))
+            if (Error e = chownToPostgres(passwordFile)) {
+                QFile::remove(passwordFile);
                 return e;
+            }
         }
         arguments << QStringLiteral("-A") << QStringLiteral("scram-sha-256")
                   << QStringLiteral("--pwfile=") + passwordFile;
@@ -355,6 +361,14 @@ int LocalCluster::tcpPort(bool fresh, bool choose) {
     if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
         file.write(QByteArray::number(chosen) + '\n');
     return chosen;
+}
+
+std::optional<bool> LocalCluster::createdForTcp(const QString &directory) {
+    const QString root = QDir(directory).absolutePath();
+    if (!QFileInfo::exists(root + QStringLiteral("/data/PG_VERSION")))
+        return std::nullopt;
+    QFile file(root + QLatin1Char('/') + QLatin1String(transportFile));
+    return file.open(QIODevice::ReadOnly) && file.readAll().trimmed() == "tcp";
 }
 
 QString LocalCluster::address() const {

@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <optional>
+
 namespace hubsync {
 
 // An app-managed PostgreSQL cluster built from the system's PostgreSQL server binaries (initdb, pg_ctl).
@@ -62,6 +64,8 @@ public:
     // else the encrypted file in `directory`); with `create`, a new random one is stored when there is none.
     // Never logged.
     static Error storedPassword(const QString &directory, bool create, QByteArray *password);
+    // Whether the cluster in `directory` was created for TCP (std::nullopt: there is none yet).
+    static std::optional<bool> createdForTcp(const QString &directory);
 
 private:
     Error runTool(const QString &tool, const QStringList &arguments, int timeoutMs, QString *output = nullptr) const;

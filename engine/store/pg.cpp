@@ -444,6 +444,29 @@ int Connection::serverVersion() const {
     return m_conn ? PQserverVersion(m_conn) : 0;
 }
 
+QString conninfoWithoutPassword(const QString &conninfo, QString *password) {
+    char *error = nullptr;
+    PQconninfoOption *options = PQconninfoParse(conninfo.toUtf8().constData(), &error);
+    if (!options) {
+        PQfreemem(error);
+        return conninfo; // not a connection string psql would take either: it says so itself
+    }
+    QStringList kept;
+    for (PQconninfoOption *o = options; o->keyword; ++o) {
+        if (!o->val)
+            continue;
+        QString value = QString::fromUtf8(o->val);
+        if (qstrcmp(o->keyword, "password") == 0) {
+            *password = value;
+            continue;
+        }
+        value.replace(QLatin1Char('\\'), QStringLiteral("\\\\")).replace(QLatin1Char('\''), QStringLiteral("\\'"));
+        kept << QString::fromLatin1(o->keyword) + QStringLiteral("='") + value + QLatin1Char('\'');
+    }
+    PQconninfoFree(options);
+    return kept.join(QLatin1Char(' '));
+}
+
 DatabaseEndpoint endpointOf(const QString &conninfo) {
     DatabaseEndpoint endpoint;
     char *error = nullptr;

@@ -173,6 +173,9 @@ private:
 
 // The host/port/database/user/password a libpq conninfo or URI names (libpq's defaults filled in).
 DatabaseEndpoint endpointOf(const QString &conninfo);
+// The same connection string without its password (which goes to *password), so that it can be shown or
+// passed on a command line; every other parameter is kept.
+QString conninfoWithoutPassword(const QString &conninfo, QString *password);
 
 // Escapes one value for COPY text format (backslash, tab, newline, carriage return).
 void copyEscape(QByteArray &out, const QByteArray &value);

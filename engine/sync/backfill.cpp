@@ -221,6 +221,10 @@ void Backfill::fetchNext(RepoRun &run) {
             fetchCommentThreads(run);
             return;
         }
+        // A walk begun through GraphQL that has to go on through REST starts again (upserts make the pages
+        // already written harmless).
+        if (run.cursor.nextUrl.startsWith(QLatin1String("graphql:")))
+            run.cursor.nextUrl.clear();
         break;
     default:
         break;

@@ -64,6 +64,16 @@ bool Backfill::commentsThroughGraphql(const RepoRun &run) {
 }
 
 void Backfill::fetchCommentThreads(RepoRun &run) {
+    if (!run.cursor.sinceLimit.isValid()) {
+        // Threads are walked by creation, not by update: a comment edited behind the walk is not seen again
+        // at its end. The poller goes on from `since`, so it must not pass the moment the walk began: the
+        // issue walk's newest update (it ran before; an edit to a comment does not move its issue), or five
+        // minutes ago when there is none.
+        Error error;
+        const Cursor issues = m_cursors.load(run.repo.id, stepTable(Step::Issue), &error);
+        run.cursor.sinceLimit =
+            !error && issues.since.isValid() ? issues.since : QDateTime::currentDateTimeUtc().addSecs(-300);
+    }
     const QString &marker = run.cursor.nextUrl;
     const bool pulls = marker.startsWith(QLatin1String(pullsMarker));
     const QString after = marker.mid(int(qstrlen(pulls ? pullsMarker : issuesMarker)));
@@ -96,8 +106,6 @@ bool Backfill::commentsFallBackToRest(RepoRun &run, const GraphqlResult &result)
 }
 
 void Backfill::onCommentThreads(RepoRun &run, bool pulls, int size, const GraphqlResult &result) {
-    if (result.error && commentsFallBackToRest(run, result))
-        return;
     if (result.error && size > 1 && tooLarge(result)) {
         // Too heavy for GitHub: half as many threads a query from here on (kept with the cursor).
         run.cursor.pageSize = size / 2;
@@ -108,6 +116,8 @@ void Backfill::onCommentThreads(RepoRun &run, bool pulls, int size, const Graphq
         fetchCommentThreads(run);
         return;
     }
+    if (result.error && commentsFallBackToRest(run, result))
+        return;
     const QJsonObject connection = result.data.value(QStringLiteral("repository"))
                                        .toObject()
                                        .value(pulls ? QStringLiteral("pullRequests") : QStringLiteral("issues"))

@@ -95,6 +95,8 @@ Error Backfill::writePage(RepoRun &run, const QList<QJsonObject> &items, const Q
             next.written += result.written;
             if (result.newestUpdate.isValid() && (!next.since.isValid() || result.newestUpdate > next.since))
                 next.since = result.newestUpdate;
+            if (next.sinceLimit.isValid() && next.since > next.sinceLimit)
+                next.since = next.sinceLimit;
             return m_cursors.save(next);
         },
         &result, raw);

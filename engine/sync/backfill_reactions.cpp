@@ -136,15 +136,18 @@ void Backfill::fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<R
 // Server versions do not let into GraphQL, an App without the permission): REST does the rest of the run.
 bool Backfill::graphqlRefused(const GraphqlResult &result) {
     // Refused as a whole: no data at all. (A partial answer refusing one object is that object's error.)
-    const bool refusedKind =
-        result.error.kind == Error::Kind::GitHubPermission || result.error.kind == Error::Kind::GitHubAuth;
+    // Refused: the credentials may not use GraphQL, or this GitHub (an older Enterprise Server) does not
+    // know what the query asks for.
+    const bool refusedKind = result.error.kind == Error::Kind::GitHubPermission ||
+                             result.error.kind == Error::Kind::GitHubAuth ||
+                             result.error.kind == Error::Kind::GitHubValidation;
     const bool noData = std::all_of(result.data.constBegin(), result.data.constEnd(),
                                     [](const QJsonValue &v) { return v.isNull() || v.isUndefined(); });
     if (!refusedKind || !noData)
         return false;
     if (!m_graphqlRefused)
-        Q_EMIT warning(QStringLiteral("GitHub's GraphQL API refused these credentials (%1); fetching reactions "
-                                      "through REST instead, one request per issue or comment")
+        Q_EMIT warning(QStringLiteral("GitHub's GraphQL API refused a query (%1); fetching reactions and comments "
+                                      "through REST instead, which spends more of the REST budget")
                            .arg(result.error.message));
     m_graphqlRefused = true;
     return true;

@@ -25,6 +25,9 @@ struct Cursor {
     qint64 written = 0;
     qint64 total = -1;
     int pageSize = 0; // GraphQL walks: the query size that last worked (0 = not learnt yet)
+    // Not stored: `since` never goes past this (a walk that is not ordered by update time, whose newest
+    // update says nothing about what changed behind it).
+    QDateTime sinceLimit;
 };
 
 // Cursors are kept per data schema (`--schema`): each schema of one database is synced on its own.

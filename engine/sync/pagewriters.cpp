@@ -63,6 +63,8 @@ public:
                 if (done.result.newestUpdate.isValid() &&
                     (!next.since.isValid() || done.result.newestUpdate > next.since))
                     next.since = done.result.newestUpdate;
+                if (next.sinceLimit.isValid() && next.since > next.sinceLimit)
+                    next.since = next.sinceLimit;
                 return m_cursors.save(next);
             },
             &done.result, job.raw);

@@ -11,6 +11,23 @@ using hubsync::test::PgTestInstance;
 class TestPgHarness : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    // `hubsync psql --database DSN` hands psql the connection string without its password (which goes to
+    // PGPASSWORD, out of sight of `ps`), every other parameter kept, quoting included.
+    void conninfoWithoutPassword() {
+        QString password;
+        const QString rest = pg::conninfoWithoutPassword(
+            QStringLiteral("host=db.example port=6543 user=me password='s3 cr\\'et' dbname='my db' sslmode=require"),
+            &password);
+        QCOMPARE(password, QStringLiteral("s3 cr'et"));
+        QVERIFY2(!rest.contains(QStringLiteral("s3")), qPrintable(rest));
+        const DatabaseEndpoint endpoint = pg::endpointOf(rest);
+        QCOMPARE(endpoint.host, QStringLiteral("db.example"));
+        QCOMPARE(endpoint.port, 6543);
+        QCOMPARE(endpoint.database, QStringLiteral("my db"));
+        QCOMPARE(endpoint.password, QString());
+        QVERIFY2(rest.contains(QStringLiteral("sslmode='require'")), qPrintable(rest));
+    }
+
     void init() {
         m_dsn = PgTestInstance::shared().createDatabase(QString::fromLatin1(QTest::currentTestFunction()));
         QVERIFY2(!m_dsn.isEmpty(), qPrintable(PgTestInstance::shared().error()));
