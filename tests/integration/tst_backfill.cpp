@@ -716,6 +716,35 @@ private Q_SLOTS:
         PgTestInstance::shared().dropDatabase(dsn);
     }
 
+    // A comment walk saved halfway through GraphQL goes on through REST when REST is forced (--rest-only, or
+    // GitHub refusing GraphQL): it starts again from the first page instead of sending its GraphQL marker
+    // as a URL.
+    void graphqlWalkGoesOnThroughRest() {
+        SimulatorProcess sim;
+        QVERIFY2(sim.start(datasetArgs(QStringLiteral("small"), 29)), qPrintable(sim.error()));
+        const QString dsn = freshDatabase(QStringLiteral("walk_switch"));
+        QVERIFY(!dsn.isEmpty());
+        Error e = backfill(dsn, tokenConfig(sim.baseUrl()));
+        QVERIFY2(!e, qPrintable(e.message));
+        pg::Connection db;
+        QVERIFY(!db.open(dsn));
+        // As a run stopped after its first page of issue threads leaves it.
+        QVERIFY(!db.run(QStringLiteral("UPDATE hubsync.sync_cursor SET phase = 'backfill', next_url ="
+                                       " 'graphql:issues:Y3Vyc29yOnYyOjE6MQ==' WHERE collection = 'comment'")));
+        QVERIFY(!db.run(QStringLiteral("DELETE FROM github.comment")));
+        Config restOnly = tokenConfig(sim.baseUrl());
+        restOnly.restOnly = true;
+        e = backfill(dsn, restOnly);
+        QVERIFY2(!e, qPrintable(e.message));
+        QCOMPARE(count(db, QStringLiteral("comment")), truthCounts(sim).value(QStringLiteral("comment")));
+        QCOMPARE(db.exec(QStringLiteral("SELECT count(*) FROM hubsync.sync_cursor WHERE collection = 'comment'"
+                                        " AND (phase <> 'done' OR next_url IS NOT NULL)"))
+                     .toInt(0, 0),
+                 qint64(0));
+        db.close();
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
     // GitHub failing now and then (10 % of all requests, and GraphQL answering 502 three times in a row)
     // costs retries, not data: the tables end equal to a clean run's.
     void faultsEndLikeACleanRun() {
