@@ -622,6 +622,20 @@ QJsonObject restUserFromGraphql(const QJsonObject &author) {
                        {QStringLiteral("type"), QStringLiteral("User")}};
 }
 
+namespace {
+
+// GitHub's reaction contents: GraphQL's ReactionContent and the REST name, in the REST rollup's order.
+const QList<std::pair<QString, QString>> &reactionContents() {
+    static const QList<std::pair<QString, QString>> contents{
+        {QStringLiteral("THUMBS_UP"), QStringLiteral("+1")},      {QStringLiteral("THUMBS_DOWN"), QStringLiteral("-1")},
+        {QStringLiteral("LAUGH"), QStringLiteral("laugh")},       {QStringLiteral("HOORAY"), QStringLiteral("hooray")},
+        {QStringLiteral("CONFUSED"), QStringLiteral("confused")}, {QStringLiteral("HEART"), QStringLiteral("heart")},
+        {QStringLiteral("ROCKET"), QStringLiteral("rocket")},     {QStringLiteral("EYES"), QStringLiteral("eyes")}};
+    return contents;
+}
+
+} // namespace
+
 QJsonObject restUserFromGraphqlUser(const QJsonObject &user, const QString &apiBase) {
     if (!user.value(QStringLiteral("databaseId")).isDouble())
         return {};
@@ -654,11 +668,6 @@ QJsonObject restUserFromGraphqlUser(const QJsonObject &user, const QString &apiB
 
 QJsonObject restIssueCommentFromGraphql(const QJsonObject &comment, const QString &apiBase,
                                         const QString &repositoryFullName, qint64 issueNumber) {
-    static const QList<std::pair<QString, QString>> contents{
-        {QStringLiteral("THUMBS_UP"), QStringLiteral("+1")},      {QStringLiteral("THUMBS_DOWN"), QStringLiteral("-1")},
-        {QStringLiteral("LAUGH"), QStringLiteral("laugh")},       {QStringLiteral("HOORAY"), QStringLiteral("hooray")},
-        {QStringLiteral("CONFUSED"), QStringLiteral("confused")}, {QStringLiteral("HEART"), QStringLiteral("heart")},
-        {QStringLiteral("ROCKET"), QStringLiteral("rocket")},     {QStringLiteral("EYES"), QStringLiteral("eyes")}};
     // fullDatabaseId: comment ids outgrew GraphQL's 32-bit databaseId.
     const qint64 id = comment.value(QStringLiteral("fullDatabaseId")).toString().toLongLong();
     const QString repoApi = apiBase + QStringLiteral("/repos/") + repositoryFullName;
@@ -671,7 +680,7 @@ QJsonObject restIssueCommentFromGraphql(const QJsonObject &comment, const QStrin
         counts.insert(g.value(QStringLiteral("content")).toString(),
                       g.value(QStringLiteral("reactors")).toObject().value(QStringLiteral("totalCount")).toInteger());
     }
-    for (const auto &[graphqlName, restName] : contents) {
+    for (const auto &[graphqlName, restName] : reactionContents()) {
         reactions.insert(restName, counts.value(graphqlName));
         total += counts.value(graphqlName);
     }
@@ -694,17 +703,17 @@ QJsonObject restIssueCommentFromGraphql(const QJsonObject &comment, const QStrin
 }
 
 QJsonObject restReactionFromGraphql(const QJsonObject &reaction, const QString &apiBase) {
-    static const QHash<QString, QString> contents{
-        {QStringLiteral("THUMBS_UP"), QStringLiteral("+1")},      {QStringLiteral("THUMBS_DOWN"), QStringLiteral("-1")},
-        {QStringLiteral("LAUGH"), QStringLiteral("laugh")},       {QStringLiteral("HOORAY"), QStringLiteral("hooray")},
-        {QStringLiteral("CONFUSED"), QStringLiteral("confused")}, {QStringLiteral("HEART"), QStringLiteral("heart")},
-        {QStringLiteral("ROCKET"), QStringLiteral("rocket")},     {QStringLiteral("EYES"), QStringLiteral("eyes")}};
-    const QString content = reaction.value(QStringLiteral("content")).toString();
+    const QString graphqlContent = reaction.value(QStringLiteral("content")).toString();
+    QString content = graphqlContent.toLower();
+    for (const auto &[graphqlName, restName] : reactionContents()) {
+        if (graphqlName == graphqlContent)
+            content = restName;
+    }
     const QJsonObject user = restUserFromGraphqlUser(reaction.value(QStringLiteral("user")).toObject(), apiBase);
     return QJsonObject{{QStringLiteral("id"), reaction.value(QStringLiteral("databaseId"))},
                        {QStringLiteral("node_id"), reaction.value(QStringLiteral("id"))},
                        {QStringLiteral("user"), user.isEmpty() ? QJsonValue() : QJsonValue(user)},
-                       {QStringLiteral("content"), contents.value(content, content.toLower())},
+                       {QStringLiteral("content"), content},
                        {QStringLiteral("created_at"), reaction.value(QStringLiteral("createdAt"))}};
 }
 

@@ -110,6 +110,9 @@ private:
                          const GraphqlResult &result);
     void fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<ReactionSubject> &subject, const QString &after);
     bool graphqlRefused(const GraphqlResult &result);
+    // Shared by the GraphQL walks (backfill_reactions.cpp).
+    void failQuery(const RepoRun &run, const QString &what, const GraphqlResult &result);
+    bool halvePage(RepoRun &run, int size, const GraphqlResult &result, const QString &what, const QString &unit);
     void reactionSubjectDone(RepoRun &run);
     Error writeReactionWave(RepoRun &run);
 

@@ -78,7 +78,7 @@ void Backfill::fetchCommentThreads(RepoRun &run) {
     const bool pulls = marker.startsWith(QLatin1String(pullsMarker));
     const QString after = marker.mid(int(qstrlen(pulls ? pullsMarker : issuesMarker)));
     const QStringList parts = run.repo.fullName.split(QLatin1Char('/'));
-    const int size = run.cursor.pageSize > 0 ? qMin(run.cursor.pageSize, threadsPerPage) : threadsPerPage;
+    const int size = learntPageSize(run.cursor, threadsPerPage);
     QJsonObject variables{{QStringLiteral("owner"), parts.value(0)},
                           {QStringLiteral("name"), parts.value(1)},
                           {QStringLiteral("first"), size}};
@@ -106,13 +106,7 @@ bool Backfill::commentsFallBackToRest(RepoRun &run, const GraphqlResult &result)
 }
 
 void Backfill::onCommentThreads(RepoRun &run, bool pulls, int size, const GraphqlResult &result) {
-    if (result.error && size > 1 && tooLarge(result)) {
-        // Too heavy for GitHub: half as many threads a query from here on (kept with the cursor).
-        run.cursor.pageSize = size / 2;
-        logInfo(QStringLiteral("backfill"),
-                QStringLiteral("%1 comments: GitHub could not answer in full (%2); asking for %3 threads a query")
-                    .arg(run.repo.fullName, result.error.message)
-                    .arg(run.cursor.pageSize));
+    if (halvePage(run, size, result, QStringLiteral("comments"), QStringLiteral("threads a query"))) {
         fetchCommentThreads(run);
         return;
     }
@@ -183,8 +177,7 @@ void Backfill::fetchMoreThreadComments(RepoRun &run) {
                 return;
             // A thread deleted since its page was read (NOT_FOUND) has no comments left to sync.
             if (result.error && !onlyNotFound(result)) {
-                self.fail(Error::make(result.error.kind,
-                                      QStringLiteral("%1 comment: %2").arg(r.repo.fullName, result.error.message)));
+                self.failQuery(r, QStringLiteral("comment"), result);
                 return;
             }
             const QJsonObject comments =

@@ -82,7 +82,7 @@ void collectComments(Run &run, qint64 discussionId, const QString &ownerNodeId, 
 
 void Backfill::fetchDiscussions(RepoRun &run) {
     const QStringList parts = run.repo.fullName.split(QLatin1Char('/'));
-    const int size = run.cursor.pageSize > 0 ? qMin(run.cursor.pageSize, maxPageSize) : maxPageSize;
+    const int size = learntPageSize(run.cursor, maxPageSize);
     QJsonObject variables{{QStringLiteral("owner"), parts.value(0)},
                           {QStringLiteral("name"), parts.value(1)},
                           {QStringLiteral("first"), size}};
@@ -100,15 +100,7 @@ void Backfill::fetchDiscussions(RepoRun &run) {
 void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result, int size) {
     const QJsonObject repository = result.data.value(QStringLiteral("repository")).toObject();
     const QJsonObject connection = repository.value(QStringLiteral("discussions")).toObject();
-    if (result.error && size > 1 && tooLarge(result)) {
-        // GitHub ran out of time or memory for this page (a partial answer, or 502/504 until the client gave
-        // up). Ask for half as many discussions, and remember the size for the next pages and runs.
-        run.cursor.pageSize = size / 2;
-        logInfo(QStringLiteral("backfill"),
-                QStringLiteral("%1 discussions: GitHub could not answer in full (%2); asking for "
-                               "%3 discussions a page")
-                    .arg(run.repo.fullName, result.error.message)
-                    .arg(run.cursor.pageSize));
+    if (halvePage(run, size, result, QStringLiteral("discussions"), QStringLiteral("discussions a page"))) {
         fetchDiscussions(run);
         return;
     }
@@ -152,8 +144,7 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
         self.noteGraphqlQuota(result);
         if (!result.error)
             return false;
-        self.fail(Error::make(result.error.kind,
-                              QStringLiteral("%1 discussion comments: %2").arg(r.repo.fullName, result.error.message)));
+        self.failQuery(r, QStringLiteral("discussion comments"), result);
         return true;
     };
     // The next page of one discussion's comments, or of one comment's replies.

@@ -77,6 +77,10 @@ bool onlyNotFound(const GraphqlResult &result);
 // Whether the answer says the query was too heavy for GitHub: a partial answer (RESOURCE_LIMITS_EXCEEDED) or
 // none at all (502/504 and timeouts, which the client has already retried). The caller asks for less.
 bool tooLarge(const GraphqlResult &result);
+// The page size a GraphQL walk asks for: the one that last worked (kept with its cursor), else `largest`.
+inline int learntPageSize(const Cursor &cursor, int largest) {
+    return cursor.pageSize > 0 ? qMin(cursor.pageSize, largest) : largest;
+}
 
 // Parses a JSON array body; returns false (and leaves items empty) for anything else.
 bool parseArray(const QByteArray &body, QList<QJsonObject> &items);

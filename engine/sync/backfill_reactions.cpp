@@ -57,6 +57,27 @@ bool tooLarge(const GraphqlResult &result) {
     });
 }
 
+// A GraphQL error that ends the run: "<owner/name> <what>: <GitHub's message>".
+void Backfill::failQuery(const RepoRun &run, const QString &what, const GraphqlResult &result) {
+    fail(Error::make(result.error.kind, QStringLiteral("%1 %2: %3").arg(run.repo.fullName, what, result.error.message),
+                     result.error.httpStatus, result.error.detail));
+}
+
+// GitHub could not answer a page of `size` (too heavy, see tooLarge()): the walk asks for half as many from
+// now on, kept with its cursor so that a restart does not learn it again. Returns true when the caller asks
+// again (never the same query: the size changed).
+bool Backfill::halvePage(RepoRun &run, int size, const GraphqlResult &result, const QString &what,
+                         const QString &unit) {
+    if (!result.error || size <= 1 || !tooLarge(result))
+        return false;
+    run.cursor.pageSize = size / 2;
+    logInfo(QStringLiteral("backfill"), QStringLiteral("%1 %2: GitHub could not answer in full (%3); asking for %4 %5")
+                                            .arg(run.repo.fullName, what, result.error.message)
+                                            .arg(run.cursor.pageSize)
+                                            .arg(unit));
+    return true;
+}
+
 void Backfill::nextReactionSubject(RepoRun &run) {
     const bool graphql = !m_options.restOnly && !m_graphqlRefused;
     // The node id of each subject comes from its row, written by an earlier step (or a poll or webhook).
@@ -98,7 +119,7 @@ void Backfill::nextReactionSubject(RepoRun &run) {
             byNode << subject;
     }
     // GraphQL subjects go in queries of the size that last worked for this repository (100 at first).
-    const int batch = run.cursor.pageSize > 0 ? qMin(run.cursor.pageSize, graphqlWaveSize) : graphqlWaveSize;
+    const int batch = learntPageSize(run.cursor, graphqlWaveSize);
     QList<QList<std::shared_ptr<ReactionSubject>>> batches;
     for (qsizetype i = 0; i < byNode.size(); i += batch)
         batches << byNode.mid(i, batch);
@@ -135,9 +156,8 @@ void Backfill::fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<R
 // Whether GitHub refuses GraphQL itself to these credentials (a fine-grained token some GitHub Enterprise
 // Server versions do not let into GraphQL, an App without the permission): REST does the rest of the run.
 bool Backfill::graphqlRefused(const GraphqlResult &result) {
-    // Refused as a whole: no data at all. (A partial answer refusing one object is that object's error.)
-    // Refused: the credentials may not use GraphQL, or this GitHub (an older Enterprise Server) does not
-    // know what the query asks for.
+    // Refused as a whole (no data at all; a partial answer refusing one object is that object's error): the
+    // credentials may not use GraphQL, or this GitHub (an older Enterprise Server) does not know the query.
     const bool refusedKind = result.error.kind == Error::Kind::GitHubPermission ||
                              result.error.kind == Error::Kind::GitHubAuth ||
                              result.error.kind == Error::Kind::GitHubValidation;
@@ -180,9 +200,7 @@ void Backfill::onReactionNodes(RepoRun &run, const QList<std::shared_ptr<Reactio
     // A subject deleted since it was queued comes back null, with a NOT_FOUND error for its path: it has
     // no reactions left. Any other error fails the run, as a REST error would.
     if (result.error && !onlyNotFound(result)) {
-        fail(Error::make(result.error.kind,
-                         QStringLiteral("%1 reactions: %2").arg(run.repo.fullName, result.error.message),
-                         result.error.httpStatus, result.error.detail));
+        failQuery(run, QStringLiteral("reactions"), result);
         return;
     }
     const QJsonArray nodes = result.data.value(QStringLiteral("nodes")).toArray();
@@ -217,9 +235,7 @@ void Backfill::fetchMoreGraphqlReactions(RepoRun &run, const std::shared_ptr<Rea
             RepoRun &r = *target;
             const QJsonObject node = result.data.value(QStringLiteral("node")).toObject();
             if (result.error && !onlyNotFound(result)) {
-                self.fail(Error::make(result.error.kind,
-                                      QStringLiteral("%1 reactions: %2").arg(r.repo.fullName, result.error.message),
-                                      result.error.httpStatus, result.error.detail));
+                self.failQuery(r, QStringLiteral("reactions"), result);
                 return;
             }
             if (node.isEmpty()) {
