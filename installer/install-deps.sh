@@ -13,6 +13,13 @@ PACKAGES="
   python3 python3-psycopg2 python3-psycopg default-jdk-headless libpostgresql-jdbc-java
   dbus-daemon gnome-keyring libsecret-1-0
 "
+# Only for the proxy's client-compatibility tests (tests/proxy/clients): more real client drivers - asyncpg,
+# Go's pgx v4 and lib/pq (sources built offline by `go run` in GOPATH mode), Perl DBD::Pg, Ruby pg, PHP PDO
+# pgsql and libpqxx.
+PACKAGES="$PACKAGES
+  python3-asyncpg golang-go golang-github-jackc-pgx-v4-dev golang-github-lib-pq-dev
+  libdbd-pg-perl ruby-pg php-cli php-pgsql libpqxx-dev
+"
 
 if [ "$(id -u)" -eq 0 ]; then
     SUDO=""

@@ -143,6 +143,12 @@ private:
     void relayFromUpstream(const QByteArray &chunk);
 
     // session_writethrough.cpp
+    // A portal that writes to issue: the Bind that made it and the Parse of its statement, so that the
+    // write's second run can bind it again even after the client parsed the statement's name anew.
+    struct WriteBind {
+        protocol::Frame bind;
+        protocol::Frame parse;
+    };
     struct WtRun {
         QList<protocol::Frame> frames; // simple: the Query; extended: the segment without its Sync
         bool simple = true;
@@ -152,10 +158,18 @@ private:
         bool beginPending = false; // began, but the BEGIN goes out with the write's set-up
         protocol::TransactionStatus status = protocol::TransactionStatus::Idle;
         int pos = 0;
-        QHash<QByteArray, protocol::Frame> binds; // portal -> the Bind that made it (for the second run)
-        QSet<qsizetype> writes;                   // extended: indexes of the Executes that write to issue
-        QList<AppliedChange> applied;             // accepted by GitHub in this run
-        bool holding = false;                     // counted in WriteThrough::beginWrite()
+        // Extended: the Executes that write to issue, by index in `frames`, each with the Bind that made
+        // its portal (the write runs twice, so the portal is bound again for the second run).
+        QHash<qsizetype, WriteBind> writes;
+        // Earlier messages of the client's segment went to the server before this run (a Flush sent
+        // them): their answers may still be on the way and they share the segment's transaction.
+        bool partlySent = false;
+        bool aborted = false; // the segment failed (wtAbort)
+        // Portals whose write ran in this run: a later Execute of one (the rest of a PortalSuspended
+        // result) fetches rows and writes nothing, until a Bind makes the portal anew.
+        QSet<QByteArray> ranPortals;
+        QList<AppliedChange> applied; // accepted by GitHub in this run
+        bool holding = false;         // counted in WriteThrough::beginWrite()
     };
     struct InternalStatement {
         QByteArray sql;
@@ -184,12 +198,13 @@ private:
     using WtContinuation = std::function<void(const WtSteps &)>;
     [[nodiscard]] bool writeThroughBusy() const;
     [[nodiscard]] bool isWriteThroughStatement(const QByteArray &statement) const;
-    [[nodiscard]] bool isWriteThroughPortal(const QByteArray &portal) const;
     void holdFrame(const protocol::Frame &frame);
     void drainHeld();
     void forwardExtended(const protocol::Frame &frame);
     void forwardSegment();
-    void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady, QSet<qsizetype> writes = {});
+    void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady,
+                           QHash<qsizetype, WriteBind> writes = {});
+    void wtBridge();
     void tryStartWriteThrough();
     static QList<InternalStatement> tempTableStatements();
     QByteArray internalStatements(const QList<InternalStatement> &statements);
@@ -205,7 +220,8 @@ private:
     void wtRelay(const QList<protocol::Frame> &messages, bool secondRun);
     void wtRelayErrors(const QList<protocol::Frame> &messages);
     void wtNext();
-    void wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const protocol::Frame &bind);
+    QByteArray rebindWire(const WriteBind &write);
+    void wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const WriteBind &bind);
     void wtCapture(const QList<protocol::Frame> &captured, const QByteArray &realRun, bool extended);
     void wtApplied(const WriteOutcome &outcome, const QByteArray &realRun, bool extended);
     void wtRealRun(const QByteArray &realRun, bool extended, const QList<AppliedChange> &applied);
@@ -258,6 +274,7 @@ private:
     qint64 m_syncsSinceExecute = 0;
     bool m_extendedOpen = false;     // extended messages sent since the last Sync
     bool m_discardUntilSync = false; // a Parse was refused: drop client messages up to Sync, like the server
+    bool m_errorSinceReady = false;  // an ErrorResponse was relayed since the last ReadyForQuery
     bool m_copyIn = false;           // the server is in COPY FROM STDIN mode
     // A refused statement is replaced on the wire by one that fails to parse on a unique token
     // (session_frontend.cpp); the server's syntax error naming that token is rewritten into `error`.
@@ -268,17 +285,20 @@ private:
     QList<PendingRefusal> m_refusals;
     quint64 m_refusalCounter = 0;
 
-    // Classification per named prepared statement (the unnamed one is parsed anew for every Parse), and
-    // which statement each portal runs: write-through intercepts at Execute.
+    // Classification per named prepared statement (the unnamed one is parsed anew for every Parse).
     QHash<QByteArray, Classification> m_statements;
-    QHash<QByteArray, QByteArray> m_portals;
     Classification m_unnamedStatement; // the last Parse of the unnamed statement
 
-    // Write-through (session_writethrough.cpp). Extended messages wait in m_segment for their Sync, so
-    // a segment that writes to issue can be run step by step; m_segmentStreaming after a Flush sent one.
+    // Write-through (session_writethrough.cpp). Extended messages wait in m_segment for their Sync or
+    // Flush, so a segment that writes to issue can be run step by step; m_segmentPartlySent once a Flush
+    // sent part of the segment on (the write then continues the transaction those messages began).
     QList<protocol::Frame> m_segment;
-    QSet<qsizetype> m_segmentWrites; // indexes in m_segment of the Executes that write to issue
-    bool m_segmentStreaming = false;
+    QHash<qsizetype, WriteBind> m_segmentWrites; // see WtRun::writes
+    bool m_segmentPartlySent = false;
+    // The last Bind of each portal whose statement writes to issue (an Execute may come segments later),
+    // and the Parse of each statement that does.
+    QHash<QByteArray, WriteBind> m_writeBinds;
+    QHash<QByteArray, protocol::Frame> m_writeParses;
     std::unique_ptr<WtRun> m_wt;   // the write-through running (or waiting for the server to be idle)
     bool m_wtInternal = false;     // server messages go to m_wtReader, not to the client
     QList<protocol::Frame> m_held; // client messages that arrived during write-through
@@ -298,6 +318,7 @@ private:
     QHash<QByteArray, QByteArray> m_wtPrepared;
     QList<QByteArray> m_wtStale;        // statement names to close with the next internal step
     bool m_wtTablesReady = false;       // the temp tables were created and committed by this session
+    bool m_sessionBlock = false;        // the open block is the session's, kept for the rest of a segment
     QList<AppliedChange> m_uncommitted; // accepted by GitHub inside the client's open transaction block
 };
 

@@ -17,6 +17,7 @@ void Session::handleBackendMessage(char type, const QByteArray &payload, QByteAr
         onReadyForQuery(payload);
         break;
     case protocol::ErrorResponse::type:
+        m_errorSinceReady = true;
         if (replaceRefusal(payload, out))
             return;
         if (m_state == State::Copy)
@@ -61,6 +62,7 @@ void Session::onReadyForQuery(const QByteArray &payload) {
     const protocol::Result<protocol::ReadyForQuery> ready = protocol::ReadyForQuery::decode(payload);
     if (ready)
         m_transactionStatus = ready->status;
+    m_errorSinceReady = false;
     if (m_state == State::Authenticating) {
         // The end of authentication and startup: the session is open.
         m_timer->stop();
@@ -75,6 +77,8 @@ void Session::onReadyForQuery(const QByteArray &payload) {
     if (m_syncPointsAnswered >= m_syncPointsSent && !m_extendedOpen) {
         m_syncPointsAnswered = m_syncPointsSent; // never let a miscount drift
         setState(State::Ready);
+        if (m_transactionStatus == protocol::TransactionStatus::Idle)
+            m_writeBinds.clear(); // every portal ended with its transaction
     }
 }
 

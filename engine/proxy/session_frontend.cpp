@@ -54,22 +54,11 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         m_extendedOpen = true;
         if (m_state != State::Copy)
             setState(State::Extended);
-        if (frame.type == protocol::Execute::type && m_host.writeThrough()) {
+        if (frame.type == protocol::Execute::type && !m_writeBinds.isEmpty()) {
             const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(frame.payload);
-            if (execute && isWriteThroughPortal(execute->portal)) {
-                if (m_segmentStreaming) {
-                    // Earlier messages of this segment are already on their way: the session cannot run
-                    // the write step by step any more.
-                    refuseExecute(errorFields(
-                        "0A000", QStringLiteral("an issue write cannot follow a Flush in the same pipeline segment"),
-                        QStringLiteral("The HubSync proxy applies writes to issues to GitHub step by step and needs "
-                                       "the statement's messages before the client waits for results."),
-                        QStringLiteral("Send Sync before the write, or disable the driver's pipelining for it.")));
-                    m_discardUntilSync = true;
-                    return;
-                }
-                m_segmentWrites.insert(m_segment.size()); // this Execute, at its place in the segment
-            }
+            const auto bind = execute ? m_writeBinds.constFind(execute->portal) : m_writeBinds.cend();
+            if (bind != m_writeBinds.cend())
+                m_segmentWrites.insert(m_segment.size(), *bind); // this Execute, at its place in the segment
         }
         forwardExtended(frame);
         return;
@@ -79,16 +68,16 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         m_extendedOpen = true;
         if (m_state != State::Copy)
             setState(State::Extended);
-        if (!m_segmentWrites.isEmpty() && !m_segmentStreaming) {
+        if (!m_segmentWrites.isEmpty()) {
             // The client wants results before its Sync: run the write now; the rest of the segment then
-            // streams through until the Sync.
+            // waits for its Sync or the next Flush again.
             QList<protocol::Frame> segment = std::exchange(m_segment, {});
             beginWriteThrough(std::move(segment), false, false, std::exchange(m_segmentWrites, {}));
             return;
         }
-        if (m_host.writeThrough() && !m_segmentStreaming) {
+        if (m_host.writeThrough()) {
             forwardSegment();
-            m_segmentStreaming = true;
+            m_segmentPartlySent = true;
         }
         sendToUpstream(frame.toWire());
         return;
@@ -106,12 +95,12 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         }
         if (m_state != State::Copy)
             setState(State::Extended);
-        m_segmentStreaming = false;
-        if (!m_segmentWrites.isEmpty() && !m_copyIn) {
+        if ((!m_segmentWrites.isEmpty() || m_sessionBlock) && !m_copyIn) {
             QList<protocol::Frame> segment = std::exchange(m_segment, {});
             beginWriteThrough(std::move(segment), false, true, std::exchange(m_segmentWrites, {}));
             return;
         }
+        m_segmentPartlySent = false;
         forwardSegment();
         sendToUpstream(frame.toWire());
         return;
@@ -140,10 +129,24 @@ bool Session::trackExtended(const protocol::Frame &frame) {
             malformed(bind.error());
             return false;
         }
-        if (m_portals.size() >= portalMapLimit && !m_portals.contains(bind->portal))
-            m_portals.clear(); // portals die with their transaction; a client that never closes them
-        m_portals.insert(bind->portal, bind->statement);
         noteClientBind(bind->statement);
+        if (!m_host.writeThrough())
+            return true;
+        // Decided at Bind: the portal keeps running this statement even if its name is parsed again.
+        if (!isWriteThroughStatement(bind->statement)) {
+            m_writeBinds.remove(bind->portal);
+            return true;
+        }
+        if (m_writeBinds.size() >= portalMapLimit && !m_writeBinds.contains(bind->portal)) {
+            // Forgetting one would let its Execute bypass GitHub; portals end with their transaction.
+            refuseExecute(errorFields(
+                "54000", QStringLiteral("too many open portals that write to issues"),
+                QStringLiteral("The HubSync proxy keeps at most %1 of them per transaction.").arg(portalMapLimit),
+                QStringLiteral("Close portals after use, or commit in smaller transactions.")));
+            m_discardUntilSync = true;
+            return false;
+        }
+        m_writeBinds.insert(bind->portal, WriteBind{frame, m_writeParses.value(bind->statement)});
         return true;
     }
     case protocol::Close::type: {
@@ -152,10 +155,12 @@ bool Session::trackExtended(const protocol::Frame &frame) {
             malformed(close.error());
             return false;
         }
-        if (close->kind == protocol::ObjectKind::Statement)
+        if (close->kind == protocol::ObjectKind::Statement) {
             m_statements.remove(close->name);
-        else
-            m_portals.remove(close->name);
+            m_writeParses.remove(close->name);
+        } else {
+            m_writeBinds.remove(close->name);
+        }
         return true;
     }
     case protocol::Describe::type: {
@@ -197,7 +202,9 @@ void Session::handleQuery(const protocol::Frame &frame) {
         return;
     }
     forwardSegment();        // extended messages without a Sync go first, as they would have
-    m_unnamedStatement = {}; // a simple Query drops the unnamed statement
+    m_unnamedStatement = {}; // a simple Query drops the unnamed statement (and the unnamed portal)
+    m_writeBinds.remove(QByteArray());
+    m_segmentPartlySent = false;
     ClassifiedStatement statement;
     statement.source = ClassifiedStatement::Source::SimpleQuery;
     statement.sql = query->sql;
@@ -239,6 +246,7 @@ void Session::handleParse(const protocol::Frame &frame) {
     if (decision.action == GateDecision::Action::Refuse) {
         // Same statement name: like a Parse that failed on the server, the name stays free.
         m_statements.remove(parse->statement);
+        m_writeParses.remove(parse->statement);
         if (parse->statement.isEmpty())
             m_unnamedStatement = {};
         const QByteArray token = nextRefusalToken();
@@ -247,6 +255,11 @@ void Session::handleParse(const protocol::Frame &frame) {
         m_discardUntilSync = true;
         return;
     }
+    if (statement.classification.kind == Classification::Kind::IssueWrite && m_host.writeThrough() &&
+        (m_writeParses.size() < statementCacheLimit || m_writeParses.contains(parse->statement)))
+        m_writeParses.insert(parse->statement, frame);
+    else
+        m_writeParses.remove(parse->statement);
     if (parse->statement.isEmpty())
         m_unnamedStatement = statement.classification;
     else if (m_statements.size() < statementCacheLimit || m_statements.contains(parse->statement))

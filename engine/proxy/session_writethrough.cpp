@@ -38,6 +38,7 @@
 #include <QPointer>
 #include <QRandomGenerator>
 #include <QTimer>
+#include <QtEndian>
 
 namespace hubsync::proxy {
 
@@ -48,6 +49,14 @@ constexpr qint32 wtMaxMessage = 256 * 1024 * 1024; // a captured row holds the i
 
 QByteArray syncWire() {
     return protocol::Sync{}.encode();
+}
+
+// How many messages a buffer of whole frontend messages holds.
+qsizetype messageCount(const QByteArray &wire) {
+    qsizetype count = 0;
+    for (qsizetype at = 0; at + protocol::typedHeaderSize <= wire.size(); ++count)
+        at += 1 + qFromBigEndian<qint32>(wire.constData() + at + 1);
+    return count;
 }
 
 bool hasError(const QList<protocol::Frame> &messages) {
@@ -91,11 +100,6 @@ bool Session::isWriteThroughStatement(const QByteArray &statement) const {
     return c && c->kind == Classification::Kind::IssueWrite;
 }
 
-bool Session::isWriteThroughPortal(const QByteArray &portal) const {
-    const auto it = m_portals.constFind(portal);
-    return it != m_portals.cend() && isWriteThroughStatement(*it);
-}
-
 void Session::holdFrame(const protocol::Frame &frame) {
     m_heldBytes += frame.payload.size() + protocol::typedHeaderSize;
     m_held.append(frame);
@@ -116,7 +120,7 @@ void Session::drainHeld() {
 // Where the extended-protocol messages of a client go: with write-through on they wait for their Sync,
 // which tells whether the segment writes to issue (see forwardSegment()).
 void Session::forwardExtended(const protocol::Frame &frame) {
-    if (m_host.writeThrough() && !m_segmentStreaming)
+    if (m_host.writeThrough())
         m_segment.append(frame);
     else
         sendToUpstream(frame.toWire());
@@ -129,12 +133,16 @@ void Session::forwardSegment() {
     m_segmentWrites.clear();
 }
 
-void Session::beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady, QSet<qsizetype> writes) {
+void Session::beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady,
+                                QHash<qsizetype, WriteBind> writes) {
     auto run = std::make_unique<WtRun>();
     run->frames = std::move(frames);
     run->writes = std::move(writes);
     run->simple = simple;
     run->owesReady = owesReady;
+    run->partlySent = !simple && m_segmentPartlySent;
+    if (owesReady)
+        m_segmentPartlySent = false; // the client's Sync ends the segment
     m_wt = std::move(run);
     tryStartWriteThrough();
 }
@@ -149,6 +157,7 @@ void Session::tryStartWriteThrough() {
         return;
     m_wt->started = true;
     m_wt->status = m_transactionStatus;
+    m_wt->began = m_sessionBlock; // an earlier part of the segment left the session's block open
     if (m_wt->status == protocol::TransactionStatus::Failed) {
         // An aborted block refuses every statement anyway: let PostgreSQL say so.
         std::unique_ptr<WtRun> run = std::move(m_wt);
@@ -163,6 +172,10 @@ void Session::tryStartWriteThrough() {
     m_wtInternal = true;
     m_wtReader = protocol::MessageReader(protocol::MessageReader::Mode::Typed,
                                          protocol::FrameLimits{wtMaxMessage, protocol::postgresMaxStartupLength});
+    if (m_wt->partlySent) {
+        wtBridge();
+        return;
+    }
     if (m_wt->status != protocol::TransactionStatus::Idle) {
         wtNext();
         return;
@@ -172,6 +185,41 @@ void Session::tryStartWriteThrough() {
     m_wt->began = true;
     m_wt->beginPending = true; // sent with the first batch: no round trip of its own
     wtNext();
+}
+
+// A Flush sent the segment's earlier messages on before this run, in the transaction the segment began,
+// and their answers may still be coming. One step ends them and keeps the transaction: in an implicit
+// transaction the session's BEGIN turns it into a block first (PostgreSQL does so without a warning), so
+// the step's Sync commits nothing. What comes back before the session's own answers is the client's.
+void Session::wtBridge() {
+    // An error was relayed already: PostgreSQL skips to Sync, and the segment has failed.
+    const bool failedBefore = m_errorSinceReady;
+    const bool implicit = m_wt->status == protocol::TransactionStatus::Idle && !failedBefore;
+    const QByteArray step = implicit ? internalStatements({{QByteArrayLiteral("BEGIN"), {}}}) : syncWire();
+    const qsizetype ours = messageCount(step) - 1; // each message but the Sync is answered once
+    WtBatch batch;
+    batch.add(step);
+    wtSend(batch, [this, failedBefore, implicit, ours](const WtSteps &steps) {
+        QList<protocol::Frame> answers = steps.first();
+        const bool ok = !failedBefore && !hasError(answers); // after an error our BEGIN did not run either
+        if (ok && implicit) {
+            // PostgreSQL warns about our BEGIN when one of the client's opened a block already.
+            const qsizetype warned = answers.removeIf(isAlreadyInTransactionWarning);
+            answers.resize(std::max<qsizetype>(0, answers.size() - ours));
+            m_wt->began = warned == 0;
+        }
+        if (ok && m_wt->status == protocol::TransactionStatus::Idle) {
+            // The client's own messages ended its block: the rest runs in one of the session's.
+            m_wt->began = true;
+            m_wt->beginPending = true;
+        }
+        wtRelay(answers, false);
+        if (!ok) {
+            wtAbort(false);
+            return;
+        }
+        wtNext();
+    });
 }
 
 QList<Session::InternalStatement> Session::tempTableStatements() {
@@ -327,8 +375,8 @@ void Session::wtRelay(const QList<protocol::Frame> &messages, bool skipFirstBind
             skipped = true;
             continue;
         }
-        if (f.type == '3' && skipFirstBindComplete)
-            continue; // the Close of the second run's portal
+        if ((f.type == '3' || f.type == '1') && skipFirstBindComplete)
+            continue; // the Close of the second run's portal, and of its statement parsed again
         if (f.type == protocol::ErrorResponse::type) {
             QByteArray out;
             if (replaceRefusal(f.payload, out)) {
@@ -347,11 +395,10 @@ bool Session::isWriteAt(qsizetype pos) const {
     const WtRun &run = *m_wt;
     if (run.simple)
         return true;
-    const protocol::Frame &frame = run.frames.at(pos);
-    if (frame.type != protocol::Execute::type || !run.writes.contains(pos))
+    if (!run.writes.contains(pos))
         return false;
-    const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(frame.payload);
-    return execute && run.binds.contains(execute->portal);
+    const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(run.frames.at(pos).payload);
+    return execute && !run.ranPortals.contains(execute->portal);
 }
 
 // The next batch: the session's BEGIN if it is still owed, the client's messages up to the next write
@@ -364,29 +411,24 @@ void Session::wtNext() {
         // Outside the block, so that they outlive its ROLLBACK: created once per session.
         if (!m_wtTablesReady)
             pre.tables = batch.add(internalStatements(tempTableStatements()));
-        // A simple Query: it needs no statement of ours, so it cannot fail for want of one. The steps
-        // behind it rely on the block it opens (a failed step aborts the block instead of committing).
-        pre.begin = batch.add(protocol::Query{QByteArrayLiteral("BEGIN")}.encode());
+        // Not a simple Query, which would drop the client's unnamed statement (a driver may have parsed
+        // it in an earlier segment). The steps behind it rely on the block it opens (a failed step
+        // aborts the block instead of committing).
+        pre.begin = batch.add(internalStatements({{QByteArrayLiteral("BEGIN"), {}}}));
     }
     QByteArray group;
     while (run.pos < run.frames.size() && !isWriteAt(run.pos)) {
         const protocol::Frame &frame = run.frames.at(run.pos++);
-        if (frame.type == protocol::Bind::type) {
-            const protocol::Result<protocol::Bind> bind = protocol::Bind::decode(frame.payload);
-            if (bind)
-                run.binds.insert(bind->portal, frame);
-        }
+        if (frame.type == protocol::Bind::type && !run.ranPortals.isEmpty())
+            if (const protocol::Result<protocol::Bind> bind = protocol::Bind::decode(frame.payload))
+                run.ranPortals.remove(bind->portal);
         group += frame.toWire();
     }
     if (!group.isEmpty())
         pre.group = batch.add(group + syncWire());
     if (run.pos < run.frames.size()) {
+        const WriteBind bind = run.simple ? WriteBind{} : run.writes.value(run.pos);
         const protocol::Frame statement = run.frames.at(run.pos++);
-        protocol::Frame bind;
-        if (!run.simple) {
-            const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(statement.payload);
-            bind = run.binds.value(execute ? execute->portal : QByteArray());
-        }
         wtWrite(std::move(batch), pre, statement, bind);
         return;
     }
@@ -433,7 +475,23 @@ bool Session::wtPreSteps(const WtSteps &steps, WtPreSteps pre) {
     return true;
 }
 
-void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const protocol::Frame &bind) {
+// The Bind of a write's second run. When the client has parsed the statement's name anew since (the
+// unnamed statement, typically), the portal still runs the old statement: it is parsed again under a
+// name of the session's, for this run only.
+QByteArray Session::rebindWire(const WriteBind &write) {
+    const protocol::Result<protocol::Bind> bind = protocol::Bind::decode(write.bind.payload);
+    const protocol::Result<protocol::Parse> parse = protocol::Parse::decode(write.parse.payload);
+    if (!bind || !parse || m_writeParses.value(bind->statement) == write.parse)
+        return write.bind.toWire();
+    protocol::Parse again = *parse;
+    again.statement = wtName() + QByteArrayLiteral("_rerun");
+    protocol::Bind rebound = *bind;
+    rebound.statement = again.statement;
+    return again.encode() + rebound.encode() +
+           protocol::Close{protocol::ObjectKind::Statement, again.statement}.encode();
+}
+
+void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const WriteBind &bind) {
     // The captured rows are rolled back after each dry run; the DELETE is for rows a client put there
     // itself (or captured with its own SET hubsync.capture). The settings are the session's, whatever
     // the client set.
@@ -450,6 +508,9 @@ void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &stat
     if (extended) {
         const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(statement.payload);
         portal = execute ? execute->portal : QByteArray();
+        m_wt->ranPortals.insert(portal);
+        if (m_writeBinds.value(portal).bind == bind.bind)
+            m_writeBinds.remove(portal); // the same portal in a later segment of the block: rows only
     }
     // The statement as the client sent it: its Query, or (second run) its Bind again and its Execute.
     const QByteArray dryRun = extended ? statement.toWire() + syncWire() : statement.toWire();
@@ -458,7 +519,7 @@ void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &stat
         QByteArray rebind;
         if (!portal.isEmpty())
             rebind += protocol::Close{protocol::ObjectKind::Portal, portal}.encode();
-        realRun = rebind + bind.toWire() + statement.toWire() + syncWire();
+        realRun = rebind + rebindWire(bind) + statement.toWire() + syncWire();
     }
 
     const qsizetype setupStep = batch.add(internalStatements(setup));
@@ -582,7 +643,7 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
     const qsizetype releaseStep = batch.add(internalStatements(release));
     // The session's block ends with this write when nothing of the segment follows it. After a failed
     // step the COMMIT ends the aborted block as a ROLLBACK would.
-    const qsizetype commitStep = m_wt->began && m_wt->pos >= m_wt->frames.size()
+    const qsizetype commitStep = m_wt->began && m_wt->owesReady && m_wt->pos >= m_wt->frames.size()
                                      ? batch.add(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}))
                                      : -1;
     wtSend(batch, [this, extended, applied, stageStep, realStep, releaseStep, commitStep](const WtSteps &steps) {
@@ -611,9 +672,10 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
                 protocol::field::detail,
                 QByteArrayLiteral("GitHub accepted the change before the statement completed. "
                                   "If the transaction rolls back, HubSync stores GitHub's version of the rows again."));
-            // Before the CommandComplete, as PostgreSQL sends notices raised during a statement.
+            // Before the CommandComplete (or PortalSuspended), as PostgreSQL sends notices raised during a
+            // statement.
             for (qsizetype i = 0; i < shown.size(); ++i) {
-                if (shown.at(i).type == protocol::CommandComplete::type) {
+                if (shown.at(i).type == protocol::CommandComplete::type || shown.at(i).type == 's') {
                     shown.insert(
                         i, protocol::Frame{protocol::NoticeResponse::type,
                                            protocol::NoticeResponse{notice}.encode().mid(protocol::typedHeaderSize)});
@@ -678,6 +740,14 @@ void Session::wtRelayErrors(const QList<protocol::Frame> &messages) {
 
 // The segment (or query) succeeded: commit what the session opened, answer the client's Sync/Query.
 void Session::wtComplete() {
+    if (m_wt->began && m_wt->status == protocol::TransactionStatus::InTransaction && !m_wt->owesReady) {
+        // A Flush ended this part of the segment: the block stays open for the rest of it (its portals
+        // too), and the run at the client's Sync commits it.
+        m_sessionBlock = true;
+        m_uncommitted += m_wt->applied; // reconciled if the block ends otherwise (a disconnect, say)
+        wtFinish();
+        return;
+    }
     if (m_wt->began && m_wt->status == protocol::TransactionStatus::InTransaction) {
         WtBatch commit;
         commit.add(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}));
@@ -704,6 +774,7 @@ void Session::wtCommitted(const QList<protocol::Frame> &answer) {
 // so the client's block is put into the aborted state a failed statement leaves it in.
 void Session::wtAbort(bool forceAbort) {
     m_wt->pos = int(m_wt->frames.size());
+    m_wt->aborted = true;
     QList<InternalStatement> undo;
     if (m_wt->began) {
         if (m_wt->status != protocol::TransactionStatus::Idle)
@@ -735,6 +806,8 @@ void Session::wtAbort(bool forceAbort) {
 void Session::wtFinish() {
     std::unique_ptr<WtRun> run = std::move(m_wt);
     m_wtInternal = false;
+    if (run->owesReady || run->aborted)
+        m_sessionBlock = false;
     if (run->holding)
         m_host.writeThrough()->endWrite();
     if (run->owesReady) {
@@ -745,9 +818,13 @@ void Session::wtFinish() {
             setState(State::Ready);
         }
     } else {
-        // A Flush ended the segment: the rest of it goes straight through until the client's Sync.
-        m_segmentStreaming = true;
+        // A Flush ended this part of the segment; the rest of it follows in the same transaction, or
+        // is skipped up to the client's Sync after a failure, as PostgreSQL skips it.
+        m_segmentPartlySent = true;
+        if (run->aborted)
+            m_discardUntilSync = true;
     }
+    m_errorSinceReady = false;
     if (run->status == protocol::TransactionStatus::Idle)
         reconcileEndedBlock();
     flushToClient();

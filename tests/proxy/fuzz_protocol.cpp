@@ -78,6 +78,17 @@ void writeSeeds(const QString &directory) {
                Bind{"", "s", {1}, {QByteArray("1"), std::nullopt}, {0}}.encode(),
                Describe{ObjectKind::Portal, ""}.encode(), Execute{"", 10}.encode(),
                Close{ObjectKind::Statement, "s"}.encode(), Sync{}.encode(), Flush{}.encode()});
+    // The orders drivers send writes in: asyncpg/postgres.js (Describe, Flush, then Bind), lib/pq (Parse in
+    // a segment of its own), a row limit with the rest fetched after a Flush.
+    const QByteArray update = "UPDATE github.issue SET title = $1 WHERE id = $2";
+    writeSeed(directory, index++, '\x00',
+              {Parse{"a1", update, {}}.encode(), Describe{ObjectKind::Statement, "a1"}.encode(), Flush{}.encode(),
+               Bind{"", "a1", {}, {QByteArray("t"), QByteArray("1")}, {}}.encode(), Execute{"", 0}.encode(),
+               Sync{}.encode()});
+    writeSeed(directory, index++, '\x00',
+              {Parse{"", update + " RETURNING id", {}}.encode(), Describe{ObjectKind::Statement, ""}.encode(),
+               Sync{}.encode(), Bind{"", "", {}, {QByteArray("t"), QByteArray("1")}, {}}.encode(),
+               Execute{"", 1}.encode(), Flush{}.encode(), Execute{"", 0}.encode(), Sync{}.encode()});
     writeSeed(
         directory, index++, '\x00',
         {CopyData{"1\tx\n"}.encode(), CopyDone{}.encode(), CopyFail{"no"}.encode(), PasswordMessage{"secret"}.encode(),

@@ -412,6 +412,140 @@ private Q_SLOTS:
             10000));
     }
 
+    // Message orders of drivers that wait for answers before their Sync (asyncpg, postgres.js: Parse,
+    // Describe, Flush, then Bind, Execute, Sync) and other orders the protocol allows. Each segment's
+    // trace is what the client reads up to its Flush, then up to its ReadyForQuery ('|' between Syncs); `title` is what
+    // GitHub and the table hold afterwards (empty: unchanged), `notes` the rows a non-issue INSERT of the
+    // same segment left (it shares the segment's transaction, so a refused write takes it back).
+    void messageOrders_data() {
+        QTest::addColumn<int>("offset");
+        QTest::addColumn<QString>("order");
+        QTest::addColumn<QByteArray>("beforeFlush");
+        QTest::addColumn<QByteArray>("afterFlush");
+        QTest::addColumn<bool>("accepted");
+        QTest::addColumn<int>("notes");
+        QTest::newRow("describe statement, flush, bind")
+            << 15 << "PDS F BE S" << QByteArray("1tn") << QByteArray("2CZ:I") << true << 0;
+        QTest::newRow("describe portal, flush, execute")
+            << 16 << "PBDP F E S" << QByteArray("12n") << QByteArray("CZ:I") << true << 0;
+        QTest::newRow("insert, flush, write")
+            << 17 << "N F PDS F BE S" << QByteArray("12C1tn") << QByteArray("2CZ:I") << true << 1;
+        QTest::newRow("insert, flush, refused write")
+            << 18 << "N F PDS F BE! S" << QByteArray("12C1tn") << QByteArray("2E(23514)Z:I") << false << 0;
+        QTest::newRow("error, flush, write skipped")
+            << 19 << "X F PDS BE S" << QByteArray("1E(22012)") << QByteArray("Z:I") << false << 0;
+        QTest::newRow("write, flush, write")
+            << 20 << "PBE F BE S" << QByteArray("12C") << QByteArray("2CZ:I") << true << 0;
+        QTest::newRow("refused write, flush, rest skipped")
+            << 21 << "PBE! F N S" << QByteArray("12E(23514)") << QByteArray("Z:I") << false << 0;
+        QTest::newRow("in a block: describe, flush, bind")
+            << 15 << "[ PDS F BE S ]" << QByteArray("1tn") << QByteArray("2NCZ:T") << true << 1;
+        QTest::newRow("unnamed statement parsed again before the execute")
+            << 16 << "PuB P1 E S" << QByteArray() << QByteArray("121CZ:I") << true << 0;
+        QTest::newRow("parse in an earlier segment, bind and execute alone (lib/pq)")
+            << 20 << "U PDS S BE S" << QByteArray() << QByteArray("1tnZ:I|2CZ:I") << true << 0;
+        QTest::newRow("row limit, portal suspended, rest fetched")
+            << 17 << "PRBE1 E S" << QByteArray() << QByteArray("12DsCZ:I") << true << 0;
+        QTest::newRow("row limit, flush, rest fetched after the flush")
+            << 18 << "PRBE1 F E S" << QByteArray("12Ds") << QByteArray("CZ:I") << true << 0;
+        QTest::newRow("in a block: suspended, rest fetched in the next segment")
+            << 19 << "[ PRBE1 S E S ]" << QByteArray() << QByteArray("12DNsZ:T|CZ:T") << true << 1;
+    }
+
+    void messageOrders() {
+        namespace p = proxy::protocol;
+        QFETCH(int, offset);
+        QFETCH(QString, order);
+        QFETCH(QByteArray, beforeFlush);
+        QFETCH(QByteArray, afterFlush);
+        QFETCH(bool, accepted);
+        QFETCH(int, notes);
+        const Issue i = issue(offset);
+        QVERIFY(i.id > 0);
+        const QString before = onGitHub(i).value(QStringLiteral("title")).toString();
+        const QByteArray title = QStringLiteral("order %1").arg(offset).toUtf8();
+        test::RawClient client;
+        QVERIFY(client.connectTo(m_proxy.server->port()));
+        QVERIFY(client.startup(m_user, m_database));
+        client.send(p::Query{"CREATE TEMP TABLE order_notes (x int)"}.encode());
+        QCOMPARE(test::untilReady(client), QByteArray("CZ:I"));
+        const QByteArray update = "UPDATE github.issue SET title = $1, state = $2 WHERE id = $3";
+        QByteArray name = "w"; // the write's statement ("U" switches to the unnamed one)
+        const auto bind = [&](bool refused) {
+            return p::Bind{"", name, {}, {title, refused ? "bogus" : "open", QByteArray::number(i.id)}, {}}.encode();
+        };
+        QByteArray wire;
+        QByteArray trace;
+        qsizetype syncs = 0;
+        for (const QString &step : order.split(QLatin1Char(' '))) {
+            if (step == QLatin1String("[")) {
+                client.send(p::Query{"BEGIN"}.encode());
+                QCOMPARE(test::untilReady(client), QByteArray("CZ:T"));
+                client.send(p::Query{"INSERT INTO order_notes VALUES (1)"}.encode());
+                QCOMPARE(test::untilReady(client), QByteArray("CZ:T"));
+            } else if (step == QLatin1String("]")) {
+                client.send(p::Query{"COMMIT"}.encode());
+                QCOMPARE(test::untilReady(client), QByteArray("CZ:I"));
+            } else if (step == QLatin1String("N")) { // a non-issue INSERT in the segment
+                wire += p::Parse{"", "INSERT INTO order_notes VALUES (1)", {}}.encode() +
+                        p::Bind{"", "", {}, {}, {}}.encode() + p::Execute{"", 0}.encode();
+            } else if (step == QLatin1String("X")) { // a statement that fails
+                wire += p::Parse{"", "SELECT 1/0", {}}.encode() + p::Bind{"", "", {}, {}, {}}.encode() +
+                        p::Execute{"", 0}.encode();
+            } else if (step == QLatin1String("P1")) { // the unnamed statement parsed again
+                wire += p::Parse{"", "SELECT 1", {}}.encode();
+            } else if (step == QLatin1String("PuB")) { // the write as the unnamed statement, bound
+                wire += p::Parse{"", update, {}}.encode() +
+                        p::Bind{"", "", {}, {title, "open", QByteArray::number(i.id)}, {}}.encode();
+            } else if (step == QLatin1String("U")) {
+                name.clear();
+            } else if (step.startsWith(QLatin1String("P"))) { // Parse of the write
+                wire += p::Parse{
+                    name,
+                    step.startsWith(QLatin1String("PR")) ? update + " RETURNING id" : update,
+                    {}}.encode();
+                if (step.contains(QLatin1String("DS")))
+                    wire += p::Describe{p::ObjectKind::Statement, name}.encode();
+                if (step.contains(QLatin1Char('B')))
+                    wire += bind(step.endsWith(QLatin1Char('!')));
+                if (step.contains(QLatin1String("DP")))
+                    wire += p::Describe{p::ObjectKind::Portal, ""}.encode();
+                if (step.contains(QLatin1Char('E')))
+                    wire += p::Execute{"", step.endsWith(QLatin1String("E1")) ? 1 : 0}.encode();
+            } else if (step.startsWith(QLatin1String("BE"))) {
+                wire += bind(step.endsWith(QLatin1Char('!'))) + p::Execute{"", 0}.encode();
+            } else if (step == QLatin1String("E")) {
+                wire += p::Execute{"", 0}.encode();
+            } else if (step == QLatin1String("F")) {
+                client.send(std::exchange(wire, {}) + p::Flush{}.encode());
+            } else if (step == QLatin1String("S")) {
+                // What the Flushes brought: everything that comes before the Sync is sent.
+                while (const std::optional<p::Frame> frame = client.next(500)) {
+                    trace += frame->type;
+                    if (frame->type == 'E')
+                        trace += "(" + test::errorField(*frame, p::field::sqlState) + ")";
+                }
+                QCOMPARE(std::exchange(trace, {}), beforeFlush);
+                client.send(std::exchange(wire, {}) + p::Sync{}.encode());
+                QCOMPARE(test::untilReady(client), afterFlush.split('|').value(syncs++));
+            }
+        }
+        client.send(p::Query{"SELECT count(*) FROM order_notes"}.encode());
+        const std::optional<p::Frame> row = client.waitFor('D');
+        QVERIFY(row);
+        const p::Result<p::DataRow> count = p::DataRow::decode(row->payload);
+        QVERIFY(count && count->values.size() == 1);
+        QCOMPARE(count->values.first().value_or(QByteArray()), QByteArray::number(notes));
+        const QString expected = accepted ? QString::fromUtf8(title) : before;
+        QCOMPARE(onGitHub(i).value(QStringLiteral("title")).toString(), expected);
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                return value(QStringLiteral("SELECT title FROM github.issue WHERE id = $1"), {pg::param(i.id)}) ==
+                       expected;
+            },
+            10000));
+    }
+
     void refusalInsideTransactionAbortsIt() {
         const Issue i = issue(1);
         const QByteArray script =
@@ -536,6 +670,38 @@ private Q_SLOTS:
                                 << QStringList{QStringLiteral("-cp"), QStringLiteral("/usr/share/java/postgresql.jar"),
                                                script(QStringLiteral("PgJdbcClient.java"))}
                                 << QStringLiteral("OK pgjdbc") << 14;
+        // Drivers that wait for the statement's description before binding (Parse, Describe, Flush).
+        QTest::newRow("asyncpg") << test::pythonWith(QStringLiteral("asyncpg"))
+                                 << QStringList{script(QStringLiteral("asyncpg_client.py"))}
+                                 << QStringLiteral("OK asyncpg") << 15;
+        QTest::newRow("postgres.js") << QStandardPaths::findExecutable(QStringLiteral("node"))
+                                     << QStringList{script(QStringLiteral("postgres_js_client.js"))}
+                                     << QStringLiteral("OK postgres.js") << 16;
+        // Go: built from Debian's sources in GOPATH mode by the wrapper.
+        const QString go = QStandardPaths::findExecutable(QStringLiteral("go")).isEmpty()
+                               ? QString()
+                               : QStandardPaths::findExecutable(QStringLiteral("sh"));
+        QTest::newRow("pgx") << go
+                             << QStringList{script(QStringLiteral("go_client.sh")),
+                                            script(QStringLiteral("go_pgx_client.go"))}
+                             << QStringLiteral("OK pgx") << 17;
+        QTest::newRow("lib/pq") << go
+                                << QStringList{script(QStringLiteral("go_client.sh")),
+                                               script(QStringLiteral("go_pq_client.go"))}
+                                << QStringLiteral("OK lib/pq") << 18;
+        QTest::newRow("dbd-pg") << QStandardPaths::findExecutable(QStringLiteral("perl"))
+                                << QStringList{script(QStringLiteral("perl_dbd_pg_client.pl"))}
+                                << QStringLiteral("OK dbd-pg") << 19;
+        QTest::newRow("ruby-pg") << QStandardPaths::findExecutable(QStringLiteral("ruby"))
+                                 << QStringList{script(QStringLiteral("ruby_pg_client.rb"))}
+                                 << QStringLiteral("OK ruby-pg") << 20;
+        QTest::newRow("php-pdo") << QStandardPaths::findExecutable(QStringLiteral("php"))
+                                 << QStringList{script(QStringLiteral("php_pdo_client.php"))}
+                                 << QStringLiteral("OK php-pdo") << 21;
+#ifdef HUBSYNC_LIBPQXX_CLIENT
+        QTest::newRow("libpqxx") << QStringLiteral(HUBSYNC_LIBPQXX_CLIENT) << QStringList{}
+                                 << QStringLiteral("OK libpqxx") << 3;
+#endif
     }
 
     void realClients() {
