@@ -1,8 +1,11 @@
 #include "facade/proxyhost.h"
 
+#include "proxy/epolldispatcher.h"
 #include "proxy/writethrough.h"
 #include "sync/api.h"
 #include "sync/githubapi.h"
+
+#include <QAbstractEventDispatcher>
 
 namespace hubsync {
 
@@ -10,6 +13,8 @@ ProxyHost::ProxyHost(proxy::ProxyOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options)) {
     m_thread.setObjectName(QStringLiteral("hubsync-proxy"));
+    if (QAbstractEventDispatcher *dispatcher = proxy::createProxyEventDispatcher())
+        m_thread.setEventDispatcher(dispatcher); // one epoll set for every socket of the thread
     m_context = new QObject;
     m_context->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_context, &QObject::deleteLater);

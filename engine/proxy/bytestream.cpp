@@ -1,5 +1,7 @@
 #include "proxy/bytestream.h"
 
+#include "proxy/epolldispatcher.h"
+
 #include <QAbstractSocket>
 #include <QLocalSocket>
 #include <QSocketNotifier>
@@ -40,6 +42,9 @@ constexpr int sendFlags = 0; // macOS: SO_NOSIGPIPE is set on the socket instead
 
 StreamPoller *StreamPoller::create(QObject *parent) {
 #ifdef Q_OS_LINUX
+    // The thread's own loop waits on one epoll set already: each stream's notifier is as cheap there.
+    if (EpollEventDispatcher::isCurrent())
+        return nullptr;
     const int fd = ::epoll_create1(EPOLL_CLOEXEC);
     if (fd >= 0)
         return new StreamPoller(fd, parent);

@@ -5,13 +5,19 @@
 // Usage: bench_proxy_server UPSTREAM_HOST_OR_SOCKET_DIR UPSTREAM_PORT [MAX_CONNECTIONS]
 // Listens on 127.0.0.1 at a free port, prints "listening on PORT" once ready, runs until killed.
 
+#include "proxy/epolldispatcher.h"
 #include "proxy/proxyserver.h"
 
+#include <QAbstractEventDispatcher>
 #include <QCoreApplication>
 
 #include <cstdio>
 
 int main(int argc, char **argv) {
+    // The product's proxy thread runs on this dispatcher (facade/proxyhost.cpp); HUBSYNC_PROXY_EVENT_LOOP=qt
+    // measures Qt's own.
+    if (QAbstractEventDispatcher *dispatcher = hubsync::proxy::createProxyEventDispatcher())
+        QCoreApplication::setEventDispatcher(dispatcher);
     QCoreApplication app(argc, argv);
     const QStringList args = app.arguments();
     bool portOk = false;

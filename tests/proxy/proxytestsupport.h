@@ -4,13 +4,17 @@
 // protocol client for what real clients never send, and a dedicated cluster with password roles.
 
 #include "localpg/localcluster.h"
+#include "proxy/epolldispatcher.h"
 #include "proxy/protocol/framing.h"
 
+#include <QAbstractEventDispatcher>
 #include <QByteArray>
+#include <QCoreApplication>
 #include <QString>
 #include <QStringList>
 #include <QTcpSocket>
 #include <QTemporaryDir>
+#include <QTest>
 
 #include <memory>
 #include <optional>
@@ -99,3 +103,14 @@ private:
 };
 
 } // namespace hubsync::test
+
+// main() of a proxy test: the test's thread runs on the event dispatcher of the product's proxy thread
+// (facade/proxyhost.cpp), or on Qt's own with HUBSYNC_PROXY_EVENT_LOOP=qt (the *_qt_event_loop runs).
+#define HUBSYNC_PROXY_TEST_MAIN(TestObject)                                                                            \
+    int main(int argc, char **argv) {                                                                                  \
+        if (QAbstractEventDispatcher *dispatcher = hubsync::proxy::createProxyEventDispatcher())                       \
+            QCoreApplication::setEventDispatcher(dispatcher);                                                          \
+        QCoreApplication app(argc, argv);                                                                              \
+        TestObject test;                                                                                               \
+        return QTest::qExec(&test, argc, argv);                                                                        \
+    }

@@ -96,6 +96,10 @@ class TestProxy : public QObject {
 
 private Q_SLOTS:
     void initTestCase() {
+#ifdef Q_OS_LINUX
+        // The run this is: on the proxy thread's epoll dispatcher, or (tst_proxy_qt_event_loop) on Qt's own.
+        QCOMPARE(proxy::EpollEventDispatcher::isCurrent(), qgetenv("HUBSYNC_PROXY_EVENT_LOOP") != "qt");
+#endif
         test::PgTestInstance &pg = test::PgTestInstance::shared();
         QVERIFY2(pg.error().isEmpty(), qPrintable(pg.error()));
         m_conninfo = pg.createDatabase(QStringLiteral("proxy"));
@@ -628,5 +632,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestProxy)
+HUBSYNC_PROXY_TEST_MAIN(TestProxy)
 #include "tst_proxy.moc"

@@ -732,5 +732,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestWriteThrough)
+HUBSYNC_PROXY_TEST_MAIN(TestWriteThrough)
 #include "tst_writethrough.moc"
