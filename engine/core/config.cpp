@@ -93,6 +93,11 @@ const QList<OptionSpec> &optionSpecs() {
          QStringLiteral("Diagnostics: fetch everything through GitHub's REST API, none through GraphQL "
                         "(more requests: one per issue or comment with reactions)."),
          {}},
+        {QStringLiteral("points-per-minute"),
+         QStringLiteral("REST,GRAPHQL[/SECONDS]"),
+         QStringLiteral("Pace requests below GitHub's secondary limits in points per minute (default 900,2000; "
+                        "0 turns pacing off for that API; /SECONDS sets another window)."),
+         {}},
         {QStringLiteral("backfill-only"),
          flag(),
          QStringLiteral("Exit after the backfill: 0 when complete, non-zero on failure."),
@@ -291,6 +296,24 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
         if (!ok || seconds < 1 || seconds > 86400)
             return bad(QStringLiteral("expected seconds between 1 and 86400"));
         config.pollIntervalSeconds = seconds;
+        return {};
+    }
+    if (name == QStringLiteral("points-per-minute")) {
+        const qsizetype slash = value.indexOf(QLatin1Char('/'));
+        const QStringList parts = value.left(slash).split(QLatin1Char(','));
+        bool restOk = false;
+        bool graphqlOk = parts.size() == 2;
+        bool windowOk = true;
+        const int rest = parts.value(0).trimmed().toInt(&restOk);
+        const int graphql = parts.size() == 2 ? parts.at(1).trimmed().toInt(&graphqlOk) : 0;
+        const int window = slash < 0 ? 60 : value.mid(slash + 1).trimmed().toInt(&windowOk);
+        if (!restOk || !graphqlOk || !windowOk || rest < 0 || graphql < 0 || rest > 1'000'000 || graphql > 1'000'000 ||
+            window < 1 || window > 3600)
+            return bad(QStringLiteral("expected REST,GRAPHQL points per minute, e.g. 900,2000 (0 = no pacing), "
+                                      "optionally /SECONDS for another window (1..3600)"));
+        config.restPointsPerMinute = rest;
+        config.graphqlPointsPerMinute = graphql;
+        config.pointsWindowSeconds = window;
         return {};
     }
     if (name == QStringLiteral("embedded-transport")) {

@@ -43,6 +43,11 @@ struct Config {
     bool keepRemovedRepos = false; // installation_repositories.removed: keep the rows (sync stops either way)
     int pollIntervalSeconds = 60;
     bool restOnly = false; // diagnostics: no GraphQL where REST can do the work
+    // GitHub's secondary limits on points per minute (REST: a GET costs 1, a change 5; GraphQL: a query
+    // 1, a mutation 5): HubSync paces itself below them. 0 = no pacing of that pool.
+    int restPointsPerMinute = 900;
+    int graphqlPointsPerMinute = 2000;
+    int pointsWindowSeconds = 60; // GitHub's is a minute; shorter only to test the pacing
     LogFormat logFormat = LogFormat::Text;
 #ifdef Q_OS_UNIX
     bool embeddedTcp = false; // the embedded cluster over TCP loopback with a password, not a Unix socket

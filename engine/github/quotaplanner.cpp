@@ -13,6 +13,11 @@ namespace {
 constexpr qint64 Never = std::numeric_limits<qint64>::max();
 constexpr qint64 MaxTimerMs = 24LL * 3600 * 1000;
 
+// GitHub's secondary-limit points: 1 for a read, 5 for a request that changes something.
+int pointsOf(bool write) {
+    return write ? 5 : 1;
+}
+
 } // namespace
 
 QuotaPlanner::QuotaPlanner(const Clock &clock, PlannerOptions options, QObject *parent)
@@ -98,8 +103,31 @@ void QuotaPlanner::holdAll(qint64 untilMs) {
     pump();
 }
 
+void QuotaPlanner::PointsWindow::prune(qint64 now, qint64 windowMs) {
+    while (!spent.isEmpty() && spent.first().first + windowMs <= now)
+        sum -= spent.takeFirst().second;
+}
+
+qint64 QuotaPlanner::PointsWindow::roomAt(int points, int limit, qint64 now, qint64 windowMs) const {
+    if (limit <= 0 || sum + points <= limit)
+        return now;
+    qint64 left = sum;
+    for (const auto &[at, spentPoints] : spent) {
+        left -= spentPoints;
+        if (left + points <= limit)
+            return at + windowMs;
+    }
+    return now; // more points than the whole limit: one at a time, once the window is empty
+}
+
+int QuotaPlanner::pointsLimit(const QString &resource) const {
+    return isGraphql(resource) ? m_options.graphqlPointsPerMinute : m_options.restPointsPerMinute;
+}
+
 qint64 QuotaPlanner::readyAt(const Entry &entry, qint64 now) const {
     qint64 t = std::max(now, m_globalHoldUntilMs);
+    const PointsWindow &window = isGraphql(entry.resource) ? m_graphqlPoints : m_restPoints;
+    t = std::max(t, window.roomAt(pointsOf(entry.write), pointsLimit(entry.resource), now, pointsSpanMs()));
     const auto it = m_resources.constFind(entry.resource);
     if (it != m_resources.cend()) {
         t = std::max(t, it->holdUntilMs);
@@ -131,6 +159,8 @@ void QuotaPlanner::pump() {
         m_pumpAgain = false;
         wake = Never;
         const qint64 now = m_clock.nowMs();
+        m_restPoints.prune(now, pointsSpanMs());
+        m_graphqlPoints.prune(now, pointsSpanMs());
         QList<Entry> refused;
         std::optional<Entry> go;
         for (qsizetype i = 0; i < m_queue.size();) {
@@ -163,6 +193,11 @@ void QuotaPlanner::pump() {
             ++m_resources[go->resource].inFlight;
             if (go->write)
                 m_nextWriteAtMs = now + m_options.minWriteIntervalMs;
+            if (pointsLimit(go->resource) > 0) {
+                PointsWindow &window = isGraphql(go->resource) ? m_graphqlPoints : m_restPoints;
+                window.spent.append({now, pointsOf(go->write)});
+                window.sum += pointsOf(go->write);
+            }
             go->start(Error::none());
             m_pumpAgain = true; // look for more work, and re-read whatever start() changed
         }

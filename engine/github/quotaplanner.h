@@ -37,6 +37,15 @@ struct PlannerOptions {
     qint64 reserve = 50;
     // GitHub asks for at least one second between content-creating requests (secondary limits).
     qint64 minWriteIntervalMs = 1000;
+    // GitHub's secondary limits on points per minute, per API: REST (every resource but "graphql") and
+    // GraphQL. A request costs 1 point, a write (content-creating request, or GraphQL mutation) 5. Requests
+    // wait until the last minute's points leave room, so the limits are never tripped. 0 = no pacing.
+    int restPointsPerMinute = 900;
+    int graphqlPointsPerMinute = 2000;
+    // Points count for the window plus this margin: GitHub counts a request when it arrives, which the
+    // network delays by different amounts, so two requests a window apart here may be closer there.
+    qint64 pointsWindowMs = 60'000;
+    qint64 pointsMarginMs = 1000;
     // The longest a request may be held for a rate limit before it fails with GitHubRateLimited.
     // An hour plus a margin: a primary window always resets within an hour.
     qint64 maxWaitMs = 65LL * 60 * 1000;
@@ -99,7 +108,18 @@ private:
         int inFlight = 0;
     };
 
+    // The points one API spent in the last window, oldest first.
+    struct PointsWindow {
+        QList<std::pair<qint64, int>> spent; // (start time, points)
+        qint64 sum = 0;
+        void prune(qint64 now, qint64 windowMs);
+        // When `points` more fit under `limit` (now, if they fit already).
+        [[nodiscard]] qint64 roomAt(int points, int limit, qint64 now, qint64 windowMs) const;
+    };
     [[nodiscard]] qint64 readyAt(const Entry &entry, qint64 now) const;
+    [[nodiscard]] static bool isGraphql(const QString &resource) { return resource == QLatin1String("graphql"); }
+    [[nodiscard]] int pointsLimit(const QString &resource) const;
+    [[nodiscard]] qint64 pointsSpanMs() const { return m_options.pointsWindowMs + m_options.pointsMarginMs; }
     void emitSnapshot(const QString &resource);
 
     const Clock &m_clock;
@@ -108,6 +128,8 @@ private:
     QHash<QString, ResourceState> m_resources;
     qint64 m_globalHoldUntilMs = 0;
     qint64 m_nextWriteAtMs = 0;
+    PointsWindow m_restPoints;
+    PointsWindow m_graphqlPoints;
     int m_inFlight = 0;
     quint64 m_nextId = 1;
     bool m_pumping = false;

@@ -163,6 +163,9 @@ std::unique_ptr<Api> makeGitHubApi(const Config &config, pg::Connection *etagDat
     github::ClientOptions options;
     options.apiBaseUrl = QUrl(config.githubApiUrl);
     options.graphqlUrl = QUrl(config.effectiveGraphqlUrl());
+    options.planner.restPointsPerMinute = config.restPointsPerMinute;
+    options.planner.graphqlPointsPerMinute = config.graphqlPointsPerMinute;
+    options.planner.pointsWindowMs = config.pointsWindowSeconds * 1000LL;
     return std::make_unique<ClientApi>(std::move(credentials), std::move(appCredentials), std::move(options),
                                        etagDatabase);
 }

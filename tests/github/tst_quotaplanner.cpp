@@ -109,6 +109,59 @@ private Q_SLOTS:
         QCOMPARE(log.started, (QStringList{QStringLiteral("a"), QStringLiteral("b")}));
     }
 
+    // GitHub's secondary limits in points per minute, per API: a read costs 1, a write 5; a request
+    // waits until the points of the last minute leave room for it.
+    void pointsPerMinuteArePaced() {
+        MockClock clock;
+        PlannerOptions options;
+        options.maxConcurrent = 100;
+        options.restPointsPerMinute = 7;
+        options.graphqlPointsPerMinute = 2;
+        options.pointsMarginMs = 0; // (the margin is checked below)
+        QuotaPlanner planner(clock, options);
+        Log log;
+        for (int i = 1; i <= 8; ++i)
+            planner.enqueue(Priority::Backfill, QStringLiteral("core"), false, log.fn(QStringLiteral("get%1").arg(i)));
+        planner.enqueue(Priority::Backfill, QStringLiteral("core"), true, log.fn(QStringLiteral("write")));
+        for (int i = 1; i <= 3; ++i)
+            planner.enqueue(Priority::Backfill, QStringLiteral("graphql"), false,
+                            log.fn(QStringLiteral("gql%1").arg(i)));
+        QCOMPARE(log.started.size(), 9); // seven GETs and two queries: the pools are separate
+        QVERIFY(!log.started.contains(QStringLiteral("get8")));
+        QVERIFY(log.started.contains(QStringLiteral("gql2")) && !log.started.contains(QStringLiteral("gql3")));
+        clock.advance(59'999);
+        planner.pump();
+        QCOMPARE(log.started.size(), 9);
+        clock.advance(1); // the first minute's points are gone: 1 + 5 fit under 7
+        planner.pump();
+        QCOMPARE(log.started.size(), 12);
+        QCOMPARE(log.started.mid(9),
+                 (QStringList{QStringLiteral("get8"), QStringLiteral("write"), QStringLiteral("gql3")}));
+        planner.enqueue(Priority::Interactive, QStringLiteral("core"), false, log.fn(QStringLiteral("user")));
+        QCOMPARE(log.started.size(), 13); // 7 of 7
+        planner.enqueue(Priority::Interactive, QStringLiteral("core"), false, log.fn(QStringLiteral("over")));
+        QCOMPARE(log.started.size(), 13);
+        QVERIFY(log.refused.isEmpty());
+    }
+
+    // A request's points count for a second beyond the window by default (network delays differ).
+    void pointsWindowHasAMargin() {
+        MockClock clock;
+        PlannerOptions options;
+        options.restPointsPerMinute = 1;
+        QuotaPlanner planner(clock, options);
+        Log log;
+        planner.enqueue(Priority::Normal, QStringLiteral("core"), false, log.fn(QStringLiteral("first")));
+        planner.finished(QStringLiteral("core"));
+        planner.enqueue(Priority::Normal, QStringLiteral("core"), false, log.fn(QStringLiteral("second")));
+        clock.advance(60'000);
+        planner.pump();
+        QCOMPARE(log.started.size(), 1);
+        clock.advance(1000);
+        planner.pump();
+        QCOMPARE(log.started.size(), 2);
+    }
+
     void waitBeyondCapIsRefused() {
         MockClock clock;
         PlannerOptions options;

@@ -73,6 +73,15 @@ private Q_SLOTS:
                                    << QStringList{} << QStringLiteral("poll-interval");
         QTest::newRow("poll text env") << QStringList{h} << QStringList{QStringLiteral("HUBSYNC_POLL_INTERVAL=soon")}
                                        << QStringLiteral("HUBSYNC_POLL_INTERVAL");
+        QTest::newRow("points one number")
+            << QStringList{h, QStringLiteral("--points-per-minute"), QStringLiteral("900")} << QStringList{}
+            << QStringLiteral("REST,GRAPHQL");
+        QTest::newRow("points negative") << QStringList{h, QStringLiteral("--points-per-minute"),
+                                                        QStringLiteral("-1,5")}
+                                         << QStringList{} << QStringLiteral("REST,GRAPHQL");
+        QTest::newRow("points window zero")
+            << QStringList{h, QStringLiteral("--points-per-minute"), QStringLiteral("9,9/0")} << QStringList{}
+            << QStringLiteral("1..3600");
         QTest::newRow("bad repo") << QStringList{h, QStringLiteral("--repos"), QStringLiteral("justaname")}
                                   << QStringList{} << QStringLiteral("owner/name");
         QTest::newRow("bad url") << QStringList{h, QStringLiteral("--github-api-url"), QStringLiteral("ftp://x")}
@@ -131,6 +140,24 @@ private Q_SLOTS:
         const ConfigResult r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--config"), ini.fileName()}, {});
         QVERIFY2(!r.error, qPrintable(r.error.message));
         QCOMPARE(r.config.repos, (QStringList{QStringLiteral("octo-org/a"), QStringLiteral("octo-org/b")}));
+    }
+
+    // GitHub's documented secondary limits by default; an INI value "a,b" (a list to QSettings) works too.
+    void pointsPerMinute() {
+        ConfigResult r = loadConfig({QStringLiteral("hubsync")}, {});
+        QVERIFY2(!r.error, qPrintable(r.error.message));
+        QCOMPARE(r.config.restPointsPerMinute, 900);
+        QCOMPARE(r.config.graphqlPointsPerMinute, 2000);
+        QCOMPARE(r.config.pointsWindowSeconds, 60);
+        QTemporaryFile ini;
+        QVERIFY(ini.open());
+        ini.write("points-per-minute=300,0/30\n");
+        ini.close();
+        r = loadConfig({QStringLiteral("hubsync"), QStringLiteral("--config"), ini.fileName()}, {});
+        QVERIFY2(!r.error, qPrintable(r.error.message));
+        QCOMPARE(r.config.restPointsPerMinute, 300);
+        QCOMPARE(r.config.graphqlPointsPerMinute, 0);
+        QCOMPARE(r.config.pointsWindowSeconds, 30);
     }
 
     void unknownIniKey() {

@@ -90,6 +90,11 @@ int main(int argc, char **argv) {
         {"graphql-rate-limit", "GraphQL points per window. Default 5000.", "n"},
         {"rate-window-seconds", "Rate-limit window. Default 3600.", "s"},
         {"max-concurrent", "More concurrent requests than this get a secondary limit. Default 100.", "n"},
+        {"points-per-minute",
+         "Secondary limit: REST,GRAPHQL points per window (GitHub: 900,2000; a read costs 1, a change 5). "
+         "Default 0,0 (none).",
+         "r,g"},
+        {"points-window-seconds", "The window of --points-per-minute. Default 60.", "s"},
         {"latency-ms", "Delay every API answer.", "ms"},
         {"fail-rate", "Fraction (0..1) of API requests answered 500/502/503.", "f"},
         {"fault-seed", "Seed for --fail-rate (default: random).", "n"}};
@@ -178,6 +183,13 @@ int main(int argc, char **argv) {
         o.rateWindowSeconds = qMax(1, val("rate-window-seconds").toInt());
     if (set("max-concurrent"))
         o.maxConcurrent = qMax(1, val("max-concurrent").toInt());
+    if (set("points-per-minute")) {
+        const QStringList parts = val("points-per-minute").split(QLatin1Char(','));
+        o.restPointsPerMinute = qMax(0, parts.value(0).toInt());
+        o.graphqlPointsPerMinute = qMax(0, parts.value(1).toInt());
+    }
+    if (set("points-window-seconds"))
+        o.pointsWindowSeconds = qMax(1, val("points-window-seconds").toInt());
     o.latencyMs = qBound(0, val("latency-ms").toInt(), 600000);
     o.failRate = qBound(0.0, val("fail-rate").toDouble(), 1.0);
     o.faultSeed = val("fault-seed").toULongLong();

@@ -72,4 +72,38 @@ bool RateLimiter::takeSecondary(int *retryAfter, int *status) {
     return true;
 }
 
+void RateLimiter::configurePoints(int restPerWindow, int graphqlPerWindow, int windowSeconds) {
+    m_restPoints = qMax(0, restPerWindow);
+    m_graphqlPoints = qMax(0, graphqlPerWindow);
+    m_pointsWindowMs = qMax(1, windowSeconds) * 1000LL;
+    m_points.clear();
+}
+
+bool RateLimiter::spendPoints(const QString &quotaKey, const QString &resource, int points, qint64 nowMs,
+                              int *retryAfter) {
+    const bool graphql = resource == QLatin1String("graphql");
+    const int limit = graphql ? m_graphqlPoints : m_restPoints;
+    if (limit <= 0)
+        return true;
+    PointsWindow &window = m_points[quotaKey + (graphql ? QStringLiteral("|graphql") : QStringLiteral("|rest"))];
+    while (!window.spent.isEmpty() && window.spent.first().first + m_pointsWindowMs <= nowMs)
+        window.sum -= window.spent.takeFirst().second;
+    if (window.sum + points > limit) {
+        qint64 left = window.sum;
+        qint64 fitsAt = nowMs + m_pointsWindowMs;
+        for (const auto &[at, spent] : std::as_const(window.spent)) {
+            left -= spent;
+            if (left + points <= limit) {
+                fitsAt = at + m_pointsWindowMs;
+                break;
+            }
+        }
+        *retryAfter = int(qMax<qint64>(1, (fitsAt - nowMs + 999) / 1000));
+        return false;
+    }
+    window.spent.append({nowMs, points});
+    window.sum += points;
+    return true;
+}
+
 } // namespace hubsync::githubsim

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QHash>
+#include <QList>
 #include <QString>
 
 namespace hubsync::githubsim {
@@ -33,6 +34,13 @@ public:
     void armSecondary(int requests, int retryAfter, int status);
     // Consumes one armed secondary refusal; returns false when none is armed.
     bool takeSecondary(int *retryAfter, int *status);
+    // Secondary limit on points per window (GitHub: 900 REST and 2,000 GraphQL points per minute; a read
+    // costs 1, a change 5). 0 = unlimited.
+    void configurePoints(int restPerWindow, int graphqlPerWindow, int windowSeconds);
+    // Spends `points` of the identity's per-minute allowance for `resource` at `nowMs` (monotonic); false,
+    // with the seconds until they would fit, when the last window has no room for them.
+    bool spendPoints(const QString &quotaKey, const QString &resource, int points, qint64 nowMs, int *retryAfter);
+    [[nodiscard]] bool pointsLimited() const { return m_restPoints > 0 || m_graphqlPoints > 0; }
     void setMaxConcurrent(int n) { m_maxConcurrent = n; }
     [[nodiscard]] int maxConcurrent() const { return m_maxConcurrent; }
 
@@ -50,6 +58,14 @@ private:
     int m_secondaryRetryAfter = 60;
     int m_secondaryStatus = 403;
     int m_maxConcurrent = 100;
+    int m_restPoints = 0;
+    int m_graphqlPoints = 0;
+    qint64 m_pointsWindowMs = 60'000;
+    struct PointsWindow {
+        QList<std::pair<qint64, int>> spent; // (ms, points), oldest first
+        qint64 sum = 0;
+    };
+    QHash<QString, PointsWindow> m_points; // quota key + pool
 };
 
 } // namespace hubsync::githubsim

@@ -82,6 +82,9 @@ Server::Server(ServerOptions options, QObject *parent)
     }
     m_limits.configure(m_options.rateLimit, m_options.graphqlRateLimit, m_options.rateWindowSeconds, 60);
     m_limits.setMaxConcurrent(m_options.maxConcurrent);
+    m_monotonic.start();
+    m_limits.configurePoints(m_options.restPointsPerMinute, m_options.graphqlPointsPerMinute,
+                             m_options.pointsWindowSeconds);
     m_webhooks.configure(m_options.webhookUrl, m_options.webhookSecret);
     m_viewerOrgRole = m_options.viewerOrgRole;
     m_failRate = m_options.failRate;
@@ -436,7 +439,23 @@ HttpResponse Server::dispatchApi(const HttpRequest &request, const QString &rawP
     HttpResponse r;
     int retryAfter = 60, secondaryStatus = 403;
     const bool tooConcurrent = m_listener && m_listener->inFlight() > m_limits.maxConcurrent();
-    if (m_limits.takeSecondary(&retryAfter, &secondaryStatus) || tooConcurrent) {
+    // GitHub's points: 1 for a read (or a GraphQL query), 5 for a change (or a GraphQL mutation).
+    const auto points = [&] {
+        if (resource == QLatin1String("graphql"))
+            return QJsonDocument::fromJson(request.body)
+                           .object()
+                           .value(QStringLiteral("query"))
+                           .toString()
+                           .trimmed()
+                           .startsWith(QLatin1String("mutation"))
+                       ? 5
+                       : 1;
+        return request.method == "GET" || request.method == "HEAD" || request.method == "OPTIONS" ? 1 : 5;
+    };
+    const bool overPoints =
+        !free && m_limits.pointsLimited() &&
+        !m_limits.spendPoints(identity->quotaKey, resource, points(), m_monotonic.elapsed(), &retryAfter);
+    if (m_limits.takeSecondary(&retryAfter, &secondaryStatus) || tooConcurrent || overPoints) {
         ++m_secondaryLimited;
         r = message(
             secondaryStatus,

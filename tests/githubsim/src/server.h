@@ -49,6 +49,10 @@ struct ServerOptions {
     qint64 graphqlRateLimit = 5000;
     int rateWindowSeconds = 3600;
     int maxConcurrent = 100;
+    // Secondary limit on points per window (GitHub: 900 REST, 2,000 GraphQL per 60 s); 0 = none.
+    int restPointsPerMinute = 0;
+    int graphqlPointsPerMinute = 0;
+    int pointsWindowSeconds = 60;
     int latencyMs = 0;
     double failRate = 0;
     quint64 faultSeed = 0; // 0: random
@@ -192,6 +196,7 @@ private:
     qint64 m_primaryLimited = 0;
     qint64 m_itemsServed = 0;
     QElapsedTimer m_uptime;
+    QElapsedTimer m_monotonic; // never restarted: the clock of the points-per-minute windows
 
     friend class GraphqlService;
 };
