@@ -211,7 +211,7 @@ bool GitHubClient::retryLater(const CallPtr &call, GitHubResponse &response, boo
         return false;
     }
     ++call->failures;
-    if (call->failures >= m_options.maxAttempts) {
+    if (call->failures >= (call->options.maxAttempts > 0 ? call->options.maxAttempts : m_options.maxAttempts)) {
         response.error.message += QStringLiteral(" (gave up after %1 attempts)").arg(call->failures);
         return false;
     }

@@ -50,6 +50,7 @@ struct RequestOptions {
     Priority priority = Priority::Normal;
     EtagMode etag = EtagMode::None;
     qint64 maxWaitMs = -1; // longest rate-limit hold before failing with GitHubRateLimited; -1 = default
+    int maxAttempts = 0;   // for 5xx, timeouts and network errors; 0 = the client's maxAttempts
 };
 
 struct ClientOptions {

@@ -42,6 +42,11 @@ struct GraphqlResult {
     qint64 quotaReset = 0;
 };
 
+// Default: retried with backoff like every request. Shrink: not retried, the answer comes back at once,
+// because the caller asks for less instead (GitHub could not finish the query in time, and the identical
+// query would fail the same way and be charged again).
+enum class GraphqlRetry { Default, Shrink };
+
 class Api {
 public:
     virtual ~Api() = default;
@@ -52,8 +57,10 @@ public:
     // invoke once the page is safely written, so a crash cannot turn unwritten data into a 304.
     virtual void getIfChanged(const QString &pathOrUrl, std::function<void(const Page &)> done) = 0;
     virtual void commitEtag(const QString &url, const QByteArray &etag) = 0;
+    // retry: how a 502/504, a timeout or a network error is handled (see GraphqlRetry).
     virtual void graphql(const QString &query, const QJsonObject &variables,
-                         std::function<void(const GraphqlResult &)> done) = 0;
+                         std::function<void(const GraphqlResult &)> done,
+                         GraphqlRetry retry = GraphqlRetry::Default) = 0;
     // App-level endpoints (/app/hook/deliveries and its redelivery POST), signed with the App's JWT.
     // verb: "GET" or "POST". Answers a GitHubAuth error when the credentials are not a GitHub App.
     virtual void app(const QByteArray &verb, const QString &pathOrUrl, std::function<void(const Page &)> done) = 0;

@@ -86,11 +86,13 @@ void Backfill::fetchCommentThreads(RepoRun &run) {
         variables.insert(QStringLiteral("after"), after);
     RepoRun *target = &run;
     m_api.graphql(threadsQuery(pulls), variables,
-                  whileAlive(this, [target, pulls, size](Backfill &self, const GraphqlResult &result) {
-                      self.noteGraphqlQuota(result);
-                      if (!self.m_failed)
-                          self.onCommentThreads(*target, pulls, size, result);
-                  }));
+                  whileAlive(this,
+                             [target, pulls, size](Backfill &self, const GraphqlResult &result) {
+                                 self.noteGraphqlQuota(result);
+                                 if (!self.m_failed)
+                                     self.onCommentThreads(*target, pulls, size, result);
+                             }),
+                  size > 1 ? GraphqlRetry::Shrink : GraphqlRetry::Default);
 }
 
 // GitHub refused GraphQL to these credentials: this walk starts again through REST (upserts make the

@@ -90,11 +90,13 @@ void Backfill::fetchDiscussions(RepoRun &run) {
         variables.insert(QStringLiteral("after"), run.cursor.nextUrl.mid(int(qstrlen(cursorPrefix))));
     RepoRun *target = &run;
     m_api.graphql(discussionsQuery(), variables,
-                  whileAlive(this, [target, size](Backfill &self, const GraphqlResult &result) {
-                      self.noteGraphqlQuota(result);
-                      if (!self.m_failed)
-                          self.onDiscussions(*target, result, size);
-                  }));
+                  whileAlive(this,
+                             [target, size](Backfill &self, const GraphqlResult &result) {
+                                 self.noteGraphqlQuota(result);
+                                 if (!self.m_failed)
+                                     self.onDiscussions(*target, result, size);
+                             }),
+                  size > 1 ? GraphqlRetry::Shrink : GraphqlRetry::Default);
 }
 
 void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result, int size) {
@@ -184,31 +186,33 @@ void Backfill::fetchMoreDiscussionComments(RepoRun &run) {
         }
         m_api.graphql(
             repliesQuery(), QJsonObject{{QStringLiteral("ids"), ids}},
-            whileAlive(this, [target, discussionOf, failed, owners](Backfill &self, const GraphqlResult &result) {
-                self.noteGraphqlQuota(result);
-                if (self.m_failed)
-                    return;
-                if (result.error && owners.size() > 1 && tooLarge(result)) {
-                    // Too heavy for GitHub: the same comments again, in queries of half the size.
-                    target->replyBatch = int(owners.size() + 1) / 2;
-                    target->replyOwners.insert(target->replyOwners.begin(), owners.cbegin(), owners.cend());
-                    self.fetchMoreDiscussionComments(*target);
-                    return;
-                }
-                // A comment deleted since its page was read comes back null with a NOT_FOUND error: it has
-                // no replies left to sync. Any other error fails the page.
-                if (result.error && !onlyNotFound(result) && failed(self, *target, result))
-                    return;
-                for (const QJsonValue &value : result.data.value(QStringLiteral("nodes")).toArray()) {
-                    const QJsonObject comment = value.toObject();
-                    const QString nodeId = comment.value(QStringLiteral("id")).toString();
-                    if (!discussionOf.contains(nodeId))
-                        continue;
-                    collectComments(*target, discussionOf.value(nodeId), nodeId,
-                                    comment.value(QStringLiteral("replies")).toObject(), true);
-                }
-                self.fetchMoreDiscussionComments(*target);
-            }));
+            whileAlive(this,
+                       [target, discussionOf, failed, owners](Backfill &self, const GraphqlResult &result) {
+                           self.noteGraphqlQuota(result);
+                           if (self.m_failed)
+                               return;
+                           if (result.error && owners.size() > 1 && tooLarge(result)) {
+                               // Too heavy for GitHub: the same comments again, in queries of half the size.
+                               target->replyBatch = int(owners.size() + 1) / 2;
+                               target->replyOwners.insert(target->replyOwners.begin(), owners.cbegin(), owners.cend());
+                               self.fetchMoreDiscussionComments(*target);
+                               return;
+                           }
+                           // A comment deleted since its page was read comes back null with a NOT_FOUND error: it has
+                           // no replies left to sync. Any other error fails the page.
+                           if (result.error && !onlyNotFound(result) && failed(self, *target, result))
+                               return;
+                           for (const QJsonValue &value : result.data.value(QStringLiteral("nodes")).toArray()) {
+                               const QJsonObject comment = value.toObject();
+                               const QString nodeId = comment.value(QStringLiteral("id")).toString();
+                               if (!discussionOf.contains(nodeId))
+                                   continue;
+                               collectComments(*target, discussionOf.value(nodeId), nodeId,
+                                               comment.value(QStringLiteral("replies")).toObject(), true);
+                           }
+                           self.fetchMoreDiscussionComments(*target);
+                       }),
+            owners.size() > 1 ? GraphqlRetry::Shrink : GraphqlRetry::Default);
         return;
     }
     if (!run.moreComments.empty()) {

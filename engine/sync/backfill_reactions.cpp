@@ -146,11 +146,13 @@ void Backfill::fetchGraphqlReactions(RepoRun &run, const QList<std::shared_ptr<R
         ids.append(subject->nodeId);
     RepoRun *target = &run;
     m_api.graphql(reactionsQuery(), QJsonObject{{QStringLiteral("ids"), ids}},
-                  whileAlive(this, [target, subjects](Backfill &self, const GraphqlResult &result) {
-                      self.noteGraphqlQuota(result);
-                      if (!self.m_failed)
-                          self.onReactionNodes(*target, subjects, result);
-                  }));
+                  whileAlive(this,
+                             [target, subjects](Backfill &self, const GraphqlResult &result) {
+                                 self.noteGraphqlQuota(result);
+                                 if (!self.m_failed)
+                                     self.onReactionNodes(*target, subjects, result);
+                             }),
+                  subjects.size() > 1 ? GraphqlRetry::Shrink : GraphqlRetry::Default);
 }
 
 // Whether GitHub refuses GraphQL itself to these credentials (a fine-grained token some GitHub Enterprise

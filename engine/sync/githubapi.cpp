@@ -88,10 +88,12 @@ public:
         m_client.commitEtag(response);
     }
 
-    void graphql(const QString &query, const QJsonObject &variables,
-                 std::function<void(const GraphqlResult &)> done) override {
+    void graphql(const QString &query, const QJsonObject &variables, std::function<void(const GraphqlResult &)> done,
+                 GraphqlRetry retry) override {
         github::RequestOptions options;
         options.priority = github::Priority::Backfill;
+        if (retry == GraphqlRetry::Shrink)
+            options.maxAttempts = 1;
         m_client.graphql(
             query, variables,
             [done = std::move(done)](const github::GitHubResponse &r) {

@@ -271,6 +271,8 @@ void Server::registerControlRoutes() {
         return ok(QJsonObject{{QStringLiteral("faults"), list},
                               {QStringLiteral("fail_rate"), m_failRate},
                               {QStringLiteral("graphql_node_budget"), m_graphqlNodeBudget},
+                              {QStringLiteral("graphql_slow_nodes"), m_graphqlSlowNodes},
+                              {QStringLiteral("graphql_slow_delay_ms"), m_graphqlSlowDelayMs},
                               {QStringLiteral("latency_ms"), m_latencyMs}});
     });
     addControl("PUT", QStringLiteral("/_sim/faults"), [this](Context &c) {
@@ -297,6 +299,10 @@ void Server::registerControlRoutes() {
             m_failRate = qBound(0.0, c.body.value(QStringLiteral("fail_rate")).toDouble(), 1.0);
         if (c.body.contains(QStringLiteral("graphql_node_budget")))
             m_graphqlNodeBudget = qMax<qint64>(0, c.body.value(QStringLiteral("graphql_node_budget")).toInteger());
+        if (c.body.contains(QStringLiteral("graphql_slow_nodes")))
+            m_graphqlSlowNodes = qMax<qint64>(0, c.body.value(QStringLiteral("graphql_slow_nodes")).toInteger());
+        if (c.body.contains(QStringLiteral("graphql_slow_delay_ms")))
+            m_graphqlSlowDelayMs = qBound(0, c.body.value(QStringLiteral("graphql_slow_delay_ms")).toInt(), 600000);
         if (c.body.contains(QStringLiteral("latency_ms")))
             m_latencyMs = qBound(0, c.body.value(QStringLiteral("latency_ms")).toInt(), 600000);
         return ok();
@@ -305,6 +311,8 @@ void Server::registerControlRoutes() {
         m_faults.clear();
         m_failRate = 0;
         m_latencyMs = 0;
+        m_graphqlNodeBudget = m_graphqlSlowNodes = 0;
+        m_graphqlSlowDelayMs = 0;
         return ok();
     });
 

@@ -467,6 +467,14 @@ HttpResponse GraphqlService::handle(Server::Context &c) {
                                                        "limit of 500,000.")
                                             .arg(QLocale(QLocale::English).toString(e.nodeCount))}}});
 
+    if (m_server.m_graphqlSlowNodes > 0 && e.nodeCount > m_server.m_graphqlSlowNodes) {
+        // Runs past the time limit: after the delay the gateway answers 502 without a body GitHub wrote, and
+        // the query is charged all the same.
+        HttpResponse r = Server::message(502, QStringLiteral("Server Error"));
+        r.delayMs = m_server.m_graphqlSlowDelayMs;
+        r.setHeader("X-Sim-Cost", QByteArray::number(e.cost));
+        return r;
+    }
     if (m_server.m_graphqlNodeBudget > 0 && e.nodeCount > m_server.m_graphqlNodeBudget) {
         // Too heavy to finish in time: GitHub answers without the data and still charges the query.
         out.clear();

@@ -182,6 +182,10 @@ private:
     // GraphQL queries asking for more nodes than this (0: no such limit) get GitHub's answer to a query too
     // heavy to finish in time: no data, a RESOURCE_LIMITS_EXCEEDED error, and the cost still charged.
     qint64 m_graphqlNodeBudget = 0;
+    // Queries over this many nodes take graphql_slow_delay_ms and end in a 502, charged all the same (what
+    // GitHub does when a query runs past its time limit); 0 = none.
+    qint64 m_graphqlSlowNodes = 0;
+    int m_graphqlSlowDelayMs = 0;
     int m_latencyMs = 0;
     quint64 m_faultState = 0;
     qint64 m_requestSerial = 0;
