@@ -70,6 +70,18 @@ print(f"{dataset:7} {mode:9} {records:>9} records  REST {core:>6} ({per100(core)
       f"({per100(gql):.3f}/100)  both {per100(core + gql):.3f}/100  hours/1M: {hours(5000):.2f} at 5k+5k, "
       f"{hours(12500):.2f} at 12.5k+12.5k  {records / secs:,.0f} records/s  RSS {rss // 1024} MB")
 PY
+    # Nothing lost: every table holds exactly what the simulator has (GET /_sim/health?counts=true).
+    curl -s "$URL/_sim/health?counts=true" | python3 -c "
+import json, subprocess, sys
+counts = json.load(sys.stdin)['counts']
+lost = []
+for table, n in sorted(counts.items()):
+    stored = int(subprocess.check_output(['psql', sys.argv[1], '-Atc', f'SELECT count(*) FROM github.{table}']))
+    if stored != n:
+        lost.append(f'{table} {stored} of {n}')
+print('    rows equal to the simulator in all %d collections' % len(counts) if not lost else
+      '    ROWS DIFFER from the simulator: ' + ', '.join(lost))
+sys.exit(1 if lost else 0)" "$DSN" || exit 1
     [ "${3:-}" = keep ] || psql "$ADMIN" -qc "DROP DATABASE $DB"
 }
 

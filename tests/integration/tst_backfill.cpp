@@ -487,6 +487,19 @@ private Q_SLOTS:
         pg::Connection db;
         QVERIFY(!db.open(dsn));
         const QHash<QString, qint64> truth = truthCounts(sim);
+        // The simulator's own counts (what the budget benchmark checks `large` against) agree with its API.
+        const QJsonObject counts = sim.request("GET", QStringLiteral("/_sim/health?counts=true"))
+                                       .json()
+                                       .object()
+                                       .value(QStringLiteral("counts"))
+                                       .toObject();
+        QCOMPARE(counts.size(), 11);
+        for (auto it = counts.constBegin(); it != counts.constEnd(); ++it)
+            QVERIFY2(it.value().toInteger() == truth.value(it.key()),
+                     qPrintable(QStringLiteral("%1: /_sim/health counts %2, the API lists %3")
+                                    .arg(it.key())
+                                    .arg(it.value().toInteger())
+                                    .arg(truth.value(it.key()))));
         for (const auto &[table, key] : syncedTables()) {
             const qint64 stored = count(db, table);
             QVERIFY2(truth.value(table) > 0, qPrintable(table)); // every collection of `small` has rows

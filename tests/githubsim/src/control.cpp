@@ -95,12 +95,61 @@ void Server::announceInstallationChange(const QList<int> &before) {
     send("removed", removed);
 }
 
+QJsonObject Server::collectionCounts() const {
+    qint64 repositories = 0, issues = 0, pulls = 0, comments = 0, commits = 0, releases = 0, labels = 0, refs = 0,
+           discussions = 0, discussionComments = 0, reactions = 0;
+    for (const int slot : m_world.liveRepos()) {
+        const Repo &r = *m_world.repo(slot);
+        ++repositories;
+        ListQuery all;
+        all.state = QStringLiteral("all");
+        for (const qint64 number : *m_world.issueNumbers(r, all)) {
+            const std::optional<Issue> issue = m_world.issue(r, number);
+            if (!issue)
+                continue;
+            ++(issue->pull ? pulls : issues);
+            reactions += m_world.issueReactions(r, number).size();
+        }
+        for (const qint64 local : *m_world.commentLocals(r, 0, false, true, -1)) {
+            ++comments;
+            reactions += m_world.commentReactions(r, local).size();
+        }
+        commits += r.commits;
+        releases += r.releases.size();
+        labels += r.labels.size();
+        refs += r.refs.size();
+        for (const Discussion &d : r.discussions) {
+            if (d.deleted)
+                continue;
+            ++discussions;
+            discussionComments += d.comments.size();
+        }
+    }
+    return QJsonObject{{QStringLiteral("repository"), repositories},
+                       {QStringLiteral("issue"), issues},
+                       {QStringLiteral("pull_request"), pulls},
+                       {QStringLiteral("comment"), comments},
+                       {QStringLiteral("commit"), commits},
+                       {QStringLiteral("release"), releases},
+                       {QStringLiteral("label"), labels},
+                       {QStringLiteral("ref"), refs},
+                       {QStringLiteral("discussion"), discussions},
+                       {QStringLiteral("discussion_comment"), discussionComments},
+                       {QStringLiteral("reaction"), reactions}};
+}
+
 void Server::registerControlRoutes() {
-    addControl("GET", QStringLiteral("/_sim/health"), [this](Context &) {
-        return ok(QJsonObject{{QStringLiteral("ok"), true},
-                              {QStringLiteral("repositories"), int(m_world.liveRepos().size())},
-                              {QStringLiteral("records"), m_world.spec().recordCount()},
-                              {QStringLiteral("seed"), QString::number(m_world.spec().seed)}});
+    // ?counts=true adds "counts": the exact number of objects per collection as GitHub lists them now (run-time
+    // changes included), named like HubSync's tables; it walks every thread and comment, so it is asked for
+    // rather than sent with every readiness poll.
+    addControl("GET", QStringLiteral("/_sim/health"), [this](Context &c) {
+        QJsonObject health{{QStringLiteral("ok"), true},
+                           {QStringLiteral("repositories"), int(m_world.liveRepos().size())},
+                           {QStringLiteral("records"), m_world.spec().recordCount()},
+                           {QStringLiteral("seed"), QString::number(m_world.spec().seed)}};
+        if (c.request.query.queryItemValue(QStringLiteral("counts")) == QLatin1String("true"))
+            health.insert(QStringLiteral("counts"), collectionCounts());
+        return ok(health);
     });
     addControl("GET", QStringLiteral("/_sim/counters"), [this](Context &) {
         QJsonObject by;

@@ -107,6 +107,8 @@ public:
 
     static HttpResponse json(int status, const QByteArray &body);
     static HttpResponse message(int status, const QString &text, const QString &docs = {});
+    // GET /_sim/health?counts=true: objects per collection, named like HubSync's tables.
+    [[nodiscard]] QJsonObject collectionCounts() const;
     static HttpResponse noContent();
     static HttpResponse validationFailed(const QString &resource, const QString &field, const QString &code,
                                          const QString &docs = {}, const QString &message = {});
