@@ -8,6 +8,8 @@
 # Environment: DURATION (s per run, default 10), CLIENTS (default "1 8 32"), MODES (default
 # "simple prepared"), SCALE (pgbench scale, default 10), PERF=1 to profile the proxy with perf during the
 # last proxy run and print its hottest symbols.
+# Last, the write-through figure (WRITES UPDATEs, default 30; 0 skips it): bench_writethrough's overhead of an
+# issue UPDATE through the proxy beyond the GitHub calls it needs (goal < 5 ms).
 # Besides TPS it prints pgbouncer's and the proxy's own CPU time per transaction (user + system, from
 # /proc), figures that other load on the machine disturbs much less than TPS.
 # When bench_null_relay is built (Linux), each row also runs pgbench through it: a relay that only copies
@@ -155,4 +157,9 @@ if [ -f "$WORK/perf.data" ]; then
     echo "--- proxy hot spots ---"
     perf report -i "$WORK/perf.data" --stdio --no-children --percent-limit 0.7 --sort dso,symbol -g none 2>/dev/null |
         grep -E '^ +[0-9.]+%' | sed 's/  *- *- *$//' | head -30
+fi
+WT="$BUILD/tests/bench/bench_writethrough"
+if [ "${WRITES:-30}" != 0 ] && [ -x "$WT" ]; then
+    echo "--- write-through ---"
+    HUBSYNC_BIN_DIR="$BUILD/bin" "$WT" "${WRITES:-30}" 2>/dev/null | tail -4
 fi
