@@ -211,8 +211,10 @@ bool GitHubClient::retryLater(const CallPtr &call, GitHubResponse &response, boo
         return false;
     }
     ++call->failures;
-    if (call->failures >= (call->options.maxAttempts > 0 ? call->options.maxAttempts : m_options.maxAttempts)) {
-        response.error.message += QStringLiteral(" (gave up after %1 attempts)").arg(call->failures);
+    const int attempts = call->options.maxAttempts > 0 ? call->options.maxAttempts : m_options.maxAttempts;
+    if (call->failures >= attempts) {
+        response.error.message += attempts == 1 ? QStringLiteral(" (not retried: the caller asks for less)")
+                                                : QStringLiteral(" (gave up after %1 attempts)").arg(call->failures);
         return false;
     }
     // Exponential backoff with jitter, so parallel workers that failed together do not return together.

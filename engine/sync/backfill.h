@@ -113,6 +113,7 @@ private:
     // Shared by the GraphQL walks (backfill_reactions.cpp).
     void failQuery(const RepoRun &run, const QString &what, const GraphqlResult &result);
     bool halvePage(RepoRun &run, int size, const GraphqlResult &result, const QString &what, const QString &unit);
+    void growPage(RepoRun &run, int size, int largest, const QString &what, const QString &unit);
     void reactionSubjectDone(RepoRun &run);
     Error writeReactionWave(RepoRun &run);
 

@@ -128,6 +128,7 @@ void Backfill::onCommentThreads(RepoRun &run, bool pulls, int size, const Graphq
         });
         return;
     }
+    growPage(run, size, threadsPerPage, QStringLiteral("comments"), QStringLiteral("threads a query"));
     run.threadComments.clear();
     run.moreThreadComments.clear();
     for (const QJsonValue &value : connection.value(QStringLiteral("nodes")).toArray()) {

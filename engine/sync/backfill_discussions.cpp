@@ -118,6 +118,7 @@ void Backfill::onDiscussions(RepoRun &run, const GraphqlResult &result, int size
         return;
     }
     run.cursor.pageSize = size;
+    growPage(run, size, maxPageSize, QStringLiteral("discussions"), QStringLiteral("discussions a page"));
     run.cursor.total = connection.value(QStringLiteral("totalCount")).toInteger(-1);
     const QJsonObject pageInfo = connection.value(QStringLiteral("pageInfo")).toObject();
     run.pageHasNext = pageInfo.value(QStringLiteral("hasNextPage")).toBool();

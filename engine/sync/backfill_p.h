@@ -19,6 +19,7 @@ struct Backfill::RepoRun {
     Repository repo;
     Step step = Step::Label;
     Cursor cursor;
+    int pagesAtSize = 0; // GraphQL pages answered in full since the size last changed (growPage())
     QElapsedTimer stepClock;
     qint64 fetchedAtStepStart = 0;
 

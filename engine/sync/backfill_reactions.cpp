@@ -71,11 +71,28 @@ bool Backfill::halvePage(RepoRun &run, int size, const GraphqlResult &result, co
     if (!result.error || size <= 1 || !tooLarge(result))
         return false;
     run.cursor.pageSize = size / 2;
+    run.pagesAtSize = 0;
     logInfo(QStringLiteral("backfill"), QStringLiteral("%1 %2: GitHub could not answer in full (%3); asking for %4 %5")
                                             .arg(run.repo.fullName, what, result.error.message)
                                             .arg(run.cursor.pageSize)
                                             .arg(unit));
     return true;
+}
+
+// A page of `size` GitHub answered in full. Below `largest`, every pagesBeforeGrowing such pages the walk
+// tries twice the size again: a 502 may have been a passing failure rather than the query's weight, and a
+// query that is really too heavy costs one refusal per that many pages.
+void Backfill::growPage(RepoRun &run, int size, int largest, const QString &what, const QString &unit) {
+    constexpr int pagesBeforeGrowing = 20;
+    if (size >= largest || ++run.pagesAtSize < pagesBeforeGrowing)
+        return;
+    run.pagesAtSize = 0;
+    run.cursor.pageSize = std::min(largest, size * 2);
+    logInfo(QStringLiteral("backfill"), QStringLiteral("%1 %2: %3 pages answered in full; asking for %4 %5 again")
+                                            .arg(run.repo.fullName, what)
+                                            .arg(pagesBeforeGrowing)
+                                            .arg(run.cursor.pageSize)
+                                            .arg(unit));
 }
 
 void Backfill::nextReactionSubject(RepoRun &run) {

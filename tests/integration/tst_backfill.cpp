@@ -843,6 +843,40 @@ private Q_SLOTS:
         compareAndDrop(clean, limited);
     }
 
+    // A passing 502 on the first comment page halves the walk's page, as a query too heavy would; after 20
+    // pages answered in full the walk asks for twice as much again, so one failure does not cost the rest of
+    // the backfill (and later runs, which read the size from the cursor) twice the points.
+    void pageGrowsBackAfterAPassingFailure() {
+        SimulatorProcess sim;
+        QVERIFY2(
+            sim.start(datasetArgs(QStringLiteral("small"), 31) +
+                      QStringList{QStringLiteral("--repos"), QStringLiteral("1"), QStringLiteral("--issues-per-repo"),
+                                  QStringLiteral("2500"), QStringLiteral("--comments-per-issue"), QStringLiteral("1")}),
+            qPrintable(sim.error()));
+        QCOMPARE(sim.request("PUT", QStringLiteral("/_sim/faults"), {},
+                             R"({"faults": [{"method": "POST", "path": "^/graphql$", "count": 1, "status": 502}]})")
+                     .status,
+                 200);
+        const QString dsn = freshDatabase(QStringLiteral("grows_back"));
+        QVERIFY(!dsn.isEmpty());
+        const Error e = backfill(dsn, tokenConfig(sim.baseUrl()));
+        QVERIFY2(!e, qPrintable(e.message));
+        pg::Connection db;
+        QVERIFY(!db.open(dsn));
+        QCOMPARE(db.exec(QStringLiteral("SELECT page_size FROM hubsync.sync_cursor WHERE collection = 'comment'"))
+                     .text(0, 0),
+                 QStringLiteral("100"));
+        const QJsonObject counters = sim.request("GET", QStringLiteral("/_sim/counters")).json().object();
+        QCOMPARE(counters.value(QStringLiteral("faults_injected")).toInteger(), 1);
+        // 1 refused + 20 pages of 50 + 15 of 100 for the issues, then the pull requests and discussions.
+        qInfo("GraphQL queries: %lld", counters.value(QStringLiteral("requests_by_endpoint"))
+                                           .toObject()
+                                           .value(QStringLiteral("POST /graphql"))
+                                           .toInteger());
+        QCOMPARE(count(db, QStringLiteral("comment")), truthCounts(sim).value(QStringLiteral("comment")));
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
     // A discussion with more comments than one page holds, and a comment with more replies than one page:
     // the comments go on with node(id:) pages, the replies of many comments come through one nodes(ids:)
     // query, and those of the long thread go on page by page. The same for an issue's comments.
