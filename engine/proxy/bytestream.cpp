@@ -155,7 +155,7 @@ void SocketStream::onReadable() {
         return;
     }
     m_drained = false;
-    Q_EMIT readyRead();
+    notifyReadyRead();
 }
 
 // Closing: what the peer still sends is read and dropped until it closes its side too. Closing a socket
@@ -333,7 +333,7 @@ void SocketStream::closeDescriptor() {
 template <typename Socket, typename SocketError>
 void DeviceStream::watch(Socket *socket, SocketError peerClosed) {
     socket->setParent(this);
-    connect(socket, &QIODevice::readyRead, this, &ByteStream::readyRead);
+    connect(socket, &QIODevice::readyRead, this, [this] { notifyReadyRead(); });
     connect(socket, &QIODevice::bytesWritten, this, &ByteStream::bytesWritten);
     connect(socket, &Socket::disconnected, this, [this] { end({}); });
     connect(socket, &Socket::errorOccurred, this, [this, socket, peerClosed](SocketError error) {

@@ -19,6 +19,8 @@
 #include <QPointer>
 #include <QString>
 
+#include <functional>
+
 class QAbstractSocket;
 class QLocalSocket;
 class QSocketNotifier;
@@ -46,6 +48,9 @@ public:
     [[nodiscard]] virtual bool isOpen() const = 0;
     // The TLS socket beneath, when this stream can be encrypted (DeviceStream over a QSslSocket).
     virtual QSslSocket *tlsSocket() { return nullptr; }
+    // Called instead of emitting readyRead(): the relay's hot path, where a signal's dispatch cost about
+    // a tenth of the proxy's instructions per transaction.
+    void setReadyReadHandler(std::function<void()> handler) { m_readyReadHandler = std::move(handler); }
 
 Q_SIGNALS:
     void readyRead();
@@ -54,6 +59,17 @@ Q_SIGNALS:
     // The peer closed the connection, an error ended it (`error` says which), or closeGracefully()
     // finished. Emitted once, from the event loop, never from inside read() or write().
     void closed(const QString &error);
+
+protected:
+    void notifyReadyRead() {
+        if (m_readyReadHandler)
+            m_readyReadHandler();
+        else
+            Q_EMIT readyRead();
+    }
+
+private:
+    std::function<void()> m_readyReadHandler;
 };
 
 #ifdef Q_OS_UNIX

@@ -28,7 +28,7 @@ Session::Session(quint64 id, ByteStream *client, SessionHost &host, QObject *par
     , m_clientReader(protocol::MessageReader::Mode::Startup,
                      protocol::FrameLimits{host.limits().maxClientMessageLength, protocol::postgresMaxStartupLength}) {
     m_client->setParent(this);
-    connect(m_client, &ByteStream::readyRead, this, &Session::pumpClient);
+    m_client->setReadyReadHandler([this] { pumpClient(); });
     connect(m_client, &ByteStream::bytesWritten, this, [this] {
         // The client drained some of its buffer: resume reading the server.
         if (m_upstreamPaused && pendingToClient() < m_host.limits().maxPendingBytes)
@@ -209,19 +209,29 @@ void Session::relayFromUpstream(const QByteArray &chunk) {
         tryStartWriteThrough();
 }
 
+// Empties an outgoing buffer for the next messages. A small one keeps its memory, so the next transaction's
+// messages are appended without an allocation; a large one (COPY, a big result) gives it back.
+void Session::recycle(QByteArray &buffer) {
+    constexpr qsizetype keptCapacity = 16 * 1024;
+    if (buffer.isDetached() && buffer.capacity() <= keptCapacity)
+        buffer.resize(0);
+    else
+        buffer.clear();
+}
+
 void Session::flushToClient() {
     if (m_toClient.isEmpty() || m_clientGone)
         return;
     m_host.countBytes(0, m_toClient.size());
     m_client->write(m_toClient);
-    m_toClient.clear();
+    recycle(m_toClient);
 }
 
 void Session::flushToUpstream() {
     if (m_toUpstream.isEmpty() || !m_upstream || !m_upstream->isConnected())
         return;
     m_upstream->write(m_toUpstream);
-    m_toUpstream.clear();
+    recycle(m_toUpstream);
 }
 
 void Session::fatal(QByteArrayView sqlState, const QString &message, const QString &detail) {

@@ -109,6 +109,7 @@ private:
     void pumpUpstream();
     void flushToClient();
     void flushToUpstream();
+    static void recycle(QByteArray &buffer);
     void touch();
     void onTimeout();
     void sendToClient(const QByteArray &bytes) { m_toClient += bytes; }

@@ -79,7 +79,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
             forwardSegment();
             m_segmentPartlySent = true;
         }
-        sendToUpstream(frame.toWire());
+        frame.appendTo(m_toUpstream);
         return;
     case protocol::Sync::type:
         if (!frame.payload.isEmpty()) {
@@ -102,11 +102,11 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         }
         m_segmentPartlySent = false;
         forwardSegment();
-        sendToUpstream(frame.toWire());
+        frame.appendTo(m_toUpstream);
         return;
     case 'F': // FunctionCall (fast path): answered like a Query
         forwardSegment();
-        sendToUpstream(frame.toWire());
+        frame.appendTo(m_toUpstream);
         ++m_syncPointsSent;
         if (m_state != State::Copy)
             setState(State::InQuery);
@@ -116,7 +116,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         return;
     default:
         // Authentication responses, COPY data, and anything else: PostgreSQL judges them.
-        sendToUpstream(frame.toWire());
+        frame.appendTo(m_toUpstream);
         return;
     }
 }
@@ -221,7 +221,7 @@ void Session::handleQuery(const protocol::Frame &frame) {
     } else if (decision.action == GateDecision::Action::WriteThrough && m_host.writeThrough()) {
         beginWriteThrough({frame}, true, true);
     } else {
-        sendToUpstream(frame.toWire());
+        frame.appendTo(m_toUpstream);
     }
 }
 

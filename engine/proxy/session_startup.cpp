@@ -77,7 +77,7 @@ void Session::answerSslRequest() {
 void Session::startUpstream(const QByteArray &startupPacket) {
     m_upstream = new UpstreamConnection(m_host.upstream(), this, m_host.streamPoller());
     connect(m_upstream, &UpstreamConnection::connected, this, &Session::onUpstreamConnected);
-    connect(m_upstream, &UpstreamConnection::readyRead, this, &Session::pumpUpstream);
+    m_upstream->setReadyReadHandler([this] { pumpUpstream(); });
     connect(m_upstream, &UpstreamConnection::bytesWritten, this, [this] {
         if (m_clientPaused && pendingToUpstream() < m_host.limits().maxPendingBytes)
             pumpClient();

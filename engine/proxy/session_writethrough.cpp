@@ -123,12 +123,12 @@ void Session::forwardExtended(const protocol::Frame &frame) {
     if (m_host.writeThrough())
         m_segment.append(frame);
     else
-        sendToUpstream(frame.toWire());
+        frame.appendTo(m_toUpstream);
 }
 
 void Session::forwardSegment() {
     for (const protocol::Frame &f : std::as_const(m_segment))
-        sendToUpstream(f.toWire());
+        f.appendTo(m_toUpstream);
     m_segment.clear();
     m_segmentWrites.clear();
 }
@@ -162,7 +162,7 @@ void Session::tryStartWriteThrough() {
         // An aborted block refuses every statement anyway: let PostgreSQL say so.
         std::unique_ptr<WtRun> run = std::move(m_wt);
         for (const protocol::Frame &f : std::as_const(run->frames))
-            sendToUpstream(f.toWire());
+            f.appendTo(m_toUpstream);
         if (!run->simple && run->owesReady)
             sendToUpstream(syncWire());
         flushToUpstream();

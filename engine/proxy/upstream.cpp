@@ -76,7 +76,10 @@ void UpstreamConnection::takeOver() {
         m_tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         m_stream = streamFor(std::exchange(m_tcp, nullptr), m_poller, this);
     }
-    connect(m_stream, &ByteStream::readyRead, this, &UpstreamConnection::readyRead);
+    if (m_readyReadHandler)
+        m_stream->setReadyReadHandler(m_readyReadHandler);
+    else
+        connect(m_stream, &ByteStream::readyRead, this, &UpstreamConnection::readyRead);
     connect(m_stream, &ByteStream::bytesWritten, this, &UpstreamConnection::bytesWritten);
     connect(m_stream, &ByteStream::closed, this, [this](const QString &error) {
         if (!error.isEmpty()) {

@@ -6,6 +6,8 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 class QIODevice;
 class QLocalSocket;
 class QTcpSocket;
@@ -49,6 +51,8 @@ public:
     void setReading(bool on);
     // Graceful: pending writes are flushed first.
     void close();
+    // Called instead of emitting readyRead() (see ByteStream::setReadyReadHandler); set before open().
+    void setReadyReadHandler(std::function<void()> handler) { m_readyReadHandler = std::move(handler); }
 
 Q_SIGNALS:
     void connected();
@@ -58,6 +62,7 @@ Q_SIGNALS:
     void failed(const QString &message);
 
 private:
+    std::function<void()> m_readyReadHandler;
     void fail(const QString &message);
     void onConnected();
     void takeOver();

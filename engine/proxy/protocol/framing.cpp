@@ -18,6 +18,16 @@ QByteArray Frame::toWire() const {
     return writer.finish();
 }
 
+void Frame::appendTo(QByteArray &out) const {
+    char header[typedHeaderSize];
+    qsizetype at = 0;
+    if (!isUntyped())
+        header[at++] = type;
+    qToBigEndian<qint32>(qint32(payload.size() + lengthWordSize), header + at);
+    out.append(header, at + lengthWordSize);
+    out.append(payload);
+}
+
 MessageReader::MessageReader(Mode mode, Limits limits)
     : m_mode(mode)
     , m_limits(limits) {}
@@ -34,6 +44,13 @@ void MessageReader::feed(QByteArrayView bytes) {
     if (!m_error.isEmpty())
         return;
     m_buffer.append(bytes.data(), bytes.size());
+}
+
+void MessageReader::feed(const QByteArray &bytes) {
+    if (m_error.isEmpty() && m_buffer.isEmpty() && m_pos == 0)
+        m_buffer = bytes;
+    else
+        feed(QByteArrayView(bytes));
 }
 
 MessageReader::Status MessageReader::failWith(const QString &message) {

@@ -28,6 +28,8 @@ struct Frame final {
     [[nodiscard]] bool isUntyped() const { return type == 0; }
     // The frame as it travelled on the wire, for byte-for-byte pass-through.
     [[nodiscard]] QByteArray toWire() const;
+    // The same bytes appended to `out` (no buffer of their own: the relay's hot path).
+    void appendTo(QByteArray &out) const;
 
     friend bool operator==(const Frame &, const Frame &) = default;
 };
@@ -57,6 +59,10 @@ public:
     [[nodiscard]] const Limits &limits() const { return m_limits; }
 
     void feed(QByteArrayView bytes);
+
+    // The same; an empty reader keeps `bytes` itself (shared) instead of copying it.
+
+    void feed(const QByteArray &bytes);
 
     // Status::Frame fills `frame`. A bad header is reported as soon as its bytes are in, without waiting
     // for a body that may never come. Errors are sticky: once framing is lost the only safe reaction is to
