@@ -165,7 +165,8 @@ private:
         // Earlier messages of the client's segment went to the server before this run (a Flush sent
         // them): their answers may still be on the way and they share the segment's transaction.
         bool partlySent = false;
-        bool aborted = false; // the segment failed (wtAbort)
+        bool aborted = false;     // the segment failed (wtAbort)
+        bool commitAtEnd = false; // no Sync follows (a Query does): the session's block commits anyway
         // Portals whose write ran in this run: a later Execute of one (the rest of a PortalSuspended
         // result) fetches rows and writes nothing, until a Bind makes the portal anew.
         QSet<QByteArray> ranPortals;
@@ -204,7 +205,7 @@ private:
     void forwardExtended(const protocol::Frame &frame);
     void forwardSegment();
     void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady,
-                           QHash<qsizetype, WriteBind> writes = {});
+                           QHash<qsizetype, WriteBind> writes = {}, bool commitAtEnd = false);
     void wtBridge();
     void tryStartWriteThrough();
     static QList<InternalStatement> tempTableStatements();

@@ -201,6 +201,15 @@ void Session::handleQuery(const protocol::Frame &frame) {
         malformed(query.error());
         return;
     }
+    if (m_host.writeThrough() && (!m_segmentWrites.isEmpty() || m_sessionBlock)) {
+        // A Query ends the extended messages before it as a Sync would (PostgreSQL commits them with it):
+        // their writes go to GitHub and the session's block commits first, then the Query runs on its own
+        // (or is skipped with the rest of a failed segment, as PostgreSQL skips to Sync).
+        holdFrame(frame);
+        QList<protocol::Frame> segment = std::exchange(m_segment, {});
+        beginWriteThrough(std::move(segment), false, false, std::exchange(m_segmentWrites, {}), true);
+        return;
+    }
     forwardSegment();        // extended messages without a Sync go first, as they would have
     m_unnamedStatement = {}; // a simple Query drops the unnamed statement (and the unnamed portal)
     m_writeBinds.remove(QByteArray());

@@ -444,6 +444,10 @@ private Q_SLOTS:
             << 16 << "PuB P1 E S" << QByteArray() << QByteArray("121CZ:I") << true << 0;
         QTest::newRow("parse in an earlier segment, bind and execute alone (lib/pq)")
             << 20 << "U PDS S BE S" << QByteArray() << QByteArray("1tnZ:I|2CZ:I") << true << 0;
+        QTest::newRow("write, flush, a query ends the segment")
+            << 19 << "PBE F Q" << QByteArray("12C") << QByteArray("TDCZ:I") << true << 0;
+        QTest::newRow("describe, flush, write, a query instead of sync")
+            << 20 << "PDS F BE Q" << QByteArray("1tn") << QByteArray("2CTDCZ:I") << true << 0;
         QTest::newRow("row limit, portal suspended, rest fetched")
             << 17 << "PRBE1 E S" << QByteArray() << QByteArray("12DsCZ:I") << true << 0;
         QTest::newRow("row limit, flush, rest fetched after the flush")
@@ -518,7 +522,7 @@ private Q_SLOTS:
                 wire += p::Execute{"", 0}.encode();
             } else if (step == QLatin1String("F")) {
                 client.send(std::exchange(wire, {}) + p::Flush{}.encode());
-            } else if (step == QLatin1String("S")) {
+            } else if (step == QLatin1String("S") || step == QLatin1String("Q")) {
                 // What the Flushes brought: everything that comes before the Sync is sent.
                 while (const std::optional<p::Frame> frame = client.next(500)) {
                     trace += frame->type;
@@ -526,7 +530,8 @@ private Q_SLOTS:
                         trace += "(" + test::errorField(*frame, p::field::sqlState) + ")";
                 }
                 QCOMPARE(std::exchange(trace, {}), beforeFlush);
-                client.send(std::exchange(wire, {}) + p::Sync{}.encode());
+                client.send(std::exchange(wire, {}) +
+                            (step == QLatin1String("S") ? p::Sync{}.encode() : p::Query{"SELECT 1"}.encode()));
                 QCOMPARE(test::untilReady(client), afterFlush.split('|').value(syncs++));
             }
         }
