@@ -182,8 +182,8 @@ void EpollEventDispatcher::updateEpoll(int fd, quint32 before, const Notifiers &
     event.events = after;
     event.data.fd = fd;
     const int op = before == 0 ? EPOLL_CTL_ADD : after == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
-    if (::epoll_ctl(m_epoll, op, fd, &event) != 0 && op == EPOLL_CTL_DEL && errno == EBADF)
-        return; // the descriptor was closed before its notifier went: the kernel dropped it already
+    // Fails only for a descriptor closed before its notifier went (the kernel dropped it already).
+    ::epoll_ctl(m_epoll, op, fd, &event);
 }
 
 void EpollEventDispatcher::registerTimer(int timerId, qint64 interval, Qt::TimerType timerType, QObject *object) {

@@ -172,6 +172,8 @@ private:
         QSet<QByteArray> ranPortals;
         QList<AppliedChange> applied; // accepted by GitHub in this run
         bool holding = false;         // counted in WriteThrough::beginWrite()
+        // Nothing of the segment follows this run (a Sync or a Query ended it): the session's block commits.
+        [[nodiscard]] bool endsSegment() const { return owesReady || commitAtEnd; }
     };
     struct InternalStatement {
         QByteArray sql;
@@ -207,6 +209,8 @@ private:
     void beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady,
                            QHash<qsizetype, WriteBind> writes = {}, bool commitAtEnd = false);
     void wtBridge();
+    // Runs the buffered segment through write-through (see beginWriteThrough()).
+    void runSegment(bool owesReady, bool commitAtEnd = false);
     void tryStartWriteThrough();
     static QList<InternalStatement> tempTableStatements();
     QByteArray internalStatements(const QList<InternalStatement> &statements);

@@ -71,8 +71,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         if (!m_segmentWrites.isEmpty()) {
             // The client wants results before its Sync: run the write now; the rest of the segment then
             // waits for its Sync or the next Flush again.
-            QList<protocol::Frame> segment = std::exchange(m_segment, {});
-            beginWriteThrough(std::move(segment), false, false, std::exchange(m_segmentWrites, {}));
+            runSegment(false);
             return;
         }
         if (m_host.writeThrough()) {
@@ -96,8 +95,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
         if (m_state != State::Copy)
             setState(State::Extended);
         if ((!m_segmentWrites.isEmpty() || m_sessionBlock) && !m_copyIn) {
-            QList<protocol::Frame> segment = std::exchange(m_segment, {});
-            beginWriteThrough(std::move(segment), false, true, std::exchange(m_segmentWrites, {}));
+            runSegment(true);
             return;
         }
         m_segmentPartlySent = false;
@@ -206,8 +204,7 @@ void Session::handleQuery(const protocol::Frame &frame) {
         // their writes go to GitHub and the session's block commits first, then the Query runs on its own
         // (or is skipped with the rest of a failed segment, as PostgreSQL skips to Sync).
         holdFrame(frame);
-        QList<protocol::Frame> segment = std::exchange(m_segment, {});
-        beginWriteThrough(std::move(segment), false, false, std::exchange(m_segmentWrites, {}), true);
+        runSegment(false, true);
         return;
     }
     forwardSegment();        // extended messages without a Sync go first, as they would have

@@ -133,6 +133,11 @@ void Session::forwardSegment() {
     m_segmentWrites.clear();
 }
 
+void Session::runSegment(bool owesReady, bool commitAtEnd) {
+    QList<protocol::Frame> segment = std::exchange(m_segment, {});
+    beginWriteThrough(std::move(segment), false, owesReady, std::exchange(m_segmentWrites, {}), commitAtEnd);
+}
+
 void Session::beginWriteThrough(QList<protocol::Frame> frames, bool simple, bool owesReady,
                                 QHash<qsizetype, WriteBind> writes, bool commitAtEnd) {
     auto run = std::make_unique<WtRun>();
@@ -644,10 +649,9 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
     const qsizetype releaseStep = batch.add(internalStatements(release));
     // The session's block ends with this write when nothing of the segment follows it. After a failed
     // step the COMMIT ends the aborted block as a ROLLBACK would.
-    const qsizetype commitStep =
-        m_wt->began && (m_wt->owesReady || m_wt->commitAtEnd) && m_wt->pos >= m_wt->frames.size()
-            ? batch.add(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}))
-            : -1;
+    const qsizetype commitStep = m_wt->began && m_wt->endsSegment() && m_wt->pos >= m_wt->frames.size()
+                                     ? batch.add(internalStatements({{QByteArrayLiteral("COMMIT"), {}}}))
+                                     : -1;
     wtSend(batch, [this, extended, applied, stageStep, realStep, releaseStep, commitStep](const WtSteps &steps) {
         if (hasError(steps.at(stageStep))) {
             wtRelayErrors(steps.at(stageStep));
@@ -742,8 +746,7 @@ void Session::wtRelayErrors(const QList<protocol::Frame> &messages) {
 
 // The segment (or query) succeeded: commit what the session opened, answer the client's Sync/Query.
 void Session::wtComplete() {
-    if (m_wt->began && m_wt->status == protocol::TransactionStatus::InTransaction && !m_wt->owesReady &&
-        !m_wt->commitAtEnd) {
+    if (m_wt->began && m_wt->status == protocol::TransactionStatus::InTransaction && !m_wt->endsSegment()) {
         // A Flush ended this part of the segment: the block stays open for the rest of it (its portals
         // too), and the run at the client's Sync commits it.
         m_sessionBlock = true;
@@ -809,7 +812,7 @@ void Session::wtAbort(bool forceAbort) {
 void Session::wtFinish() {
     std::unique_ptr<WtRun> run = std::move(m_wt);
     m_wtInternal = false;
-    if (run->owesReady || run->aborted || run->commitAtEnd)
+    if (run->endsSegment() || run->aborted)
         m_sessionBlock = false;
     if (run->holding)
         m_host.writeThrough()->endWrite();
@@ -823,7 +826,7 @@ void Session::wtFinish() {
     } else {
         // A Flush ended this part of the segment; the rest of it follows in the same transaction, or
         // is skipped up to the client's Sync after a failure, as PostgreSQL skips it.
-        m_segmentPartlySent = !run->commitAtEnd;
+        m_segmentPartlySent = !run->endsSegment();
         if (run->aborted)
             m_discardUntilSync = true;
     }

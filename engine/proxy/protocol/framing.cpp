@@ -13,9 +13,10 @@ constexpr qsizetype compactThreshold = 64 * 1024;
 } // namespace
 
 QByteArray Frame::toWire() const {
-    MessageWriter writer = isUntyped() ? MessageWriter::untyped() : MessageWriter::typed(type);
-    writer.bytes(payload);
-    return writer.finish();
+    QByteArray wire;
+    wire.reserve(typedHeaderSize + payload.size());
+    appendTo(wire);
+    return wire;
 }
 
 void Frame::appendTo(QByteArray &out) const {
