@@ -239,6 +239,14 @@ private:
     }
 
     // The simulator's arguments for a generated dataset, answering this test's token.
+    // The simulator's counters (GET /_sim/counters), and among them the requests per endpoint.
+    static QJsonObject simCounters(const SimulatorProcess &sim) {
+        return sim.request("GET", QStringLiteral("/_sim/counters")).json().object();
+    }
+    static QJsonObject requestsByEndpoint(const SimulatorProcess &sim) {
+        return simCounters(sim).value(QStringLiteral("requests_by_endpoint")).toObject();
+    }
+
     static QStringList datasetArgs(const QString &dataset, int seed) {
         return {QStringLiteral("--dataset"), dataset,
                 QStringLiteral("--seed"),    QString::number(seed),
@@ -588,11 +596,7 @@ private Q_SLOTS:
         clock.start();
         e = backfill(byApp, app);
         QVERIFY2(!e, qPrintable(e.message));
-        const QJsonObject requests = sim.request("GET", QStringLiteral("/_sim/counters"))
-                                         .json()
-                                         .object()
-                                         .value(QStringLiteral("requests_by_endpoint"))
-                                         .toObject();
+        const QJsonObject requests = requestsByEndpoint(sim);
         QVERIFY(requests.value(QStringLiteral("GET /installation/repositories")).toInt() > 0);
         QCOMPARE(requests.value(QStringLiteral("GET /user/repos")).toInt(), 0);
         const int minted = requests.value(QStringLiteral("POST /app/installations/{id}/access_tokens")).toInt();
@@ -622,11 +626,7 @@ private Q_SLOTS:
             const qint64 before = graphqlUsed(sim);
             const Error e = backfill(dsn, config);
             QVERIFY2(!e, qPrintable(e.message));
-            *requests = sim.request("GET", QStringLiteral("/_sim/counters"))
-                            .json()
-                            .object()
-                            .value(QStringLiteral("requests_by_endpoint"))
-                            .toObject();
+            *requests = requestsByEndpoint(sim);
             *points = graphqlUsed(sim) - before;
         };
         QJsonObject graphqlRequests, restRequests;
@@ -707,11 +707,7 @@ private Q_SLOTS:
         // One repository at a time, so that each walk starts after the previous one spent its budget.
         const Error e = backfill(dsn, tokenConfig(sim.baseUrl()), QStringLiteral("github"), {}, 1);
         QVERIFY2(!e, qPrintable(e.message));
-        const QJsonObject requests = sim.request("GET", QStringLiteral("/_sim/counters"))
-                                         .json()
-                                         .object()
-                                         .value(QStringLiteral("requests_by_endpoint"))
-                                         .toObject();
+        const QJsonObject requests = requestsByEndpoint(sim);
         const qint64 restCommentPages =
             requests.value(QStringLiteral("GET /repos/{owner}/{repo}/issues/comments")).toInteger();
         qInfo("REST comment pages: %lld, GraphQL queries: %lld", restCommentPages,
@@ -776,11 +772,7 @@ private Q_SLOTS:
                  200);
         e = backfill(faulty, tokenConfig(sim.baseUrl()));
         QVERIFY2(!e, qPrintable(e.message));
-        const qint64 injected = sim.request("GET", QStringLiteral("/_sim/counters"))
-                                    .json()
-                                    .object()
-                                    .value(QStringLiteral("faults_injected"))
-                                    .toInteger();
+        const qint64 injected = simCounters(sim).value(QStringLiteral("faults_injected")).toInteger();
         QVERIFY2(injected > 3, qPrintable(QString::number(injected)));
         compareAndDrop(clean, faulty);
     }
@@ -809,7 +801,7 @@ private Q_SLOTS:
         took.start();
         e = backfill(limited, tokenConfig(sim.baseUrl()));
         QVERIFY2(!e, qPrintable(e.message));
-        const QJsonObject counters = sim.request("GET", QStringLiteral("/_sim/counters")).json().object();
+        const QJsonObject counters = simCounters(sim);
         const qint64 queries = counters.value(QStringLiteral("requests_by_endpoint"))
                                    .toObject()
                                    .value(QStringLiteral("POST /graphql"))
@@ -866,7 +858,7 @@ private Q_SLOTS:
         QCOMPARE(db.exec(QStringLiteral("SELECT page_size FROM hubsync.sync_cursor WHERE collection = 'comment'"))
                      .text(0, 0),
                  QStringLiteral("100"));
-        const QJsonObject counters = sim.request("GET", QStringLiteral("/_sim/counters")).json().object();
+        const QJsonObject counters = simCounters(sim);
         QCOMPARE(counters.value(QStringLiteral("faults_injected")).toInteger(), 1);
         // 1 refused + 20 pages of 50 + 15 of 100 for the issues, then the pull requests and discussions.
         qInfo("GraphQL queries: %lld", counters.value(QStringLiteral("requests_by_endpoint"))
@@ -992,11 +984,7 @@ private Q_SLOTS:
                                        QStringLiteral("--points-window-seconds"), QStringLiteral("2")}),
                  qPrintable(sim.error()));
         const auto secondaryLimited = [&sim] {
-            return sim.request("GET", QStringLiteral("/_sim/counters"))
-                .json()
-                .object()
-                .value(QStringLiteral("secondary_limited"))
-                .toInteger();
+            return simCounters(sim).value(QStringLiteral("secondary_limited")).toInteger();
         };
         const QString paced = freshDatabase(QStringLiteral("points_paced"));
         const QString unpaced = freshDatabase(QStringLiteral("points_unpaced"));
