@@ -72,6 +72,12 @@ const QList<OptionSpec> &optionSpecs() {
          QStringLiteral("FILE"),
          QStringLiteral("PEM private key for --proxy-tls-cert."),
          {}},
+        {QStringLiteral("proxy-server-idle"),
+         QStringLiteral("SECONDS"),
+         QStringLiteral("Keep a server connection a proxy client closed for this long, for the next client with "
+                        "the same user, database and options (default 60; 0 = off). Only connections the "
+                        "database admitted without a password are kept; DISCARD ALL resets them."),
+         {}},
         {QStringLiteral("webhook-listen"),
          QStringLiteral("HOST:PORT"),
          QStringLiteral("Receive GitHub webhooks on this address (default: off, polling only)."),
@@ -282,6 +288,14 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
     }
     if (name == QStringLiteral("proxy-tls-key")) {
         config.proxyTlsKey = value;
+        return {};
+    }
+    if (name == QStringLiteral("proxy-server-idle")) {
+        bool ok = false;
+        const int seconds = value.toInt(&ok);
+        if (!ok || seconds < 0 || seconds > 86400)
+            return bad(QStringLiteral("expected seconds between 0 and 86400"));
+        config.proxyServerIdleSeconds = seconds;
         return {};
     }
     if (name == QStringLiteral("webhook-listen"))

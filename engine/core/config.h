@@ -38,6 +38,7 @@ struct Config {
     QString proxyListen = QStringLiteral("127.0.0.1:6544");
     QString proxyTlsCert; // PEM files; both empty = no TLS toward proxy clients
     QString proxyTlsKey;
+    int proxyServerIdleSeconds = 60; // 0 = the proxy closes each server connection with its client
     QString webhookListen;         // empty = no webhook receiver (polling only)
     QString webhookSecret;         // never logged
     bool keepRemovedRepos = false; // installation_repositories.removed: keep the rows (sync stops either way)

@@ -261,6 +261,7 @@ void Engine::startProxy() {
     options.schema = m_config.schema;
     options.tlsCertificateFile = m_config.proxyTlsCert;
     options.tlsKeyFile = m_config.proxyTlsKey;
+    options.serverIdleTimeoutMs = m_config.proxyServerIdleSeconds * 1000;
     m_proxy = std::make_unique<ProxyHost>(options);
     if (Error e = m_proxy->listen()) {
         Q_EMIT warning(QStringLiteral("Postgres proxy not started: ") + e.message);

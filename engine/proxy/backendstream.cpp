@@ -7,9 +7,9 @@
 namespace hubsync::proxy {
 
 BackendStream::BackendStream() {
-    // What Session needs: authentication, keys, transaction status, errors (refusals are rewritten), COPY
-    // sub-protocol boundaries and completions. All are small.
-    for (const char type : {'R', 'K', 'Z', 'E', 'G', 'H', 'W', 'c', 'C'})
+    // What Session needs: authentication, parameters, keys, transaction status, errors (refusals are
+    // rewritten), COPY sub-protocol boundaries and completions. All are small.
+    for (const char type : {'R', 'S', 'K', 'Z', 'E', 'G', 'H', 'W', 'c', 'C'})
         watch(type);
 }
 

@@ -10,6 +10,7 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/classifier.cpp ${_hubsync_proxy_dir}/classifier.h
     ${_hubsync_proxy_dir}/epolldispatcher.cpp ${_hubsync_proxy_dir}/epolldispatcher.h
     ${_hubsync_proxy_dir}/proxyserver.cpp ${_hubsync_proxy_dir}/proxyserver.h
+    ${_hubsync_proxy_dir}/serverpool.cpp ${_hubsync_proxy_dir}/serverpool.h
     ${_hubsync_proxy_dir}/session.cpp ${_hubsync_proxy_dir}/session.h
     ${_hubsync_proxy_dir}/session_backend.cpp
     ${_hubsync_proxy_dir}/session_frontend.cpp

@@ -56,6 +56,7 @@ ProxyServer::ProxyServer(ProxyOptions options, QObject *parent)
 #ifdef Q_OS_UNIX
     m_poller = StreamPoller::create(this);
 #endif
+    m_pool = new ServerPool(m_options.serverPoolSize, m_options.serverIdleTimeoutMs, this);
 }
 
 ProxyServer::~ProxyServer() {
@@ -63,6 +64,7 @@ ProxyServer::~ProxyServer() {
     const QList<Session *> sessions = m_sessions.values();
     m_sessions.clear();
     qDeleteAll(sessions);
+    delete std::exchange(m_pool, nullptr);
 }
 
 void ProxyServer::setGate(std::unique_ptr<StatementGate> gate) {
@@ -140,6 +142,7 @@ void ProxyServer::close() {
     m_sessions.clear();
     m_stats.activeSessions = 0;
     qDeleteAll(sessions);
+    m_pool->clear();
 }
 
 bool ProxyServer::isListening() const {
@@ -155,7 +158,10 @@ QHostAddress ProxyServer::address() const {
 }
 
 ProxyStats ProxyServer::stats() const {
-    return m_stats;
+    ProxyStats stats = m_stats;
+    stats.serversReused = m_pool->reused();
+    stats.serversKept = m_pool->idleCount() + m_pool->resettingCount();
+    return stats;
 }
 
 QList<const Session *> ProxyServer::sessions() const {

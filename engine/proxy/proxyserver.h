@@ -5,16 +5,17 @@
 // Design
 // ------
 // * Sessions. ProxyServer listens (loopback by default) and gives every accepted client a Session with a
-//   connection of its own to PostgreSQL (TCP, or the Unix socket of a socket directory): no pooling, so
-//   session state (prepared statements, SET, temp tables, LISTEN, transactions) behaves exactly as with a
-//   direct connection. The StartupMessage and the whole authentication exchange (trust, password, md5,
-//   SCRAM-SHA-256) are relayed unchanged: the proxy never sees or needs a password. After that, messages
-//   are relayed byte for byte; the client side is framed and validated (a malformed message ends the
-//   session with FATAL 08P01), the server side is relayed in chunks with only a handful of small
-//   messages inspected (BackendStream). Each direction is bounded: a side is not read while the other
-//   side's unsent bytes exceed SessionLimits::maxPendingBytes, so a slow client throttles the server
-//   through TCP flow control instead of filling our memory. Each session has an explicit state
-//   (Session::State) and tracks the transaction status from ReadyForQuery.
+//   connection of its own to PostgreSQL (TCP, or the Unix socket of a socket directory), so session state
+//   (prepared statements, SET, temp tables, LISTEN, transactions) behaves exactly as with a direct
+//   connection. When a client ends cleanly, its server connection may be kept for the next client with
+//   the same StartupMessage, reset with DISCARD ALL (ServerPool, serverpool.h: only connections the
+//   server admitted without a password). The StartupMessage and the whole authentication exchange (trust, password,
+//   md5, SCRAM-SHA-256) are relayed unchanged: the proxy never sees or needs a password. After that, messages are
+//   relayed byte for byte; the client side is framed and validated (a malformed message ends the session with FATAL
+//   08P01), the server side is relayed in chunks with only a handful of small messages inspected (BackendStream). Each
+//   direction is bounded: a side is not read while the other side's unsent bytes exceed SessionLimits::maxPendingBytes,
+//   so a slow client throttles the server through TCP flow control instead of filling our memory. Each session has an
+//   explicit state (Session::State) and tracks the transaction status from ReadyForQuery.
 // * Gate. Every Query and Parse is classified with libpg_query (StatementClassifier, cached by text and
 //   per named prepared statement) and handed to a StatementGate before it is forwarded. The default gate
 //   forwards everything except writes to synced tables: `issue` writes are refused for now (0A000,
@@ -64,6 +65,10 @@ struct ProxyOptions final {
     quint16 listenPort = 0; // 0 = any free port (see ProxyServer::port())
     UpstreamTarget upstream;
     int maxConnections = 100; // sessions past the StartupMessage; more get FATAL 53300
+    // Server connections kept for the next client with the same StartupMessage (serverpool.h): at most
+    // this many, for this long. Either 0 = every server connection closes with its client.
+    int serverPoolSize = 32;
+    int serverIdleTimeoutMs = 60000;
     SessionLimits limits;
     QString schema = QStringLiteral("github");
     QSet<QString> syncedTables; // empty = every synced table of the catalog
@@ -82,6 +87,8 @@ struct ProxyStats final {
     quint64 cancelsIgnored = 0; // unknown keys
     qint64 bytesFromClients = 0;
     qint64 bytesToClients = 0;
+    quint64 serversReused = 0; // sessions that got a kept server connection instead of a new one
+    int serversKept = 0;       // kept server connections now (idle, or being reset)
 };
 
 class ProxyServer final : public QObject, private SessionHost {
@@ -134,6 +141,7 @@ private:
     WriteThrough *writeThrough() override { return m_writeThrough; }
     [[nodiscard]] bool tlsAvailable() const override { return m_tls; }
     StreamPoller *streamPoller() override { return m_poller; }
+    ServerPool *serverPool() override { return m_pool; }
     bool admitSession() override;
     protocol::BackendKeyData registerBackendKey(const protocol::BackendKeyData &upstream) override;
     void releaseBackendKey(const protocol::BackendKeyData &client) override;
@@ -147,6 +155,7 @@ private:
     WriteThrough *m_writeThrough = nullptr;
     std::unique_ptr<Listener> m_listener;
     StreamPoller *m_poller = nullptr; // a child; sessions are deleted before it
+    ServerPool *m_pool = nullptr;     // a child; deleted before the poller too
     bool m_tls = false;
     struct TlsMaterial;
     std::unique_ptr<TlsMaterial> m_tlsMaterial;

@@ -258,12 +258,7 @@ void Session::closeGracefully() {
         UpstreamConnection *upstream = std::exchange(m_upstream, nullptr);
         upstream->disconnect(this);
         upstream->setParent(parent());
-        if (upstream->isConnected())
-            upstream->write(protocol::Terminate{}.encode());
-        connect(upstream, &UpstreamConnection::disconnected, upstream, &QObject::deleteLater);
-        connect(upstream, &UpstreamConnection::failed, upstream, &QObject::deleteLater);
-        QTimer::singleShot(closeGraceMs, upstream, &QObject::deleteLater);
-        upstream->close();
+        upstream->closeAndDelete(protocol::Terminate{}.encode(), closeGraceMs);
     }
     flushToClient();
     if (m_clientGone) {

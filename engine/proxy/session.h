@@ -13,6 +13,7 @@
 #include "proxy/protocol/errorfields.h"
 #include "proxy/protocol/framing.h"
 #include "proxy/protocol/messages_backend.h"
+#include "proxy/serverpool.h"
 #include "proxy/statementgate.h"
 #include "proxy/upstream.h"
 #include "proxy/writethrough.h"
@@ -58,6 +59,8 @@ public:
     [[nodiscard]] virtual bool tlsAvailable() const = 0;
     // The epoll set the sessions' sockets share (nullptr where there is none; see bytestream.h).
     virtual StreamPoller *streamPoller() = 0;
+    // Server connections kept between clients (see serverpool.h); nullptr when pooling is off.
+    virtual ServerPool *serverPool() = 0;
 
     // Counts a session against max connections once it sent a StartupMessage; false = refuse (53300).
     virtual bool admitSession() = 0;
@@ -127,8 +130,12 @@ private:
     void handleStartupFrame(const protocol::Frame &frame);
     void answerSslRequest();
     void startUpstream(const QByteArray &startupPacket);
+    void attachUpstream();
+    void adoptServer(PooledServer server);
+    bool parkServer();
     void onUpstreamConnected();
     void rewriteBackendKey(const QByteArray &payload, QByteArray &out);
+    void registerKey(const protocol::BackendKeyData &serverKey);
 
     // session_frontend.cpp
     void handleClientFrame(const protocol::Frame &frame);
@@ -272,6 +279,10 @@ private:
     // Keys: what the server sent and what the client got instead (see SessionHost::registerBackendKey).
     protocol::BackendKeyData m_clientKey;
     bool m_hasKey = false;
+    // What the next client of this server connection must be told, should it be pooled (the connection
+    // itself is m_upstream); m_passwordAuth once the server asked for a password (never pooled then).
+    PooledServer m_server;
+    bool m_passwordAuth = false;
 
     // Sync points are the messages answered by exactly one ReadyForQuery: Query, Sync, FunctionCall.
     // They decide when the session is Ready again; nothing else depends on the exact count.

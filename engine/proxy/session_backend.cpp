@@ -1,6 +1,7 @@
 // Session, server side: the few server messages the session looks at (see BackendStream's watch list).
 // Everything else was already relayed byte for byte by BackendStream.
 
+#include "proxy/protocol/auth.h"
 #include "proxy/protocol/copy.h"
 #include "proxy/session.h"
 
@@ -13,6 +14,16 @@ void Session::handleBackendMessage(char type, const QByteArray &payload, QByteAr
     case protocol::BackendKeyData::type:
         rewriteBackendKey(payload, out);
         return;
+    case protocol::Authentication::type:
+        // Anything but a bare AuthenticationOk means the server wanted a password: never pooled.
+        if (const auto auth = protocol::Authentication::decode(payload);
+            !auth || auth->kind != protocol::Authentication::Kind::Ok)
+            m_passwordAuth = true;
+        break;
+    case protocol::ParameterStatus::type:
+        if (const auto parameter = protocol::ParameterStatus::decode(payload))
+            m_server.setParameter(parameter->name, parameter->value);
+        break;
     case protocol::ReadyForQuery::type:
         onReadyForQuery(payload);
         break;

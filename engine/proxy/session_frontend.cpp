@@ -110,7 +110,8 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
             setState(State::InQuery);
         return;
     case protocol::Terminate::type:
-        closeGracefully(); // sends Terminate upstream
+        parkServer();      // keeps the server connection for the next client, where that is safe
+        closeGracefully(); // otherwise sends Terminate upstream
         return;
     default:
         // Authentication responses, COPY data, and anything else: PostgreSQL judges them.

@@ -2,6 +2,7 @@
 // connection to the server, and the cancel keys.
 
 #include "core/log.h"
+#include "proxy/protocol/auth.h"
 #include "proxy/protocol/startup.h"
 #include "proxy/session.h"
 
@@ -36,8 +37,15 @@ void Session::handleStartupFrame(const protocol::Frame &frame) {
         m_clientReader.setMode(protocol::MessageReader::Mode::Typed);
         setState(State::Authenticating);
         // Relayed as received: user, database and options are the server's business, and so is the
-        // whole authentication exchange that follows.
-        startUpstream(frame.toWire());
+        // whole authentication exchange that follows. A kept connection started the same way skips both.
+        const QByteArray startupPacket = frame.toWire();
+        if (ServerPool *pool = m_host.serverPool()) {
+            if (std::optional<PooledServer> server = pool->take(startupPacket)) {
+                adoptServer(std::move(*server));
+                return;
+            }
+        }
+        startUpstream(startupPacket);
     }
 }
 
@@ -75,8 +83,15 @@ void Session::answerSslRequest() {
 }
 
 void Session::startUpstream(const QByteArray &startupPacket) {
+    m_server.startupPacket = startupPacket;
     m_upstream = new UpstreamConnection(m_host.upstream(), this, m_host.streamPoller());
     connect(m_upstream, &UpstreamConnection::connected, this, &Session::onUpstreamConnected);
+    attachUpstream();
+    sendToUpstream(startupPacket);
+    m_upstream->open(m_host.limits().connectTimeoutMs, 256 * 1024);
+}
+
+void Session::attachUpstream() {
     m_upstream->setReadyReadHandler([this] { pumpUpstream(); });
     connect(m_upstream, &UpstreamConnection::bytesWritten, this, [this] {
         if (m_clientPaused && pendingToUpstream() < m_host.limits().maxPendingBytes)
@@ -84,8 +99,52 @@ void Session::startUpstream(const QByteArray &startupPacket) {
     });
     connect(m_upstream, &UpstreamConnection::disconnected, this, &Session::onUpstreamDisconnected);
     connect(m_upstream, &UpstreamConnection::failed, this, &Session::onUpstreamFailed);
-    sendToUpstream(startupPacket);
-    m_upstream->open(m_host.limits().connectTimeoutMs, 256 * 1024);
+}
+
+void Session::adoptServer(PooledServer server) {
+    m_upstream = std::exchange(server.connection, nullptr);
+    m_upstream->setParent(this);
+    attachUpstream();
+    m_server = std::move(server);
+    // What the server said at its own startup, as it stands now: the client cannot tell a kept
+    // connection from a new one, except that it is ready sooner.
+    sendToClient(protocol::Authentication{}.encode());
+    for (const auto &[name, value] : std::as_const(m_server.parameters))
+        sendToClient(protocol::ParameterStatus{name, value}.encode());
+    registerKey(m_server.serverKey);
+    sendToClient(m_clientKey.encode());
+    sendToClient(protocol::ReadyForQuery{protocol::TransactionStatus::Idle}.encode());
+    m_transactionStatus = protocol::TransactionStatus::Idle;
+    m_timer->stop();
+    setState(State::Ready);
+    flushToClient();
+    logDebug(QStringLiteral("proxy"), QStringLiteral("session %1: reusing a kept server connection (pid %2)")
+                                          .arg(m_id)
+                                          .arg(m_server.serverKey.processId));
+}
+
+// Called at the client's Terminate: keeps the server connection for the next client when nothing of this
+// session can leak into the next one (see serverpool.h). False = close it as usual.
+bool Session::parkServer() {
+    ServerPool *pool = m_host.serverPool();
+    if (!pool || !pool->isEnabled() || m_passwordAuth || !m_upstream || !m_upstream->isConnected() ||
+        m_server.serverKey.secretKey.isEmpty())
+        return false;
+    const bool quiet = m_state == State::Ready && m_transactionStatus == protocol::TransactionStatus::Idle && !m_wt &&
+                       !m_wtInternal && m_held.isEmpty() && !m_extendedOpen && m_segment.isEmpty() && !m_sessionBlock &&
+                       m_uncommitted.isEmpty() && m_refusals.isEmpty() && m_syncPointsAnswered == m_syncPointsSent &&
+                       m_backend.atBoundary() && pendingToUpstream() == 0;
+    if (!quiet)
+        return false;
+    releaseKey(); // a cancel with this client's key must not reach the next client's statements
+    UpstreamConnection *upstream = std::exchange(m_upstream, nullptr);
+    upstream->disconnect(this);
+    if (std::exchange(m_upstreamPaused, false))
+        upstream->setReading(true);
+    PooledServer server = std::move(m_server);
+    server.connection = upstream;
+    pool->park(std::move(server));
+    return true;
 }
 
 void Session::onUpstreamConnected() {
@@ -100,12 +159,17 @@ void Session::rewriteBackendKey(const QByteArray &payload, QByteArray &out) {
         out += BackendStream::wire(protocol::BackendKeyData::type, payload);
         return;
     }
+    registerKey(*key);
+    out += m_clientKey.encode();
+}
+
+void Session::registerKey(const protocol::BackendKeyData &serverKey) {
     releaseKey();
+    m_server.serverKey = serverKey;
     // The client gets the server's pid (so pg_backend_pid() and logs agree) with a secret of our own: a
     // CancelRequest is only forwarded when it names a live session of this proxy.
-    m_clientKey = m_host.registerBackendKey(*key);
+    m_clientKey = m_host.registerBackendKey(serverKey);
     m_hasKey = true;
-    out += m_clientKey.encode();
 }
 
 } // namespace hubsync::proxy

@@ -123,6 +123,21 @@ void UpstreamConnection::setReading(bool on) {
         m_stream->setReading(on);
 }
 
+void UpstreamConnection::setReadyReadHandler(std::function<void()> handler) {
+    m_readyReadHandler = std::move(handler);
+    if (m_stream)
+        m_stream->setReadyReadHandler(m_readyReadHandler);
+}
+
+void UpstreamConnection::closeAndDelete(const QByteArray &lastBytes, int graceMs) {
+    if (m_connected && !lastBytes.isEmpty())
+        write(lastBytes);
+    connect(this, &UpstreamConnection::disconnected, this, &QObject::deleteLater);
+    connect(this, &UpstreamConnection::failed, this, &QObject::deleteLater);
+    QTimer::singleShot(graceMs, this, &QObject::deleteLater);
+    close();
+}
+
 void UpstreamConnection::close() {
     if (m_stream)
         m_stream->closeGracefully();

@@ -51,8 +51,12 @@ public:
     void setReading(bool on);
     // Graceful: pending writes are flushed first.
     void close();
-    // Called instead of emitting readyRead() (see ByteStream::setReadyReadHandler); set before open().
-    void setReadyReadHandler(std::function<void()> handler) { m_readyReadHandler = std::move(handler); }
+    // Writes `lastBytes` (a Terminate, say) if connected, closes gracefully and deletes the connection once
+    // it is closed, or after `graceMs` at the latest. Disconnect from its signals first.
+    void closeAndDelete(const QByteArray &lastBytes, int graceMs);
+    // Called instead of emitting readyRead() (see ByteStream::setReadyReadHandler); set before open(), and
+    // replaced when the connection changes hands (ServerPool).
+    void setReadyReadHandler(std::function<void()> handler);
 
 Q_SIGNALS:
     void connected();

@@ -32,6 +32,8 @@ int main(int argc, char **argv) {
     options.upstream.host = args.at(1);
     options.upstream.port = upstreamPort;
     options.maxConnections = maxConnections;
+    // As the bench's pgbouncer: every server connection may be kept for the next client.
+    options.serverPoolSize = maxConnections;
     hubsync::proxy::ProxyServer proxy(options);
     if (const hubsync::Error e = proxy.listen()) {
         std::fprintf(stderr, "bench_proxy_server: %s\n", qPrintable(e.message));

@@ -140,7 +140,8 @@ std::optional<proxy::protocol::Frame> RawClient::waitFor(char type, int timeoutM
     return std::nullopt;
 }
 
-bool RawClient::startup(const QString &user, const QString &database, int timeoutMs) {
+bool RawClient::startup(const QString &user, const QString &database, int timeoutMs,
+                        QList<proxy::protocol::Frame> *answers) {
     proxy::protocol::StartupMessage message;
     message.parameters = {{"user", user.toUtf8()}, {"database", database.toUtf8()}};
     send(message.encode());
@@ -148,6 +149,8 @@ bool RawClient::startup(const QString &user, const QString &database, int timeou
         std::optional<proxy::protocol::Frame> frame = next(timeoutMs);
         if (!frame || frame->type == 'E')
             return false;
+        if (answers)
+            answers->append(*frame);
         if (frame->type == 'Z')
             return true;
     }

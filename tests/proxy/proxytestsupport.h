@@ -68,8 +68,10 @@ public:
     std::optional<proxy::protocol::Frame> next(int timeoutMs = 5000);
     // Skips messages until one of `type` arrives.
     std::optional<proxy::protocol::Frame> waitFor(char type, int timeoutMs = 5000);
-    // StartupMessage for a trust-authenticated user; true once ReadyForQuery arrived.
-    bool startup(const QString &user, const QString &database, int timeoutMs = 5000);
+    // StartupMessage for a trust-authenticated user; true once ReadyForQuery arrived. `answers` gets the
+    // server's messages up to it.
+    bool startup(const QString &user, const QString &database, int timeoutMs = 5000,
+                 QList<proxy::protocol::Frame> *answers = nullptr);
     bool waitDisconnected(int timeoutMs = 5000);
     QTcpSocket &socket() { return m_socket; }
 

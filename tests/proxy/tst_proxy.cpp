@@ -13,6 +13,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QMap>
 #include <QRegularExpression>
 #include <QSslSocket>
 #include <QStandardPaths>
@@ -440,6 +441,9 @@ private Q_SLOTS:
                            {QStringLiteral("PGPASSWORD=") + QString::fromUtf8(test::PasswordCluster::password)}));
         QVERIFY2(good.ok(), good.describe());
         QCOMPARE(good.out.trimmed(), user.toUtf8());
+        // A connection that proved a password is never kept for the next client (serverpool.h).
+        QTRY_COMPARE(proxy->stats().activeSessions, 0);
+        QCOMPARE(proxy->stats().serversKept, 0);
 
         const ProcessResult bad = runProcess(
             QStringLiteral("psql"),
@@ -618,6 +622,183 @@ private Q_SLOTS:
                 break;
         }
         QCOMPARE(dataRows, rows);
+    }
+
+    // Session pooling (serverpool.h): a client that ends cleanly leaves its server connection to the next
+    // client with the same StartupMessage, and that client sees a fresh session.
+    void serverConnectionKept() {
+        std::unique_ptr<ProxyServer> proxy = startProxy(optionsFor(databaseTarget()));
+        QVERIFY(proxy);
+        const auto c = [](const char *sql) { return QStringList{QStringLiteral("-c"), QString::fromLatin1(sql)}; };
+        const ProcessResult first = psql(
+            c("SELECT pg_backend_pid()") + c("SET work_mem = '7MB'") + c("SET application_name = 'changed'") +
+                c("PREPARE kept AS SELECT 1") + c("CREATE TEMP TABLE kept_temp (x int)") + c("LISTEN kept_channel") +
+                c("SELECT pg_advisory_lock(4242)") + c("DECLARE kept_cursor CURSOR WITH HOLD FOR SELECT 1"),
+            {}, proxy->port());
+        QVERIFY2(first.ok(), first.describe());
+        const QByteArray pid = first.out.split('\n').first();
+        QVERIFY(pid.toInt() > 0);
+        QTRY_COMPARE(proxy->stats().serversKept, 1);
+        QCOMPARE(proxy->stats().serversReused, quint64(0));
+
+        const ProcessResult second = psql(
+            c("SELECT pg_backend_pid()") + c("SHOW work_mem") + c("SHOW application_name") +
+                c("SELECT count(*) FROM pg_prepared_statements") + c("SELECT to_regclass('pg_temp.kept_temp')") +
+                c("SELECT count(*) FROM pg_listening_channels()") +
+                c("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") + c("SELECT count(*) FROM pg_cursors"),
+            {}, proxy->port());
+        QVERIFY2(second.ok(), second.describe());
+        QCOMPARE(second.out, pid + "\n" + direct(QStringLiteral("SHOW work_mem")).toUtf8() + "\npsql\n0\n\n0\n0\n0\n");
+        QCOMPARE(proxy->stats().serversReused, quint64(1));
+
+        // Another startup (here another application_name) gets a connection of its own.
+        const ProcessResult other =
+            runProcess(QStringLiteral("psql"),
+                       {QStringLiteral("-X"), QStringLiteral("-A"), QStringLiteral("-t"), QStringLiteral("-d"),
+                        dsn(proxy->port(), {}, QStringLiteral("application_name=other")), QStringLiteral("-c"),
+                        QStringLiteral("SELECT pg_backend_pid()")});
+        QVERIFY2(other.ok(), other.describe());
+        QVERIFY(other.out.trimmed() != pid);
+        QCOMPARE(proxy->stats().serversReused, quint64(1));
+        QTRY_COMPARE(proxy->stats().serversKept, 2);
+        proxy->close();
+        QCOMPARE(proxy->stats().serversKept, 0);
+    }
+
+    void keptConnectionLooksNew() {
+        // What a client is told at startup: the same parameters as the first client was (DISCARD ALL undid
+        // the SET), the server's pid with a cancel key of its own, an idle ReadyForQuery.
+        std::unique_ptr<ProxyServer> proxy = startProxy(optionsFor(databaseTarget()));
+        QVERIFY(proxy);
+        const auto parameters = [](const QList<protocol::Frame> &frames) {
+            QMap<QByteArray, QByteArray> out;
+            for (const protocol::Frame &frame : frames) {
+                if (frame.type == 'S') {
+                    const QList<QByteArray> parts = frame.payload.split('\0');
+                    out.insert(parts.value(0), parts.value(1));
+                }
+            }
+            return out;
+        };
+        const auto key = [](const QList<protocol::Frame> &frames) {
+            for (const protocol::Frame &frame : frames) {
+                if (frame.type == 'K')
+                    return frame.payload;
+            }
+            return QByteArray();
+        };
+        QList<protocol::Frame> firstAnswers;
+        {
+            RawClient client;
+            QVERIFY(client.connectTo(proxy->port()));
+            QVERIFY(client.startup(m_endpoint.user, m_endpoint.database, 5000, &firstAnswers));
+            client.send(protocol::Query{"SET application_name = 'changed'; SET DateStyle = 'German'"}.encode());
+            QCOMPARE(untilReady(client), QByteArray("CCSSZ:I"));
+            client.send(protocol::Terminate{}.encode());
+            QVERIFY(client.waitDisconnected());
+        }
+        QTRY_COMPARE(proxy->stats().serversKept, 1);
+        RawClient client;
+        QVERIFY(client.connectTo(proxy->port()));
+        QList<protocol::Frame> answers;
+        QVERIFY(client.startup(m_endpoint.user, m_endpoint.database, 5000, &answers));
+        QCOMPARE(proxy->stats().serversReused, quint64(1));
+        QCOMPARE(answers.first().type, 'R');
+        QCOMPARE(answers.first().payload, QByteArray(4, '\0')); // AuthenticationOk
+        QCOMPARE(answers.last().payload, QByteArray("I"));
+        QVERIFY(parameters(firstAnswers).contains("server_version"));
+        QCOMPARE(parameters(answers), parameters(firstAnswers));
+        const QByteArray firstKey = key(firstAnswers);
+        const QByteArray newKey = key(answers);
+        QCOMPARE(newKey.left(4), firstKey.left(4)); // the same backend
+        QVERIFY(newKey.mid(4) != firstKey.mid(4));  // a secret of the new session's own
+
+        // The first client's key cancels nothing now; the new one cancels the new client's statement.
+        const auto cancel = [this, &proxy](const QByteArray &keyData) {
+            RawClient canceller;
+            QVERIFY(canceller.connectTo(proxy->port()));
+            QByteArray request;
+            request.append("\0\0\0\x10\x04\xd2\x16\x2e", 8);
+            request.append(keyData);
+            canceller.send(request);
+            QVERIFY(canceller.waitDisconnected());
+        };
+        client.send(protocol::Query{"SELECT pg_sleep(20)"}.encode());
+        QTest::qWait(200);
+        cancel(firstKey);
+        QTRY_COMPARE(proxy->stats().cancelsIgnored, quint64(1));
+        QCOMPARE(proxy->stats().cancelsForwarded, quint64(0));
+        cancel(newKey);
+        QCOMPARE(untilReady(client), QByteArray("TE(57014)Z:I"));
+        QCOMPARE(proxy->stats().cancelsForwarded, quint64(1));
+    }
+
+    void serverConnectionNotKept() {
+        ProxyOptions options = optionsFor(databaseTarget());
+        std::unique_ptr<ProxyServer> proxy = startProxy(options);
+        QVERIFY(proxy);
+        const auto leave = [&proxy, this](const QByteArray &sql, bool terminate) {
+            RawClient client;
+            QVERIFY(client.connectTo(proxy->port()));
+            QVERIFY(client.startup(m_endpoint.user, m_endpoint.database));
+            if (!sql.isEmpty()) {
+                client.send(protocol::Query{sql}.encode());
+                untilReady(client);
+            }
+            if (terminate)
+                client.send(protocol::Terminate{}.encode());
+            else
+                client.socket().abort();
+            QTRY_COMPARE(proxy->stats().activeSessions, 0);
+        };
+        leave("BEGIN", true);                 // inside a transaction block
+        leave("SELECT 1", false);             // without Terminate
+        leave("COPY notes FROM STDIN", true); // in the middle of COPY
+        QCOMPARE(proxy->stats().serversKept, 0);
+
+        // Pooling off.
+        options.serverIdleTimeoutMs = 0;
+        proxy = startProxy(options);
+        QVERIFY(proxy);
+        leave("SELECT 1", true);
+        QCOMPARE(proxy->stats().serversKept, 0);
+    }
+
+    void keptConnectionEnds() {
+        // Kept connections go when the server ends them, when they were idle too long, and when there are more
+        // than the pool's size.
+        ProxyOptions options = optionsFor(databaseTarget());
+        options.serverPoolSize = 1;
+        options.serverIdleTimeoutMs = 1500;
+        std::unique_ptr<ProxyServer> proxy = startProxy(options);
+        QVERIFY(proxy);
+        const auto pidOf = [&proxy, this] {
+            const ProcessResult r =
+                psql({QStringLiteral("-c"), QStringLiteral("SELECT pg_backend_pid()")}, {}, proxy->port());
+            return r.ok() ? r.out.trimmed() : QByteArray(r.describe());
+        };
+        const QByteArray pid = pidOf();
+        QTRY_COMPARE(proxy->stats().serversKept, 1);
+        QCOMPARE(direct(QStringLiteral("SELECT pg_terminate_backend(%1)").arg(QString::fromLatin1(pid))),
+                 QStringLiteral("t"));
+        QTRY_COMPARE(proxy->stats().serversKept, 0);
+        const QByteArray next = pidOf();
+        QVERIFY(next != pid);
+        QCOMPARE(proxy->stats().serversReused, quint64(0));
+        QTRY_COMPARE(proxy->stats().serversKept, 1);
+        QTRY_COMPARE_WITH_TIMEOUT(proxy->stats().serversKept, 0, 5000); // idle timeout
+
+        RawClient a;
+        RawClient b;
+        for (RawClient *client : {&a, &b}) {
+            QVERIFY(client->connectTo(proxy->port()));
+            QVERIFY(client->startup(m_endpoint.user, m_endpoint.database));
+        }
+        for (RawClient *client : {&a, &b})
+            client->send(protocol::Terminate{}.encode());
+        QTRY_COMPARE(proxy->stats().activeSessions, 0);
+        QTest::qWait(200);
+        QCOMPARE(proxy->stats().serversKept, 1);
     }
 
     void stats() {
