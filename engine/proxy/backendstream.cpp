@@ -8,16 +8,21 @@ namespace hubsync::proxy {
 
 BackendStream::BackendStream() {
     // What Session needs: authentication, parameters, keys, transaction status, errors (refusals are
-    // rewritten), COPY sub-protocol boundaries and completions. All are small.
-    for (const char type : {'R', 'S', 'K', 'Z', 'E', 'G', 'H', 'W', 'c', 'C'})
+    // rewritten) and COPY sub-protocol boundaries. All are small. (Session watches CommandComplete while
+    // a COPY runs.)
+    for (const char type : {'R', 'S', 'K', 'Z', 'E', 'G', 'H', 'W', 'c'})
         watch(type);
 }
 
-QByteArray BackendStream::wire(char type, QByteArrayView payload) {
-    return protocol::MessageWriter::typed(type).bytes(payload).finish();
+void BackendStream::appendWire(QByteArray &out, char type, QByteArrayView payload) {
+    char header[protocol::typedHeaderSize];
+    header[0] = type;
+    qToBigEndian<qint32>(qint32(payload.size() + protocol::lengthWordSize), header + 1);
+    out.append(header, protocol::typedHeaderSize);
+    out.append(payload);
 }
 
-bool BackendStream::startMessage(QByteArray &out) {
+bool BackendStream::startMessage() {
     m_type = m_header[0];
     const qint32 length = qFromBigEndian<qint32>(m_header + 1);
     if (m_type == '\0' || length < protocol::lengthWordSize ||
@@ -29,10 +34,6 @@ bool BackendStream::startMessage(QByteArray &out) {
     }
     m_remaining = length - protocol::lengthWordSize;
     m_capturing = isWatched(m_type);
-    if (m_capturing)
-        m_payload.reserve(qsizetype(qMin<qint64>(m_remaining, 64 * 1024)));
-    else
-        out.append(m_header, protocol::typedHeaderSize);
     return true;
 }
 

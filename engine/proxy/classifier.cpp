@@ -6,6 +6,8 @@
 
 #include <pg_query.h>
 
+#include <string_view>
+
 namespace hubsync::proxy {
 
 namespace {
@@ -62,22 +64,40 @@ StatementClassifier::StatementClassifier(QString schema, QSet<QString> syncedTab
     , m_synced(std::move(syncedTables))
     , m_writable(std::move(writableTable)) {}
 
-bool StatementClassifier::mayWrite(QStringView sql) {
+bool StatementClassifier::mayWrite(QByteArrayView sql) {
     // Every write form the classifier recognises starts with one of these keywords, and PostgreSQL has no
-    // way to spell a keyword other than literally (comments and escapes cannot split one), so SQL without
-    // any of them needs no parse. False positives ("SELECT updated_at") just take the slow path.
-    static const QLatin1StringView keywords[] = {QLatin1StringView("insert"), QLatin1StringView("update"),
-                                                 QLatin1StringView("delete"), QLatin1StringView("merge"),
-                                                 QLatin1StringView("copy"),   QLatin1StringView("truncate")};
-    for (const QLatin1StringView keyword : keywords) {
-        if (sql.contains(keyword, Qt::CaseInsensitive))
-            return true;
+    // way to spell a keyword other than literally in ASCII (comments and escapes cannot split one), so SQL
+    // without any of them needs no parse. False positives ("SELECT updated_at") just take the slow path.
+    // One pass over the bytes: this runs for every Query a client sends.
+    static constexpr std::string_view keywords[] = {"insert", "update", "delete", "merge", "copy", "truncate"};
+    const char *text = sql.data();
+    const qsizetype size = sql.size();
+    for (qsizetype i = 0; i < size; ++i) {
+        // ASCII letters only: `| 0x20` lower-cases A-Z, and no other byte becomes one of these letters.
+        const char first = char(text[i] | 0x20);
+        if (first != 'i' && first != 'u' && first != 'd' && first != 'm' && first != 'c' && first != 't')
+            continue;
+        for (const std::string_view keyword : keywords) {
+            if (keyword.front() != first || size - i < qsizetype(keyword.size()))
+                continue;
+            size_t j = 1;
+            while (j < keyword.size() && char(text[i + qsizetype(j)] | 0x20) == keyword[j])
+                ++j;
+            if (j == keyword.size())
+                return true;
+        }
     }
     return false;
 }
 
+Classification StatementClassifier::classify(QByteArrayView utf8) {
+    if (!mayWrite(utf8))
+        return {}; // statementCount stays 0: not parsed
+    return classify(QString::fromUtf8(utf8));
+}
+
 Classification StatementClassifier::classify(const QString &sql) {
-    if (!mayWrite(sql))
+    if (!mayWrite(sql.toUtf8()))
         return {}; // statementCount stays 0: not parsed
     const auto cached = m_cache.constFind(sql);
     if (cached != m_cache.cend())

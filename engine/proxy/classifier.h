@@ -35,8 +35,10 @@ public:
     StatementClassifier(QString schema, QSet<QString> syncedTables, QString writableTable = QStringLiteral("issue"));
 
     Classification classify(const QString &sql);
-    // False when `sql` cannot contain a write: classify() then skips the parser.
-    static bool mayWrite(QStringView sql);
+    // The same for UTF-8 text as it came off the wire: SQL that cannot write is not even converted.
+    Classification classify(QByteArrayView utf8);
+    // False when `sql` (UTF-8) cannot contain a write: classify() then skips the parser.
+    static bool mayWrite(QByteArrayView sql);
 
 private:
     Classification classifyUncached(const QString &sql) const;

@@ -195,7 +195,7 @@ void Session::pumpUpstream() {
 }
 
 void Session::relayFromUpstream(const QByteArray &chunk) {
-    const bool ok = m_backend.feed(chunk, m_toClient, [this](char type, const QByteArray &payload, QByteArray &out) {
+    const bool ok = m_backend.feed(chunk, m_toClient, [this](char type, QByteArrayView payload, QByteArray &out) {
         handleBackendMessage(type, payload, out);
     });
     flushToClient();

@@ -134,7 +134,7 @@ private:
     void adoptServer(PooledServer server);
     bool parkServer();
     void onUpstreamConnected();
-    void rewriteBackendKey(const QByteArray &payload, QByteArray &out);
+    void rewriteBackendKey(QByteArrayView payload, QByteArray &out);
     void registerKey(const protocol::BackendKeyData &serverKey);
 
     // session_frontend.cpp
@@ -246,11 +246,11 @@ private:
     QList<InternalStatement> labelLinkStatements(const QList<AppliedChange> &applied) const;
 
     // session_backend.cpp
-    void handleBackendMessage(char type, const QByteArray &payload, QByteArray &out);
-    void onReadyForQuery(const QByteArray &payload);
+    void handleBackendMessage(char type, QByteArrayView payload, QByteArray &out);
+    void onReadyForQuery(QByteArrayView payload);
     void beginCopy(bool copyIn);
     void endCopy();
-    bool replaceRefusal(const QByteArray &payload, QByteArray &out);
+    bool replaceRefusal(QByteArrayView payload, QByteArray &out);
 
     const quint64 m_id;
     SessionHost &m_host;

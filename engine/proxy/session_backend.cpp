@@ -9,7 +9,7 @@
 
 namespace hubsync::proxy {
 
-void Session::handleBackendMessage(char type, const QByteArray &payload, QByteArray &out) {
+void Session::handleBackendMessage(char type, QByteArrayView payload, QByteArray &out) {
     switch (type) {
     case protocol::BackendKeyData::type:
         rewriteBackendKey(payload, out);
@@ -48,7 +48,7 @@ void Session::handleBackendMessage(char type, const QByteArray &payload, QByteAr
     default:
         break;
     }
-    out += BackendStream::wire(type, payload);
+    BackendStream::appendWire(out, type, payload);
 }
 
 void Session::beginCopy(bool copyIn) {
@@ -56,6 +56,7 @@ void Session::beginCopy(bool copyIn) {
         return;
     m_stateBeforeCopy = m_state;
     setState(State::Copy);
+    m_backend.watch(protocol::CommandComplete::type); // COPY's end
     m_copyIn = copyIn;
     if (copyIn && m_stateBeforeCopy == State::Extended) {
         // Syncs that followed the COPY's Execute reached the server in copy-in mode, which ignores them.
@@ -65,11 +66,12 @@ void Session::beginCopy(bool copyIn) {
 }
 
 void Session::endCopy() {
+    m_backend.unwatch(protocol::CommandComplete::type);
     m_copyIn = false;
     setState(m_stateBeforeCopy);
 }
 
-void Session::onReadyForQuery(const QByteArray &payload) {
+void Session::onReadyForQuery(QByteArrayView payload) {
     const protocol::Result<protocol::ReadyForQuery> ready = protocol::ReadyForQuery::decode(payload);
     if (ready)
         m_transactionStatus = ready->status;
@@ -93,7 +95,7 @@ void Session::onReadyForQuery(const QByteArray &payload) {
     }
 }
 
-bool Session::replaceRefusal(const QByteArray &payload, QByteArray &out) {
+bool Session::replaceRefusal(QByteArrayView payload, QByteArray &out) {
     if (m_refusals.isEmpty())
         return false;
     const protocol::Result<protocol::ErrorResponse> error = protocol::ErrorResponse::decode(payload);

@@ -123,7 +123,7 @@ void Session::handleClientFrame(const protocol::Frame &frame) {
 bool Session::trackExtended(const protocol::Frame &frame) {
     switch (frame.type) {
     case protocol::Bind::type: {
-        const protocol::Result<protocol::Bind> bind = protocol::Bind::decode(frame.payload);
+        const protocol::Result<protocol::BindNames> bind = protocol::BindNames::decode(frame.payload);
         if (!bind) {
             malformed(bind.error());
             return false;
@@ -216,7 +216,7 @@ void Session::handleQuery(const protocol::Frame &frame) {
     statement.source = ClassifiedStatement::Source::SimpleQuery;
     statement.sql = query->sql;
     noteClientSql(query->sql);
-    statement.classification = m_host.classifier().classify(QString::fromUtf8(query->sql));
+    statement.classification = m_host.classifier().classify(QByteArrayView(query->sql));
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);
     ++m_syncPointsSent;
@@ -247,7 +247,7 @@ void Session::handleParse(const protocol::Frame &frame) {
     statement.statementName = parse->statement;
     statement.sql = parse->sql;
     noteClientSql(parse->sql, &parse->statement);
-    statement.classification = m_host.classifier().classify(QString::fromUtf8(parse->sql));
+    statement.classification = m_host.classifier().classify(QByteArrayView(parse->sql));
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);
     if (decision.action == GateDecision::Action::Refuse) {

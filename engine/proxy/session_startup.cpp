@@ -153,10 +153,10 @@ void Session::onUpstreamConnected() {
         pumpClient();
 }
 
-void Session::rewriteBackendKey(const QByteArray &payload, QByteArray &out) {
+void Session::rewriteBackendKey(QByteArrayView payload, QByteArray &out) {
     const protocol::Result<protocol::BackendKeyData> key = protocol::BackendKeyData::decode(payload);
     if (!key) {
-        out += BackendStream::wire(protocol::BackendKeyData::type, payload);
+        BackendStream::appendWire(out, protocol::BackendKeyData::type, payload);
         return;
     }
     registerKey(*key);

@@ -126,6 +126,28 @@ Result<Bind> Bind::decode(QByteArrayView payload) {
     return message;
 }
 
+Result<BindNames> BindNames::decode(QByteArrayView payload) {
+    Cursor cursor(payload, "Bind");
+    const auto skipFormats = [&cursor](const char *what) {
+        const std::optional<qsizetype> count = cursor.readCount16(what, 2);
+        return count && cursor.skip(*count * 2, "format code");
+    };
+    std::optional<QByteArray> portal = cursor.readCString("portal name");
+    std::optional<QByteArray> statement = cursor.readCString("statement name");
+    if (!portal || !statement || !skipFormats("parameter format count"))
+        return cursor.error();
+    const std::optional<qsizetype> count = cursor.readCount16("parameter count", 4);
+    if (!count)
+        return cursor.error();
+    for (qsizetype i = 0; i < *count; ++i) {
+        if (!cursor.skipNullableBytes("parameter value"))
+            return cursor.error();
+    }
+    if (!skipFormats("result format count") || !cursor.expectEnd())
+        return cursor.error();
+    return BindNames{std::move(*portal), std::move(*statement)};
+}
+
 QByteArray Bind::encode() const {
     MessageWriter writer = MessageWriter::typed(type);
     writer.cstring(portal).cstring(statement);

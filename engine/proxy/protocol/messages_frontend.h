@@ -56,6 +56,15 @@ struct Bind final {
     friend bool operator==(const Bind &, const Bind &) = default;
 };
 
+// A Bind checked as strictly as Bind::decode(), keeping only what the relay needs: the names. No copy of
+// the parameters, which a proxy that only routes the message never reads.
+struct BindNames final {
+    QByteArray portal;
+    QByteArray statement;
+
+    static Result<BindNames> decode(QByteArrayView payload);
+};
+
 // Describe and Close name either a prepared statement or a portal.
 enum class ObjectKind : char { Statement = 'S', Portal = 'P' };
 

@@ -88,22 +88,39 @@ std::optional<QByteArray> Cursor::readBytes(qsizetype count, const char *what) {
     return value;
 }
 
-std::optional<std::optional<QByteArray>> Cursor::readNullableBytes(const char *what) {
+bool Cursor::skip(qsizetype count, const char *what) {
+    if (!need(count, what))
+        return false;
+    m_pos += count;
+    return true;
+}
+
+std::optional<qint32> Cursor::readNullableLength(const char *what) {
     const std::optional<qint32> length = readInt32(what);
-    if (!length)
-        return std::nullopt;
-    if (*length == -1)
-        return std::optional<QByteArray>();
-    if (*length < 0) {
+    if (length && *length < -1) {
         fail(QStringLiteral("%1: %2 has negative length %3 (only -1, meaning NULL, is allowed)")
                  .arg(QLatin1StringView(m_messageName), QLatin1StringView(what))
                  .arg(*length));
         return std::nullopt;
     }
+    return length;
+}
+
+std::optional<std::optional<QByteArray>> Cursor::readNullableBytes(const char *what) {
+    const std::optional<qint32> length = readNullableLength(what);
+    if (!length)
+        return std::nullopt;
+    if (*length == -1)
+        return std::optional<QByteArray>();
     std::optional<QByteArray> bytes = readBytes(*length, what);
     if (!bytes)
         return std::nullopt;
     return std::optional<QByteArray>(std::move(*bytes));
+}
+
+bool Cursor::skipNullableBytes(const char *what) {
+    const std::optional<qint32> length = readNullableLength(what);
+    return length && (*length == -1 || skip(*length, what));
 }
 
 QByteArray Cursor::readRest() {

@@ -77,6 +77,9 @@ public:
     std::optional<QByteArray> readBytes(qsizetype count, const char *what);
     // A 32-bit length followed by that many bytes; -1 means SQL NULL (std::nullopt inside the optional).
     std::optional<std::optional<QByteArray>> readNullableBytes(const char *what);
+    // The same checks as the reads above, without copying what is skipped.
+    bool skip(qsizetype count, const char *what);
+    bool skipNullableBytes(const char *what);
     QByteArray readRest();
 
     [[nodiscard]] qsizetype remaining() const { return m_data.size() - m_pos; }
@@ -94,6 +97,8 @@ public:
 
 private:
     bool need(qsizetype count, const char *what);
+    // A value's length word: -1 (NULL) or more.
+    std::optional<qint32> readNullableLength(const char *what);
 
     QByteArrayView m_data;
     qsizetype m_pos = 0;
