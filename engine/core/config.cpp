@@ -74,9 +74,10 @@ const QList<OptionSpec> &optionSpecs() {
          {}},
         {QStringLiteral("proxy-server-idle"),
          QStringLiteral("SECONDS"),
-         QStringLiteral("Keep a server connection a proxy client closed for this long, for the next client with "
-                        "the same user, database and options (default 60; 0 = off). Only connections the "
-                        "database admitted without a password are kept; DISCARD ALL resets them."),
+         QStringLiteral(
+             "Keep a server connection a proxy client closed for this long, for the next client with "
+             "the same user, database and options (default 600, as pgbouncer; 0 = off). Only connections the "
+             "database admitted without a password are kept; DISCARD ALL resets them."),
          {}},
         {QStringLiteral("webhook-listen"),
          QStringLiteral("HOST:PORT"),

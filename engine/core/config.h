@@ -38,10 +38,10 @@ struct Config {
     QString proxyListen = QStringLiteral("127.0.0.1:6544");
     QString proxyTlsCert; // PEM files; both empty = no TLS toward proxy clients
     QString proxyTlsKey;
-    int proxyServerIdleSeconds = 60; // 0 = the proxy closes each server connection with its client
-    QString webhookListen;         // empty = no webhook receiver (polling only)
-    QString webhookSecret;         // never logged
-    bool keepRemovedRepos = false; // installation_repositories.removed: keep the rows (sync stops either way)
+    int proxyServerIdleSeconds = 600; // 0 = the proxy closes each server connection with its client
+    QString webhookListen;            // empty = no webhook receiver (polling only)
+    QString webhookSecret;            // never logged
+    bool keepRemovedRepos = false;    // installation_repositories.removed: keep the rows (sync stops either way)
     int pollIntervalSeconds = 60;
     bool restOnly = false; // diagnostics: no GraphQL where REST can do the work
     // GitHub's secondary limits on points per minute (REST: a GET costs 1, a change 5; GraphQL: a query

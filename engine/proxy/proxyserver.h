@@ -68,7 +68,7 @@ struct ProxyOptions final {
     // Server connections kept for the next client with the same StartupMessage (serverpool.h): at most
     // this many, for this long. Either 0 = every server connection closes with its client.
     int serverPoolSize = 32;
-    int serverIdleTimeoutMs = 60000;
+    int serverIdleTimeoutMs = 600000; // pgbouncer's server_idle_timeout
     SessionLimits limits;
     QString schema = QStringLiteral("github");
     QSet<QString> syncedTables; // empty = every synced table of the catalog

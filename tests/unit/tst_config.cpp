@@ -44,6 +44,14 @@ private Q_SLOTS:
         QCOMPARE(r.config.repos, QStringList{QStringLiteral("a/b")}); // file beats default
     }
 
+    void proxyServerIdle() {
+        QCOMPARE(loadConfig({QStringLiteral("hubsync")}, {}).config.proxyServerIdleSeconds, 600);
+        const ConfigResult off =
+            loadConfig({QStringLiteral("hubsync")}, {QStringLiteral("HUBSYNC_PROXY_SERVER_IDLE=0")});
+        QVERIFY2(!off.error, qPrintable(off.error.message));
+        QCOMPARE(off.config.proxyServerIdleSeconds, 0);
+    }
+
     void githubTokenEnvironment() {
         ConfigResult r = loadConfig({QStringLiteral("hubsync")}, {QStringLiteral("GITHUB_TOKEN=ghp_abc")});
         QCOMPARE(r.config.token, QStringLiteral("ghp_abc"));
@@ -71,6 +79,9 @@ private Q_SLOTS:
                                         << QStringLiteral("frobnicate");
         QTest::newRow("poll zero") << QStringList{h, QStringLiteral("--poll-interval"), QStringLiteral("0")}
                                    << QStringList{} << QStringLiteral("poll-interval");
+        QTest::newRow("server idle negative")
+            << QStringList{h, QStringLiteral("--proxy-server-idle"), QStringLiteral("-5")} << QStringList{}
+            << QStringLiteral("proxy-server-idle");
         QTest::newRow("poll text env") << QStringList{h} << QStringList{QStringLiteral("HUBSYNC_POLL_INTERVAL=soon")}
                                        << QStringLiteral("HUBSYNC_POLL_INTERVAL");
         QTest::newRow("points one number")
