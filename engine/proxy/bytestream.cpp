@@ -134,6 +134,13 @@ SocketStream::SocketStream(qintptr descriptor, StreamPoller *poller, QObject *pa
 #ifdef SO_NOSIGPIPE
     ::setsockopt(m_fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+#ifdef Q_OS_LINUX
+    if (EpollEventDispatcher *dispatcher = EpollEventDispatcher::current()) {
+        m_dispatcher = dispatcher;
+        dispatcher->watchDescriptor(m_fd, this, true, false);
+        return;
+    }
+#endif
     if (poller && poller->add(m_fd, this)) {
         m_poller = poller;
     } else {
@@ -143,6 +150,41 @@ SocketStream::SocketStream(qintptr descriptor, StreamPoller *poller, QObject *pa
     m_writeNotifier = new QSocketNotifier(descriptor, QSocketNotifier::Write, this);
     m_writeNotifier->setEnabled(false);
     connect(m_writeNotifier, &QSocketNotifier::activated, this, &SocketStream::sendPending);
+}
+
+#ifdef Q_OS_LINUX
+void SocketStream::descriptorReady(bool readable, bool writable) {
+    const QPointer<SocketStream> alive(this); // sendPending() reports to the owner, which may delete us
+    if (writable)
+        sendPending();
+    if (readable && alive && m_fd >= 0)
+        onReadable();
+}
+#endif
+
+void SocketStream::watchReading(bool on) {
+#ifdef Q_OS_LINUX
+    if (m_dispatcher) {
+        m_dispatcher->setDescriptorWants(m_fd, on, m_writing);
+        return;
+    }
+#endif
+    if (m_poller)
+        m_poller->setReading(m_fd, on);
+    else if (m_readNotifier)
+        m_readNotifier->setEnabled(on);
+}
+
+void SocketStream::watchWriting(bool on) {
+    m_writing = on;
+#ifdef Q_OS_LINUX
+    if (m_dispatcher) {
+        m_dispatcher->setDescriptorWants(m_fd, m_reading, on);
+        return;
+    }
+#endif
+    if (m_writeNotifier)
+        m_writeNotifier->setEnabled(on);
 }
 
 SocketStream::~SocketStream() {
@@ -229,7 +271,7 @@ void SocketStream::write(const QByteArray &bytes) {
         return;
     m_pending = bytes.mid(sent);
     m_pendingOffset = 0;
-    m_writeNotifier->setEnabled(true);
+    watchWriting(true);
 }
 
 void SocketStream::sendPending() {
@@ -256,7 +298,7 @@ void SocketStream::sendPending() {
         return;
     m_pending.clear();
     m_pendingOffset = 0;
-    m_writeNotifier->setEnabled(false);
+    watchWriting(false);
     if (m_closing) {
         finishClosing();
         return;
@@ -268,10 +310,7 @@ void SocketStream::setReading(bool on) {
     if (m_fd < 0 || m_reading == on || (on && m_closing))
         return;
     m_reading = on;
-    if (m_poller)
-        m_poller->setReading(m_fd, on);
-    else if (m_readNotifier)
-        m_readNotifier->setEnabled(on);
+    watchReading(on);
 }
 
 void SocketStream::closeGracefully() {
@@ -289,10 +328,7 @@ void SocketStream::finishClosing() {
     ::shutdown(m_fd, SHUT_WR);
     if (!m_reading) { // paused: watch again, to see the end
         m_reading = true;
-        if (m_poller)
-            m_poller->setReading(m_fd, true);
-        else if (m_readNotifier)
-            m_readNotifier->setEnabled(true);
+        watchReading(true);
     }
     discardUntilEnd();
 }
@@ -307,8 +343,7 @@ void SocketStream::end(const QString &error) {
         return;
     m_ended = true;
     setReading(false);
-    if (m_writeNotifier)
-        m_writeNotifier->setEnabled(false);
+    watchWriting(false);
     // From the event loop: the caller may be inside a read() or write() of its own pump.
     QTimer::singleShot(0, this, [this, error] {
         closeDescriptor();
@@ -319,6 +354,10 @@ void SocketStream::end(const QString &error) {
 void SocketStream::closeDescriptor() {
     if (m_fd < 0)
         return;
+#ifdef Q_OS_LINUX
+    if (m_dispatcher)
+        m_dispatcher->unwatchDescriptor(m_fd);
+#endif
     if (m_poller)
         m_poller->remove(m_fd);
     delete m_readNotifier; // before the descriptor goes: a notifier must not outlive its socket

@@ -9,9 +9,13 @@
 // DeviceStream wraps a QIODevice socket (QTcpSocket, QLocalSocket, QSslSocket): TLS toward clients, and
 // every platform without SocketStream.
 //
-// On Linux the SocketStreams of a server share one StreamPoller: their descriptors sit in one epoll set,
-// and the event loop polls only that set's descriptor. Qt's event loops poll() every socket notifier at
-// every turn, so with n sessions each wake-up cost the kernel 2n socket polls; with the set it costs one.
+// On the proxy thread's EpollEventDispatcher (Linux) a SocketStream's readiness comes straight from the
+// dispatcher's epoll set (DescriptorHandler: no notifier, no event, no signal). On Qt's own event loop the
+// SocketStreams of a server share one StreamPoller instead: their descriptors sit in one epoll set, and
+// the event loop polls only that set's descriptor. Qt's event loops poll() every socket notifier at every
+// turn, so with n sessions each wake-up would cost the kernel 2n socket polls; with the set it costs one.
+
+#include "proxy/epolldispatcher.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -98,25 +102,43 @@ private:
     QHash<int, SocketStream *> m_streams; // looked up at dispatch: a stream closed meanwhile is skipped
 };
 
-class SocketStream final : public ByteStream {
+class SocketStream final : public ByteStream
+#ifdef Q_OS_LINUX
+    ,
+                           private DescriptorHandler
+#endif
+{
     Q_OBJECT
 public:
-    // Takes ownership of `descriptor`, a connected stream socket; it is made non-blocking. With a
-    // `poller`, readiness comes from it instead of a socket notifier of the stream's own.
+    // Takes ownership of `descriptor`, a connected stream socket; it is made non-blocking. Readiness comes
+    // straight from the thread's EpollEventDispatcher where it runs on one, else from `poller` if given,
+    // else from socket notifiers of the stream's own.
     explicit SocketStream(qintptr descriptor, StreamPoller *poller = nullptr, QObject *parent = nullptr);
     ~SocketStream() override;
     Q_DISABLE_COPY_MOVE(SocketStream)
 
     QByteArray read(qint64 maxSize) override;
     void write(const QByteArray &bytes) override;
-    [[nodiscard]] qint64 bytesToWrite() const override { return m_pending.size() - m_pendingOffset; }
+    [[nodiscard]] qint64 bytesToWrite() const override {
+        return m_pending.size() - m_pendingOffset;
+    }
     void setReading(bool on) override;
     void closeGracefully() override;
     void abort() override;
-    [[nodiscard]] bool isOpen() const override { return m_fd >= 0; }
+    [[nodiscard]] bool isOpen() const override {
+        return m_fd >= 0;
+    }
 
 private:
     friend class StreamPoller;
+#ifdef Q_OS_LINUX
+    void descriptorReady(bool readable, bool writable) override;
+    EpollEventDispatcher *m_dispatcher = nullptr;
+#endif
+    // What readiness to be told of, through whichever source the stream has.
+    void watchReading(bool on);
+    void watchWriting(bool on);
+    bool m_writing = false; // waiting for room to send m_pending
     void onReadable();
     void discardUntilEnd();
     void finishClosing();

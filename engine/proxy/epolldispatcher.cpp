@@ -49,7 +49,8 @@ void activate(QSocketNotifier *notifier) {
 } // namespace
 
 quint32 EpollEventDispatcher::Notifiers::events() const {
-    return (read ? quint32(EPOLLIN) : 0u) | (write ? quint32(EPOLLOUT) : 0u) | (exception ? quint32(EPOLLPRI) : 0u);
+    return (read || handlerReads ? quint32(EPOLLIN) : 0u) | (write || handlerWrites ? quint32(EPOLLOUT) : 0u) |
+           (exception ? quint32(EPOLLPRI) : 0u);
 }
 
 EpollEventDispatcher::EpollEventDispatcher(QObject *parent)
@@ -75,7 +76,43 @@ EpollEventDispatcher::~EpollEventDispatcher() {
 }
 
 bool EpollEventDispatcher::isCurrent() {
-    return qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance()) != nullptr;
+    return current() != nullptr;
+}
+
+EpollEventDispatcher *EpollEventDispatcher::current() {
+    return qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+}
+
+void EpollEventDispatcher::watchDescriptor(int fd, DescriptorHandler *handler, bool read, bool write) {
+    Notifiers &entry = m_notifiers[fd];
+    const quint32 before = entry.events();
+    entry.handler = handler;
+    entry.handlerReads = read;
+    entry.handlerWrites = write;
+    updateEpoll(fd, before, entry);
+}
+
+void EpollEventDispatcher::setDescriptorWants(int fd, bool read, bool write) {
+    const auto it = m_notifiers.find(fd);
+    if (it == m_notifiers.end() || !it->handler)
+        return;
+    const quint32 before = it->events();
+    it->handlerReads = read;
+    it->handlerWrites = write;
+    updateEpoll(fd, before, *it);
+}
+
+void EpollEventDispatcher::unwatchDescriptor(int fd) {
+    const auto it = m_notifiers.find(fd);
+    if (it == m_notifiers.end() || !it->handler)
+        return;
+    const quint32 before = it->events();
+    it->handler = nullptr;
+    it->handlerReads = it->handlerWrites = false;
+    const Notifiers now = *it;
+    if (now.events() == 0)
+        m_notifiers.erase(it);
+    updateEpoll(fd, before, now);
 }
 
 bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
@@ -117,6 +154,14 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags) {
 int EpollEventDispatcher::activateSockets(int fd, quint32 events) {
     int activated = 0;
     const auto current = [this, fd]() { return m_notifiers.value(fd); };
+    if (const Notifiers entry = current(); entry.handler) {
+        const bool readable = entry.handlerReads && (events & readEvents);
+        const bool writable = entry.handlerWrites && (events & writeEvents);
+        if (!readable && !writable)
+            return 0;
+        entry.handler->descriptorReady(readable, writable);
+        return 1;
+    }
     if (events & readEvents) {
         if (QSocketNotifier *notifier = current().read) {
             activate(notifier);
