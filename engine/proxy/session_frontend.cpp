@@ -128,15 +128,19 @@ bool Session::trackExtended(const protocol::Frame &frame) {
             malformed(bind.error());
             return false;
         }
-        noteClientBind(bind->statement);
+        // Keys for lookups only, over the frame's bytes (no copy); a name that is kept is copied.
+        const QByteArray statement = QByteArray::fromRawData(bind->statement.data(), bind->statement.size());
+        const QByteArray portal = QByteArray::fromRawData(bind->portal.data(), bind->portal.size());
+        noteClientBind(statement);
         if (!m_host.writeThrough())
             return true;
         // Decided at Bind: the portal keeps running this statement even if its name is parsed again.
-        if (!isWriteThroughStatement(bind->statement)) {
-            m_writeBinds.remove(bind->portal);
+        if (!isWriteThroughStatement(statement)) {
+            if (!m_writeBinds.isEmpty())
+                m_writeBinds.remove(portal);
             return true;
         }
-        if (m_writeBinds.size() >= portalMapLimit && !m_writeBinds.contains(bind->portal)) {
+        if (m_writeBinds.size() >= portalMapLimit && !m_writeBinds.contains(portal)) {
             // Forgetting one would let its Execute bypass GitHub; portals end with their transaction.
             refuseExecute(errorFields(
                 "54000", QStringLiteral("too many open portals that write to issues"),
@@ -145,7 +149,7 @@ bool Session::trackExtended(const protocol::Frame &frame) {
             m_discardUntilSync = true;
             return false;
         }
-        m_writeBinds.insert(bind->portal, WriteBind{frame, m_writeParses.value(bind->statement)});
+        m_writeBinds.insert(bind->portal.toByteArray(), WriteBind{frame, m_writeParses.value(statement)});
         return true;
     }
     case protocol::Close::type: {

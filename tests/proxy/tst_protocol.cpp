@@ -61,6 +61,7 @@ private Q_SLOTS:
     void decodeErrors_data() { addDecodeErrorRows(); }
     void decodeErrors();
     void helpers();
+    void bindNames();
 };
 
 void TestProtocol::checkSingleFrame(const QByteArray &wire, bool untyped, const Checker &check) {
@@ -273,4 +274,33 @@ void TestProtocol::helpers() {
 }
 
 QTEST_GUILESS_MAIN(TestProtocol)
+// BindNames (the relay's Bind check) accepts exactly what Bind::decode() accepts, every truncation and
+// extension of a valid Bind included, and finds the same names.
+void TestProtocol::bindNames() {
+    Bind many;
+    many.statement = "stmt";
+    for (int i = 0; i < 300; ++i)
+        many.parameters.append(i % 3 ? std::optional<QByteArray>(QByteArray::number(i)) : std::nullopt);
+    const QList<Bind> binds{Bind{}, Bind{"p1", "s1", {0, 1}, {QByteArray("42"), std::nullopt, QByteArray("")}, {0, 1}},
+                            Bind{"", "P_0", {1}, {QByteArray(4, '\1')}, {1}}, many};
+    for (const Bind &bind : binds) {
+        const QByteArray wire = bind.encode();
+        const QByteArray payload = wire.mid(5);
+        for (qsizetype size = 0; size <= payload.size() + 1; ++size) {
+            const QByteArray cut = size <= payload.size() ? payload.first(size) : payload + '\0';
+            const Result<Bind> full = Bind::decode(cut);
+            const Result<BindNames> names = BindNames::decode(cut);
+            QCOMPARE(names.ok(), full.ok());
+            if (full.ok()) {
+                QCOMPARE(names->portal, QByteArrayView(full->portal));
+                QCOMPARE(names->statement, QByteArrayView(full->statement));
+            }
+        }
+    }
+    // A negative length other than -1 (NULL) is refused by both.
+    const QByteArray badLength = QByteArray("\0s\0\0\0\0\1\xff\xff\xff\xfe\0\0", 13);
+    QVERIFY(!Bind::decode(badLength).ok());
+    QVERIFY(!BindNames::decode(badLength).ok());
+}
+
 #include "tst_protocol.moc"

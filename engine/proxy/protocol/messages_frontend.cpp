@@ -132,8 +132,8 @@ Result<BindNames> BindNames::decode(QByteArrayView payload) {
         const std::optional<qsizetype> count = cursor.readCount16(what, 2);
         return count && cursor.skip(*count * 2, "format code");
     };
-    std::optional<QByteArray> portal = cursor.readCString("portal name");
-    std::optional<QByteArray> statement = cursor.readCString("statement name");
+    const std::optional<QByteArrayView> portal = cursor.readCStringView("portal name");
+    const std::optional<QByteArrayView> statement = cursor.readCStringView("statement name");
     if (!portal || !statement || !skipFormats("parameter format count"))
         return cursor.error();
     const std::optional<qsizetype> count = cursor.readCount16("parameter count", 4);
@@ -145,7 +145,7 @@ Result<BindNames> BindNames::decode(QByteArrayView payload) {
     }
     if (!skipFormats("result format count") || !cursor.expectEnd())
         return cursor.error();
-    return BindNames{std::move(*portal), std::move(*statement)};
+    return BindNames{*portal, *statement};
 }
 
 QByteArray Bind::encode() const {

@@ -56,11 +56,12 @@ struct Bind final {
     friend bool operator==(const Bind &, const Bind &) = default;
 };
 
-// A Bind checked as strictly as Bind::decode(), keeping only what the relay needs: the names. No copy of
-// the parameters, which a proxy that only routes the message never reads.
+// A Bind checked as strictly as Bind::decode(), keeping only what the relay needs: the names, as views into
+// the payload (valid while it is). No copy of the parameters, which a proxy that only routes the message
+// never reads.
 struct BindNames final {
-    QByteArray portal;
-    QByteArray statement;
+    QByteArrayView portal;
+    QByteArrayView statement;
 
     static Result<BindNames> decode(QByteArrayView payload);
 };

@@ -63,7 +63,7 @@ std::optional<qsizetype> Cursor::readCount16(const char *what, qsizetype minElem
     return count;
 }
 
-std::optional<QByteArray> Cursor::readCString(const char *what) {
+std::optional<QByteArrayView> Cursor::readCStringView(const char *what) {
     if (failed())
         return std::nullopt;
     // memchr on an empty range may get a null pointer, which is undefined even for length 0.
@@ -75,9 +75,16 @@ std::optional<QByteArray> Cursor::readCString(const char *what) {
         return std::nullopt;
     }
     const qsizetype length = static_cast<const char *>(terminator) - (m_data.data() + m_pos);
-    QByteArray value(m_data.data() + m_pos, length);
+    const QByteArrayView value = m_data.sliced(m_pos, length);
     m_pos += length + 1;
     return value;
+}
+
+std::optional<QByteArray> Cursor::readCString(const char *what) {
+    const std::optional<QByteArrayView> value = readCStringView(what);
+    if (!value)
+        return std::nullopt;
+    return value->toByteArray();
 }
 
 std::optional<QByteArray> Cursor::readBytes(qsizetype count, const char *what) {

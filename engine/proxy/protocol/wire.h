@@ -74,6 +74,8 @@ public:
     std::optional<qsizetype> readCount16(const char *what, qsizetype minElementSize);
     // A NUL-terminated string; the terminator is consumed but not returned.
     std::optional<QByteArray> readCString(const char *what);
+    // The same without a copy: a view into the payload.
+    std::optional<QByteArrayView> readCStringView(const char *what);
     std::optional<QByteArray> readBytes(qsizetype count, const char *what);
     // A 32-bit length followed by that many bytes; -1 means SQL NULL (std::nullopt inside the optional).
     std::optional<std::optional<QByteArray>> readNullableBytes(const char *what);
