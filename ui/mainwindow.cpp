@@ -4,10 +4,15 @@
 #include "ui/repositorypicker.h"
 #include "ui/tablebrowser.h"
 
+#include <QAction>
 #include <QCloseEvent>
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QHBoxLayout>
+#include <QKeySequence>
 #include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QSettings>
 #include <QStatusBar>
@@ -72,6 +77,8 @@ MainWindow::MainWindow(const Config &config, QWidget *parent)
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_quota);
     resize(1100, 700);
+
+    createMenus();
 
     m_notifier = new Notifier(this, this);
     connect(m_notifier, &Notifier::showInWindow, this, &MainWindow::showBanner);
@@ -187,6 +194,63 @@ void MainWindow::showBanner(Notifier::Kind kind, const QString &title, const QSt
     text.replace(QLatin1Char('\n'), QStringLiteral("<br>"));
     m_banner->setText(QStringLiteral("<b>%1</b> — %2").arg(title.toHtmlEscaped(), text));
     m_bannerBox->show();
+}
+
+void MainWindow::createMenus() {
+    const auto add = [this](QMenu *menu, const QString &name, const QString &text, const QKeySequence &keys,
+                            auto slot) {
+        QAction *action = menu->addAction(text);
+        action->setObjectName(name);
+        if (!keys.isEmpty())
+            action->setShortcut(keys);
+        connect(action, &QAction::triggered, this, slot);
+        return action;
+    };
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    add(file, QStringLiteral("actionQuit"), tr("&Quit"), QKeySequence::Quit, [this] {
+        saveSettings();
+        QCoreApplication::quit(); // the sync stops too (closing the window only hides it to the tray)
+    });
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    static const char *const tabActions[] = {"actionShowProgress", "actionShowRepositories", "actionShowTables"};
+    for (int i = 0; i < m_tabs->count() && i < int(std::size(tabActions)); ++i) {
+        add(view, QString::fromLatin1(tabActions[i]), m_tabs->tabText(i),
+            QKeySequence(QStringLiteral("Ctrl+%1").arg(i + 1)), [this, i] { m_tabs->setCurrentIndex(i); });
+    }
+
+    QMenu *sync = menuBar()->addMenu(tr("&Sync"));
+    add(sync, QStringLiteral("actionSyncNow"), tr("Sync &now"), QKeySequence::Refresh, [this] {
+        m_controller.syncNow();
+        m_status->setText(tr("Checking GitHub for changes…"));
+    });
+    add(sync, QStringLiteral("actionRefreshRepositories"), tr("&Refresh the repository list"), QKeySequence(),
+        [this] { m_controller.listRepositories(); });
+    add(sync, QStringLiteral("actionReloadTable"), tr("Reload the &table"), QKeySequence(QStringLiteral("Ctrl+R")),
+        [this] { m_browser->reload(); });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    add(help, QStringLiteral("actionAbout"), tr("&About HubSync"), QKeySequence(), &MainWindow::showAbout);
+    add(help, QStringLiteral("actionAboutQt"), tr("About &Qt"), QKeySequence(), [this] { QMessageBox::aboutQt(this); });
+}
+
+QString MainWindow::aboutText() const {
+    const QString server = m_database.serverVersion.isEmpty() ? tr("not connected yet") : m_database.serverVersion;
+    const QString where = m_database.isValid()
+                              ? QStringLiteral("%1 on %2").arg(m_database.database, m_database.host).toHtmlEscaped()
+                              : tr("not connected yet");
+    return tr("<h3>HubSync %1</h3><p>Keeps GitHub's data in your PostgreSQL database, and writes changes back "
+              "to GitHub through its Postgres proxy.</p>"
+              "<table><tr><td>Qt</td><td>%2 (built with %3)</td></tr>"
+              "<tr><td>PostgreSQL server</td><td>%4</td></tr>"
+              "<tr><td>libpq</td><td>%5</td></tr>"
+              "<tr><td>Database</td><td>%6</td></tr></table>")
+        .arg(QStringLiteral(HUBSYNC_VERSION), QString::fromLatin1(qVersion()), QStringLiteral(QT_VERSION_STR), server,
+             EngineController::libpqVersion(), where);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(this, tr("About HubSync"), aboutText());
 }
 
 void MainWindow::restoreSettings() {

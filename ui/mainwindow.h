@@ -34,6 +34,8 @@ public:
     [[nodiscard]] EngineController &controller() { return m_controller; }
     [[nodiscard]] QString bannerText() const;
     [[nodiscard]] QString quotaText() const;
+    // What Help > About HubSync shows (rich text): the versions of HubSync, Qt, libpq and the server.
+    [[nodiscard]] QString aboutText() const;
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -45,6 +47,8 @@ private:
     void showQuota(const CollectionProgress &progress);
     void restoreSettings();
     void saveSettings() const;
+    void createMenus();
+    void showAbout();
 
     EngineController m_controller;
     QLabel *m_status = nullptr;

@@ -41,7 +41,8 @@ struct DatabaseEndpoint {
     int port = 5432;
     QString database;
     QString user;
-    QString password; // empty for the embedded cluster (peer/trust over a private socket)
+    QString password;      // empty for the embedded cluster (peer/trust over a private socket)
+    QString serverVersion; // "15.8", once the engine is connected (empty otherwise)
     [[nodiscard]] bool isValid() const { return !host.isEmpty() && !database.isEmpty(); }
 };
 

@@ -217,7 +217,9 @@ void Engine::start() {
     }
     m_status.database =
         m_localCluster ? QStringLiteral("embedded (%1)").arg(m_localCluster->address()) : QStringLiteral("external");
-    Q_EMIT databaseReady(pg::endpointOf(m_conninfo));
+    DatabaseEndpoint endpoint = pg::endpointOf(m_conninfo);
+    endpoint.serverVersion = pg::Connection::versionText(m_db ? m_db->serverVersion() : 0);
+    Q_EMIT databaseReady(endpoint);
     if (!m_config.backfillOnly)
         startProxy();
     if (m_proxy)
@@ -627,6 +629,25 @@ void EngineController::start() {
 
 void EngineController::stop() {
     QMetaObject::invokeMethod(m_engine, &Engine::stop, Qt::QueuedConnection);
+}
+
+void Engine::syncNow() {
+    if (m_poller) {
+        logInfo(QStringLiteral("engine"), QStringLiteral("a polling cycle was asked for"));
+        m_poller->pollNow();
+        return;
+    }
+    Q_EMIT warning(m_backfilling ? QStringLiteral("Sync now: a backfill is running; live sync and polling start when "
+                                                  "it is done.")
+                                 : QStringLiteral("Sync now: live sync has not started yet (see the status line)."));
+}
+
+void EngineController::syncNow() {
+    QMetaObject::invokeMethod(m_engine, &Engine::syncNow, Qt::QueuedConnection);
+}
+
+QString EngineController::libpqVersion() {
+    return pg::Connection::libraryVersion();
 }
 
 void EngineController::listRepositories() {

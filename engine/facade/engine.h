@@ -54,6 +54,9 @@ public Q_SLOTS:
     // running backfill), `remove` stop syncing. keepRows keeps the removed ones' rows (--keep-removed-repos);
     // otherwise their rows go and only the repository row stays, marked as not synced.
     void changeRepositorySelection(const QStringList &add, const QStringList &remove, bool keepRows);
+    // "Sync now": a polling cycle at once (its result arrives as a liveEvent, as every cycle's does).
+    // Before live sync runs (a backfill, or no GitHub access) a warning says why nothing happens.
+    void syncNow();
 
 Q_SIGNALS:
     void statusChanged(const hubsync::EngineStatus &status);
@@ -138,12 +141,16 @@ public:
 
     void start();
     void stop();
+    // Queued to the engine: a polling cycle now (see Engine::syncNow()).
+    void syncNow();
     // Queued to the engine; answers arrive as visibleRepositories (see Engine).
     void listRepositories();
     void changeRepositorySelection(const QStringList &add, const QStringList &remove, bool keepRows);
 
     // The synced tables, in the order a table browser should list them.
     static QStringList syncedTables();
+    // The PostgreSQL client library's version ("15.8"), for About boxes.
+    static QString libpqVersion();
     // The issue columns the proxy's write-through lets a client change.
     static QStringList writableIssueColumns();
 

@@ -444,6 +444,18 @@ int Connection::serverVersion() const {
     return m_conn ? PQserverVersion(m_conn) : 0;
 }
 
+QString Connection::versionText(int version) {
+    if (version <= 0)
+        return {};
+    if (version >= 100000) // since PostgreSQL 10: major * 10000 + minor
+        return QStringLiteral("%1.%2").arg(version / 10000).arg(version % 10000);
+    return QStringLiteral("%1.%2.%3").arg(version / 10000).arg(version / 100 % 100).arg(version % 100);
+}
+
+QString Connection::libraryVersion() {
+    return versionText(PQlibVersion());
+}
+
 QString conninfoWithoutPassword(const QString &conninfo, QString *password) {
     char *error = nullptr;
     PQconninfoOption *options = PQconninfoParse(conninfo.toUtf8().constData(), &error);

@@ -112,6 +112,10 @@ public:
     [[nodiscard]] QString quoteIdentifier(const QString &identifier) const;
     [[nodiscard]] QString lastError() const;
     [[nodiscard]] int serverVersion() const;
+    // A PQserverVersion()/PQlibVersion() number as people write it: 150008 -> "15.8", 90624 -> "9.6.24".
+    static QString versionText(int version);
+    // The libpq this program runs with.
+    static QString libraryVersion();
     pg_conn *handle() const { return m_conn; }
 
 private:

@@ -6,7 +6,10 @@
 #include "ui/tablebrowser.h"
 #include "uitestsupport.h"
 
+#include <QAction>
 #include <QLabel>
+#include <QMenuBar>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSystemTrayIcon>
 #include <QTabWidget>
@@ -64,6 +67,36 @@ private Q_SLOTS:
         if (!window.notifier()->usesTray())
             QTRY_VERIFY(window.bannerText().contains(QStringLiteral("Backfill complete")));
         QVERIFY(window.notifier()->lastMessage().contains(QStringLiteral("Backfill complete")));
+
+        // Sync > Sync now (F5): a polling cycle at once, well before the next one is due (every 5 s).
+        QSignalSpy live(&window.controller(), &EngineController::liveEvent);
+        QVERIFY(live.wait(15000)); // a cycle just ended: the next timed one is 5 s away
+        auto *syncNow = window.findChild<QAction *>(QStringLiteral("actionSyncNow"));
+        QVERIFY(syncNow);
+        QCOMPARE(syncNow->shortcut(), QKeySequence(QKeySequence::Refresh));
+        live.clear();
+        syncNow->trigger();
+        QTRY_VERIFY_WITH_TIMEOUT(!live.isEmpty(), 3500);
+        QCOMPARE(live.first().at(0).value<LiveSyncEvent>().source, LiveSyncEvent::Source::Poll);
+
+        // View > Tables (Ctrl+3) and Help > About with every version in it.
+        auto *tables = window.findChild<QAction *>(QStringLiteral("actionShowTables"));
+        QVERIFY(tables);
+        QCOMPARE(tables->shortcut(), QKeySequence(QStringLiteral("Ctrl+3")));
+        tables->trigger();
+        QCOMPARE(window.tabs()->currentWidget(), window.browser());
+        const QString about = window.aboutText();
+        QVERIFY2(about.contains(QStringLiteral(HUBSYNC_VERSION)) && about.contains(QString::fromLatin1(qVersion())),
+                 qPrintable(about));
+        QVERIFY2(QRegularExpression(QStringLiteral("PostgreSQL server</td><td>\\d+\\.\\d+")).match(about).hasMatch(),
+                 qPrintable(about));
+        QVERIFY2(QRegularExpression(QStringLiteral("libpq</td><td>\\d+\\.\\d+")).match(about).hasMatch(),
+                 qPrintable(about));
+        QStringList menus;
+        for (const QAction *menu : window.menuBar()->actions())
+            menus << menu->text();
+        QCOMPARE(menus, (QStringList{QStringLiteral("&File"), QStringLiteral("&View"), QStringLiteral("&Sync"),
+                                     QStringLiteral("&Help")}));
     }
 
     void showsDatabaseErrorsInTheWindow() {

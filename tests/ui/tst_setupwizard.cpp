@@ -29,6 +29,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QWizardPage>
 
 #include <libpq-fe.h>
 
@@ -175,6 +176,25 @@ class TestSetupWizard : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void initTestCase() { QVERIFY(QFileInfo::exists(SimulatorProcess::binary())); }
+
+    // Each page's subtitle says something its body does not: no label repeats it, or starts with its first words.
+    void subtitlesDoNotRepeatTheBody() {
+        Fixture f;
+        const auto words = [](const QString &text, int count) {
+            return text.simplified().toLower().split(QLatin1Char(' ')).mid(0, count).join(QLatin1Char(' '));
+        };
+        for (const int id : f.wizard->pageIds()) {
+            QWizardPage *page = f.wizard->page(id);
+            const QString subtitle = page->subTitle();
+            if (subtitle.isEmpty())
+                continue;
+            for (const QLabel *label : page->findChildren<QLabel *>()) {
+                const QString body = label->text();
+                QVERIFY2(!body.contains(subtitle) && (words(body, 2).isEmpty() || words(body, 2) != words(subtitle, 2)),
+                         qPrintable(QStringLiteral("page %1: \"%2\" repeats \"%3\"").arg(id).arg(subtitle, body)));
+            }
+        }
+    }
 
     void serverAddressIsValidated() {
         Fixture f;

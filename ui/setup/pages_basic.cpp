@@ -30,12 +30,13 @@ ServerPage::ServerPage(SetupWizard *wizard)
     : QWizardPage(wizard)
     , m_wizard(wizard) {
     setTitle(tr("Where is your GitHub?"));
-    setSubTitle(tr("HubSync copies what GitHub holds into a PostgreSQL database and keeps it current."));
+    // The subtitle says what to do here; the body what HubSync is (they used to say the same thing twice).
+    setSubTitle(tr("Choose the GitHub to copy from."));
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(pageLabel(this, {},
+    layout->addWidget(pageLabel(this, QStringLiteral("serverIntro"),
                                 tr("HubSync copies issues, pull requests, commits, releases, comments, "
                                    "discussions and more from GitHub into PostgreSQL, and keeps the tables "
-                                   "current. First, tell it which GitHub to use.")));
+                                   "current.")));
     m_dotCom = new QRadioButton(tr("GitHub.com"), this);
     m_dotCom->setObjectName(QStringLiteral("serverDotCom"));
     m_dotCom->setChecked(true);
