@@ -1,7 +1,8 @@
 #!/bin/sh
 # Proxy pass-through benchmark: pgbench -S (select only) TPS straight to PostgreSQL, through pgbouncer (the
 # peer: Debian's package, session pooling, started here) and through the HubSync proxy, interleaved in one run
-# at 1, 8 and 32 clients for -M simple and -M prepared, so that machine noise hits all of them alike. Prints
+# at 1, 8 and 32 clients for -M simple and -M prepared, so that machine noise hits all of them alike
+# (pgbouncer and the proxy take turns at going first in a row). Prints
 # per row the ratios to direct and the verdict "proxy >= pgbouncer" (the goal; 0.85 of direct is the aim). Both paths use TCP on loopback from pgbench; the proxy reaches the server over
 # its Unix socket, as the app does with its embedded cluster.
 # Usage: tests/bench/bench_proxy.sh BUILD_DIR
@@ -121,30 +122,46 @@ printf '%-9s %7s %11s %11s %9s %11s %9s  %-8s %9s %11s %10s %12s %11s\n' mode cl
 last_mode=""
 last_clients=""
 for mode in $MODES; do for c in $CLIENTS; do last_mode=$mode; last_clients=$c; done; done
+# pgbouncer's row figures: pgb (TPS) and pgb_cpu.
+measure_pgbouncer() {
+    pgb=0
+    pgb_cpu=n/a
+    [ -n "$PGB_PORT" ] || return 0
+    before=$(proxy_ticks "$PGB_CPU_PID")
+    pgb_run=$(run "$PGB_PORT" "$1" "$2")
+    pgb=${pgb_run% *}
+    pgb_cpu=$(us_per_tx "$(($(proxy_ticks "$PGB_CPU_PID") - before))" "${pgb_run#* }")
+}
+# The proxy's: proxied (TPS) and cpu; profiled with perf in the last row when PERF=1.
+measure_proxy() {
+    before=$(proxy_ticks)
+    if [ "${PERF:-0}" = 1 ] && [ "$2" = "$last_mode" ] && [ "$1" = "$last_clients" ]; then
+        perf record -q -g -p "$PROXY_PID" -o "$WORK/perf.data" -- sleep "$DURATION" 2>/dev/null &
+        PERF_PID=$!
+        proxy_run=$(run "$PROXY_PORT" "$1" "$2")
+        wait "$PERF_PID" || true
+    else
+        proxy_run=$(run "$PROXY_PORT" "$1" "$2")
+    fi
+    ticks=$(($(proxy_ticks) - before))
+    proxied=${proxy_run% *}
+    cpu=$(us_per_tx "$ticks" "${proxy_run#* }")
+}
 below=0
+row=0
 for mode in $MODES; do
     for c in $CLIENTS; do
         direct=$(run "$PORT" "$c" "$mode" | cut -d' ' -f1)
-        pgb=0
-        pgb_cpu=n/a
-        if [ -n "$PGB_PORT" ]; then
-            before=$(proxy_ticks "$PGB_CPU_PID")
-            pgb_run=$(run "$PGB_PORT" "$c" "$mode")
-            pgb=${pgb_run% *}
-            pgb_cpu=$(us_per_tx "$(($(proxy_ticks "$PGB_CPU_PID") - before))" "${pgb_run#* }")
-        fi
-        before=$(proxy_ticks)
-        if [ "${PERF:-0}" = 1 ] && [ "$mode" = "$last_mode" ] && [ "$c" = "$last_clients" ]; then
-            perf record -q -g -p "$PROXY_PID" -o "$WORK/perf.data" -- sleep "$DURATION" 2>/dev/null &
-            PERF_PID=$!
-            proxy_run=$(run "$PROXY_PORT" "$c" "$mode")
-            wait "$PERF_PID" || true
+        # pgbouncer and the proxy take turns going first: the one that runs second finds the other's idle
+        # server connections still open (and the server's caches as the other left them).
+        row=$((row + 1))
+        if [ $((row % 2)) = 1 ]; then
+            measure_pgbouncer "$c" "$mode"
+            measure_proxy "$c" "$mode"
         else
-            proxy_run=$(run "$PROXY_PORT" "$c" "$mode")
+            measure_proxy "$c" "$mode"
+            measure_pgbouncer "$c" "$mode"
         fi
-        ticks=$(($(proxy_ticks) - before))
-        proxied=${proxy_run% *}
-        cpu=$(us_per_tx "$ticks" "${proxy_run#* }")
         ratio=$(awk -v d="$direct" -v p="$proxied" 'BEGIN { if (d > 0) printf "%.3f", p / d; else print "n/a" }')
         relayed=0
         if [ -n "$RELAY_PORT" ]; then
