@@ -64,6 +64,7 @@ ProgressView::ProgressView(QWidget *parent)
 
     m_table = new QTableView(this);
     m_table->setObjectName(QStringLiteral("progressTable"));
+    m_table->setAccessibleName(tr("Backfill progress by repository and collection"));
     m_table->setModel(m_model);
     m_table->setItemDelegateForColumn(ProgressModel::Progress, new ProgressBarDelegate(m_table));
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);

@@ -160,11 +160,13 @@ RepositoryPicker::RepositoryPicker(bool keepRowsByDefault, QWidget *parent)
 
     m_search = new QLineEdit(this);
     m_search->setObjectName(QStringLiteral("repositorySearch"));
+    m_search->setAccessibleName(tr("Search repositories"));
     m_search->setPlaceholderText(tr("Search repositories…"));
     m_search->setClearButtonEnabled(true);
     m_refresh = new QPushButton(tr("Refresh list"), this);
     m_view = new QTableView(this);
     m_view->setObjectName(QStringLiteral("repositoryTable"));
+    m_view->setAccessibleName(tr("Repositories"));
     m_view->setModel(m_filter);
     m_view->setSortingEnabled(true);
     m_view->sortByColumn(RepositoryListModel::Name, Qt::AscendingOrder);

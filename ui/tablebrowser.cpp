@@ -42,6 +42,7 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     m_filterColumn->addItem(tr("any text column"), QString());
     m_filter = new QLineEdit(this);
     m_filter->setObjectName(QStringLiteral("browserFilter"));
+    m_filter->setAccessibleName(tr("Filter rows"));
     m_filter->setPlaceholderText(tr("Filter…"));
     m_filter->setClearButtonEnabled(true);
     m_previous = new QPushButton(tr("◀ Previous"), this);
@@ -61,6 +62,7 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     m_error->hide();
     m_view = new QTableView(this);
     m_view->setObjectName(QStringLiteral("browserTable"));
+    m_view->setAccessibleName(tr("Table rows"));
     m_view->setModel(m_model);
     m_view->setSortingEnabled(true);
     m_view->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);

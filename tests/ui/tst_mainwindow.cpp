@@ -134,6 +134,18 @@ private Q_SLOTS:
         QVERIFY(!window.isVisible());
     }
 
+    // Screen readers name every control: a button by its text, an input by its accessible name or label.
+    void everyControlHasAnAccessibleName() {
+        UiFixture fixture;
+        Config config;
+        config.database = QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=1");
+        MainWindow window(config);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        const QStringList unnamed = test::unnamedControls(&window);
+        QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(QStringLiteral(", "))));
+    }
+
     void remembersGeometryTableAndFilter() {
         UiFixture fixture;
         Config config;

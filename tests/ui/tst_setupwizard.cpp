@@ -11,6 +11,7 @@
 #include "ui/setup/pages.h"
 #include "ui/setup/savedsetup.h"
 #include "ui/setup/setupwizard.h"
+#include "uitestsupport.h"
 
 #include <QAbstractButton>
 #include <QComboBox>
@@ -194,6 +195,17 @@ private Q_SLOTS:
                          qPrintable(QStringLiteral("page %1: \"%2\" repeats \"%3\"").arg(id).arg(subtitle, body)));
             }
         }
+    }
+
+    // Every control of every page can be named by a screen reader.
+    void everyControlHasAnAccessibleName() {
+        Fixture f;
+        QStringList unnamed;
+        for (const int id : f.wizard->pageIds()) {
+            for (const QString &control : hubsync::test::unnamedControls(f.wizard->page(id)))
+                unnamed << QStringLiteral("page %1: %2").arg(id).arg(control);
+        }
+        QVERIFY2(unnamed.isEmpty(), qPrintable(unnamed.join(QStringLiteral(", "))));
     }
 
     void serverAddressIsValidated() {

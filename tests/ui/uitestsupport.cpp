@@ -3,10 +3,19 @@
 #include "pgtestinstance.h"
 #include "store/pg.h"
 
+#include <QAbstractButton>
+#include <QAbstractItemView>
+#include <QAbstractSpinBox>
+#include <QAccessible>
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
+#include <QLineEdit>
+#include <QMenu>
+#include <QPlainTextEdit>
 #include <QSet>
 #include <QSettings>
+#include <QTextEdit>
 
 namespace hubsync::test {
 
@@ -70,6 +79,23 @@ QString screenshotDirectory() {
         (binDir.isEmpty() ? QCoreApplication::applicationDirPath() : binDir) + QStringLiteral("/../screenshots");
     QDir().mkpath(dir);
     return QDir(dir).absolutePath();
+}
+
+QStringList unnamedControls(const QWidget *root) {
+    QStringList unnamed;
+    for (QWidget *widget : root->findChildren<QWidget *>()) {
+        const bool control = qobject_cast<QAbstractButton *>(widget) || qobject_cast<QLineEdit *>(widget) ||
+                             qobject_cast<QComboBox *>(widget) || qobject_cast<QAbstractItemView *>(widget) ||
+                             qobject_cast<QAbstractSpinBox *>(widget) || qobject_cast<QPlainTextEdit *>(widget) ||
+                             qobject_cast<QTextEdit *>(widget);
+        if (!control || widget->focusPolicy() == Qt::NoFocus || qobject_cast<QMenu *>(widget->parentWidget()))
+            continue;
+        QAccessibleInterface *accessible = QAccessible::queryAccessibleInterface(widget);
+        if (!accessible || accessible->text(QAccessible::Name).trimmed().isEmpty())
+            unnamed << QStringLiteral("%1 %2").arg(QString::fromLatin1(widget->metaObject()->className()),
+                                                   widget->objectName());
+    }
+    return unnamed;
 }
 
 } // namespace hubsync::test

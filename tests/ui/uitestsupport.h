@@ -5,9 +5,12 @@
 
 #include <QImage>
 #include <QString>
+#include <QStringList>
 #include <QTemporaryDir>
 
 #include <memory>
+
+class QWidget;
 
 namespace hubsync::test {
 
@@ -45,5 +48,9 @@ int distinctColours(const QImage &image);
 
 // Where screenshots go: <build dir>/screenshots.
 QString screenshotDirectory();
+
+// The focusable controls under `root` (buttons, inputs, item views) that a screen reader could not name:
+// "ClassName objectName" each. A button is named by its text, an input by its accessible name or label.
+QStringList unnamedControls(const QWidget *root);
 
 } // namespace hubsync::test

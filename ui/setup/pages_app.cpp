@@ -54,6 +54,7 @@ AppPage::AppPage(SetupWizard *wizard)
     m_appId->setPlaceholderText(tr("App ID from the App's settings page"));
     m_keyFile = new QLineEdit(existing);
     m_keyFile->setObjectName(QStringLiteral("appKeyFile"));
+    m_keyFile->setAccessibleName(tr("The App's private key file (.pem)"));
     auto *browse = new QPushButton(tr("Choose…"), existing);
     connect(browse, &QPushButton::clicked, this, &AppPage::chooseKeyFile);
     auto *keyRow = new QHBoxLayout;
@@ -78,6 +79,7 @@ AppPage::AppPage(SetupWizard *wizard)
     choiceRow->setContentsMargins(0, 0, 0, 0);
     m_choiceBox = new QComboBox(m_choice);
     m_choiceBox->setObjectName(QStringLiteral("installationChoice"));
+    m_choiceBox->setAccessibleName(tr("Installation of the App to sync"));
     auto *useChoice = new QPushButton(tr("Use this installation"), m_choice);
     useChoice->setObjectName(QStringLiteral("useInstallation"));
     choiceRow->addWidget(pageLabel(m_choice, {}, tr("The App is installed on several accounts:")));

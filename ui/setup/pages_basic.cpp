@@ -44,6 +44,7 @@ ServerPage::ServerPage(SetupWizard *wizard)
     m_enterprise->setObjectName(QStringLiteral("serverEnterprise"));
     m_address = new QLineEdit(this);
     m_address->setObjectName(QStringLiteral("serverAddress"));
+    m_address->setAccessibleName(tr("GitHub Enterprise Server address"));
     m_address->setPlaceholderText(tr("https://github.example.com"));
     m_address->setEnabled(false);
     m_error = pageLabel(this, QStringLiteral("serverError"));
@@ -122,7 +123,8 @@ ConnectPage::ConnectPage(SetupWizard *wizard)
     m_resume = new QWidget(this);
     auto *resumeLayout = new QVBoxLayout(m_resume);
     resumeLayout->setContentsMargins(0, 0, 0, 0);
-    auto *resume = new QRadioButton(m_resume);
+    auto *resume =
+        new QRadioButton(tr("Go on with the GitHub App created earlier"), m_resume); // named in initializePage()
     resume->setObjectName(QStringLiteral("connectResumeApp"));
     m_choice->addButton(resume, 3);
     resumeLayout->addWidget(resume);

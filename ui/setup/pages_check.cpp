@@ -25,6 +25,7 @@ TokenPage::TokenPage(SetupWizard *wizard)
     layout->addWidget(help);
     m_token = new QLineEdit(this);
     m_token->setObjectName(QStringLiteral("token"));
+    m_token->setAccessibleName(tr("Personal access token"));
     m_token->setEchoMode(QLineEdit::Password);
     m_token->setMaxLength(512);
     m_token->setPlaceholderText(tr("github_pat_… or ghp_…"));
@@ -106,6 +107,7 @@ DatabasePage::DatabasePage(SetupWizard *wizard)
     layout->addWidget(m_external);
     m_conninfo = new QLineEdit(this);
     m_conninfo->setObjectName(QStringLiteral("conninfo"));
+    m_conninfo->setAccessibleName(tr("PostgreSQL connection string"));
     m_conninfo->setPlaceholderText(tr("postgresql://user@host:5432/dbname  or  host=… dbname=… user=…"));
     m_conninfo->setEnabled(false);
     m_conninfo->setMaxLength(4096);
