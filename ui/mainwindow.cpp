@@ -4,10 +4,14 @@
 #include "ui/repositorypicker.h"
 #include "ui/tablebrowser.h"
 
+#include <QAbstractItemView>
 #include <QAction>
+#include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QKeySequence>
 #include <QLabel>
@@ -17,6 +21,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTableView>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -210,6 +215,17 @@ void MainWindow::createMenus() {
     add(file, QStringLiteral("actionQuit"), tr("&Quit"), QKeySequence::Quit, [this] {
         saveSettings();
         QCoreApplication::quit(); // the sync stops too (closing the window only hides it to the tray)
+    });
+
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    // Text fields handle Ctrl+C themselves (they take the shortcut first); this copies table cells.
+    add(edit, QStringLiteral("actionCopy"), tr("&Copy"), QKeySequence::Copy, [this] {
+        auto *view = qobject_cast<QAbstractItemView *>(QApplication::focusWidget());
+        if (!view && m_tabs->currentWidget() == m_browser)
+            view = m_browser->view();
+        const QString text = TableBrowser::selectionText(view);
+        if (!text.isEmpty())
+            QGuiApplication::clipboard()->setText(text);
     });
 
     QMenu *view = menuBar()->addMenu(tr("&View"));

@@ -2,20 +2,25 @@
 
 #include "ui/tablepagemodel.h"
 
+#include <QAbstractItemView>
 #include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QItemSelectionModel>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMap>
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QSet>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace hubsync {
 
@@ -375,6 +380,33 @@ void TableBrowser::askDeleteIssue() {
                               tr("Delete the issue “%1” on GitHub? This cannot be undone.").arg(title)) ==
         QMessageBox::Yes)
         deleteIssue(id);
+}
+
+QString TableBrowser::selectionText(const QAbstractItemView *view) {
+    if (!view || !view->selectionModel() || !view->model())
+        return {};
+    const QModelIndexList cells = view->selectionModel()->selectedIndexes();
+    if (cells.isEmpty())
+        return {};
+    QMap<int, QMap<int, QString>> byRow; // row -> column -> text
+    QSet<int> columns;
+    for (const QModelIndex &cell : cells) {
+        byRow[cell.row()][cell.column()] = cell.data(Qt::DisplayRole).toString();
+        columns.insert(cell.column());
+    }
+    QList<int> ordered = columns.values();
+    std::sort(ordered.begin(), ordered.end());
+    QStringList lines;
+    for (auto row = byRow.cbegin(); row != byRow.cend(); ++row) {
+        QStringList line;
+        for (const int column : std::as_const(ordered)) {
+            QString text = row->value(column);
+            text.replace(QLatin1Char('\t'), QLatin1Char(' ')).replace(QLatin1Char('\n'), QLatin1Char(' '));
+            line << text;
+        }
+        lines << line.join(QLatin1Char('\t'));
+    }
+    return lines.join(QLatin1Char('\n'));
 }
 
 } // namespace hubsync

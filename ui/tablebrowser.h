@@ -9,6 +9,7 @@
 
 #include <memory>
 
+class QAbstractItemView;
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -49,6 +50,9 @@ public:
 
     [[nodiscard]] TablePageModel *model() const { return m_model; }
     [[nodiscard]] QTableView *view() const { return m_view; }
+    // The selected cells of `view` as text for the clipboard: one line per row, cells separated by tabs, in
+    // the view's order (rows and columns without a selected cell left out); empty without a selection.
+    static QString selectionText(const QAbstractItemView *view);
     [[nodiscard]] QString currentTable() const;
     [[nodiscard]] QString filterText() const;
     [[nodiscard]] QString filterColumn() const;

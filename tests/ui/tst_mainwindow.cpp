@@ -95,8 +95,8 @@ private Q_SLOTS:
         QStringList menus;
         for (const QAction *menu : window.menuBar()->actions())
             menus << menu->text();
-        QCOMPARE(menus, (QStringList{QStringLiteral("&File"), QStringLiteral("&View"), QStringLiteral("&Sync"),
-                                     QStringLiteral("&Help")}));
+        QCOMPARE(menus, (QStringList{QStringLiteral("&File"), QStringLiteral("&Edit"), QStringLiteral("&View"),
+                                     QStringLiteral("&Sync"), QStringLiteral("&Help")}));
     }
 
     void showsDatabaseErrorsInTheWindow() {

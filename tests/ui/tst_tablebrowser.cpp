@@ -3,6 +3,10 @@
 #include "ui/tablepagemodel.h"
 #include "uitestsupport.h"
 
+#include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QItemSelectionModel>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QSet>
@@ -135,6 +139,38 @@ private Q_SLOTS:
         QVERIFY2(page.error.isEmpty(), qPrintable(page.error));
         QCOMPARE(page.rows.size(), TableBrowser::pageSize);
         QCOMPARE(page.offset, TableBrowser::pageSize);
+    }
+
+    // Edit > Copy (Ctrl+C) on selected cells: rows by lines, cells by tabs, in the view's order.
+    void copiesSelectedCells() {
+        const TablePage page = load([this] {
+            browser()->setTable(QStringLiteral("commit"));
+            browser()->setSort(QStringLiteral("sha"), false);
+        });
+        QTableView *view = browser()->view();
+        const int sha = int(page.columns.indexOf(QStringLiteral("sha")));
+        const int other = sha == 0 ? 1 : 0;
+        m_window->tabs()->setCurrentWidget(browser());
+        view->clearSelection();
+        QVERIFY(TableBrowser::selectionText(view).isEmpty());
+        auto *selection = view->selectionModel();
+        for (const int row : {2, 0})
+            for (const int column : {sha, other})
+                selection->select(view->model()->index(row, column), QItemSelectionModel::Select);
+        const auto cell = [view](int row, int column) { return view->model()->index(row, column).data().toString(); };
+        const int first = qMin(sha, other);
+        const int second = qMax(sha, other);
+        const QString expected = cell(0, first) + QLatin1Char('\t') + cell(0, second) + QLatin1Char('\n') +
+                                 cell(2, first) + QLatin1Char('\t') + cell(2, second);
+        QCOMPARE(TableBrowser::selectionText(view), expected);
+        view->setFocus();
+        auto *copy = m_window->findChild<QAction *>(QStringLiteral("actionCopy"));
+        QVERIFY(copy);
+        QGuiApplication::clipboard()->clear();
+        copy->trigger();
+        QCOMPARE(QGuiApplication::clipboard()->text(), expected);
+        QVERIFY(QGuiApplication::clipboard()->text().contains(
+            m_fixture->scalar(QStringLiteral("SELECT sha FROM github.commit ORDER BY sha LIMIT 1"))));
     }
 
     void sortsByAColumn() {
