@@ -195,6 +195,14 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
         target = id;
         return {};
     };
+    const auto seconds = [&](int &target, int least) -> Error {
+        bool ok = false;
+        const int n = value.toInt(&ok);
+        if (!ok || n < least || n > 86400)
+            return bad(QStringLiteral("expected seconds between %1 and 86400").arg(least));
+        target = n;
+        return {};
+    };
     const auto url = [&](QString &target) -> Error {
         const QUrl parsed(value, QUrl::StrictMode);
         if (!parsed.isValid() ||
@@ -291,28 +299,16 @@ Error apply(Config &config, const QString &name, const QString &value, const QSt
         config.proxyTlsKey = value;
         return {};
     }
-    if (name == QStringLiteral("proxy-server-idle")) {
-        bool ok = false;
-        const int seconds = value.toInt(&ok);
-        if (!ok || seconds < 0 || seconds > 86400)
-            return bad(QStringLiteral("expected seconds between 0 and 86400"));
-        config.proxyServerIdleSeconds = seconds;
-        return {};
-    }
+    if (name == QStringLiteral("proxy-server-idle"))
+        return seconds(config.proxyServerIdleSeconds, 0);
     if (name == QStringLiteral("webhook-listen"))
         return listen(config.webhookListen);
     if (name == QStringLiteral("webhook-secret")) {
         config.webhookSecret = value;
         return {};
     }
-    if (name == QStringLiteral("poll-interval")) {
-        bool ok = false;
-        const int seconds = value.toInt(&ok);
-        if (!ok || seconds < 1 || seconds > 86400)
-            return bad(QStringLiteral("expected seconds between 1 and 86400"));
-        config.pollIntervalSeconds = seconds;
-        return {};
-    }
+    if (name == QStringLiteral("poll-interval"))
+        return seconds(config.pollIntervalSeconds, 1);
     if (name == QStringLiteral("points-per-minute")) {
         const qsizetype slash = value.indexOf(QLatin1Char('/'));
         const QStringList parts = value.left(slash).split(QLatin1Char(','));

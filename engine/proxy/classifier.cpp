@@ -90,29 +90,26 @@ bool StatementClassifier::mayWrite(QByteArrayView sql) {
     return false;
 }
 
-Classification StatementClassifier::classify(QByteArrayView utf8) {
-    if (!mayWrite(utf8))
-        return {}; // statementCount stays 0: not parsed
-    return classify(QString::fromUtf8(utf8));
+Classification StatementClassifier::classify(const QString &sql) {
+    return classify(sql.toUtf8());
 }
 
-Classification StatementClassifier::classify(const QString &sql) {
-    if (!mayWrite(sql.toUtf8()))
+Classification StatementClassifier::classify(const QByteArray &utf8) {
+    if (!mayWrite(utf8))
         return {}; // statementCount stays 0: not parsed
-    const auto cached = m_cache.constFind(sql);
+    const auto cached = m_cache.constFind(utf8);
     if (cached != m_cache.cend())
         return *cached;
-    Classification result = classifyUncached(sql);
+    Classification result = classifyUncached(utf8);
     if (m_cache.size() >= cacheLimit)
         m_cache.clear(); // simple bound; statements repeat, so the working set refills quickly
-    m_cache.insert(sql, result);
+    m_cache.insert(utf8, result);
     return result;
 }
 
-Classification StatementClassifier::classifyUncached(const QString &sql) const {
+Classification StatementClassifier::classifyUncached(const QByteArray &utf8) const {
     Classification result;
-    const QByteArray text = sql.toUtf8();
-    PgQueryParseResult parsed = pg_query_parse(text.constData());
+    PgQueryParseResult parsed = pg_query_parse(utf8.constData()); // QByteArray's data is NUL-terminated
     if (parsed.error) {
         // Let PostgreSQL report the syntax error in its own words.
         pg_query_free_parse_result(parsed);

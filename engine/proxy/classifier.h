@@ -35,18 +35,18 @@ public:
     StatementClassifier(QString schema, QSet<QString> syncedTables, QString writableTable = QStringLiteral("issue"));
 
     Classification classify(const QString &sql);
-    // The same for UTF-8 text as it came off the wire: SQL that cannot write is not even converted.
-    Classification classify(QByteArrayView utf8);
+    // The same for UTF-8 text as it came off the wire (the cache is keyed by it; nothing is converted).
+    Classification classify(const QByteArray &utf8);
     // False when `sql` (UTF-8) cannot contain a write: classify() then skips the parser.
     static bool mayWrite(QByteArrayView sql);
 
 private:
-    Classification classifyUncached(const QString &sql) const;
+    Classification classifyUncached(const QByteArray &utf8) const;
 
     QString m_schema;
     QSet<QString> m_synced;
     QString m_writable;
-    QHash<QString, Classification> m_cache;
+    QHash<QByteArray, Classification> m_cache; // by UTF-8 text
 };
 
 } // namespace hubsync::proxy

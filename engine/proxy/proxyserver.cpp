@@ -160,7 +160,7 @@ QHostAddress ProxyServer::address() const {
 ProxyStats ProxyServer::stats() const {
     ProxyStats stats = m_stats;
     stats.serversReused = m_pool->reused();
-    stats.serversKept = m_pool->idleCount() + m_pool->resettingCount();
+    stats.serversKept = m_pool->size();
     return stats;
 }
 

@@ -113,14 +113,6 @@ void ServerPool::clear() {
         drop(m_entries.first(), true);
 }
 
-int ServerPool::idleCount() const {
-    return int(std::count_if(m_entries.cbegin(), m_entries.cend(), [](const Entry *e) { return !e->resetting; }));
-}
-
-int ServerPool::resettingCount() const {
-    return int(m_entries.size()) - idleCount();
-}
-
 void ServerPool::onReadable(Entry *entry) {
     UpstreamConnection *connection = entry->server.connection;
     for (;;) {

@@ -67,8 +67,8 @@ public:
     // Closes every kept connection (the proxy stops).
     void clear();
 
-    [[nodiscard]] int idleCount() const;
-    [[nodiscard]] int resettingCount() const;
+    // Connections kept now, idle or being reset.
+    [[nodiscard]] int size() const { return int(m_entries.size()); }
     [[nodiscard]] quint64 reused() const { return m_reused; }
 
 private:

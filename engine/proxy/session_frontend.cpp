@@ -220,7 +220,7 @@ void Session::handleQuery(const protocol::Frame &frame) {
     statement.source = ClassifiedStatement::Source::SimpleQuery;
     statement.sql = query->sql;
     noteClientSql(query->sql);
-    statement.classification = m_host.classifier().classify(QByteArrayView(query->sql));
+    statement.classification = m_host.classifier().classify(query->sql);
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);
     ++m_syncPointsSent;
@@ -251,7 +251,7 @@ void Session::handleParse(const protocol::Frame &frame) {
     statement.statementName = parse->statement;
     statement.sql = parse->sql;
     noteClientSql(parse->sql, &parse->statement);
-    statement.classification = m_host.classifier().classify(QByteArrayView(parse->sql));
+    statement.classification = m_host.classifier().classify(parse->sql);
     statement.transactionStatus = m_transactionStatus;
     const GateDecision decision = decide(statement);
     if (decision.action == GateDecision::Action::Refuse) {

@@ -673,19 +673,21 @@ private Q_SLOTS:
         const auto parameters = [](const QList<protocol::Frame> &frames) {
             QMap<QByteArray, QByteArray> out;
             for (const protocol::Frame &frame : frames) {
-                if (frame.type == 'S') {
-                    const QList<QByteArray> parts = frame.payload.split('\0');
-                    out.insert(parts.value(0), parts.value(1));
-                }
+                if (frame.type != protocol::ParameterStatus::type)
+                    continue;
+                if (const auto parameter = protocol::ParameterStatus::decode(frame.payload))
+                    out.insert(parameter->name, parameter->value);
             }
             return out;
         };
         const auto key = [](const QList<protocol::Frame> &frames) {
             for (const protocol::Frame &frame : frames) {
-                if (frame.type == 'K')
-                    return frame.payload;
+                if (frame.type != protocol::BackendKeyData::type)
+                    continue;
+                if (const auto keyData = protocol::BackendKeyData::decode(frame.payload))
+                    return *keyData;
             }
-            return QByteArray();
+            return protocol::BackendKeyData{};
         };
         QList<protocol::Frame> firstAnswers;
         {
@@ -708,19 +710,17 @@ private Q_SLOTS:
         QCOMPARE(answers.last().payload, QByteArray("I"));
         QVERIFY(parameters(firstAnswers).contains("server_version"));
         QCOMPARE(parameters(answers), parameters(firstAnswers));
-        const QByteArray firstKey = key(firstAnswers);
-        const QByteArray newKey = key(answers);
-        QCOMPARE(newKey.left(4), firstKey.left(4)); // the same backend
-        QVERIFY(newKey.mid(4) != firstKey.mid(4));  // a secret of the new session's own
+        const protocol::BackendKeyData firstKey = key(firstAnswers);
+        const protocol::BackendKeyData newKey = key(answers);
+        QVERIFY(firstKey.processId != 0);
+        QCOMPARE(newKey.processId, firstKey.processId);  // the same backend
+        QVERIFY(newKey.secretKey != firstKey.secretKey); // a secret of the new session's own
 
         // The first client's key cancels nothing now; the new one cancels the new client's statement.
-        const auto cancel = [this, &proxy](const QByteArray &keyData) {
+        const auto cancel = [this, &proxy](const protocol::BackendKeyData &keyData) {
             RawClient canceller;
             QVERIFY(canceller.connectTo(proxy->port()));
-            QByteArray request;
-            request.append("\0\0\0\x10\x04\xd2\x16\x2e", 8);
-            request.append(keyData);
-            canceller.send(request);
+            canceller.send(protocol::CancelRequest{keyData.processId, keyData.secretKey}.encode());
             QVERIFY(canceller.waitDisconnected());
         };
         client.send(protocol::Query{"SELECT pg_sleep(20)"}.encode());

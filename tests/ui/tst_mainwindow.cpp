@@ -21,6 +21,15 @@ using hubsync::test::UiFixture;
 
 class TestMainWindow : public QObject {
     Q_OBJECT
+
+    // A window whose engine fails fast: no database at that address.
+    static Config withoutDatabase(int connectTimeoutSeconds = 1) {
+        Config config;
+        config.database =
+            QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=%1").arg(connectTimeoutSeconds);
+        return config;
+    }
+
 private Q_SLOTS:
     void showsBackfillProgressAndCompletion() {
         UiFixture fixture;
@@ -101,8 +110,7 @@ private Q_SLOTS:
 
     void showsDatabaseErrorsInTheWindow() {
         UiFixture fixture; // settings only
-        Config config;
-        config.database = QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=2");
+        const Config config = withoutDatabase(2);
         MainWindow window(config);
         window.show();
         QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains(QStringLiteral("database error")), 30000);
@@ -114,8 +122,7 @@ private Q_SLOTS:
     // No tray under offscreen/Xvfb: notifications of every kind land in the window's notification bar.
     void notificationsFallBackToTheWindow() {
         UiFixture fixture;
-        Config config;
-        config.database = QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=1");
+        const Config config = withoutDatabase();
         MainWindow window(config);
         window.show();
         if (QSystemTrayIcon::isSystemTrayAvailable())
@@ -137,8 +144,7 @@ private Q_SLOTS:
     // Screen readers name every control: a button by its text, an input by its accessible name or label.
     void everyControlHasAnAccessibleName() {
         UiFixture fixture;
-        Config config;
-        config.database = QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=1");
+        const Config config = withoutDatabase();
         MainWindow window(config);
         window.show();
         QVERIFY(QTest::qWaitForWindowExposed(&window));
@@ -148,8 +154,7 @@ private Q_SLOTS:
 
     void remembersGeometryTableAndFilter() {
         UiFixture fixture;
-        Config config;
-        config.database = QStringLiteral("host=/nonexistent-dir port=1 dbname=x connect_timeout=1");
+        const Config config = withoutDatabase();
         {
             MainWindow window(config);
             window.show();
