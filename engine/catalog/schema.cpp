@@ -24,6 +24,28 @@ QString applyAnswerTail() {
                           "END $fn$");
 }
 
+// hubsync.apply_issue_answer() as migration 104 created it: GitHub's answers in the setting hubsync.answers.
+QString applyAnswerFunction() {
+    return QStringLiteral(
+               "CREATE OR REPLACE FUNCTION hubsync.apply_issue_answer() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+               "DECLARE answers jsonb; answer jsonb; used text; i int;\n"
+               "BEGIN\n"
+               "  IF current_setting('hubsync.apply', true) IS DISTINCT FROM 'on' OR pg_trigger_depth() > 1 THEN\n"
+               "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+               "    RETURN NEW;\n"
+               "  END IF;\n"
+               "  answers := coalesce(nullif(current_setting('hubsync.answers', true), ''), '[]')::jsonb;\n"
+               "  used := coalesce(nullif(current_setting('hubsync.answers_used', true), ''), ',');\n"
+               "  FOR i IN 0 .. jsonb_array_length(answers) - 1 LOOP\n"
+               "    CONTINUE WHEN strpos(used, ',' || i || ',') > 0 OR answers->i->>'op' IS DISTINCT FROM TG_OP;\n"
+               "    CONTINUE WHEN TG_OP <> 'INSERT' AND (answers->i->>'key')::bigint IS DISTINCT FROM OLD.id;\n"
+               "    answer := answers->i->'row';\n"
+               "    PERFORM set_config('hubsync.answers_used', used || i || ',', true);\n"
+               "    EXIT;\n"
+               "  END LOOP;\n") +
+           applyAnswerTail();
+}
+
 } // namespace
 
 QList<Migration> allMigrations() {
@@ -107,27 +129,35 @@ QList<Migration> allMigrations() {
     // Write-through, faster: GitHub's answers reach the BEFORE ROW trigger in the transaction-local
     // setting hubsync.answers (a JSON array of {op, key, row}) instead of a temp table, which cost the
     // proxy a jsonb INSERT and an UPDATE per row; hubsync.answers_used lists the answers taken (",0,2,").
-    list << Migration{
-        104,
-        QStringLiteral("issue write-through answers in a setting"),
-        {QStringLiteral(
-             "CREATE OR REPLACE FUNCTION hubsync.apply_issue_answer() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
-             "DECLARE answers jsonb; answer jsonb; used text; i int;\n"
-             "BEGIN\n"
-             "  IF current_setting('hubsync.apply', true) IS DISTINCT FROM 'on' OR pg_trigger_depth() > 1 THEN\n"
-             "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
-             "    RETURN NEW;\n"
-             "  END IF;\n"
-             "  answers := coalesce(nullif(current_setting('hubsync.answers', true), ''), '[]')::jsonb;\n"
-             "  used := coalesce(nullif(current_setting('hubsync.answers_used', true), ''), ',');\n"
-             "  FOR i IN 0 .. jsonb_array_length(answers) - 1 LOOP\n"
-             "    CONTINUE WHEN strpos(used, ',' || i || ',') > 0 OR answers->i->>'op' IS DISTINCT FROM TG_OP;\n"
-             "    CONTINUE WHEN TG_OP <> 'INSERT' AND (answers->i->>'key')::bigint IS DISTINCT FROM OLD.id;\n"
-             "    answer := answers->i->'row';\n"
-             "    PERFORM set_config('hubsync.answers_used', used || i || ',', true);\n"
-             "    EXIT;\n"
-             "  END LOOP;\n") +
-         applyAnswerTail()}};
+    list << Migration{104, QStringLiteral("issue write-through answers in a setting"), {applyAnswerFunction()}};
+    // Write-through beyond issues: comments, labels and releases get the placeholder ids, capture and apply
+    // triggers issues have (the trigger functions were table-agnostic already; the 40001 message now names
+    // the table), and the write log names the table and row of each call.
+    QStringList writable{
+        QStringLiteral("CREATE SEQUENCE IF NOT EXISTS hubsync.placeholder_seq"),
+        QStringLiteral("ALTER TABLE hubsync.write_log ADD COLUMN IF NOT EXISTS table_name text,"
+                       " ADD COLUMN IF NOT EXISTS row_id bigint"),
+        QStringLiteral("UPDATE hubsync.write_log SET table_name = 'issue', row_id = issue_id WHERE table_name IS NULL"),
+        QString(applyAnswerFunction())
+            .replace(
+                QStringLiteral("'the issue rows changed while HubSync applied the statement to GitHub'"),
+                QStringLiteral(
+                    "format('the %s rows changed while HubSync applied the statement to GitHub', TG_TABLE_NAME)"))};
+    for (const char *table : {"comment", "label", "release"}) {
+        const QString t = QLatin1String(table);
+        writable << QStringLiteral(
+                        "ALTER TABLE {schema}.%1 ALTER COLUMN id SET DEFAULT -nextval('hubsync.placeholder_seq')")
+                        .arg(t)
+                 << QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.%1"
+                                   " FOR EACH ROW WHEN (current_setting('hubsync.apply', true) = 'on')"
+                                   " EXECUTE FUNCTION hubsync.apply_issue_answer()")
+                        .arg(t)
+                 << QStringLiteral("CREATE TRIGGER hubsync_capture AFTER INSERT OR UPDATE OR DELETE ON {schema}.%1"
+                                   " FOR EACH ROW WHEN (current_setting('hubsync.capture', true) = 'on')"
+                                   " EXECUTE FUNCTION hubsync.capture_issue_change()")
+                        .arg(t);
+    }
+    list << Migration{105, QStringLiteral("comment, label and release write-through"), writable};
     return list;
 }
 

@@ -285,12 +285,13 @@ void Engine::startWriteThrough() {
     if (!m_proxy || !m_api)
         return;
     if (Error e = m_proxy->enableWriteThrough(m_github, m_conninfo)) {
-        Q_EMIT warning(QStringLiteral("Postgres proxy: writes to issues stay refused: ") + e.message);
+        Q_EMIT warning(QStringLiteral("Postgres proxy: writes to GitHub tables stay refused: ") + e.message);
         return;
     }
     // The webhook applier, created after the backfill, connects to ProxyHost::writesIdle itself.
     logInfo(QStringLiteral("engine"),
-            QStringLiteral("Postgres proxy: writes to %1.issue are applied to GitHub first").arg(m_config.schema));
+            QStringLiteral("Postgres proxy: writes to %1 (schema %2) are applied to GitHub first")
+                .arg(proxy::writableTables().join(QStringLiteral(", ")), m_config.schema));
 }
 
 Error Engine::startWebhookReceiver() {
@@ -328,7 +329,9 @@ void Engine::startWebhookApplier() {
     options.schema = m_config.schema;
     options.dropRemovedRepositories = !m_config.keepRemovedRepos;
     options.installationId = m_config.usesAppAuth() ? m_config.installationId : 0;
-    options.holdIssueEvents = [this] { return m_proxy && m_proxy->isWriting(); };
+    options.holdEvent = [this, held = proxy::writtenEvents()](const QString &event) {
+        return m_proxy && m_proxy->isWriting() && held.contains(event);
+    };
     m_applier = std::make_unique<sync::WebhookApplier>(*m_api, *m_db, options);
     if (m_proxy)
         connect(m_proxy.get(), &ProxyHost::writesIdle, m_applier.get(), &sync::WebhookApplier::kick,

@@ -6,6 +6,7 @@
 
 #include <pg_query.h>
 
+#include <algorithm>
 #include <string_view>
 
 namespace hubsync::proxy {
@@ -59,10 +60,10 @@ void collectWrites(const QJsonValue &value, QList<WriteTarget> &out, bool nested
 
 } // namespace
 
-StatementClassifier::StatementClassifier(QString schema, QSet<QString> syncedTables, QString writableTable)
+StatementClassifier::StatementClassifier(QString schema, QSet<QString> syncedTables, QSet<QString> writableTables)
     : m_schema(std::move(schema))
     , m_synced(std::move(syncedTables))
-    , m_writable(std::move(writableTable)) {}
+    , m_writable(std::move(writableTables)) {}
 
 bool StatementClassifier::mayWrite(QByteArrayView sql) {
     // Every write form the classifier recognises starts with one of these keywords, and PostgreSQL has no
@@ -146,15 +147,30 @@ Classification StatementClassifier::classifyUncached(const QByteArray &utf8) con
     result.table = first.table;
     const QString qualified = m_schema + QLatin1Char('.') + first.table;
     for (const WriteTarget &w : std::as_const(synced)) {
-        if (w.table != m_writable) {
+        if (!m_writable.contains(w.table)) {
+            QStringList writable(m_writable.cbegin(), m_writable.cend());
+            writable.sort();
+            for (QString &name : writable)
+                name.prepend(m_schema + QLatin1Char('.'));
             result.kind = Classification::Kind::ReadOnlyTable;
             result.table = w.table;
             result.reason =
-                QStringLiteral(
-                    "table %1.%2 is kept in sync with GitHub by HubSync and is read-only; only %1.%3 accepts writes")
-                    .arg(m_schema, w.table, m_writable);
+                QStringLiteral("table %1.%2 is kept in sync with GitHub by HubSync and is read-only; only %3 accept "
+                               "writes")
+                    .arg(m_schema, w.table, writable.join(QStringLiteral(", ")));
             return result;
         }
+    }
+    if (synced.size() > 1 &&
+        std::any_of(synced.cbegin(), synced.cend(), [&](const WriteTarget &w) { return w.table != first.table; })) {
+        result.kind = Classification::Kind::Unsupported;
+        result.reason =
+            QStringLiteral("one statement may write to one GitHub table; send the writes to %1.%2 and "
+                           "%1.%3 as statements of their own")
+                .arg(m_schema, first.table, std::find_if(synced.cbegin(), synced.cend(), [&](const WriteTarget &w) {
+                                                return w.table != first.table;
+                                            })->table);
+        return result;
     }
     result.kind = Classification::Kind::Unsupported;
     if (synced.size() > 1 || result.statementCount > 1) {
@@ -183,7 +199,7 @@ Classification StatementClassifier::classifyUncached(const QByteArray &utf8) con
     }
     if (first.statement == QStringLiteral("TruncateStmt")) {
         result.reason =
-            QStringLiteral("TRUNCATE of %1 is not supported; GitHub issues are deleted one by one with DELETE")
+            QStringLiteral("TRUNCATE of %1 is not supported; GitHub objects are deleted one by one with DELETE")
                 .arg(qualified);
         return result;
     }
@@ -204,7 +220,7 @@ Classification StatementClassifier::classifyUncached(const QByteArray &utf8) con
     } else {
         result.command = Classification::Command::Delete;
     }
-    result.kind = Classification::Kind::IssueWrite;
+    result.kind = Classification::Kind::Write;
     result.reason.clear();
     result.returning = !first.node.value(QStringLiteral("returningList")).toArray().isEmpty();
     return result;

@@ -10,7 +10,7 @@ namespace hubsync::proxy {
 struct Classification {
     enum class Kind {
         PassThrough,   // not a write to a synced table: forwarded byte for byte
-        IssueWrite,    // INSERT/UPDATE/DELETE on the issue table: write-through to GitHub
+        Write,         // INSERT/UPDATE/DELETE on a writable table (issue, comment, ...): write-through to GitHub
         ReadOnlyTable, // a write to another synced table: refused (SQLSTATE 25006)
         Unsupported,   // a write form that cannot be mapped to GitHub calls: refused (SQLSTATE 0A000)
     };
@@ -32,7 +32,9 @@ struct Classification {
 // search_path (a write to an unqualified "issue" is treated as a write to the synced table).
 class StatementClassifier final {
 public:
-    StatementClassifier(QString schema, QSet<QString> syncedTables, QString writableTable = QStringLiteral("issue"));
+    // `writableTables`: the synced tables written through to GitHub (writableTables() in writethrough.h).
+    StatementClassifier(QString schema, QSet<QString> syncedTables,
+                        QSet<QString> writableTables = {QStringLiteral("issue")});
 
     Classification classify(const QString &sql);
     // The same for UTF-8 text as it came off the wire (the cache is keyed by it; nothing is converted).
@@ -45,7 +47,7 @@ private:
 
     QString m_schema;
     QSet<QString> m_synced;
-    QString m_writable;
+    QSet<QString> m_writable;
     QHash<QByteArray, Classification> m_cache; // by UTF-8 text
 };
 

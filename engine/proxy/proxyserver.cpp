@@ -2,6 +2,7 @@
 
 #include "core/log.h"
 #include "proxy/protocol/startup.h"
+#include "proxy/writethrough.h"
 
 #include <QFile>
 #include <QRandomGenerator>
@@ -51,7 +52,11 @@ struct ProxyServer::TlsMaterial {
 ProxyServer::ProxyServer(ProxyOptions options, QObject *parent)
     : QObject(parent)
     , m_options(std::move(options))
-    , m_classifier(m_options.schema, m_options.syncedTables.isEmpty() ? syncedTableNames() : m_options.syncedTables)
+    , m_classifier(m_options.schema, m_options.syncedTables.isEmpty() ? syncedTableNames() : m_options.syncedTables,
+                   [] {
+                       const QStringList tables = writableTables();
+                       return QSet<QString>(tables.cbegin(), tables.cend());
+                   }())
     , m_gate(std::make_unique<DefaultStatementGate>(m_options.schema)) {
 #ifdef Q_OS_UNIX
     m_poller = StreamPoller::create(this);

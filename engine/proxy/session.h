@@ -53,7 +53,7 @@ public:
     [[nodiscard]] virtual const SessionLimits &limits() const = 0;
     virtual StatementClassifier &classifier() = 0;
     virtual StatementGate &gate() = 0;
-    // Applies issue writes to GitHub; nullptr when write-through is off (issue writes are refused then).
+    // Applies writes to GitHub tables; nullptr when write-through is off (such writes are refused then).
     virtual WriteThrough *writeThrough() = 0;
     // TLS toward clients: true when a certificate is configured and the socket is a QSslSocket.
     [[nodiscard]] virtual bool tlsAvailable() const = 0;
@@ -151,7 +151,7 @@ private:
     void relayFromUpstream(const QByteArray &chunk);
 
     // session_writethrough.cpp
-    // A portal that writes to issue: the Bind that made it and the Parse of its statement, so that the
+    // A portal that writes to a GitHub table: the Bind that made it and the Parse of its statement, so that the
     // write's second run can bind it again even after the client parsed the statement's name anew.
     struct WriteBind {
         protocol::Frame bind;
@@ -235,7 +235,9 @@ private:
     void wtNext();
     QByteArray rebindWire(const WriteBind &write);
     void wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &statement, const WriteBind &bind);
-    void wtCapture(const QList<protocol::Frame> &captured, const QByteArray &realRun, bool extended);
+    QString writtenTable(const protocol::Frame &queryOrParse);
+    void wtCapture(const QList<protocol::Frame> &captured, const QString &table, const QByteArray &realRun,
+                   bool extended);
     void wtApplied(const WriteOutcome &outcome, const QByteArray &realRun, bool extended);
     void wtRealRun(const QByteArray &realRun, bool extended, const QList<AppliedChange> &applied);
     void wtComplete();
@@ -243,7 +245,8 @@ private:
     void wtAbort(bool forceAbort);
     void wtFinish();
     void reconcileEndedBlock();
-    QList<InternalStatement> labelLinkStatements(const QList<AppliedChange> &applied) const;
+    // What keeps other tables in step with GitHub's answers (TableWriter::followUpStatements).
+    QList<InternalStatement> followUpStatements(const QList<AppliedChange> &applied) const;
 
     // session_backend.cpp
     void handleBackendMessage(char type, QByteArrayView payload, QByteArray &out);
@@ -307,12 +310,12 @@ private:
     Classification m_unnamedStatement; // the last Parse of the unnamed statement
 
     // Write-through (session_writethrough.cpp). Extended messages wait in m_segment for their Sync or
-    // Flush, so a segment that writes to issue can be run step by step; m_segmentPartlySent once a Flush
+    // Flush, so a segment that writes to a GitHub table can be run step by step; m_segmentPartlySent once a Flush
     // sent part of the segment on (the write then continues the transaction those messages began).
     QList<protocol::Frame> m_segment;
     QHash<qsizetype, WriteBind> m_segmentWrites; // see WtRun::writes
     bool m_segmentPartlySent = false;
-    // The last Bind of each portal whose statement writes to issue (an Execute may come segments later),
+    // The last Bind of each portal whose statement writes to a GitHub table (an Execute may come segments later),
     // and the Parse of each statement that does.
     QHash<QByteArray, WriteBind> m_writeBinds;
     QHash<QByteArray, protocol::Frame> m_writeParses;

@@ -143,7 +143,7 @@ bool Session::trackExtended(const protocol::Frame &frame) {
         if (m_writeBinds.size() >= portalMapLimit && !m_writeBinds.contains(portal)) {
             // Forgetting one would let its Execute bypass GitHub; portals end with their transaction.
             refuseExecute(errorFields(
-                "54000", QStringLiteral("too many open portals that write to issues"),
+                "54000", QStringLiteral("too many open portals that write to GitHub tables"),
                 QStringLiteral("The HubSync proxy keeps at most %1 of them per transaction.").arg(portalMapLimit),
                 QStringLiteral("Close portals after use, or commit in smaller transactions.")));
             m_discardUntilSync = true;
@@ -266,7 +266,7 @@ void Session::handleParse(const protocol::Frame &frame) {
         m_discardUntilSync = true;
         return;
     }
-    if (statement.classification.kind == Classification::Kind::IssueWrite && m_host.writeThrough() &&
+    if (statement.classification.kind == Classification::Kind::Write && m_host.writeThrough() &&
         (m_writeParses.size() < statementCacheLimit || m_writeParses.contains(parse->statement)))
         m_writeParses.insert(parse->statement, frame);
     else

@@ -1,4 +1,5 @@
-// Session, write-through: a client's INSERT/UPDATE/DELETE on <schema>.issue is applied to GitHub first.
+// Session, write-through: a client's INSERT/UPDATE/DELETE on a writable table (<schema>.issue, comment,
+// label, release) is applied to GitHub first. Which table it is matters only to WriteThrough.
 //
 // While write-through runs, the session talks to PostgreSQL itself and the client waits: its further
 // messages are held (m_held) and replayed afterwards, and server messages are read whole (m_wtReader)
@@ -91,13 +92,25 @@ bool isAlreadyInTransactionWarning(const protocol::Frame &f) {
 
 } // namespace
 
+// The table a write-through statement writes (its Query, or the Parse of its portal's statement).
+QString Session::writtenTable(const protocol::Frame &frame) {
+    QByteArray sql;
+    if (frame.type == protocol::Query::type) {
+        if (const protocol::Result<protocol::Query> query = protocol::Query::decode(frame.payload))
+            sql = query->sql;
+    } else if (const protocol::Result<protocol::Parse> parse = protocol::Parse::decode(frame.payload)) {
+        sql = parse->sql;
+    }
+    return m_host.classifier().classify(sql).table; // cached since the statement arrived
+}
+
 bool Session::writeThroughBusy() const {
     return m_wt != nullptr || !m_held.isEmpty();
 }
 
 bool Session::isWriteThroughStatement(const QByteArray &statement) const {
     const Classification *c = statement.isEmpty() ? &m_unnamedStatement : preparedStatement(statement);
-    return c && c->kind == Classification::Kind::IssueWrite;
+    return c && c->kind == Classification::Kind::Write;
 }
 
 void Session::holdFrame(const protocol::Frame &frame) {
@@ -359,10 +372,10 @@ void Session::wtFeed(const QByteArray &chunk) {
             // COPY FROM STDIN cannot be part of a segment that writes issues: end it at once. It can only
             // come from an Execute of the segment, and the server ignored the step's Sync while it was in
             // copy-in mode: a Sync of its own ends the step.
-            sendToUpstream(protocol::CopyFail{
-                               QByteArrayLiteral("COPY cannot run in a pipeline that writes to issues through GitHub")}
-                               .encode() +
-                           syncWire());
+            sendToUpstream(
+                protocol::CopyFail{QByteArrayLiteral("COPY cannot run in a pipeline that writes to GitHub tables")}
+                    .encode() +
+                syncWire());
             flushToUpstream();
         }
         if (frame.type == protocol::ParameterStatus::type || frame.type == 'A') {
@@ -510,6 +523,7 @@ void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &stat
                                                  "set_config('hubsync.apply', 'off', true)"),
                                {}};
     const bool extended = !m_wt->simple;
+    const QString table = writtenTable(extended ? bind.parse : statement);
     QByteArray portal;
     if (extended) {
         const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(statement.payload);
@@ -536,7 +550,7 @@ void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &stat
         {{QByteArrayLiteral("SELECT op, old_row::text, new_row::text FROM pg_temp.hubsync_capture ORDER BY ordinal"),
           {}},
          {QByteArrayLiteral("ROLLBACK TO SAVEPOINT hubsync_wt"), {}}}));
-    wtSend(batch, [this, pre, setupStep, dryStep, captureStep, realRun, extended](const WtSteps &steps) {
+    wtSend(batch, [this, pre, setupStep, dryStep, captureStep, table, realRun, extended](const WtSteps &steps) {
         if (!wtPreSteps(steps, pre))
             return;
         if (hasError(steps.at(setupStep))) {
@@ -557,11 +571,12 @@ void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &stat
             wtAbort(false);
             return;
         }
-        wtCapture(steps.at(captureStep), realRun, extended);
+        wtCapture(steps.at(captureStep), table, realRun, extended);
     });
 }
 
-void Session::wtCapture(const QList<protocol::Frame> &answer, const QByteArray &realRun, bool extended) {
+void Session::wtCapture(const QList<protocol::Frame> &answer, const QString &table, const QByteArray &realRun,
+                        bool extended) {
     QList<CapturedChange> changes;
     for (const protocol::Frame &f : answer) {
         if (f.type != protocol::DataRow::type)
@@ -591,7 +606,7 @@ void Session::wtCapture(const QList<protocol::Frame> &answer, const QByteArray &
     }
     QPointer<Session> guard(this);
     Session *self = this;
-    writer->apply(changes, QStringLiteral("proxy session %1").arg(m_id),
+    writer->apply(table, changes, QStringLiteral("proxy session %1").arg(m_id),
                   [guard, self, writer, realRun, extended](const WriteOutcome &outcome) {
                       if (guard.isNull()) {
                           // The client went away while GitHub worked: keep the table equal to GitHub.
@@ -641,7 +656,7 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
     QList<InternalStatement> release{
         {QByteArrayLiteral("SELECT set_config('hubsync.apply', 'off', true), set_config('hubsync.answers', '', true)"),
          {}}};
-    release += labelLinkStatements(applied);
+    release += followUpStatements(applied);
     release << InternalStatement{QByteArrayLiteral("RELEASE SAVEPOINT hubsync_wt"), {}};
     WtBatch batch;
     const qsizetype stageStep = batch.add(internalStatements(stage));
@@ -705,36 +720,18 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
     });
 }
 
-// The issue_label links of the rows GitHub answered, in the client's transaction (the label rows
-// themselves were stored by WriteThrough::storeReferences).
-QList<Session::InternalStatement> Session::labelLinkStatements(const QList<AppliedChange> &applied) const {
-    QJsonArray links;
-    for (const AppliedChange &change : applied) {
-        if (change.op == CapturedChange::Op::Delete || change.issue.isEmpty())
-            continue;
-        QJsonArray ids;
-        for (const QJsonValue &label : change.issue.value(QStringLiteral("labels")).toArray())
-            if (label.toObject().value(QStringLiteral("id")).isDouble())
-                ids.append(label.toObject().value(QStringLiteral("id")));
-        links.append(QJsonObject{{QStringLiteral("id"), change.issue.value(QStringLiteral("id"))},
-                                 {QStringLiteral("labels"), ids}});
-    }
-    if (links.isEmpty())
+QList<Session::InternalStatement> Session::followUpStatements(const QList<AppliedChange> &applied) const {
+    WriteThrough *writeThrough = m_host.writeThrough();
+    const TableWriter *writer = applied.isEmpty() ? nullptr : writeThrough->writer(applied.first().table);
+    if (!writer)
         return {};
-    const QString schema = m_host.writeThrough()->quotedSchema();
-    const QByteArray json = QJsonDocument(links).toJson(QJsonDocument::Compact);
-    return {{QStringLiteral("DELETE FROM %1.issue_label l USING jsonb_array_elements($1::jsonb) a"
-                            " WHERE l.issue_id = (a->>'id')::bigint AND NOT l.label_id = ANY(ARRAY(SELECT"
-                            " jsonb_array_elements_text(a->'labels')::bigint))")
-                 .arg(schema)
-                 .toUtf8(),
-             {json}},
-            {QStringLiteral("INSERT INTO %1.issue_label (issue_id, label_id) SELECT (a->>'id')::bigint, l::bigint"
-                            " FROM jsonb_array_elements($1::jsonb) a, jsonb_array_elements_text(a->'labels') l"
-                            " ON CONFLICT DO NOTHING")
-                 .arg(schema)
-                 .toUtf8(),
-             {json}}};
+    const QByteArray parameter = writer->followUpParameter(applied);
+    if (parameter.isEmpty())
+        return {};
+    QList<InternalStatement> statements;
+    for (const QString &sql : writer->followUpStatements(writeThrough->quotedSchema()))
+        statements << InternalStatement{sql.toUtf8(), {parameter}};
+    return statements;
 }
 
 void Session::wtRelayErrors(const QList<protocol::Frame> &messages) {

@@ -39,14 +39,12 @@ QSet<QString> syncedTableNames() {
     return names;
 }
 
-DefaultStatementGate::DefaultStatementGate(QString schema, QString writableTable)
-    : m_schema(std::move(schema))
-    , m_writable(std::move(writableTable)) {}
+DefaultStatementGate::DefaultStatementGate(QString schema)
+    : m_schema(std::move(schema)) {}
 
 GateDecision DefaultStatementGate::decide(const ClassifiedStatement &statement) {
     const Classification &c = statement.classification;
     const QString table = m_schema + QLatin1Char('.') + c.table;
-    const QString writable = m_schema + QLatin1Char('.') + m_writable;
     switch (c.kind) {
     case Classification::Kind::PassThrough:
         return GateDecision::forward();
@@ -64,16 +62,15 @@ GateDecision DefaultStatementGate::decide(const ClassifiedStatement &statement) 
             "0A000", c.reason,
             QStringLiteral("The HubSync proxy applies each write to %1 as GitHub API calls, and this statement "
                            "cannot be translated into them.")
-                .arg(writable),
-            QStringLiteral("Send one plain INSERT, UPDATE or DELETE on %1 per query string.").arg(writable)));
-    case Classification::Kind::IssueWrite:
+                .arg(table),
+            QStringLiteral("Send one plain INSERT, UPDATE or DELETE on %1 per query string.").arg(table)));
+    case Classification::Kind::Write:
         if (m_writeThrough) {
             if (statement.source == ClassifiedStatement::Source::Parse)
                 return GateDecision::forward(); // a Parse changes nothing; its Execute is applied to GitHub
             if (c.statementCount > 1)
                 return GateDecision::refuse(errorFields(
-                    "0A000",
-                    QStringLiteral("a write to %1 must be the only statement of its query string").arg(writable),
+                    "0A000", QStringLiteral("a write to %1 must be the only statement of its query string").arg(table),
                     QStringLiteral(
                         "The HubSync proxy applies it to GitHub before PostgreSQL, one statement at a time."),
                     QStringLiteral("Send the %1 as a query of its own (BEGIN and COMMIT around it work).")
@@ -85,7 +82,7 @@ GateDecision DefaultStatementGate::decide(const ClassifiedStatement &statement) 
                         QStringLiteral("%1 on %2 would have to be applied to GitHub first; this HubSync proxy only "
                                        "passes reads and writes to your own tables through.")
                             .arg(commandName(c.command), table),
-                        QStringLiteral("Change the issue on GitHub; HubSync syncs it into %1.").arg(table)));
+                        QStringLiteral("Make the change on GitHub; HubSync syncs it into %1.").arg(table)));
     }
     return GateDecision::forward();
 }

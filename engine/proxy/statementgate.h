@@ -52,18 +52,18 @@ public:
 };
 
 // Passes everything through, refuses writes to read-only synced tables (25006) and write forms that cannot
-// be mapped to GitHub (0A000). Writes to `issue` go to write-through when it is enabled (a Query is
-// intercepted here; a Parse passes and its Execute is intercepted by the session), else they are refused.
+// be mapped to GitHub (0A000). Writes to a writable table (issue, comment, label, release) go to
+// write-through when it is enabled (a Query is intercepted here; a Parse passes and its Execute is
+// intercepted by the session), else they are refused.
 class DefaultStatementGate final : public StatementGate {
 public:
-    explicit DefaultStatementGate(QString schema, QString writableTable = QStringLiteral("issue"));
+    explicit DefaultStatementGate(QString schema);
 
     GateDecision decide(const ClassifiedStatement &statement) override;
     void setWriteThroughEnabled(bool enabled) override { m_writeThrough = enabled; }
 
 private:
     QString m_schema;
-    QString m_writable;
     bool m_writeThrough = false;
 };
 

@@ -17,44 +17,6 @@ namespace {
 
 const QString category = QStringLiteral("writethrough");
 
-// A GitHub object as the row of `collection`, typed like to_jsonb() of that row (numbers, booleans,
-// jsonb values as JSON), so that it compares with captured rows and feeds jsonb_populate_record.
-QJsonObject tableRow(const catalog::Collection &collection, const QJsonObject &object, qint64 repositoryId) {
-    catalog::MapContext context;
-    context.repositoryId = repositoryId;
-    QJsonObject row;
-    const auto values = catalog::mapRow(collection, object, context);
-    if (!values)
-        return row;
-    for (qsizetype i = 0; i < collection.columns.size() && i < values->size(); ++i) {
-        const catalog::Column &column = collection.columns.at(i);
-        const std::optional<QByteArray> &value = values->at(i);
-        if (!value) {
-            row.insert(column.name, QJsonValue::Null);
-            continue;
-        }
-        switch (column.type) {
-        case catalog::ColumnType::Jsonb:
-            row.insert(column.name, QJsonDocument::fromJson("[" + *value + "]").array().at(0));
-            break;
-        case catalog::ColumnType::BigInt:
-        case catalog::ColumnType::Integer:
-        case catalog::ColumnType::Double:
-            row.insert(column.name, value->toDouble());
-            break;
-        case catalog::ColumnType::Boolean:
-            row.insert(column.name, *value == "t");
-            break;
-        default:
-            row.insert(column.name, QString::fromUtf8(*value));
-        }
-    }
-    if (collection.hasRaw)
-        row.insert(QStringLiteral("raw"), object);
-    row.insert(QStringLiteral("_synced_at"), QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs));
-    return row;
-}
-
 } // namespace
 
 Error WriteThrough::open() {
@@ -70,10 +32,6 @@ QString WriteThrough::quotedSchema() const {
         return m_db->quoteIdentifier(m_options.schema);
     QString quoted = m_options.schema; // not opened yet: the same rule without libpq
     return QLatin1Char('"') + quoted.replace(QLatin1Char('"'), QStringLiteral("\"\"")) + QLatin1Char('"');
-}
-
-QJsonObject WriteThrough::rowFromIssue(const QJsonObject &issue, qint64 repositoryId) const {
-    return tableRow(*catalog::findCollection(QStringLiteral("issue")), issue, repositoryId);
 }
 
 QString WriteThrough::repositoryPath(qint64 repositoryId, Error *error) {
@@ -117,32 +75,48 @@ QStringList WriteThrough::loginsFor(const QJsonValue &assigneeIds, Error *error)
     return logins;
 }
 
+QString WriteThrough::lookup(const QString &table, const QString &column, const QString &key, qint64 value,
+                             Error *error) {
+    if (!m_db) {
+        *error = Error::make(Error::Kind::Database, QStringLiteral("write-through has no database connection"));
+        return {};
+    }
+    const pg::Result r =
+        m_db->execParams(QStringLiteral("SELECT %1 FROM %2.%3 WHERE %4 = $1")
+                             .arg(m_db->quoteIdentifier(column), m_db->quoteIdentifier(m_options.schema),
+                                  m_db->quoteIdentifier(table), m_db->quoteIdentifier(key)),
+                         {pg::param(value)});
+    if (!r.ok())
+        *error = Error::make(Error::Kind::Database, r.errorMessage());
+    return r.ok() && r.rows() > 0 ? r.text(0, 0) : QString();
+}
+
 Error WriteThrough::storeReferences(const QList<AppliedChange> &applied) {
     if (!m_db)
         return Error::make(Error::Kind::Database, QStringLiteral("write-through has no database connection"));
     const QString schema = m_db->quoteIdentifier(m_options.schema);
     const catalog::Collection *users = catalog::findCollection(QStringLiteral("user"));
     const catalog::Collection *labels = catalog::findCollection(QStringLiteral("label"));
-    const catalog::Collection *issues = catalog::findCollection(QStringLiteral("issue"));
     QJsonArray userRows;
     QJsonArray labelRows;
     QSet<qint64> newUsers;
     QSet<qint64> newLabels;
     for (const AppliedChange &change : applied) {
-        if (change.issue.isEmpty())
+        const catalog::Collection *collection = catalog::findCollection(change.table);
+        if (change.object.isEmpty() || !collection)
             continue;
         // Rows stored once are not sent again (ON CONFLICT DO NOTHING would keep them as they are anyway).
-        for (const QJsonObject &user : catalog::embeddedUsers(*issues, change.issue)) {
+        for (const QJsonObject &user : catalog::embeddedUsers(*collection, change.object)) {
             const qint64 id = qint64(user.value(QStringLiteral("id")).toDouble());
             if (!m_storedUsers.contains(id)) {
-                userRows.append(tableRow(*users, user, change.repositoryId));
+                userRows.append(tableRow(users->table, user, change.repositoryId));
                 newUsers << id;
             }
         }
-        for (const QJsonValue &label : change.issue.value(QStringLiteral("labels")).toArray()) {
+        for (const QJsonValue &label : change.object.value(QStringLiteral("labels")).toArray()) {
             const qint64 id = qint64(label.toObject().value(QStringLiteral("id")).toDouble());
             if (label.isObject() && !m_storedLabels.contains(id)) {
-                labelRows.append(tableRow(*labels, label.toObject(), change.repositoryId));
+                labelRows.append(tableRow(labels->table, label.toObject(), change.repositoryId));
                 newLabels << id;
             }
         }
@@ -177,26 +151,38 @@ void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
         return;
     if (Error e = storeReferences(applied))
         logWarning(category, e.message);
-    const QString table = m_db->quoteIdentifier(m_options.schema) + QStringLiteral(".issue");
     for (const AppliedChange &change : applied) {
+        const TableWriter *tableWriter = writer(change.table);
+        const catalog::Collection *collection = catalog::findCollection(change.table);
+        if (!tableWriter || !collection)
+            continue;
+        const QString table =
+            m_db->quoteIdentifier(m_options.schema) + QLatin1Char('.') + m_db->quoteIdentifier(change.table);
         Error e;
         if (change.op == CapturedChange::Op::Delete) {
             e = m_db->run(QStringLiteral("DELETE FROM %1 WHERE id = $1").arg(table), {pg::param(change.key)},
-                          QStringLiteral("removing an issue GitHub deleted"));
+                          QStringLiteral("removing a row GitHub deleted"));
         } else {
-            const QJsonObject row = change.row.isEmpty() ? rowFromIssue(change.issue, change.repositoryId) : change.row;
+            const QJsonObject row =
+                change.row.isEmpty() ? tableWriter->rowFrom(change.object, change.repositoryId) : change.row;
             if (row.isEmpty())
                 continue;
             QStringList set;
-            const catalog::Collection *issues = catalog::findCollection(QStringLiteral("issue"));
-            for (const catalog::Column &column : issues->columns)
+            for (const catalog::Column &column : collection->columns)
                 if (column.name != QLatin1String("id"))
                     set << QStringLiteral("%1 = EXCLUDED.%1").arg(m_db->quoteIdentifier(column.name));
-            set << QStringLiteral("raw = EXCLUDED.raw") << QStringLiteral("_synced_at = EXCLUDED._synced_at");
+            if (collection->hasRaw)
+                set << QStringLiteral("raw = EXCLUDED.raw");
+            set << QStringLiteral("_synced_at = EXCLUDED._synced_at");
+            // Newer wins where the table knows when GitHub last changed a row.
+            const QString newer = tableWriter->hasUpdatedAt()
+                                      ? QStringLiteral(" WHERE %1.updated_at IS NULL OR %1.updated_at <="
+                                                       " EXCLUDED.updated_at")
+                                            .arg(table)
+                                      : QString();
             e = m_db->run(QStringLiteral("INSERT INTO %1 SELECT * FROM jsonb_populate_record(NULL::%1, $1::jsonb)"
-                                         " ON CONFLICT (id) DO UPDATE SET %2 WHERE %1.updated_at IS NULL"
-                                         " OR %1.updated_at <= EXCLUDED.updated_at")
-                              .arg(table, set.join(QStringLiteral(", "))),
+                                         " ON CONFLICT (id) DO UPDATE SET %2%3")
+                              .arg(table, set.join(QStringLiteral(", ")), newer),
                           {QJsonDocument(row).toJson(QJsonDocument::Compact)},
                           QStringLiteral("storing GitHub's answer to a write"));
         }

@@ -82,9 +82,8 @@ void WebhookApplier::drain() {
 }
 
 void WebhookApplier::applyNext() {
-    if (m_options.holdIssueEvents && m_queue.front().event == QLatin1String("issues") && m_options.holdIssueEvents()) {
-        return; // the owner kicks again when the write-through is done (Options::holdIssueEvents)
-    }
+    if (m_options.holdEvent && m_options.holdEvent(m_queue.front().event))
+        return; // the owner kicks again when the write-through is done (Options::holdEvent)
     m_current = m_queue.front();
     m_reconnectsAtStart = m_db.reconnects();
     m_queue.pop_front();

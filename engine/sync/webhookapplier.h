@@ -37,9 +37,10 @@ public:
         qint64 installationId = 0;
         int maxAttempts = 8; // transient failures (GitHub down) are retried this often
         int batch = 100;     // deliveries read from the queue at a time
-        // True while the proxy applies a client's issue write to GitHub: issue events wait (kick() again
-        // afterwards), so GitHub's echo of that write cannot race the client's own statement.
-        std::function<bool()> holdIssueEvents;
+        // True for an event while the proxy applies a client's write to GitHub that GitHub echoes with
+        // this event ("issues", "issue_comment", ...): such events wait (kick() again afterwards), so the
+        // echo cannot race the client's own statement.
+        std::function<bool(const QString &event)> holdEvent;
     };
     struct Stats {
         qint64 applied = 0;

@@ -25,16 +25,15 @@ private Q_SLOTS:
         QTest::newRow("other schema") << "UPDATE public.issue SET title = 'x'" << K::PassThrough << C::None << "";
         QTest::newRow("user table") << "INSERT INTO notes VALUES (1)" << K::PassThrough << C::None << "";
         QTest::newRow("ddl") << "CREATE TABLE t (x int)" << K::PassThrough << C::None << "";
-        QTest::newRow("update") << "UPDATE github.issue SET title = $1 WHERE id = $2" << K::IssueWrite << C::Update
-                                << "";
+        QTest::newRow("update") << "UPDATE github.issue SET title = $1 WHERE id = $2" << K::Write << C::Update << "";
         QTest::newRow("unqualified update")
-            << "update issue set state='closed' where number=3" << K::IssueWrite << C::Update << "";
+            << "update issue set state='closed' where number=3" << K::Write << C::Update << "";
         QTest::newRow("insert returning")
-            << "INSERT INTO github.issue (repository_id, title) VALUES (1, 'x') RETURNING id" << K::IssueWrite
-            << C::Insert << "";
+            << "INSERT INTO github.issue (repository_id, title) VALUES (1, 'x') RETURNING id" << K::Write << C::Insert
+            << "";
         QTest::newRow("insert do nothing")
-            << "INSERT INTO github.issue (id) VALUES (1) ON CONFLICT DO NOTHING" << K::IssueWrite << C::Insert << "";
-        QTest::newRow("delete") << "DELETE FROM github.issue WHERE id = 5" << K::IssueWrite << C::Delete << "";
+            << "INSERT INTO github.issue (id) VALUES (1) ON CONFLICT DO NOTHING" << K::Write << C::Insert << "";
+        QTest::newRow("delete") << "DELETE FROM github.issue WHERE id = 5" << K::Write << C::Delete << "";
         QTest::newRow("upsert")
             << "INSERT INTO github.issue (id, title) VALUES (1,'x') ON CONFLICT (id) DO UPDATE SET title = 'y'"
             << K::Unsupported << C::None << "ON CONFLICT DO UPDATE";
@@ -56,6 +55,13 @@ private Q_SLOTS:
         QTest::newRow("read-only user") << "DELETE FROM github.\"user\"" << K::ReadOnlyTable << C::None << "read-only";
         QTest::newRow("insert select into label")
             << "INSERT INTO github.label SELECT * FROM github.label" << K::ReadOnlyTable << C::None << "read-only";
+        QTest::newRow("comment update") << "UPDATE github.comment SET body = 'x' WHERE id = 4" << K::Write << C::Update
+                                        << "";
+        QTest::newRow("two writable tables")
+            << "WITH c AS (DELETE FROM github.comment WHERE id = 4 RETURNING 1) UPDATE github.issue SET title = 'x'"
+            << K::Unsupported << C::None << "one GitHub table";
+        QTest::newRow("read-only names the writable")
+            << "DELETE FROM github.pull_request" << K::ReadOnlyTable << C::None << "github.comment, github.issue";
         QTest::newRow("multi select") << "SELECT 1; SELECT 2" << K::PassThrough << C::None << "";
         QTest::newRow("empty") << "" << K::PassThrough << C::None << "";
         QTest::newRow("comment only") << "-- nothing" << K::PassThrough << C::None << "";
@@ -66,9 +72,10 @@ private Q_SLOTS:
         QFETCH(Classification::Kind, kind);
         QFETCH(Classification::Command, command);
         QFETCH(QString, reasonContains);
-        StatementClassifier classifier(
-            QStringLiteral("github"),
-            {QStringLiteral("issue"), QStringLiteral("pull_request"), QStringLiteral("label"), QStringLiteral("user")});
+        StatementClassifier classifier(QStringLiteral("github"),
+                                       {QStringLiteral("issue"), QStringLiteral("pull_request"),
+                                        QStringLiteral("label"), QStringLiteral("user"), QStringLiteral("comment")},
+                                       {QStringLiteral("issue"), QStringLiteral("comment")});
         const Classification c = classifier.classify(sql);
         QCOMPARE(c.kind, kind);
         QCOMPARE(c.command, command);

@@ -113,9 +113,9 @@ private Q_SLOTS:
         QVERIFY2(!connection.open(m_conninfo), qPrintable(connection.lastError()));
         // The classifier only needs the names of the synced tables; a few small ones stand in for them.
         for (const char *sql :
-             {"CREATE SCHEMA github", "CREATE TABLE github.label (id bigint PRIMARY KEY, name text)",
+             {"CREATE SCHEMA github", "CREATE TABLE github.repository (id bigint PRIMARY KEY, name text)",
               "CREATE TABLE github.issue (id bigint PRIMARY KEY, title text)",
-              "INSERT INTO github.label VALUES (1, 'bug'), (2, 'docs')", "INSERT INTO github.issue VALUES (1, 'first')",
+              "INSERT INTO github.repository VALUES (1, 'bug'), (2, 'docs')", "INSERT INTO github.issue VALUES (1, 'first')",
               "CREATE TABLE notes (id serial PRIMARY KEY, body text)"}) {
             const Error e = connection.run(QString::fromLatin1(sql));
             QVERIFY2(!e, qPrintable(e.message));
@@ -186,10 +186,10 @@ private Q_SLOTS:
         QTest::addColumn<QString>("sql");
         QTest::addColumn<QString>("sqlState");
         QTest::addColumn<QString>("messageContains");
-        QTest::newRow("update read-only table") << "UPDATE github.label SET name = 'x' WHERE id = 1"
+        QTest::newRow("update read-only table") << "UPDATE github.repository SET name = 'x' WHERE id = 1"
                                                 << "25006"
                                                 << "read-only";
-        QTest::newRow("truncate read-only table") << "TRUNCATE github.label"
+        QTest::newRow("truncate read-only table") << "TRUNCATE github.repository"
                                                   << "25006"
                                                   << "read-only";
         QTest::newRow("insert issue") << "INSERT INTO github.issue VALUES (2, 'new')"
@@ -230,7 +230,7 @@ private Q_SLOTS:
         QVERIFY2(err.contains(QStringLiteral("HINT:  ")), r.describe());
         QVERIFY2(!err.contains(QStringLiteral("hubsync_proxy_refused")), r.describe());
         // Nothing changed.
-        QCOMPARE(direct(QStringLiteral("SELECT string_agg(name, ',' ORDER BY id) FROM github.label")),
+        QCOMPARE(direct(QStringLiteral("SELECT string_agg(name, ',' ORDER BY id) FROM github.repository")),
                  QStringLiteral("bug,docs"));
         QCOMPARE(direct(QStringLiteral("SELECT string_agg(id || ':' || title, ',') FROM github.issue")),
                  QStringLiteral("1:first"));
@@ -238,12 +238,12 @@ private Q_SLOTS:
 
     void readsOfSyncedTablesPass() {
         const ProcessResult r = psql(
-            {QStringLiteral("-c"), QStringLiteral("SELECT l.name FROM github.label l JOIN github.issue i ON i.id = "
+            {QStringLiteral("-c"), QStringLiteral("SELECT l.name FROM github.repository l JOIN github.issue i ON i.id = "
                                                   "l.id WHERE l.updated_at_or_not IS NULL")});
         // A read the server rejects on its own gets the server's error (42703), not a proxy refusal.
         QVERIFY2(QString::fromUtf8(r.err).contains(QStringLiteral("42703")), r.describe());
         const ProcessResult ok =
-            psql({QStringLiteral("-c"), QStringLiteral("SELECT name FROM github.label WHERE id = 2 "
+            psql({QStringLiteral("-c"), QStringLiteral("SELECT name FROM github.repository WHERE id = 2 "
                                                        "FOR UPDATE")});
         QVERIFY2(ok.ok(), ok.describe());
         QCOMPARE(ok.out.trimmed(), QByteArray("docs"));
@@ -254,7 +254,7 @@ private Q_SLOTS:
         // 25P02 and nothing of the block is committed.
         const QString script = writeFile(QStringLiteral("block.sql"), "BEGIN;\n"
                                                                       "INSERT INTO notes (body) VALUES ('in block');\n"
-                                                                      "UPDATE github.label SET name = 'x';\n"
+                                                                      "UPDATE github.repository SET name = 'x';\n"
                                                                       "SELECT 1;\n"
                                                                       "COMMIT;\n");
         const ProcessResult r = psql({QStringLiteral("-f"), script});
@@ -276,7 +276,7 @@ private Q_SLOTS:
         pipeline += protocol::Parse{"ok", "SELECT 1", {}}.encode();
         pipeline += protocol::Bind{"", "ok", {}, {}, {}}.encode();
         pipeline += protocol::Execute{"", 0}.encode();
-        pipeline += protocol::Parse{"bad", "UPDATE github.label SET name = $1", {}}.encode();
+        pipeline += protocol::Parse{"bad", "UPDATE github.repository SET name = $1", {}}.encode();
         pipeline += protocol::Bind{"", "bad", {}, {QByteArray("x")}, {}}.encode();
         pipeline += protocol::Execute{"", 0}.encode();
         pipeline += protocol::Sync{}.encode();
@@ -293,7 +293,7 @@ private Q_SLOTS:
         // Outside a block the same refusal leaves the session idle, and a refused simple Query too.
         client.send(protocol::Parse{"", "DELETE FROM github.issue", {}}.encode() + protocol::Sync{}.encode());
         QCOMPARE(untilReady(client), QByteArray("E(0A000)Z:I"));
-        client.send(protocol::Query{"DELETE FROM github.label"}.encode());
+        client.send(protocol::Query{"DELETE FROM github.repository"}.encode());
         QCOMPARE(untilReady(client), QByteArray("E(25006)Z:I"));
         client.send(protocol::Query{"SELECT 2"}.encode());
         QCOMPARE(untilReady(client), QByteArray("TDCZ:I"));
@@ -335,7 +335,7 @@ private Q_SLOTS:
     void pgbench() {
         QFETCH(QString, mode);
         const QString script = writeFile(QStringLiteral("bench.sql"), "\\set id random(1, 2)\n"
-                                                                      "SELECT name FROM github.label WHERE id = :id;\n"
+                                                                      "SELECT name FROM github.repository WHERE id = :id;\n"
                                                                       "SELECT :id::int + 1, 'x' || :id;\n");
         const ProcessResult r =
             runProcess(QStringLiteral("pgbench"),

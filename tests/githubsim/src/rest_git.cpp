@@ -256,6 +256,8 @@ void Server::registerGitRoutes() {
                     rel.draft = b.value(QStringLiteral("draft")).toBool();
                 if (b.contains(QStringLiteral("prerelease")))
                     rel.prerelease = b.value(QStringLiteral("prerelease")).toBool();
+                if (b.contains(QStringLiteral("target_commitish")))
+                    rel.target = b.value(QStringLiteral("target_commitish")).toString(rel.target);
             },
             c.identity.user < 0 ? 0 : c.identity.user);
         return edited ? oneRelease(c, &*edited) : notFound();

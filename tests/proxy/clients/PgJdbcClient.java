@@ -137,7 +137,7 @@ public class PgJdbcClient {
     private void passThrough() throws SQLException {
         conn.setAutoCommit(true);
         ok("42|it's".equals(one("SELECT (?::int + 1) || '|' || ?::text", 41, "it's")), "parameterised SELECT");
-        ok("bug".equals(one("SELECT name FROM github.label WHERE id = ?", 1)), "SELECT of github.label");
+        ok("bug".equals(one("SELECT name FROM github.repository WHERE id = ?", 1)), "SELECT of github.repository");
 
         // One PreparedStatement run past prepareThreshold: from the 5th run on a named server-side statement.
         int namedBefore = namedStatements();
@@ -161,15 +161,15 @@ public class PgJdbcClient {
         // write-through is off.
         try (Statement st = conn.createStatement()) {
             ServerErrorMessage e =
-                expectError("25006", "UPDATE github.label",
-                            () -> st.executeUpdate("UPDATE github.label SET name = 'x' WHERE id = 1"));
+                expectError("25006", "UPDATE github.repository",
+                            () -> st.executeUpdate("UPDATE github.repository SET name = 'x' WHERE id = 1"));
             ok(e != null && e.getDetail() != null && e.getHint() != null, "refusal has a DETAIL and a HINT");
         }
-        try (PreparedStatement ps = conn.prepareStatement("UPDATE github.label SET name = ? WHERE id = ?")) {
+        try (PreparedStatement ps = conn.prepareStatement("UPDATE github.repository SET name = ? WHERE id = ?")) {
             ps.setString(1, "x");
             ps.setInt(2, 1);
             for (int i = 0; i < 6; ++i) // also past prepareThreshold: a refused Parse of a named statement
-                expectError("25006", "prepared UPDATE github.label run " + i, ps::executeUpdate);
+                expectError("25006", "prepared UPDATE github.repository run " + i, ps::executeUpdate);
         }
         try (PreparedStatement ps = conn.prepareStatement("UPDATE github.issue SET title = ? WHERE id = ?")) {
             ps.setString(1, "x");
@@ -177,8 +177,8 @@ public class PgJdbcClient {
             ServerErrorMessage e = expectError("0A000", "UPDATE github.issue", ps::executeUpdate);
             ok(e != null && e.getMessage().contains("write-through"), "issue refusal names write-through");
         }
-        ok("bug,docs".equals(one("SELECT string_agg(name, ',' ORDER BY id) FROM github.label")),
-           "github.label unchanged after the refusals");
+        ok("bug,docs".equals(one("SELECT string_agg(name, ',' ORDER BY id) FROM github.repository")),
+           "github.repository unchanged after the refusals");
 
         // Errors of the server itself in the extended protocol: at Bind (bad parameter) and at Execute.
         try (PreparedStatement ps = conn.prepareStatement("SELECT ?::int")) {
@@ -207,7 +207,7 @@ public class PgJdbcClient {
         conn.rollback();
         try (Statement st = conn.createStatement()) {
             st.execute("SELECT 1");
-            expectError("25006", "refusal in a block", () -> st.execute("DELETE FROM github.label"));
+            expectError("25006", "refusal in a block", () -> st.execute("DELETE FROM github.repository"));
             expectError("25P02", "statement after a refusal in a block", () -> st.execute("SELECT 1"));
         }
         conn.rollback();

@@ -57,15 +57,15 @@ def expect_error(checks, driver, sqlstate, what, action):
 
 def check_label_refusal(checks, driver, cur):
     """UPDATE of a read-only synced table is refused with 25006, a DETAIL and a HINT; the row is unchanged."""
-    cur.execute("SELECT name FROM github.label WHERE id = %s", (1,))
+    cur.execute("SELECT name FROM github.repository WHERE id = %s", (1,))
     before = cur.fetchone()
-    e = expect_error(checks, driver, "25006", "UPDATE github.label",
-                     lambda: cur.execute("UPDATE github.label SET name = %s WHERE id = %s", ("changed", 1)))
+    e = expect_error(checks, driver, "25006", "UPDATE github.repository",
+                     lambda: cur.execute("UPDATE github.repository SET name = %s WHERE id = %s", ("changed", 1)))
     if e is not None:
         checks.check(e.diag.message_detail is not None, "refusal has a DETAIL")
         checks.check(e.diag.message_hint is not None, "refusal has a HINT")
-    cur.execute("SELECT name FROM github.label WHERE id = %s", (1,))
-    checks.check(cur.fetchone() == before, "github.label row unchanged after the refusal")
+    cur.execute("SELECT name FROM github.repository WHERE id = %s", (1,))
+    checks.check(cur.fetchone() == before, "github.repository row unchanged after the refusal")
 
 
 def check_rollback(checks, conn):

@@ -128,8 +128,8 @@ async function passThrough(dsn) {
     // Parameterised: unnamed statement and portal, text parameters.
     const bound = await client.query('SELECT $1::int + 1 AS n, $2::text AS t', [ 41, "it's \u00e9" ]);
     check(bound.rows[0].n === 42 && bound.rows[0].t === "it's \u00e9", 'parameterised SELECT');
-    const label = await client.query('SELECT name FROM github.label WHERE id = $1', [ 1 ]);
-    check(label.rowCount === 1 && label.rows[0].name === 'bug', 'parameterised SELECT of github.label');
+    const label = await client.query('SELECT name FROM github.repository WHERE id = $1', [ 1 ]);
+    check(label.rowCount === 1 && label.rows[0].name === 'bug', 'parameterised SELECT of github.repository');
 
     // Named prepared query: parsed once on the server, later runs only Bind/Execute.
     for (let i = 0; i < 6; ++i) {
@@ -142,20 +142,20 @@ async function passThrough(dsn) {
 
     // Refusals: a read-only synced table (simple and extended protocol), and issue writes while
     // write-through is off.
-    let e = checkError(await errorOf(client, "UPDATE github.label SET name = 'x' WHERE id = 1"), '25006',
-                       'plain UPDATE github.label');
+    let e = checkError(await errorOf(client, "UPDATE github.repository SET name = 'x' WHERE id = 1"), '25006',
+                       'plain UPDATE github.repository');
     check(e.detail !== undefined && e.hint !== undefined, 'refusal has a DETAIL and a HINT');
-    e = checkError(await errorOf(client, 'UPDATE github.label SET name = $1 WHERE id = $2', [ 'x', 1 ]), '25006',
-                   'parameterised UPDATE github.label');
+    e = checkError(await errorOf(client, 'UPDATE github.repository SET name = $1 WHERE id = $2', [ 'x', 1 ]), '25006',
+                   'parameterised UPDATE github.repository');
     check(e.hint !== undefined, 'extended refusal has a HINT');
     checkError(
-        await errorOf(client, {name : 'node_refused', text : 'DELETE FROM github.label WHERE id = $1', values : [ 2 ]}),
-        '25006', 'named DELETE github.label');
+        await errorOf(client, {name : 'node_refused', text : 'DELETE FROM github.repository WHERE id = $1', values : [ 2 ]}),
+        '25006', 'named DELETE github.repository');
     e = checkError(await errorOf(client, 'UPDATE github.issue SET title = $1 WHERE id = $2', [ 'x', 1 ]), '0A000',
                    'UPDATE github.issue');
     check(String(e.message).includes('write-through'), 'issue refusal names write-through: ' + e.message);
-    const labels = await client.query("SELECT string_agg(name, ',' ORDER BY id) AS names FROM github.label");
-    check(labels.rows[0].names === 'bug,docs', 'github.label unchanged after the refusals');
+    const labels = await client.query("SELECT string_agg(name, ',' ORDER BY id) AS names FROM github.repository");
+    check(labels.rows[0].names === 'bug,docs', 'github.repository unchanged after the refusals');
     const refusedName =
         await client.query("SELECT count(*)::int AS c FROM pg_prepared_statements WHERE name = 'node_refused'");
     check(refusedName.rows[0].c === 0, 'the refused named statement was never created');
@@ -176,7 +176,7 @@ async function passThrough(dsn) {
     const gone = await client.query("SELECT count(*)::int AS c FROM notes WHERE body = 'node rollback'");
     check(gone.rows[0].c === 0, 'ROLLBACK undid the INSERT');
     await client.query('BEGIN');
-    checkError(await errorOf(client, 'UPDATE github.label SET name = $1', [ 'y' ]), '25006', 'refusal in a block');
+    checkError(await errorOf(client, 'UPDATE github.repository SET name = $1', [ 'y' ]), '25006', 'refusal in a block');
     checkError(await errorOf(client, 'SELECT 1'), '25P02', 'statement after a refusal in a block');
     await client.query('ROLLBACK');
 

@@ -43,7 +43,7 @@ def pass_through(checks, dsn):
     conn.autocommit = False
     cur.execute("SELECT 1")
     clientcheck.expect_error(checks, driver, "25006", "DELETE in a transaction",
-                             lambda: cur.execute("DELETE FROM github.label"))
+                             lambda: cur.execute("DELETE FROM github.repository"))
     clientcheck.expect_error(checks, driver, "25P02", "statement after a refusal in a block",
                              lambda: cur.execute("SELECT 1"))
     conn.rollback()

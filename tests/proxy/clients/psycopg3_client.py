@@ -63,7 +63,7 @@ def pass_through(checks, dsn):
         def refused_pipeline():
             with conn.pipeline() as p:
                 conn.execute("SELECT 1")
-                conn.execute("UPDATE github.label SET name = %s", ("piped",))
+                conn.execute("UPDATE github.repository SET name = %s", ("piped",))
                 conn.execute("SELECT 2")
                 p.sync()
 

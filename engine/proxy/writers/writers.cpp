@@ -1,0 +1,14 @@
+#include "proxy/writers/writers.h"
+
+namespace hubsync::proxy {
+
+std::vector<std::unique_ptr<TableWriter>> makeTableWriters() {
+    std::vector<std::unique_ptr<TableWriter>> writers;
+    writers.push_back(makeIssueWriter());
+    writers.push_back(makeCommentWriter());
+    writers.push_back(makeLabelWriter());
+    writers.push_back(makeReleaseWriter());
+    return writers;
+}
+
+} // namespace hubsync::proxy

@@ -1,0 +1,20 @@
+#pragma once
+
+// The table writers (tablewriter.h): one unit per table the proxy writes through to GitHub.
+
+#include "proxy/tablewriter.h"
+
+#include <memory>
+#include <vector>
+
+namespace hubsync::proxy {
+
+std::unique_ptr<TableWriter> makeIssueWriter();
+std::unique_ptr<TableWriter> makeCommentWriter();
+std::unique_ptr<TableWriter> makeLabelWriter();
+std::unique_ptr<TableWriter> makeReleaseWriter();
+
+// Every writer, in the order the docs list them.
+std::vector<std::unique_ptr<TableWriter>> makeTableWriters();
+
+} // namespace hubsync::proxy
