@@ -46,6 +46,21 @@ QString applyAnswerFunction() {
            applyAnswerTail();
 }
 
+// What write-through needs on a table keyed by id: placeholder ids for INSERTs until GitHub assigns
+// real ones, the apply and the capture triggers (see migrations 101 and 103).
+QStringList writeThroughTriggers(const QString &table) {
+    return {QStringLiteral("ALTER TABLE {schema}.%1 ALTER COLUMN id SET DEFAULT -nextval('hubsync.placeholder_seq')")
+                .arg(table),
+            QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.%1"
+                           " FOR EACH ROW WHEN (current_setting('hubsync.apply', true) = 'on')"
+                           " EXECUTE FUNCTION hubsync.apply_issue_answer()")
+                .arg(table),
+            QStringLiteral("CREATE TRIGGER hubsync_capture AFTER INSERT OR UPDATE OR DELETE ON {schema}.%1"
+                           " FOR EACH ROW WHEN (current_setting('hubsync.capture', true) = 'on')"
+                           " EXECUTE FUNCTION hubsync.capture_issue_change()")
+                .arg(table)};
+}
+
 } // namespace
 
 QList<Migration> allMigrations() {
@@ -143,21 +158,24 @@ QList<Migration> allMigrations() {
                 QStringLiteral("'the issue rows changed while HubSync applied the statement to GitHub'"),
                 QStringLiteral(
                     "format('the %s rows changed while HubSync applied the statement to GitHub', TG_TABLE_NAME)"))};
-    for (const char *table : {"comment", "label", "release"}) {
-        const QString t = QLatin1String(table);
-        writable << QStringLiteral(
-                        "ALTER TABLE {schema}.%1 ALTER COLUMN id SET DEFAULT -nextval('hubsync.placeholder_seq')")
-                        .arg(t)
-                 << QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.%1"
-                                   " FOR EACH ROW WHEN (current_setting('hubsync.apply', true) = 'on')"
-                                   " EXECUTE FUNCTION hubsync.apply_issue_answer()")
-                        .arg(t)
-                 << QStringLiteral("CREATE TRIGGER hubsync_capture AFTER INSERT OR UPDATE OR DELETE ON {schema}.%1"
-                                   " FOR EACH ROW WHEN (current_setting('hubsync.capture', true) = 'on')"
-                                   " EXECUTE FUNCTION hubsync.capture_issue_change()")
-                        .arg(t);
-    }
+    for (const char *table : {"comment", "label", "release"})
+        writable << writeThroughTriggers(QLatin1String(table));
     list << Migration{105, QStringLiteral("comment, label and release write-through"), writable};
+    // Reactions: an INSERT names its subject; repository_id is the subject's when the INSERT leaves it out.
+    QStringList reactions{QStringLiteral(
+        "CREATE OR REPLACE FUNCTION hubsync.reaction_repository() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+        "BEGIN\n"
+        "  EXECUTE format('SELECT repository_id FROM %I.%I WHERE id = $1', TG_TABLE_SCHEMA,\n"
+        "    CASE NEW.subject_type WHEN 'comment' THEN 'comment' WHEN 'pull_request' THEN 'pull_request'"
+        " ELSE 'issue' END)\n"
+        "    INTO NEW.repository_id USING NEW.subject_id;\n"
+        "  RETURN NEW;\n"
+        "END $fn$")};
+    reactions << writeThroughTriggers(QStringLiteral("reaction"))
+              << QStringLiteral("CREATE TRIGGER hubsync_reaction_repository BEFORE INSERT ON {schema}.reaction"
+                                " FOR EACH ROW WHEN (NEW.repository_id IS NULL)"
+                                " EXECUTE FUNCTION hubsync.reaction_repository()");
+    list << Migration{106, QStringLiteral("reaction write-through"), reactions};
     return list;
 }
 

@@ -165,8 +165,8 @@ Error TableWriter::checkUpdate(const CapturedChange &change) const {
     return {};
 }
 
-QJsonObject TableWriter::rowFrom(const QJsonObject &object, qint64 repositoryId) const {
-    return tableRow(table(), object, repositoryId);
+QJsonObject TableWriter::rowFrom(const QJsonObject &object, const QJsonObject &captured) const {
+    return tableRow(table(), object, qint64(captured.value(QStringLiteral("repository_id")).toDouble()));
 }
 
 bool TableWriter::hasUpdatedAt() const {
@@ -175,12 +175,16 @@ bool TableWriter::hasUpdatedAt() const {
 }
 
 QJsonObject tableRow(const QString &table, const QJsonObject &object, qint64 repositoryId) {
+    catalog::MapContext context;
+    context.repositoryId = repositoryId;
+    return tableRow(table, object, context);
+}
+
+QJsonObject tableRow(const QString &table, const QJsonObject &object, const catalog::MapContext &context) {
     const catalog::Collection *collection = catalog::findCollection(table);
     QJsonObject row;
     if (!collection)
         return row;
-    catalog::MapContext context;
-    context.repositoryId = repositoryId;
     const auto values = catalog::mapRow(*collection, object, context);
     if (!values)
         return row;

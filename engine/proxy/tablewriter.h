@@ -27,6 +27,10 @@ class GitHubClient;
 struct GitHubResponse;
 } // namespace hubsync::github
 
+namespace hubsync::catalog {
+struct MapContext;
+}
+
 namespace hubsync::proxy {
 
 class WriteThrough;
@@ -52,7 +56,7 @@ struct AppliedChange final {
     CapturedChange::Op op = CapturedChange::Op::Update;
     qint64 key = 0;          // Update/Delete: the row's id as the statement found it
     qint64 repositoryId = 0; //
-    QJsonObject before;      // Update/Delete: the row as the statement found it
+    QJsonObject before;      // the captured row: as the statement found it, or (Insert) asked for it
     QJsonObject row;         // Insert/Update: GitHub's object as the table's columns (jsonb_populate_record)
     QJsonObject object;      // Insert/Update: GitHub's object as REST returned it
     int changeIndex = -1;    // which captured change this answers
@@ -132,8 +136,9 @@ public:
     virtual void undo(const std::shared_ptr<WriteStep> &step, const AppliedChange &applied) const = 0;
     // What the App needs for this table ("issues: write"), for permission refusals.
     [[nodiscard]] virtual QString permission() const = 0;
-    // GitHub's object as the table's row (jsonb_populate_record input).
-    [[nodiscard]] virtual QJsonObject rowFrom(const QJsonObject &object, qint64 repositoryId) const;
+    // GitHub's object as the table's row (jsonb_populate_record input); `captured` is the row the
+    // statement found or asked for (its repository_id, and what GitHub's object does not repeat).
+    [[nodiscard]] virtual QJsonObject rowFrom(const QJsonObject &object, const QJsonObject &captured) const;
     // Statements that keep other tables in step with GitHub's answers, run in the client's transaction
     // after the statement (issue_label links of an issue, label_names of issues whose label was renamed).
     // `schema` is quoted; each statement takes one parameter, filled by followUpParameter().
@@ -169,5 +174,6 @@ QString pathSegment(const QString &value);
 // A GitHub object as the row of `table`, typed like to_jsonb() of that row (numbers, booleans, jsonb
 // values as JSON), so that it compares with captured rows and feeds jsonb_populate_record.
 QJsonObject tableRow(const QString &table, const QJsonObject &object, qint64 repositoryId);
+QJsonObject tableRow(const QString &table, const QJsonObject &object, const catalog::MapContext &context);
 
 } // namespace hubsync::proxy

@@ -51,7 +51,7 @@ struct WriteRun {
         answered.op = change.op;
         answered.key = change.op == Op::Insert ? 0 : change.id();
         answered.repositoryId = change.repositoryId();
-        answered.before = change.oldRow;
+        answered.before = change.row();
         answered.changeIndex = at;
         applied << answered;
         return applied.last();
@@ -121,7 +121,7 @@ void WriteStep::succeed(const QJsonObject &object) {
     answer.written = true;
     if (change().op != Op::Delete) {
         answer.object = object;
-        answer.row = m_run->writer->rowFrom(object, answer.repositoryId);
+        answer.row = m_run->writer->rowFrom(object, answer.before);
     }
     ++m_run->index;
     m_owner->next(m_run);

@@ -164,7 +164,7 @@ void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
                           QStringLiteral("removing a row GitHub deleted"));
         } else {
             const QJsonObject row =
-                change.row.isEmpty() ? tableWriter->rowFrom(change.object, change.repositoryId) : change.row;
+                change.row.isEmpty() ? tableWriter->rowFrom(change.object, change.before) : change.row;
             if (row.isEmpty())
                 continue;
             QStringList set;

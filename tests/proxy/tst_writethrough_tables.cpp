@@ -390,6 +390,59 @@ private Q_SLOTS:
         QCOMPARE(onGitHub(QStringLiteral("/repos/%1/labels/in%20a%20block").arg(t.repo)).status, 200);
     }
 
+    void reactionsAddedAndRemoved() {
+        const Thread t = thread(0);
+        const QString issueId =
+            value(QStringLiteral("SELECT id FROM github.issue WHERE repository_id = $1 AND number = $2"),
+                  {pg::param(t.repositoryId), pg::param(t.number)});
+        const qint64 commentId = commentsOf(t).value(0);
+        // repository_id is left out: the subject's is used.
+        test::ProcessResult r = psql(QStringLiteral("INSERT INTO github.reaction (subject_type, subject_id, content)"
+                                                    " VALUES ('issue', %1, 'heart'), ('comment', %2, 'rocket')"
+                                                    " RETURNING id, repository_id, user_id IS NOT NULL")
+                                         .arg(issueId)
+                                         .arg(commentId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("INSERT 0 2"), r.out.constData());
+        const QList<QByteArray> lines = r.out.split('\n');
+        const QList<QByteArray> onIssue = lines.at(0).split('|');
+        const QList<QByteArray> onComment = lines.at(1).split('|');
+        QVERIFY2(onIssue.at(0).toLongLong() > 0 && onComment.at(0).toLongLong() > 0, r.out.constData());
+        QCOMPARE(onIssue.at(1).toLongLong(), t.repositoryId);
+        QCOMPARE(onIssue.at(2), QByteArray("t"));
+        const auto reactionIds = [&](const QString &path) {
+            QList<qint64> ids;
+            for (const QJsonValue &v : onGitHub(path).json().array())
+                ids << qint64(v.toObject().value(QStringLiteral("id")).toDouble());
+            return ids;
+        };
+        const QString issueReactions = QStringLiteral("/repos/%1/issues/%2/reactions").arg(t.repo).arg(t.number);
+        const QString commentReactions =
+            QStringLiteral("/repos/%1/issues/comments/%2/reactions").arg(t.repo).arg(commentId);
+        QVERIFY(reactionIds(issueReactions).contains(onIssue.at(0).toLongLong()));
+        QVERIFY(reactionIds(commentReactions).contains(onComment.at(0).toLongLong()));
+        QCOMPARE(value(QStringLiteral("SELECT subject_type || ':' || content FROM github.reaction WHERE id = $1"),
+                       {pg::param(onComment.at(0).toLongLong())}),
+                 QStringLiteral("comment:rocket"));
+
+        // GitHub's refusal of an unknown content, and HubSync's of a change in place.
+        r = psql(QStringLiteral("INSERT INTO github.reaction (subject_type, subject_id, content) VALUES ('issue', %1,"
+                                " 'bogus')")
+                     .arg(issueId));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  23514:") && r.err.contains("\"field\":\"content\""), r.err.constData());
+        r = psql(QStringLiteral("UPDATE github.reaction SET content = 'laugh' WHERE id = %1").arg(onIssue.at(0)));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  0A000:") && r.err.contains("DELETE it and INSERT"), r.err.constData());
+
+        r = psql(
+            QStringLiteral("DELETE FROM github.reaction WHERE id IN (%1, %2)").arg(onIssue.at(0), onComment.at(0)));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("DELETE 2"), r.out.constData());
+        QVERIFY(!reactionIds(issueReactions).contains(onIssue.at(0).toLongLong()));
+        QVERIFY(!reactionIds(commentReactions).contains(onComment.at(0).toLongLong()));
+    }
+
     void readOnlyTablesSayWhichAreWritable() {
         const test::ProcessResult r = psql(QStringLiteral("UPDATE github.pull_request SET title = 'x'"));
         QVERIFY(!r.ok());

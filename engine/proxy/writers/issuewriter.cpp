@@ -244,7 +244,7 @@ void IssueWriter::applyUpdate(const CallPtr &call) const {
             s.refuse(r, QStringLiteral("update ") + s.rowName(), QStringLiteral("GET ") + path);
             return;
         }
-        const QJsonObject current = rowFrom(r.json.object(), s.repositoryId());
+        const QJsonObject current = rowFrom(r.json.object(), s.row());
         QStringList stale;
         for (const QString &column : std::as_const(call->changed))
             if (!sameColumnValue(column, current.value(column), c.oldRow.value(column)))
@@ -349,7 +349,7 @@ void IssueWriter::lockThenCheck(const CallPtr &call) const {
 void IssueWriter::checkDropped(const CallPtr &call, const QJsonObject &issue) const {
     WriteStep &step = *call->step;
     const CapturedChange &change = step.change();
-    const QJsonObject answer = rowFrom(issue, step.repositoryId());
+    const QJsonObject answer = rowFrom(issue, step.row());
     QStringList dropped;
     for (const QString &column : std::as_const(call->changed)) {
         if (column == QLatin1String("state_reason") || column == QLatin1String("active_lock_reason"))

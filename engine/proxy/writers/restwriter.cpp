@@ -19,7 +19,7 @@ QJsonObject RestTableWriter::requestBody(const QJsonObject &row, const QStringLi
 
 QStringList RestTableWriter::insertedColumns(const CapturedChange &change) const {
     QStringList columns;
-    for (const QString &column : writableColumns()) {
+    for (const QString &column : createColumns()) {
         const QJsonValue v = change.newRow.value(column);
         if (!v.isNull() && !v.isUndefined())
             columns << column;
@@ -53,6 +53,10 @@ void RestTableWriter::create(const std::shared_ptr<WriteStep> &step) const {
     const QStringList columns = insertedColumns(step->change());
     const QJsonObject body = requestBody(step->change().newRow, columns, true);
     const QString path = collectionPath(*step);
+    if (path.isEmpty()) {
+        refuseUnplaced(step);
+        return;
+    }
     step->github().post(
         path, QJsonDocument(body), step->onReply([this, step, columns, body, path](const github::GitHubResponse &r) {
             step->log(QStringLiteral("POST ") + path, body, r);
@@ -74,6 +78,10 @@ void RestTableWriter::update(const std::shared_ptr<WriteStep> &step) const {
     }
     // Stale check: someone may have changed the object on GitHub since the row was synced.
     const QString path = objectPath(*step, change.oldRow);
+    if (path.isEmpty()) {
+        refuseUnplaced(step);
+        return;
+    }
     step->github().get(path, step->onReply([this, step, columns, path](const github::GitHubResponse &r) {
         if (r.error) {
             step->log(QStringLiteral("GET ") + path, {}, r);
@@ -81,7 +89,7 @@ void RestTableWriter::update(const std::shared_ptr<WriteStep> &step) const {
             return;
         }
         const CapturedChange &c = step->change();
-        const QJsonObject current = rowFrom(r.json.object(), step->repositoryId());
+        const QJsonObject current = rowFrom(r.json.object(), step->row());
         QStringList stale;
         for (const QString &column : columns)
             if (!sameColumnValue(column, current.value(column), c.oldRow.value(column)))
@@ -119,6 +127,10 @@ void RestTableWriter::update(const std::shared_ptr<WriteStep> &step) const {
 
 void RestTableWriter::remove(const std::shared_ptr<WriteStep> &step) const {
     const QString path = objectPath(*step, step->change().oldRow);
+    if (path.isEmpty()) {
+        refuseUnplaced(step);
+        return;
+    }
     step->github().del(path, step->onReply([step, path](const github::GitHubResponse &r) {
         step->log(QStringLiteral("DELETE ") + path, {}, r);
         if (r.error) {
@@ -129,9 +141,17 @@ void RestTableWriter::remove(const std::shared_ptr<WriteStep> &step) const {
     }));
 }
 
+void RestTableWriter::refuseUnplaced(const std::shared_ptr<WriteStep> &step) const {
+    step->refuse(refusalFields("42704",
+                               QStringLiteral("HubSync cannot tell where %1 is on GitHub").arg(step->rowName()),
+                               QStringLiteral("What the row refers to is not synced (or no longer exists)."),
+                               QStringLiteral("Check the row's references (repository_id, the issue or comment it "
+                                              "belongs to) against the synced tables.")));
+}
+
 void RestTableWriter::check(const std::shared_ptr<WriteStep> &step, const QStringList &columns,
                             const QJsonObject &object) const {
-    const QJsonObject answer = rowFrom(object, step->repositoryId());
+    const QJsonObject answer = rowFrom(object, step->row());
     QStringList dropped;
     for (const QString &column : columns)
         if (!applied(column, answer.value(column), step->change().newRow.value(column)))
@@ -154,8 +174,12 @@ void RestTableWriter::undo(const std::shared_ptr<WriteStep> &step, const Applied
         step->undone(QStringLiteral("%1 was deleted on GitHub and cannot be restored").arg(what));
         return;
     }
-    const QJsonObject now = applied.row.isEmpty() ? rowFrom(applied.object, applied.repositoryId) : applied.row;
+    const QJsonObject now = applied.row.isEmpty() ? rowFrom(applied.object, applied.before) : applied.row;
     const QString path = objectPath(*step, now);
+    if (path.isEmpty()) {
+        step->undone(QStringLiteral("%1 stays changed on GitHub (HubSync could not tell where it is)").arg(what));
+        return;
+    }
     if (applied.op == Op::Insert) {
         step->github().del(path, step->onReply([step, what, path](const github::GitHubResponse &r) {
             step->log(QStringLiteral("DELETE (undo) ") + path, {}, r,

@@ -19,7 +19,8 @@ public:
     void undo(const std::shared_ptr<WriteStep> &step, const AppliedChange &applied) const override;
 
 protected:
-    // Where a new row is POSTed ("/repos/o/r/issues/3/comments").
+    // Where a new row is POSTed ("/repos/o/r/issues/3/comments"); empty when the row's references are
+    // not synced (the write is refused).
     [[nodiscard]] virtual QString collectionPath(const WriteStep &step) const = 0;
     // The REST resource of a row (the old row of an update or delete; GitHub's answer when undoing).
     [[nodiscard]] virtual QString objectPath(const WriteStep &step, const QJsonObject &row) const = 0;
@@ -30,7 +31,9 @@ protected:
     [[nodiscard]] virtual bool applied(const QString &column, const QJsonValue &answer, const QJsonValue &asked) const {
         return sameColumnValue(column, answer, asked);
     }
-    // The columns an INSERT sets: the writable ones it gives a value.
+    // The columns a POST may carry (by default the writable ones).
+    [[nodiscard]] virtual QStringList createColumns() const { return writableColumns(); }
+    // The columns an INSERT sets: the createColumns() it gives a value.
     [[nodiscard]] QStringList insertedColumns(const CapturedChange &change) const;
     // The writable columns an UPDATE changes.
     [[nodiscard]] QStringList changedColumns(const CapturedChange &change) const;
@@ -39,6 +42,7 @@ private:
     void create(const std::shared_ptr<WriteStep> &step) const;
     void update(const std::shared_ptr<WriteStep> &step) const;
     void remove(const std::shared_ptr<WriteStep> &step) const;
+    void refuseUnplaced(const std::shared_ptr<WriteStep> &step) const;
     // The answer to a POST or PATCH: succeed, or refuse what GitHub did not apply.
     void check(const std::shared_ptr<WriteStep> &step, const QStringList &columns, const QJsonObject &object) const;
 };

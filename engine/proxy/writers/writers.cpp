@@ -8,6 +8,7 @@ std::vector<std::unique_ptr<TableWriter>> makeTableWriters() {
     writers.push_back(makeCommentWriter());
     writers.push_back(makeLabelWriter());
     writers.push_back(makeReleaseWriter());
+    writers.push_back(makeReactionWriter());
     return writers;
 }
 

@@ -13,6 +13,7 @@ std::unique_ptr<TableWriter> makeIssueWriter();
 std::unique_ptr<TableWriter> makeCommentWriter();
 std::unique_ptr<TableWriter> makeLabelWriter();
 std::unique_ptr<TableWriter> makeReleaseWriter();
+std::unique_ptr<TableWriter> makeReactionWriter();
 
 // Every writer, in the order the docs list them.
 std::vector<std::unique_ptr<TableWriter>> makeTableWriters();
