@@ -46,12 +46,59 @@ QString applyAnswerFunction() {
            applyAnswerTail();
 }
 
-// What write-through needs on a table keyed by id: placeholder ids for INSERTs until GitHub assigns
-// real ones, the apply and the capture triggers (see migrations 101 and 103).
+// hubsync.apply_issue_answer() for every written table (migration 107): an answer finds its row by the
+// row's id ("key") or, for tables keyed otherwise (issue_label, ref), by the key columns in "match"; an
+// INSERT's answer replaces a row with the same key that the sync engine may have stored already.
+QString keyedApplyFunction() {
+    return QStringLiteral(
+        "CREATE OR REPLACE FUNCTION hubsync.apply_issue_answer() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+        "DECLARE answers jsonb; entry jsonb; answer jsonb; used text; old_row jsonb; same text;\n"
+        "BEGIN\n"
+        "  IF current_setting('hubsync.apply', true) IS DISTINCT FROM 'on' OR pg_trigger_depth() > 1 THEN\n"
+        "    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+        "    RETURN NEW;\n"
+        "  END IF;\n"
+        "  answers := coalesce(nullif(current_setting('hubsync.answers', true), ''), '[]')::jsonb;\n"
+        "  used := coalesce(nullif(current_setting('hubsync.answers_used', true), ''), ',');\n"
+        "  FOR i IN 0 .. jsonb_array_length(answers) - 1 LOOP\n"
+        "    CONTINUE WHEN strpos(used, ',' || i || ',') > 0 OR answers->i->>'op' IS DISTINCT FROM TG_OP;\n"
+        "    IF TG_OP <> 'INSERT' THEN\n"
+        "      IF answers->i ? 'match' THEN\n"
+        "        old_row := coalesce(old_row, to_jsonb(OLD));\n"
+        "        CONTINUE WHEN NOT old_row @> (answers->i->'match');\n"
+        "      ELSE\n"
+        "        CONTINUE WHEN (answers->i->>'key')::bigint IS DISTINCT FROM OLD.id;\n"
+        "      END IF;\n"
+        "    END IF;\n"
+        "    entry := answers->i;\n"
+        "    answer := entry->'row';\n"
+        "    PERFORM set_config('hubsync.answers_used', used || i || ',', true);\n"
+        "    EXIT;\n"
+        "  END LOOP;\n"
+        "  IF answer IS NULL THEN\n"
+        "    RAISE EXCEPTION USING ERRCODE = '40001',\n"
+        "      MESSAGE = format('the %s rows changed while HubSync applied the statement to GitHub', TG_TABLE_NAME),\n"
+        "      HINT = 'GitHub has the change; run the statement again after the rows are synced.';\n"
+        "  END IF;\n"
+        "  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\n"
+        "  IF TG_OP = 'INSERT' THEN\n"
+        "    -- the sync engine may have stored GitHub's new row already (a poll, a webhook): the answer replaces it\n"
+        "    IF entry ? 'match' THEN\n"
+        "      SELECT string_agg(format('%I = %L', key, value), ' AND ') INTO same\n"
+        "        FROM jsonb_each_text(entry->'match');\n"
+        "      EXECUTE format('DELETE FROM %I.%I WHERE %s', TG_TABLE_SCHEMA, TG_TABLE_NAME, same);\n"
+        "    ELSE\n"
+        "      EXECUTE format('DELETE FROM %I.%I WHERE id = $1', TG_TABLE_SCHEMA, TG_TABLE_NAME)\n"
+        "        USING (answer->>'id')::bigint;\n"
+        "    END IF;\n"
+        "  END IF;\n"
+        "  RETURN jsonb_populate_record(NEW, answer);\n"
+        "END $fn$");
+}
+
+// The apply and capture triggers of a written table (see migrations 101 and 103).
 QStringList writeThroughTriggers(const QString &table) {
-    return {QStringLiteral("ALTER TABLE {schema}.%1 ALTER COLUMN id SET DEFAULT -nextval('hubsync.placeholder_seq')")
-                .arg(table),
-            QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.%1"
+    return {QStringLiteral("CREATE TRIGGER hubsync_apply BEFORE INSERT OR UPDATE OR DELETE ON {schema}.%1"
                            " FOR EACH ROW WHEN (current_setting('hubsync.apply', true) = 'on')"
                            " EXECUTE FUNCTION hubsync.apply_issue_answer()")
                 .arg(table),
@@ -59,6 +106,15 @@ QStringList writeThroughTriggers(const QString &table) {
                            " FOR EACH ROW WHEN (current_setting('hubsync.capture', true) = 'on')"
                            " EXECUTE FUNCTION hubsync.capture_issue_change()")
                 .arg(table)};
+}
+
+// What write-through needs on a table keyed by id: placeholder ids for INSERTs until GitHub assigns
+// real ones, and the triggers.
+QStringList idTableWriteThrough(const QString &table) {
+    return QStringList{
+               QStringLiteral("ALTER TABLE {schema}.%1 ALTER COLUMN id SET DEFAULT -nextval('hubsync.placeholder_seq')")
+                   .arg(table)} +
+           writeThroughTriggers(table);
 }
 
 } // namespace
@@ -159,7 +215,7 @@ QList<Migration> allMigrations() {
                 QStringLiteral(
                     "format('the %s rows changed while HubSync applied the statement to GitHub', TG_TABLE_NAME)"))};
     for (const char *table : {"comment", "label", "release"})
-        writable << writeThroughTriggers(QLatin1String(table));
+        writable << idTableWriteThrough(QLatin1String(table));
     list << Migration{105, QStringLiteral("comment, label and release write-through"), writable};
     // Reactions: an INSERT names its subject; repository_id is the subject's when the INSERT leaves it out.
     QStringList reactions{QStringLiteral(
@@ -171,11 +227,31 @@ QList<Migration> allMigrations() {
         "    INTO NEW.repository_id USING NEW.subject_id;\n"
         "  RETURN NEW;\n"
         "END $fn$")};
-    reactions << writeThroughTriggers(QStringLiteral("reaction"))
+    reactions << idTableWriteThrough(QStringLiteral("reaction"))
               << QStringLiteral("CREATE TRIGGER hubsync_reaction_repository BEFORE INSERT ON {schema}.reaction"
                                 " FOR EACH ROW WHEN (NEW.repository_id IS NULL)"
                                 " EXECUTE FUNCTION hubsync.reaction_repository()");
     list << Migration{106, QStringLiteral("reaction write-through"), reactions};
+    // Tables keyed by other columns than id: label links and refs.
+    // The capture trigger takes only rows of the table the statement writes (hubsync.capture_table, set by
+    // the proxy): a foreign key's cascade from label to issue_label is PostgreSQL's consequence of the
+    // statement, not a change for GitHub (and fires at the statement's trigger depth).
+    QStringList keyed{
+        keyedApplyFunction(),
+        QStringLiteral("CREATE OR REPLACE FUNCTION hubsync.capture_issue_change() RETURNS trigger LANGUAGE plpgsql"
+                       " AS $fn$\n"
+                       "BEGIN\n"
+                       "  IF current_setting('hubsync.capture', true) = 'on' AND TG_TABLE_NAME ="
+                       " coalesce(nullif(current_setting('hubsync.capture_table', true), ''), TG_TABLE_NAME) THEN\n"
+                       "    INSERT INTO pg_temp.hubsync_capture (op, old_row, new_row) VALUES (TG_OP,\n"
+                       "      CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END, CASE WHEN TG_OP <> 'DELETE' THEN "
+                       "to_jsonb(NEW) END);\n"
+                       "  END IF;\n"
+                       "  RETURN NULL;\n"
+                       "END $fn$")};
+    for (const char *table : {"issue_label", "pull_request_label", "ref"})
+        keyed << writeThroughTriggers(QLatin1String(table));
+    list << Migration{107, QStringLiteral("label link and ref write-through"), keyed};
     return list;
 }
 

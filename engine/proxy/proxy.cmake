@@ -23,8 +23,10 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/writethrough_store.cpp
     ${_hubsync_proxy_dir}/writers/commentwriter.cpp
     ${_hubsync_proxy_dir}/writers/issuewriter.cpp
+    ${_hubsync_proxy_dir}/writers/labellinkwriter.cpp
     ${_hubsync_proxy_dir}/writers/labelwriter.cpp
     ${_hubsync_proxy_dir}/writers/reactionwriter.cpp
+    ${_hubsync_proxy_dir}/writers/refwriter.cpp
     ${_hubsync_proxy_dir}/writers/releasewriter.cpp
     ${_hubsync_proxy_dir}/writers/restwriter.cpp ${_hubsync_proxy_dir}/writers/restwriter.h
     ${_hubsync_proxy_dir}/writers/writers.cpp ${_hubsync_proxy_dir}/writers/writers.h

@@ -514,16 +514,17 @@ void Session::wtWrite(WtBatch batch, WtPreSteps pre, const protocol::Frame &stat
     // The captured rows are rolled back after each dry run; the DELETE is for rows a client put there
     // itself (or captured with its own SET hubsync.capture). The settings are the session's, whatever
     // the client set.
+    const QString table = writtenTable(m_wt->simple ? statement : bind.parse);
     QList<InternalStatement> setup;
     if (!m_wtTablesReady && pre.tables < 0)
         setup = tempTableStatements(); // inside the client's block: again until a block of the session's made them
     setup << InternalStatement{QByteArrayLiteral("DELETE FROM pg_temp.hubsync_capture"), {}}
           << InternalStatement{QByteArrayLiteral("SAVEPOINT hubsync_wt"), {}}
           << InternalStatement{QByteArrayLiteral("SELECT set_config('hubsync.capture', 'on', true), "
+                                                 "set_config('hubsync.capture_table', $1, true), "
                                                  "set_config('hubsync.apply', 'off', true)"),
-                               {}};
+                               {table.toUtf8()}};
     const bool extended = !m_wt->simple;
-    const QString table = writtenTable(extended ? bind.parse : statement);
     QByteArray portal;
     if (extended) {
         const protocol::Result<protocol::Execute> execute = protocol::Execute::decode(statement.payload);
@@ -639,14 +640,16 @@ void Session::wtRealRun(const QByteArray &realRun, bool extended, const QList<Ap
         logWarning(category, QStringLiteral("session %1: %2").arg(m_id).arg(e.message));
     QJsonArray answers; // in the order of the captured rows, which INSERTs take theirs by
     for (const AppliedChange &change : applied) {
-        answers.append(
-            QJsonObject{{QStringLiteral("op"), change.op == CapturedChange::Op::Insert   ? QStringLiteral("INSERT")
-                                               : change.op == CapturedChange::Op::Delete ? QStringLiteral("DELETE")
-                                                                                         : QStringLiteral("UPDATE")},
-                        {QStringLiteral("key"), double(change.key)},
-                        {QStringLiteral("row"), change.row}});
+        QJsonObject answer{{QStringLiteral("op"), change.op == CapturedChange::Op::Insert   ? QStringLiteral("INSERT")
+                                                  : change.op == CapturedChange::Op::Delete ? QStringLiteral("DELETE")
+                                                                                            : QStringLiteral("UPDATE")},
+                           {QStringLiteral("key"), double(change.key)},
+                           {QStringLiteral("row"), change.row}};
+        if (const QJsonObject match = keyColumns(change); !match.isEmpty())
+            answer.insert(QStringLiteral("match"), match); // a table keyed by other columns than id
+        answers.append(answer);
     }
-    // For the BEFORE ROW trigger (migration 104), until the end of the transaction at the latest.
+    // For the BEFORE ROW trigger (migration 107), until the end of the transaction at the latest.
     const QList<InternalStatement> stage{
         {QByteArrayLiteral("SELECT set_config('hubsync.answers', $1, true), set_config('hubsync.answers_used', '', "
                            "true), set_config('hubsync.apply', 'on', true), set_config('hubsync.capture', 'off', "

@@ -108,6 +108,17 @@ QString hintFor(const Error &error, const TableWriter &writer) {
     }
 }
 
+QJsonObject keyColumns(const AppliedChange &applied) {
+    const catalog::Collection *collection = catalog::findCollection(applied.table);
+    if (!collection || collection->primaryKey == QStringList{QStringLiteral("id")})
+        return {};
+    const QJsonObject &row = applied.op == CapturedChange::Op::Insert ? applied.row : applied.before;
+    QJsonObject key;
+    for (const QString &column : collection->primaryKey)
+        key.insert(column, row.value(column));
+    return key;
+}
+
 QString pathSegment(const QString &value) {
     return QString::fromLatin1(QUrl::toPercentEncoding(value));
 }
@@ -128,7 +139,7 @@ Error TableWriter::validate(const CapturedChange &change) const {
 
 Error TableWriter::checkInsert(const CapturedChange &change, const QStringList &alsoAllowed) const {
     const QJsonObject &row = change.newRow;
-    if (row.value(QStringLiteral("id")).toDouble() >= 0)
+    if (row.contains(QStringLiteral("id")) && row.value(QStringLiteral("id")).toDouble() >= 0)
         return Error::make(Error::Kind::Usage, QStringLiteral("id is assigned by GitHub: leave it out of the INSERT"));
     const QStringList writable = writableColumns();
     const QStringList required = requiredColumns();
@@ -141,7 +152,7 @@ Error TableWriter::checkInsert(const CapturedChange &change, const QStringList &
         return Error::make(Error::Kind::Usage,
                            QStringLiteral("%1 is assigned by GitHub: leave it out of the INSERT").arg(column));
     }
-    if (row.value(QStringLiteral("repository_id")).toDouble() <= 0)
+    if (row.contains(QStringLiteral("repository_id")) && row.value(QStringLiteral("repository_id")).toDouble() <= 0)
         return Error::make(Error::Kind::GitHubValidation,
                            QStringLiteral("a new %1 row needs repository_id (a synced repository)").arg(table()));
     for (const QString &column : required) {

@@ -134,6 +134,11 @@ public:
     virtual void apply(const std::shared_ptr<WriteStep> &step) const = 0;
     // Undoes `applied` (written by this writer earlier in the statement); ends with step->undone().
     virtual void undo(const std::shared_ptr<WriteStep> &step, const AppliedChange &applied) const = 0;
+    // The repository of a changed row (its repository_id; link tables look it up from their parent).
+    [[nodiscard]] virtual qint64 repositoryOf(const CapturedChange &change, WriteThrough &writeThrough) const {
+        Q_UNUSED(writeThrough);
+        return change.repositoryId();
+    }
     // What the App needs for this table ("issues: write"), for permission refusals.
     [[nodiscard]] virtual QString permission() const = 0;
     // GitHub's object as the table's row (jsonb_populate_record input); `captured` is the row the
@@ -159,6 +164,9 @@ protected:
     Error checkUpdate(const CapturedChange &change) const;
 };
 
+// The key columns of the changed row (the answer's row for an INSERT, the row found otherwise) for a
+// table keyed by other columns than id (issue_label, ref); empty for tables keyed by id.
+QJsonObject keyColumns(const AppliedChange &applied);
 // Whether two captured column values are the same for GitHub: lists compare as sets, numbers as
 // integers, timestamps as instants ("+00:00" from to_jsonb and "Z" from GitHub).
 bool sameColumnValue(const QString &column, const QJsonValue &a, const QJsonValue &b);

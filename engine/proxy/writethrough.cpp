@@ -70,8 +70,9 @@ QStringList writableTables() {
 }
 
 QStringList writtenEvents() {
-    return {QStringLiteral("issues"), QStringLiteral("issue_comment"), QStringLiteral("label"),
-            QStringLiteral("release")};
+    return {QStringLiteral("issues"),  QStringLiteral("issue_comment"), QStringLiteral("label"),
+            QStringLiteral("release"), QStringLiteral("pull_request"),  QStringLiteral("create"),
+            QStringLiteral("delete"),  QStringLiteral("push")};
 }
 
 // WriteStep
@@ -222,7 +223,7 @@ void WriteThrough::next(const std::shared_ptr<WriteRun> &run) {
         return;
     }
     Error error;
-    QString path = repositoryPath(run->changes.at(run->index).repositoryId(), &error);
+    QString path = repositoryPath(run->writer->repositoryOf(run->changes.at(run->index), *this), &error);
     if (error) {
         fail(run, refusalFields(sqlStateFor(error), error.message));
         return;
@@ -261,7 +262,7 @@ void WriteThrough::compensate(const std::shared_ptr<WriteRun> &run) {
         return;
     }
     Error lookupError;
-    QString path = repositoryPath(applied.repositoryId, &lookupError);
+    QString path = repositoryPath(run->writer->repositoryOf(run->changes.at(applied.changeIndex), *this), &lookupError);
     run->writer->undo(std::make_shared<WriteStep>(*this, run, applied.changeIndex, std::move(path)), applied);
 }
 

@@ -158,9 +158,18 @@ void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
             continue;
         const QString table =
             m_db->quoteIdentifier(m_options.schema) + QLatin1Char('.') + m_db->quoteIdentifier(change.table);
+        QStringList key;
+        for (const QString &column : collection->primaryKey)
+            key << m_db->quoteIdentifier(column);
         Error e;
         if (change.op == CapturedChange::Op::Delete) {
-            e = m_db->run(QStringLiteral("DELETE FROM %1 WHERE id = $1").arg(table), {pg::param(change.key)},
+            // By the key columns of the row the statement found (id, or e.g. issue_id and label_id).
+            QStringList where;
+            for (const QString &column : key)
+                where << QStringLiteral("t.%1 = r.%1").arg(column);
+            e = m_db->run(QStringLiteral("DELETE FROM %1 t USING jsonb_populate_record(NULL::%1, $1::jsonb) r WHERE %2")
+                              .arg(table, where.join(QStringLiteral(" AND "))),
+                          {QJsonDocument(change.before).toJson(QJsonDocument::Compact)},
                           QStringLiteral("removing a row GitHub deleted"));
         } else {
             const QJsonObject row =
@@ -169,7 +178,7 @@ void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
                 continue;
             QStringList set;
             for (const catalog::Column &column : collection->columns)
-                if (column.name != QLatin1String("id"))
+                if (!collection->primaryKey.contains(column.name))
                     set << QStringLiteral("%1 = EXCLUDED.%1").arg(m_db->quoteIdentifier(column.name));
             if (collection->hasRaw)
                 set << QStringLiteral("raw = EXCLUDED.raw");
@@ -181,8 +190,8 @@ void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
                                             .arg(table)
                                       : QString();
             e = m_db->run(QStringLiteral("INSERT INTO %1 SELECT * FROM jsonb_populate_record(NULL::%1, $1::jsonb)"
-                                         " ON CONFLICT (id) DO UPDATE SET %2%3")
-                              .arg(table, set.join(QStringLiteral(", ")), newer),
+                                         " ON CONFLICT (%2) DO UPDATE SET %3%4")
+                              .arg(table, key.join(QStringLiteral(", ")), set.join(QStringLiteral(", ")), newer),
                           {QJsonDocument(row).toJson(QJsonDocument::Compact)},
                           QStringLiteral("storing GitHub's answer to a write"));
         }

@@ -443,6 +443,121 @@ private Q_SLOTS:
         QVERIFY(!reactionIds(commentReactions).contains(onComment.at(0).toLongLong()));
     }
 
+    // issue_label rows add and remove labels on GitHub, and issue.label_names follows them.
+    void labelLinksFollowTheIssue() {
+        const Thread t = thread(1);
+        const pg::Result pick = m_db.execParams(
+            QStringLiteral("SELECT i.id, l.id, l.name FROM github.issue i JOIN github.label l ON l.repository_id ="
+                           " i.repository_id WHERE i.repository_id = $1 AND i.number = $2 AND NOT EXISTS (SELECT 1"
+                           " FROM github.issue_label il WHERE il.issue_id = i.id AND il.label_id = l.id)"
+                           " ORDER BY l.id LIMIT 1"),
+            {pg::param(t.repositoryId), pg::param(t.number)});
+        QVERIFY(pick.ok() && pick.rows() == 1);
+        const qint64 issueId = pick.toInt(0, 0);
+        const qint64 labelId = pick.toInt(0, 1);
+        const QString name = pick.text(0, 2);
+        const QString issuePath = QStringLiteral("/repos/%1/issues/%2").arg(t.repo).arg(t.number);
+        const auto labelsOnGitHub = [&] {
+            QStringList names;
+            for (const QJsonValue &l : onGitHub(issuePath).json().object().value(QStringLiteral("labels")).toArray())
+                names << l.toObject().value(QStringLiteral("name")).toString();
+            return names;
+        };
+        const QString hasName =
+            QStringLiteral("SELECT label_names @> jsonb_build_array($2::text) FROM github.issue WHERE id = $1");
+
+        test::ProcessResult r =
+            psql(QStringLiteral("INSERT INTO github.issue_label (issue_id, label_id) VALUES (%1, %2)"
+                                " RETURNING issue_id, label_id")
+                     .arg(issueId)
+                     .arg(labelId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains(QStringLiteral("%1|%2").arg(issueId).arg(labelId).toUtf8()), r.out.constData());
+        QVERIFY(labelsOnGitHub().contains(name));
+        QCOMPARE(value(hasName, {pg::param(issueId), pg::param(name)}), QStringLiteral("t"));
+
+        r = psql(QStringLiteral("DELETE FROM github.issue_label WHERE issue_id = %1 AND label_id = %2")
+                     .arg(issueId)
+                     .arg(labelId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("DELETE 1"), r.out.constData());
+        QVERIFY(!labelsOnGitHub().contains(name));
+        QCOMPARE(value(hasName, {pg::param(issueId), pg::param(name)}), QStringLiteral("f"));
+
+        r = psql(QStringLiteral("UPDATE github.issue_label SET label_id = label_id WHERE issue_id = %1").arg(issueId));
+        if (!r.out.contains("UPDATE 0")) {
+            QVERIFY(!r.ok());
+            QVERIFY2(r.err.contains("ERROR:  0A000:") && r.err.contains("DELETE it and INSERT"), r.err.constData());
+        }
+    }
+
+    // Branches: created at a commit, moved forward, refused a move backwards, deleted.
+    void refsCreatedMovedDeleted() {
+        const Thread t = thread(0);
+        const pg::Result commits = m_db.execParams(
+            QStringLiteral("SELECT sha FROM github.commit WHERE repository_id = $1 ORDER BY committer_date DESC"
+                           " LIMIT 2"),
+            {pg::param(t.repositoryId)});
+        if (!commits.ok() || commits.rows() < 2)
+            QSKIP("the dataset has fewer than two commits in this repository");
+        const QString newer = commits.text(0, 0);
+        const QString older = commits.text(1, 0);
+        const QString path = QStringLiteral("/repos/%1/git/ref/heads/from-sql").arg(t.repo);
+        const QString sha =
+            QStringLiteral("SELECT sha FROM github.ref WHERE repository_id = $1 AND name = 'refs/heads/from-sql'");
+
+        test::ProcessResult r = psql(QStringLiteral("INSERT INTO github.ref (repository_id, name, sha) VALUES (%1,"
+                                                    " 'refs/heads/from-sql', '%2') RETURNING ref_type, sha")
+                                         .arg(t.repositoryId)
+                                         .arg(older));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains(QByteArray(QByteArray("branch|") + older.toUtf8())), r.out.constData());
+        QCOMPARE(onGitHub(path)
+                     .json()
+                     .object()
+                     .value(QStringLiteral("object"))
+                     .toObject()
+                     .value(QStringLiteral("sha"))
+                     .toString(),
+                 older);
+
+        r = psql(QStringLiteral("UPDATE github.ref SET sha = '%1' WHERE repository_id = %2 AND name ="
+                                " 'refs/heads/from-sql'")
+                     .arg(newer)
+                     .arg(t.repositoryId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QCOMPARE(onGitHub(path)
+                     .json()
+                     .object()
+                     .value(QStringLiteral("object"))
+                     .toObject()
+                     .value(QStringLiteral("sha"))
+                     .toString(),
+                 newer);
+        QCOMPARE(value(sha, {pg::param(t.repositoryId)}), newer);
+
+        // Backwards is not a fast-forward: GitHub refuses, and nothing moves.
+        r = psql(QStringLiteral("UPDATE github.ref SET sha = '%1' WHERE repository_id = %2 AND name ="
+                                " 'refs/heads/from-sql'")
+                     .arg(older)
+                     .arg(t.repositoryId));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  23514:") && r.err.contains("fast forward"), r.err.constData());
+        QCOMPARE(value(sha, {pg::param(t.repositoryId)}), newer);
+
+        r = psql(QStringLiteral("INSERT INTO github.ref (repository_id, name, sha) VALUES (%1, 'from-sql-2', '%2')")
+                     .arg(t.repositoryId)
+                     .arg(older));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("refs/heads/"), r.err.constData());
+
+        r = psql(QStringLiteral("DELETE FROM github.ref WHERE repository_id = %1 AND name = 'refs/heads/from-sql'")
+                     .arg(t.repositoryId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QCOMPARE(onGitHub(path).status, 404);
+        QCOMPARE(value(sha, {pg::param(t.repositoryId)}), QString());
+    }
+
     void readOnlyTablesSayWhichAreWritable() {
         const test::ProcessResult r = psql(QStringLiteral("UPDATE github.pull_request SET title = 'x'"));
         QVERIFY(!r.ok());

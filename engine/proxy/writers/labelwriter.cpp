@@ -73,12 +73,12 @@ protected:
         return QStringLiteral("/repos/%1/labels/%2")
             .arg(step.repoPath(), pathSegment(row.value(QStringLiteral("name")).toString()));
     }
-    QJsonObject requestBody(const QJsonObject &row, const QStringList &columns, bool create) const override {
+    QJsonObject requestBody(const QJsonObject &row, const QStringList &columns, Purpose purpose) const override {
         QJsonObject body;
         for (const QString &column : columns) {
             if (column == QLatin1String("color"))
                 body.insert(column, normalColor(row.value(column)));
-            else if (column == QLatin1String("name") && !create)
+            else if (column == QLatin1String("name") && purpose != Purpose::Create)
                 body.insert(QStringLiteral("new_name"), row.value(column)); // PATCH names the label in its path
             else if (column == QLatin1String("description") && !row.value(column).isString())
                 body.insert(column, QString()); // GitHub clears a description with ""

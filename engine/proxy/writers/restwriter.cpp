@@ -9,8 +9,8 @@ namespace hubsync::proxy {
 
 using Op = CapturedChange::Op;
 
-QJsonObject RestTableWriter::requestBody(const QJsonObject &row, const QStringList &columns, bool create) const {
-    Q_UNUSED(create);
+QJsonObject RestTableWriter::requestBody(const QJsonObject &row, const QStringList &columns, Purpose purpose) const {
+    Q_UNUSED(purpose);
     QJsonObject body;
     for (const QString &column : columns)
         body.insert(column, row.value(column));
@@ -51,7 +51,7 @@ void RestTableWriter::apply(const std::shared_ptr<WriteStep> &step) const {
 
 void RestTableWriter::create(const std::shared_ptr<WriteStep> &step) const {
     const QStringList columns = insertedColumns(step->change());
-    const QJsonObject body = requestBody(step->change().newRow, columns, true);
+    const QJsonObject body = requestBody(step->change().newRow, columns, Purpose::Create);
     const QString path = collectionPath(*step);
     if (path.isEmpty()) {
         refuseUnplaced(step);
@@ -78,14 +78,15 @@ void RestTableWriter::update(const std::shared_ptr<WriteStep> &step) const {
     }
     // Stale check: someone may have changed the object on GitHub since the row was synced.
     const QString path = objectPath(*step, change.oldRow);
-    if (path.isEmpty()) {
+    const QString read = readPath(*step, change.oldRow);
+    if (path.isEmpty() || read.isEmpty()) {
         refuseUnplaced(step);
         return;
     }
-    step->github().get(path, step->onReply([this, step, columns, path](const github::GitHubResponse &r) {
+    step->github().get(read, step->onReply([this, step, columns, path, read](const github::GitHubResponse &r) {
         if (r.error) {
-            step->log(QStringLiteral("GET ") + path, {}, r);
-            step->refuse(r, QStringLiteral("update ") + step->rowName(), QStringLiteral("GET ") + path);
+            step->log(QStringLiteral("GET ") + read, {}, r);
+            step->refuse(r, QStringLiteral("update ") + step->rowName(), QStringLiteral("GET ") + read);
             return;
         }
         const CapturedChange &c = step->change();
@@ -110,7 +111,7 @@ void RestTableWriter::update(const std::shared_ptr<WriteStep> &step) const {
                 QStringLiteral("Read the row again and repeat the change if it still applies.")));
             return;
         }
-        const QJsonObject body = requestBody(c.newRow, columns, false);
+        const QJsonObject body = requestBody(c.newRow, columns, Purpose::Update);
         step->github().patch(path, QJsonDocument(body),
                              step->onReply([this, step, columns, body, path](const github::GitHubResponse &p) {
                                  step->log(QStringLiteral("PATCH ") + path, body, p);
@@ -191,7 +192,7 @@ void RestTableWriter::undo(const std::shared_ptr<WriteStep> &step, const Applied
         return;
     }
     const CapturedChange &change = step->change();
-    const QJsonObject body = requestBody(change.oldRow, changedColumns(change), false);
+    const QJsonObject body = requestBody(change.oldRow, changedColumns(change), Purpose::Undo);
     step->github().patch(
         path, QJsonDocument(body), step->onReply([step, what, path, body](const github::GitHubResponse &r) {
             step->log(QStringLiteral("PATCH (undo) ") + path, body, r,

@@ -24,9 +24,15 @@ protected:
     [[nodiscard]] virtual QString collectionPath(const WriteStep &step) const = 0;
     // The REST resource of a row (the old row of an update or delete; GitHub's answer when undoing).
     [[nodiscard]] virtual QString objectPath(const WriteStep &step, const QJsonObject &row) const = 0;
+    // What a request body is for.
+    enum class Purpose { Create, Update, Undo };
     // The request body for `columns` of `row`: by default each column under its own name.
     [[nodiscard]] virtual QJsonObject requestBody(const QJsonObject &row, const QStringList &columns,
-                                                  bool create) const;
+                                                  Purpose purpose) const;
+    // Where the stale check reads the row (by default objectPath()).
+    [[nodiscard]] virtual QString readPath(const WriteStep &step, const QJsonObject &row) const {
+        return objectPath(step, row);
+    }
     // Whether GitHub's answer holds what the row asked for in `column`.
     [[nodiscard]] virtual bool applied(const QString &column, const QJsonValue &answer, const QJsonValue &asked) const {
         return sameColumnValue(column, answer, asked);

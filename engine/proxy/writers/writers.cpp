@@ -9,6 +9,9 @@ std::vector<std::unique_ptr<TableWriter>> makeTableWriters() {
     writers.push_back(makeLabelWriter());
     writers.push_back(makeReleaseWriter());
     writers.push_back(makeReactionWriter());
+    writers.push_back(makeIssueLabelWriter());
+    writers.push_back(makePullRequestLabelWriter());
+    writers.push_back(makeRefWriter());
     return writers;
 }
 

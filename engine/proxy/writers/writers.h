@@ -14,6 +14,9 @@ std::unique_ptr<TableWriter> makeCommentWriter();
 std::unique_ptr<TableWriter> makeLabelWriter();
 std::unique_ptr<TableWriter> makeReleaseWriter();
 std::unique_ptr<TableWriter> makeReactionWriter();
+std::unique_ptr<TableWriter> makeIssueLabelWriter();
+std::unique_ptr<TableWriter> makePullRequestLabelWriter();
+std::unique_ptr<TableWriter> makeRefWriter();
 
 // Every writer, in the order the docs list them.
 std::vector<std::unique_ptr<TableWriter>> makeTableWriters();

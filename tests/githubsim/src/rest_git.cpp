@@ -156,8 +156,16 @@ void Server::registerGitRoutes() {
     });
     addRoute("PATCH", QStringLiteral("/repos/{owner}/{repo}/git/refs/{+ref}"), [this](Context &c) {
         const QString sha = c.body.value(QStringLiteral("sha")).toString();
-        if (m_world.commitIndex(*c.repo, sha) < 0)
+        const qint64 target = m_world.commitIndex(*c.repo, sha);
+        if (target < 0)
             return message(422, QStringLiteral("Object does not exist"), refsDocs);
+        // The history is one line, newest first: a fast-forward moves to the same or a newer commit.
+        const QString name = QStringLiteral("refs/") + c.params.value(QStringLiteral("ref"));
+        for (const Ref &ref : c.repo->refs) {
+            if (ref.ref == name && !c.body.value(QStringLiteral("force")).toBool() &&
+                target > m_world.commitIndex(*c.repo, ref.sha))
+                return message(422, QStringLiteral("Update is not a fast forward"), refsDocs);
+        }
         const auto updated = m_world.updateRef(c.slot, QStringLiteral("refs/") + c.params.value(QStringLiteral("ref")),
                                                sha, c.identity.user < 0 ? 0 : c.identity.user);
         if (!updated)
