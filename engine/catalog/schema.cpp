@@ -252,6 +252,12 @@ QList<Migration> allMigrations() {
     for (const char *table : {"issue_label", "pull_request_label", "ref"})
         keyed << writeThroughTriggers(QLatin1String(table));
     list << Migration{107, QStringLiteral("label link and ref write-through"), keyed};
+    // Pull requests are only updated, but an INSERT gets placeholders too, so that it reaches the writer
+    // and its refusal says what to do instead of naming a NOT NULL column.
+    list << Migration{
+        108, QStringLiteral("pull request write-through"),
+        idTableWriteThrough(QStringLiteral("pull_request")) +
+            QStringList{QStringLiteral("ALTER TABLE {schema}.pull_request ALTER COLUMN number SET DEFAULT 0")}};
     return list;
 }
 

@@ -25,6 +25,7 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/writers/issuewriter.cpp
     ${_hubsync_proxy_dir}/writers/labellinkwriter.cpp
     ${_hubsync_proxy_dir}/writers/labelwriter.cpp
+    ${_hubsync_proxy_dir}/writers/pullrequestwriter.cpp
     ${_hubsync_proxy_dir}/writers/reactionwriter.cpp
     ${_hubsync_proxy_dir}/writers/refwriter.cpp
     ${_hubsync_proxy_dir}/writers/releasewriter.cpp

@@ -558,11 +558,48 @@ private Q_SLOTS:
         QCOMPARE(value(sha, {pg::param(t.repositoryId)}), QString());
     }
 
+    void pullRequestUpdated() {
+        const pg::Result pr = m_db.execParams(
+            QStringLiteral(
+                "SELECT p.id, p.number, r.full_name, p.repository_id FROM github.pull_request p JOIN"
+                " github.repository r ON r.id = p.repository_id WHERE p.state = 'open' ORDER BY p.id LIMIT 1"),
+            {});
+        if (!pr.ok() || pr.rows() == 0)
+            QSKIP("the dataset has no open pull request");
+        const qint64 id = pr.toInt(0, 0);
+        const QString path = QStringLiteral("/repos/%1/pulls/%2").arg(pr.text(0, 2)).arg(pr.toInt(0, 1));
+        test::ProcessResult r = psql(
+            QStringLiteral("UPDATE github.pull_request SET title = 'retitled through the proxy' WHERE id = %1 RETURNING"
+                           " title")
+                .arg(id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QCOMPARE(onGitHub(path).json().object().value(QStringLiteral("title")).toString(),
+                 QStringLiteral("retitled through the proxy"));
+        // A base branch that does not exist: GitHub's 422.
+        r = psql(QStringLiteral("UPDATE github.pull_request SET base_ref = 'no-such-branch' WHERE id = %1").arg(id));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  23514:") && r.err.contains("\"field\":\"base\""), r.err.constData());
+        QCOMPARE(value(QStringLiteral("SELECT base_ref FROM github.pull_request WHERE id = $1"), {pg::param(id)}),
+                 QStringLiteral("main"));
+        // What SQL cannot do to a pull request, and what to do instead.
+        r = psql(QStringLiteral("INSERT INTO github.pull_request (repository_id, title) VALUES (%1, 'x')")
+                     .arg(pr.toInt(0, 3)));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  0A000:") && r.err.contains("head branch"), r.err.constData());
+        r = psql(QStringLiteral("DELETE FROM github.pull_request WHERE id = %1").arg(id));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  0A000:") && r.err.contains("state = 'closed'"), r.err.constData());
+        r = psql(
+            QStringLiteral("UPDATE github.pull_request SET state = 'closed' WHERE id = %1 RETURNING state").arg(id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QCOMPARE(onGitHub(path).json().object().value(QStringLiteral("state")).toString(), QStringLiteral("closed"));
+    }
+
     void readOnlyTablesSayWhichAreWritable() {
-        const test::ProcessResult r = psql(QStringLiteral("UPDATE github.pull_request SET title = 'x'"));
+        const test::ProcessResult r = psql(QStringLiteral("UPDATE github.commit SET message = 'x'"));
         QVERIFY(!r.ok());
         QVERIFY2(r.err.contains("ERROR:  25006:"), r.err.constData());
-        QVERIFY2(r.err.contains("github.comment") && r.err.contains("github.release"), r.err.constData());
+        QVERIFY2(r.err.contains("github.comment") && r.err.contains("github.pull_request"), r.err.constData());
     }
 };
 

@@ -5,6 +5,7 @@ namespace hubsync::proxy {
 std::vector<std::unique_ptr<TableWriter>> makeTableWriters() {
     std::vector<std::unique_ptr<TableWriter>> writers;
     writers.push_back(makeIssueWriter());
+    writers.push_back(makePullRequestWriter());
     writers.push_back(makeCommentWriter());
     writers.push_back(makeLabelWriter());
     writers.push_back(makeReleaseWriter());

@@ -17,6 +17,7 @@ std::unique_ptr<TableWriter> makeReactionWriter();
 std::unique_ptr<TableWriter> makeIssueLabelWriter();
 std::unique_ptr<TableWriter> makePullRequestLabelWriter();
 std::unique_ptr<TableWriter> makeRefWriter();
+std::unique_ptr<TableWriter> makePullRequestWriter();
 
 // Every writer, in the order the docs list them.
 std::vector<std::unique_ptr<TableWriter>> makeTableWriters();

@@ -38,7 +38,8 @@ struct Issue {
     bool draft = false;
     bool merged = false;
     QString headRef;
-    int headCommit = 0; // commit index the head points at
+    int headCommit = 0;                       // commit index the head points at
+    QString baseRef = QStringLiteral("main"); // the branch it merges into
 };
 
 struct Comment {

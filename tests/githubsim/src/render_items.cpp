@@ -72,7 +72,7 @@ void Renderer::pull(JsonWriter &w, const Repo &r, const Issue &i) const {
         w.endObject();
     };
     side("head", i.headRef.isEmpty() ? QStringLiteral("feature/pr-%1").arg(i.number) : i.headRef, headSha);
-    side("base", QStringLiteral("main"), baseSha);
+    side("base", i.baseRef, baseSha);
     const auto href = [&](const char *name, const QString &url) {
         w.key(name).beginObject().field("href", url).endObject();
     };

@@ -4,6 +4,8 @@
 
 #include <QJsonArray>
 
+#include <algorithm>
+
 namespace hubsync::githubsim {
 
 namespace {
@@ -62,6 +64,50 @@ void Server::registerIssueRoutes() {
         QByteArray out;
         JsonWriter w(&out);
         m_renderer.issue(w, *c.repo, *issue);
+        return json(200, out);
+    });
+    // Title, body and state as the issue PATCH has them (the same events), and the base branch.
+    addRoute("PATCH", QStringLiteral("/repos/{owner}/{repo}/pulls/{number}"), [this](Context &c) {
+        const qint64 number = numberParam(c);
+        const auto current = m_world.issue(*c.repo, number);
+        if (!current || !current->pull)
+            return notFound();
+        const QString docs = QStringLiteral("https://docs.github.com/rest/pulls/pulls#update-a-pull-request");
+        const QString base = c.body.value(QStringLiteral("base")).toString();
+        if (c.body.contains(QStringLiteral("base"))) {
+            const bool exists = std::any_of(c.repo->refs.cbegin(), c.repo->refs.cend(), [&](const Ref &ref) {
+                return ref.ref == QStringLiteral("refs/heads/") + base;
+            });
+            if (!exists)
+                return validationFailed(QStringLiteral("PullRequest"), QStringLiteral("base"),
+                                        QStringLiteral("invalid"), docs);
+        }
+        QJsonObject issueFields;
+        for (const char *field : {"title", "body", "state"})
+            if (c.body.contains(QLatin1String(field)))
+                issueFields.insert(QLatin1String(field), c.body.value(QLatin1String(field)));
+        if (!issueFields.isEmpty()) {
+            Context inner{c.request, c.params, c.identity, c.slot, c.repo, issueFields, c.routeTemplate};
+            bool known = false;
+            QHash<QString, QString> params;
+            const Route *route =
+                match("PATCH", QStringLiteral("/repos/%1/issues/%2").arg(c.repo->fullName()).arg(number), &params,
+                      &known, false);
+            const HttpResponse patched = route->handler(inner);
+            if (patched.status != 200)
+                return patched;
+        }
+        if (!base.isEmpty() && base != current->baseRef) {
+            Change e(QString(), QStringLiteral("edited"), c.slot, c.identity.user < 0 ? 0 : c.identity.user);
+            e.changes = QJsonObject{
+                {QStringLiteral("base"),
+                 QJsonObject{{QStringLiteral("ref"), QJsonObject{{QStringLiteral("from"), current->baseRef}}}}}};
+            m_world.updateIssue(
+                c.slot, number, [&](Issue &i) { i.baseRef = base; }, {e}, c.identity.user < 0 ? 0 : c.identity.user);
+        }
+        QByteArray out;
+        JsonWriter w(&out);
+        m_renderer.pull(w, *m_world.repo(c.slot), *m_world.issue(*m_world.repo(c.slot), number));
         return json(200, out);
     });
     addRoute("GET", QStringLiteral("/repos/{owner}/{repo}/pulls/{number}"), [this](Context &c) {
