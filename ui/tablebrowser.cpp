@@ -1,5 +1,6 @@
 #include "ui/tablebrowser.h"
 
+#include "facade/engine.h"
 #include "ui/tablepagemodel.h"
 
 #include <QAbstractItemView>
@@ -30,7 +31,7 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     , m_model(new TablePageModel(this)) {
     qRegisterMetaType<TablePage>();
     qRegisterMetaType<TableRequest>();
-    qRegisterMetaType<IssueEdit>();
+    qRegisterMetaType<RowEdit>();
     qRegisterMetaType<EditOutcome>();
     qRegisterMetaType<DatabaseEndpoint>();
     m_thread->setObjectName(QStringLiteral("hubsync-browser"));
@@ -54,8 +55,8 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     m_next = new QPushButton(tr("Next ▶"), this);
     m_newIssue = new QPushButton(tr("New issue…"), this);
     m_newIssue->setObjectName(QStringLiteral("browserNewIssue"));
-    m_deleteIssue = new QPushButton(tr("Delete issue…"), this);
-    m_deleteIssue->setObjectName(QStringLiteral("browserDeleteIssue"));
+    m_deleteRow = new QPushButton(tr("Delete row…"), this);
+    m_deleteRow->setObjectName(QStringLiteral("browserDeleteRow"));
     m_status = new QLabel(tr("Waiting for the database…"), this);
     m_status->setObjectName(QStringLiteral("browserStatus"));
     m_error = new QLabel(this);
@@ -87,7 +88,7 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     bar->addWidget(m_previous);
     bar->addWidget(m_next);
     bar->addWidget(m_newIssue);
-    bar->addWidget(m_deleteIssue);
+    bar->addWidget(m_deleteRow);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
     layout->addWidget(m_error);
@@ -107,7 +108,7 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     connect(m_previous, &QPushButton::clicked, this, &TableBrowser::previousPage);
     connect(m_next, &QPushButton::clicked, this, &TableBrowser::nextPage);
     connect(m_newIssue, &QPushButton::clicked, this, &TableBrowser::askNewIssue);
-    connect(m_deleteIssue, &QPushButton::clicked, this, &TableBrowser::askDeleteIssue);
+    connect(m_deleteRow, &QPushButton::clicked, this, &TableBrowser::askDeleteRow);
     connect(m_model, &TablePageModel::sortRequested, this, &TableBrowser::setSort);
     connect(m_model, &TablePageModel::editRequested, this, &TableBrowser::editCell);
     connect(m_worker, &TableWorker::opened, this, [this](bool ok, const QString &error) {
@@ -272,7 +273,8 @@ void TableBrowser::showPage(const TablePage &page) {
 void TableBrowser::updateButtons() {
     const bool issue = m_request.table == QStringLiteral("issue") && m_viaProxy;
     m_newIssue->setVisible(issue);
-    m_deleteIssue->setVisible(issue);
+    m_deleteRow->setVisible(m_viaProxy && EngineController::deletableTables().contains(m_request.table));
+    m_deleteRow->setText(issue ? tr("Delete issue…") : tr("Delete row…"));
     m_previous->setEnabled(m_request.offset > 0);
     m_next->setEnabled(m_total < 0 || m_request.offset + pageSize < m_total);
 }
@@ -282,7 +284,7 @@ void TableBrowser::showError(const QString &text) {
     m_error->show();
 }
 
-void TableBrowser::send(IssueEdit edit) {
+void TableBrowser::send(RowEdit edit) {
     if (!m_connected || !m_viaProxy) {
         showError(tr("Edits need the HubSync proxy (it applies them to GitHub first), and it is not running."));
         return;
@@ -293,8 +295,9 @@ void TableBrowser::send(IssueEdit edit) {
 }
 
 void TableBrowser::editCell(qint64 id, const QString &column, const QVariant &value) {
-    IssueEdit edit;
-    edit.kind = IssueEdit::Kind::Update;
+    RowEdit edit;
+    edit.kind = RowEdit::Kind::Update;
+    edit.table = m_request.table;
     edit.id = id;
     edit.column = column;
     edit.value = value;
@@ -304,8 +307,8 @@ void TableBrowser::editCell(qint64 id, const QString &column, const QVariant &va
 }
 
 void TableBrowser::createIssue(qint64 repositoryId, const QString &title, const QString &body) {
-    IssueEdit edit;
-    edit.kind = IssueEdit::Kind::Insert;
+    RowEdit edit;
+    edit.kind = RowEdit::Kind::Insert;
     edit.repositoryId = repositoryId;
     edit.title = title;
     edit.body = body;
@@ -313,16 +316,17 @@ void TableBrowser::createIssue(qint64 repositoryId, const QString &title, const 
     send(edit);
 }
 
-void TableBrowser::deleteIssue(qint64 id) {
-    IssueEdit edit;
-    edit.kind = IssueEdit::Kind::Delete;
+void TableBrowser::deleteRow(qint64 id) {
+    RowEdit edit;
+    edit.kind = RowEdit::Kind::Delete;
+    edit.table = m_request.table;
     edit.id = id;
-    m_status->setText(tr("Deleting the issue on GitHub…"));
+    m_status->setText(tr("Deleting the %1 row on GitHub…").arg(edit.table));
     send(edit);
 }
 
 void TableBrowser::showEditOutcome(const EditOutcome &outcome) {
-    if (outcome.edit.kind == IssueEdit::Kind::Update)
+    if (outcome.edit.kind == RowEdit::Kind::Update)
         m_model->setPending(outcome.edit.id, outcome.edit.column, false);
     if (outcome.ok) {
         m_error->hide();
@@ -330,9 +334,9 @@ void TableBrowser::showEditOutcome(const EditOutcome &outcome) {
         // The row now holds GitHub's answer (new updated_at, a created issue's number): read it back.
         request();
     } else {
-        static const QMap<IssueEdit::Kind, QString> what = {{IssueEdit::Kind::Update, tr("change")},
-                                                            {IssueEdit::Kind::Insert, tr("new issue")},
-                                                            {IssueEdit::Kind::Delete, tr("deletion")}};
+        static const QMap<RowEdit::Kind, QString> what = {{RowEdit::Kind::Update, tr("change")},
+                                                          {RowEdit::Kind::Insert, tr("new issue")},
+                                                          {RowEdit::Kind::Delete, tr("deletion")}};
         showError(tr("The %1 was refused: %2").arg(what.value(outcome.edit.kind), outcome.failure.text()));
         m_status->setText(tr("Nothing changed."));
     }
@@ -366,20 +370,27 @@ void TableBrowser::askNewIssue() {
         createIssue(repository->currentData().toLongLong(), title->text(), body->toPlainText());
 }
 
-void TableBrowser::askDeleteIssue() {
+void TableBrowser::askDeleteRow() {
     const QModelIndexList selected = m_view->selectionModel()->selectedRows();
     if (selected.isEmpty()) {
-        showError(tr("Select the issue to delete first."));
+        showError(tr("Select the row to delete first."));
         return;
     }
     const int row = selected.first().row();
     const qint64 id = m_model->idAt(row);
-    const int titleColumn = m_model->columnIndex(QStringLiteral("title"));
-    const QString title = titleColumn >= 0 ? m_model->page().rows[row].value(titleColumn).toString() : QString();
-    if (QMessageBox::question(this, tr("Delete issue"),
-                              tr("Delete the issue “%1” on GitHub? This cannot be undone.").arg(title)) ==
+    // The row as a person knows it: its title, name, tag or body.
+    QString what = QString::number(id);
+    for (const char *column : {"title", "name", "tag_name", "content", "body"}) {
+        const int at = m_model->columnIndex(QLatin1String(column));
+        if (at >= 0 && !m_model->page().rows[row].value(at).toString().isEmpty()) {
+            what = m_model->page().rows[row].value(at).toString().left(80);
+            break;
+        }
+    }
+    if (QMessageBox::question(this, tr("Delete %1").arg(m_request.table),
+                              tr("Delete the %1 “%2” on GitHub? This cannot be undone.").arg(m_request.table, what)) ==
         QMessageBox::Yes)
-        deleteIssue(id);
+        deleteRow(id);
 }
 
 QString TableBrowser::selectionText(const QAbstractItemView *view) {

@@ -21,9 +21,10 @@ namespace hubsync {
 class TablePageModel;
 
 // Browses every synced table a page at a time (sortable, filterable) over a QPSQL connection to the
-// HubSync proxy. Issues are editable (title, body, state, assignees), and can be created and deleted:
-// the proxy applies each edit to GitHub first, so GitHub's refusal comes back as a PostgreSQL error,
-// shown here with its SQLSTATE, detail and hint, while the cell keeps its old value.
+// HubSync proxy. The tables the proxy writes through are editable (issue title, body, state, assignees;
+// comment bodies; label names and colours; releases; pull request titles, ...), their rows can be
+// deleted, and issues created: the proxy applies each edit to GitHub first, so GitHub's refusal comes back as a
+// PostgreSQL error, shown here with its SQLSTATE, detail and hint, while the cell keeps its old value.
 class TableBrowser final : public QWidget {
     Q_OBJECT
 public:
@@ -46,7 +47,8 @@ public:
 
     void editCell(qint64 id, const QString &column, const QVariant &value);
     void createIssue(qint64 repositoryId, const QString &title, const QString &body);
-    void deleteIssue(qint64 id);
+    // Deletes a row of the current table (which must accept deletes through the proxy).
+    void deleteRow(qint64 id);
 
     [[nodiscard]] TablePageModel *model() const { return m_model; }
     [[nodiscard]] QTableView *view() const { return m_view; }
@@ -70,9 +72,9 @@ private:
     void showPage(const TablePage &page);
     void showEditOutcome(const EditOutcome &outcome);
     void showError(const QString &text);
-    void send(IssueEdit edit);
+    void send(RowEdit edit);
     void askNewIssue();
-    void askDeleteIssue();
+    void askDeleteRow();
     void updateButtons();
 
     OwnedThread m_thread;
@@ -84,7 +86,7 @@ private:
     QPushButton *m_previous = nullptr;
     QPushButton *m_next = nullptr;
     QPushButton *m_newIssue = nullptr;
-    QPushButton *m_deleteIssue = nullptr;
+    QPushButton *m_deleteRow = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_error = nullptr;
     QTableView *m_view = nullptr;

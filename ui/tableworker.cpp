@@ -21,11 +21,17 @@ void applySessionSettings(QSqlDatabase &db) {
     QSqlQuery(db).exec(QStringLiteral("SET statement_timeout = '30s'"));
 }
 
-// The issue columns the proxy's write-through maps to GitHub (PATCH fields, and the lock endpoint for
-// locked/active_lock_reason). Everything else is GitHub's to set. Only the ones the table has are offered.
-const QStringList &issueWritable() {
-    static const QStringList columns = EngineController::writableIssueColumns();
-    return columns;
+// The columns of a table the proxy's write-through maps to GitHub (issue: PATCH fields, and the lock
+// endpoint for locked/active_lock_reason; comment: body; ...). Everything else is GitHub's to set. Only
+// the ones the table has are offered.
+QStringList writableColumns(const QString &table) {
+    static const QHash<QString, QStringList> byTable = [] {
+        QHash<QString, QStringList> columns;
+        for (const QString &t : EngineController::syncedTables())
+            columns.insert(t, EngineController::writableColumns(t));
+        return columns;
+    }();
+    return byTable.value(table);
 }
 
 // Tables without the label_names column: the names of an issue's labels, read from issue_label.
@@ -236,7 +242,7 @@ void TableWorker::fetch(const TableRequest &request) {
         names << c.name;
         hasId = hasId || c.name == QStringLiteral("id");
         hasLabels = hasLabels || c.name == QStringLiteral("label_names");
-        if (isIssue && issueWritable().contains(c.name))
+        if (writableColumns(request.table).contains(c.name))
             page.editableColumns << c.name;
     }
     if (isIssue && !hasLabels) {
@@ -294,7 +300,7 @@ void TableWorker::fetch(const TableRequest &request) {
     Q_EMIT pageReady(page);
 }
 
-void TableWorker::apply(const IssueEdit &edit) {
+void TableWorker::apply(const RowEdit &edit) {
     EditOutcome outcome;
     outcome.serial = edit.serial;
     outcome.edit = edit;
@@ -304,12 +310,12 @@ void TableWorker::apply(const IssueEdit &edit) {
         return;
     }
     const QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    const QString table = qualified(QStringLiteral("issue"));
+    const QString table = qualified(edit.kind == RowEdit::Kind::Insert ? QStringLiteral("issue") : edit.table);
     QString sql;
     switch (edit.kind) {
-    case IssueEdit::Kind::Update:
-        if (!issueWritable().contains(edit.column)) {
-            outcome.failure.message = tr("the column %1 cannot be edited").arg(edit.column);
+    case RowEdit::Kind::Update:
+        if (!writableColumns(edit.table).contains(edit.column)) {
+            outcome.failure.message = tr("the column %1 of %2 cannot be edited").arg(edit.column, edit.table);
             Q_EMIT editFinished(outcome);
             return;
         }
@@ -317,13 +323,18 @@ void TableWorker::apply(const IssueEdit &edit) {
                   .arg(table, db.driver()->escapeIdentifier(edit.column, QSqlDriver::FieldName), literal(edit.value))
                   .arg(edit.id);
         break;
-    case IssueEdit::Kind::Insert:
+    case RowEdit::Kind::Insert:
         sql = QStringLiteral("INSERT INTO %1 (repository_id, title, body) VALUES (%2, %3, %4)")
                   .arg(table)
                   .arg(edit.repositoryId)
                   .arg(literal(edit.title), literal(edit.body));
         break;
-    case IssueEdit::Kind::Delete:
+    case RowEdit::Kind::Delete:
+        if (!EngineController::deletableTables().contains(edit.table)) {
+            outcome.failure.message = tr("rows of %1 cannot be deleted").arg(edit.table);
+            Q_EMIT editFinished(outcome);
+            return;
+        }
         sql = QStringLiteral("DELETE FROM %1 WHERE id = %2").arg(table).arg(edit.id);
         break;
     }

@@ -49,21 +49,23 @@ struct TableRequest {
     int limit = 200;
 };
 
-struct IssueEdit {
+// One change the browser sends through the proxy: a cell of a written table, a new issue, a deleted row.
+struct RowEdit {
     enum class Kind { Update, Insert, Delete };
     quint64 serial = 0;
     Kind kind = Kind::Update;
-    qint64 id = 0;           // Update/Delete: the issue's id
-    QString column;          // Update: the column changed
-    QVariant value;          // Update: its new value
-    qint64 repositoryId = 0; // Insert
-    QString title;           // Insert
-    QString body;            // Insert
+    QString table = QStringLiteral("issue"); // Update/Delete: a table the proxy writes through
+    qint64 id = 0;                           // Update/Delete: the row's id
+    QString column;                          // Update: the column changed
+    QVariant value;                          // Update: its new value
+    qint64 repositoryId = 0;                 // Insert
+    QString title;                           // Insert
+    QString body;                            // Insert
 };
 
 struct EditOutcome {
     quint64 serial = 0;
-    IssueEdit edit;
+    RowEdit edit;
     bool ok = false;
     int rowsAffected = 0;
     SqlFailure failure;
@@ -72,7 +74,7 @@ struct EditOutcome {
 // Runs the table browser's SQL on a thread of its own (QSqlDatabase connections belong to the thread
 // that opened them), through the Qt PostgreSQL driver (QPSQL). Every read is one bounded page
 // (LIMIT/OFFSET, and a count that stops at countCap); every write goes to the HubSync proxy, which
-// applies issue edits to GitHub first and answers GitHub's refusal as a normal PostgreSQL error.
+// applies edits of GitHub's tables to GitHub first and answers GitHub's refusal as a normal PostgreSQL error.
 class TableWorker final : public QObject {
     Q_OBJECT
 public:
@@ -86,7 +88,7 @@ public:
 public Q_SLOTS:
     void open(const hubsync::DatabaseEndpoint &endpoint);
     void fetch(const hubsync::TableRequest &request);
-    void apply(const hubsync::IssueEdit &edit);
+    void apply(const hubsync::RowEdit &edit);
     void listRepositories(); // id and full_name, for the new-issue form
     void close();
 
@@ -120,5 +122,5 @@ private:
 
 Q_DECLARE_METATYPE(hubsync::TablePage)
 Q_DECLARE_METATYPE(hubsync::TableRequest)
-Q_DECLARE_METATYPE(hubsync::IssueEdit)
+Q_DECLARE_METATYPE(hubsync::RowEdit)
 Q_DECLARE_METATYPE(hubsync::EditOutcome)

@@ -622,8 +622,12 @@ QStringList EngineController::syncedTables() {
     return tables;
 }
 
-QStringList EngineController::writableIssueColumns() {
-    return proxy::writableIssueColumns();
+QStringList EngineController::writableColumns(const QString &table) {
+    return proxy::writableColumns(table);
+}
+
+QStringList EngineController::deletableTables() {
+    return proxy::deletableTables();
 }
 
 void EngineController::start() {

@@ -151,8 +151,10 @@ public:
     static QStringList syncedTables();
     // The PostgreSQL client library's version ("15.8"), for About boxes.
     static QString libpqVersion();
-    // The issue columns the proxy's write-through lets a client change.
-    static QStringList writableIssueColumns();
+    // The columns of `table` the proxy's write-through lets a client change (empty: read-only).
+    static QStringList writableColumns(const QString &table);
+    // The tables whose rows a DELETE through the proxy removes on GitHub.
+    static QStringList deletableTables();
 
 Q_SIGNALS:
     void statusChanged(const hubsync::EngineStatus &status);

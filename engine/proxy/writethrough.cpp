@@ -58,14 +58,25 @@ struct WriteRun {
     }
 };
 
-QStringList writableIssueColumns() {
-    return makeIssueWriter()->writableColumns();
-}
-
 QStringList writableTables() {
     QStringList tables;
     for (const auto &writer : makeTableWriters())
         tables << writer->table();
+    return tables;
+}
+
+QStringList writableColumns(const QString &table) {
+    for (const auto &writer : makeTableWriters())
+        if (writer->table() == table)
+            return writer->writableColumns();
+    return {};
+}
+
+QStringList deletableTables() {
+    QStringList tables;
+    for (const auto &writer : makeTableWriters())
+        if (writer->deletes())
+            tables << writer->table();
     return tables;
 }
 

@@ -45,10 +45,12 @@ struct WriteOutcome final {
     QList<AppliedChange> applied;
 };
 
-// The issue columns a client may change through the proxy; every other column is GitHub's to set.
-QStringList writableIssueColumns();
 // The tables the proxy writes through to GitHub.
 QStringList writableTables();
+// The columns of `table` an UPDATE through the proxy may change (empty for read-only tables).
+QStringList writableColumns(const QString &table);
+// The written tables whose rows a DELETE through the proxy removes on GitHub.
+QStringList deletableTables();
 // The webhook events GitHub sends for writes to the writable tables (held while a write is in flight).
 QStringList writtenEvents();
 

@@ -313,7 +313,7 @@ private Q_SLOTS:
         ref.number = m_fixture->scalar(QStringLiteral("SELECT number FROM github.issue WHERE id = %1").arg(id));
         QCOMPARE(simulatorIssue(ref).value(QStringLiteral("title")).toString(), title);
 
-        const EditOutcome deleted = edit([this, id] { browser()->deleteIssue(id); });
+        const EditOutcome deleted = edit([this, id] { browser()->deleteRow(id); });
         QVERIFY2(deleted.ok, qPrintable(deleted.failure.text()));
         QCOMPARE(m_fixture->scalar(QStringLiteral("SELECT count(*) FROM github.issue WHERE id = %1").arg(id)),
                  QStringLiteral("0"));
@@ -322,6 +322,39 @@ private Q_SLOTS:
                               m_fixture->token())
                      .status,
                  404);
+    }
+
+    // Comments are edited and deleted like issues: the body cell goes to GitHub, and so does the deletion.
+    void editsAndDeletesAComment() {
+        load([this] { browser()->setTable(QStringLiteral("comment")); });
+        QVERIFY(browser()->model()->page().editableColumns.contains(QStringLiteral("body")));
+        QVERIFY(!browser()->model()->page().editableColumns.contains(QStringLiteral("issue_number")));
+        const qint64 id = browser()->model()->idAt(0);
+        QVERIFY(id > 0);
+        const QString repository = m_fixture->scalar(
+            QStringLiteral("SELECT r.full_name FROM github.comment c JOIN github.repository r ON r.id = c.repository_id"
+                           " WHERE c.id = %1")
+                .arg(id));
+        const QString path = QStringLiteral("/repos/%1/issues/comments/%2").arg(repository).arg(id);
+        const QModelIndex cell = browser()->model()->index(0, browser()->model()->columnIndex(QStringLiteral("body")));
+        const QString body = QStringLiteral("Edited comment from the HubSync browser");
+        const EditOutcome outcome = edit([this, cell, body] { browser()->model()->setData(cell, body, Qt::EditRole); });
+        if (writeThroughMissing(outcome))
+            QSKIP("the proxy in this build refuses writes (write-through not enabled)");
+        QVERIFY2(outcome.ok, qPrintable(outcome.failure.text()));
+        QCOMPARE(m_fixture->simulator()
+                     .request("GET", path, m_fixture->token())
+                     .json()
+                     .object()
+                     .value(QStringLiteral("body"))
+                     .toString(),
+                 body);
+
+        const EditOutcome deleted = edit([this, id] { browser()->deleteRow(id); });
+        QVERIFY2(deleted.ok, qPrintable(deleted.failure.text()));
+        QCOMPARE(m_fixture->scalar(QStringLiteral("SELECT count(*) FROM github.comment WHERE id = %1").arg(id)),
+                 QStringLiteral("0"));
+        QCOMPARE(m_fixture->simulator().request("GET", path, m_fixture->token()).status, 404);
     }
 };
 

@@ -26,7 +26,7 @@ struct Writable {
     const char *column;
     const char *field; // nullptr: not a PATCH field (lock goes through its own endpoint)
 };
-constexpr Writable writableColumns[] = {
+constexpr Writable issueColumns[] = {
     {"title", "title"},
     {"body", "body"},
     {"state", "state"},
@@ -62,7 +62,7 @@ public:
     QString table() const override { return QStringLiteral("issue"); }
     QStringList writableColumns() const override {
         QStringList columns;
-        for (const Writable &w : ::hubsync::proxy::writableColumns)
+        for (const Writable &w : issueColumns)
             columns << QLatin1String(w.column);
         return columns;
     }
@@ -203,7 +203,7 @@ void IssueWriter::applyInsert(const CallPtr &call) const {
 void IssueWriter::applyUpdate(const CallPtr &call) const {
     WriteStep &step = *call->step;
     const CapturedChange &change = step.change();
-    for (const Writable &w : ::hubsync::proxy::writableColumns) {
+    for (const Writable &w : issueColumns) {
         const QString column = QLatin1String(w.column);
         if (sameColumnValue(column, change.oldRow.value(column), change.newRow.value(column)))
             continue;
@@ -420,7 +420,7 @@ void IssueWriter::undo(const std::shared_ptr<WriteStep> &step, const AppliedChan
     }
     // An update: PATCH the changed fields back to the row's old values.
     QJsonObject body;
-    for (const Writable &w : ::hubsync::proxy::writableColumns) {
+    for (const Writable &w : issueColumns) {
         const QString column = QLatin1String(w.column);
         if (!w.field || sameColumnValue(column, change.oldRow.value(column), change.newRow.value(column)))
             continue;

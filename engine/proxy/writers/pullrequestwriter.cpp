@@ -16,6 +16,7 @@ public:
         return {QStringLiteral("title"), QStringLiteral("body"), QStringLiteral("state"), QStringLiteral("base_ref")};
     }
     QString permission() const override { return QStringLiteral("\"pull_requests: write\""); }
+    bool deletes() const override { return false; }
 
     QString describe(const CapturedChange &change) const override {
         return QStringLiteral("pull request #%1 (id %2)")
