@@ -595,6 +595,34 @@ private Q_SLOTS:
         QCOMPARE(onGitHub(path).json().object().value(QStringLiteral("state")).toString(), QStringLiteral("closed"));
     }
 
+    // Every written table through an extended-protocol driver (psycopg 3, server-side binding).
+    void extendedProtocolDriver() {
+        const QString python = test::pythonWith(QStringLiteral("psycopg"));
+        if (python.isEmpty())
+            QSKIP("psycopg 3 is not installed (see installer/install-deps.sh)");
+        const Thread t = thread(2);
+        const QString issueId =
+            value(QStringLiteral("SELECT id FROM github.issue WHERE repository_id = $1 AND number = $2"),
+                  {pg::param(t.repositoryId), pg::param(t.number)});
+        const QString dsn = QStringLiteral("host=127.0.0.1 port=%1 dbname=%2 user=%3 connect_timeout=10")
+                                .arg(m_proxy.server->port())
+                                .arg(m_database, m_user);
+        test::ProcessOptions options;
+        options.timeoutMs = 180000; // GitHub's writes are paced a second apart
+        const test::ProcessResult r =
+            test::runProcess(python,
+                             {qEnvironmentVariable("HUBSYNC_SOURCE_DIR", QStringLiteral(HUBSYNC_TEST_SOURCE_DIR)) +
+                                  QStringLiteral("/tests/proxy/clients/psycopg3_tables.py"),
+                              dsn, QString::number(t.repositoryId), issueId, QString::number(t.number)},
+                             options);
+        QVERIFY2(r.ok() && r.out.contains("OK psycopg3 tables"), r.describe().constData());
+        // Every table's calls are in the write log.
+        QCOMPARE(value(QStringLiteral("SELECT string_agg(DISTINCT table_name, ',' ORDER BY table_name) FROM"
+                                      " hubsync.write_log WHERE client = (SELECT client FROM hubsync.write_log WHERE"
+                                      " request->>'body' = 'psycopg one' LIMIT 1)")),
+                 QStringLiteral("comment,issue_label,label,pull_request,reaction,ref,release"));
+    }
+
     void readOnlyTablesSayWhichAreWritable() {
         const test::ProcessResult r = psql(QStringLiteral("UPDATE github.commit SET message = 'x'"));
         QVERIFY(!r.ok());
