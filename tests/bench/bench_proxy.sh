@@ -186,7 +186,7 @@ if [ -f "$WORK/perf.data" ]; then
         grep -E '^ +[0-9.]+%' | sed 's/  *- *- *$//' | head -30
 fi
 WT="$BUILD/tests/bench/bench_writethrough"
-if [ "${WRITES:-30}" != 0 ] && [ -x "$WT" ]; then
+if [ "${WRITES:-12}" != 0 ] && [ -x "$WT" ]; then
     echo "--- write-through ---"
-    HUBSYNC_BIN_DIR="$BUILD/bin" "$WT" "${WRITES:-30}" 2>/dev/null | tail -4
+    HUBSYNC_BIN_DIR="$BUILD/bin" "$WT" "${WRITES:-12}" 2>/dev/null | grep -v "^20[0-9][0-9]-"
 fi
