@@ -258,6 +258,31 @@ QList<Migration> allMigrations() {
         108, QStringLiteral("pull request write-through"),
         idTableWriteThrough(QStringLiteral("pull_request")) +
             QStringList{QStringLiteral("ALTER TABLE {schema}.pull_request ALTER COLUMN number SET DEFAULT 0")}};
+    // Captured rows without raw: GitHub's whole object (tens of kB for a pull request, twice per row) is
+    // never sent to GitHub and is replaced by GitHub's answer anyway, so copying it out of PostgreSQL and
+    // parsing it cost the proxy time for nothing. A statement that changes raw still shows: the row then
+    // carries raw = "(changed by the statement)", which the writers refuse as a column GitHub sets.
+    list << Migration{
+        109,
+        QStringLiteral("write-through captures rows without raw"),
+        {QStringLiteral(
+            "CREATE OR REPLACE FUNCTION hubsync.capture_issue_change() RETURNS trigger LANGUAGE plpgsql AS $fn$\n"
+            "DECLARE o jsonb; n jsonb;\n"
+            "BEGIN\n"
+            "  IF current_setting('hubsync.capture', true) IS DISTINCT FROM 'on' OR TG_TABLE_NAME <>\n"
+            "      coalesce(nullif(current_setting('hubsync.capture_table', true), ''), TG_TABLE_NAME) THEN\n"
+            "    RETURN NULL;\n"
+            "  END IF;\n"
+            "  IF TG_OP <> 'INSERT' THEN o := to_jsonb(OLD); END IF;\n"
+            "  IF TG_OP <> 'DELETE' THEN n := to_jsonb(NEW); END IF;\n"
+            "  IF n IS NOT NULL AND n ? 'raw' AND (n->'raw') IS DISTINCT FROM coalesce(o->'raw', 'null') THEN\n"
+            "    n := jsonb_set(n, '{raw}', '\"(changed by the statement)\"');\n"
+            "  ELSE\n"
+            "    n := n - 'raw';\n"
+            "  END IF;\n"
+            "  INSERT INTO pg_temp.hubsync_capture (op, old_row, new_row) VALUES (TG_OP, o - 'raw', n);\n"
+            "  RETURN NULL;\n"
+            "END $fn$")}};
     return list;
 }
 

@@ -143,8 +143,7 @@ void WriteStep::unchanged() {
     if (m_alive.isNull())
         return;
     AppliedChange &answer = m_run->answer(m_index);
-    answer.row = change().oldRow;
-    answer.object = change().oldRow.value(QStringLiteral("raw")).toObject();
+    answer.row = change().oldRow; // without raw (migration 109): the trigger keeps the row's own
     ++m_run->index;
     m_owner->next(m_run);
 }
@@ -204,6 +203,7 @@ void WriteThrough::apply(const QString &table, const QList<CapturedChange> &chan
     run->client = client;
     run->done = std::move(done);
     run->writer = writer(table);
+    m_lookups.clear(); // rows may have changed since the last statement
     if (!run->writer) {
         WriteOutcome outcome;
         outcome.error = refusalFields("0A000", QStringLiteral("%1 is not written through to GitHub").arg(table));

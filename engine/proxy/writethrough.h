@@ -105,7 +105,8 @@ public:
     // Lookups for table writers, on the write-through's own connection.
     QString repositoryPath(qint64 repositoryId, Error *error);
     QStringList loginsFor(const QJsonValue &assigneeIds, Error *error);
-    // One value of a synced row: SELECT column FROM <schema>.table WHERE key = value (null when missing).
+    // One value of a synced row: column of <schema>.table WHERE key = value (empty when missing). Rows
+    // are read once per statement.
     QString lookup(const QString &table, const QString &column, const QString &key, qint64 value, Error *error);
 
 private:
@@ -127,6 +128,7 @@ private:
     std::unique_ptr<pg::Connection> m_db;
     std::vector<std::unique_ptr<TableWriter>> m_writers;
     QHash<qint64, QString> m_repositoryPaths; // id -> "owner/name"
+    QHash<QString, QJsonObject> m_lookups;    // lookup(): rows read for the statement being applied
     QSet<qint64> m_storedUsers;               // stored by storeReferences() already
     QSet<qint64> m_storedLabels;
     int m_inFlight = 0;

@@ -81,14 +81,23 @@ QString WriteThrough::lookup(const QString &table, const QString &column, const 
         *error = Error::make(Error::Kind::Database, QStringLiteral("write-through has no database connection"));
         return {};
     }
-    const pg::Result r =
-        m_db->execParams(QStringLiteral("SELECT %1 FROM %2.%3 WHERE %4 = $1")
-                             .arg(m_db->quoteIdentifier(column), m_db->quoteIdentifier(m_options.schema),
-                                  m_db->quoteIdentifier(table), m_db->quoteIdentifier(key)),
-                         {pg::param(value)});
-    if (!r.ok())
-        *error = Error::make(Error::Kind::Database, r.errorMessage());
-    return r.ok() && r.rows() > 0 ? r.text(0, 0) : QString();
+    // The whole row (without raw) once per statement: a writer usually needs several of its columns.
+    const QString cacheKey = table + QLatin1Char('.') + key + QLatin1Char('=') + QString::number(value);
+    auto cached = m_lookups.constFind(cacheKey);
+    if (cached == m_lookups.cend()) {
+        const pg::Result r = m_db->execParams(
+            QStringLiteral("SELECT to_jsonb(t) - 'raw' FROM %1.%2 t WHERE %3 = $1")
+                .arg(m_db->quoteIdentifier(m_options.schema), m_db->quoteIdentifier(table), m_db->quoteIdentifier(key)),
+            {pg::param(value)});
+        if (!r.ok()) {
+            *error = Error::make(Error::Kind::Database, r.errorMessage());
+            return {};
+        }
+        cached = m_lookups.insert(cacheKey, r.rows() > 0 ? QJsonDocument::fromJson(r.text(0, 0).toUtf8()).object()
+                                                         : QJsonObject());
+    }
+    const QJsonValue v = cached->value(column);
+    return v.isDouble() ? QString::number(qint64(v.toDouble())) : v.toString();
 }
 
 Error WriteThrough::storeReferences(const QList<AppliedChange> &applied) {
@@ -152,6 +161,8 @@ void WriteThrough::reconcile(const QList<AppliedChange> &applied) {
     if (Error e = storeReferences(applied))
         logWarning(category, e.message);
     for (const AppliedChange &change : applied) {
+        if (!change.written)
+            continue; // GitHub did not change: the row stays as the statement found it
         const TableWriter *tableWriter = writer(change.table);
         const catalog::Collection *collection = catalog::findCollection(change.table);
         if (!tableWriter || !collection)

@@ -256,6 +256,7 @@ void IssueWriter::applyUpdate(const CallPtr &call) const {
             fresh.key = c.id();
             fresh.repositoryId = s.repositoryId();
             fresh.row = current;
+            fresh.written = true; // GitHub's current version, stored as GitHub changed it
             fresh.object = r.json.object();
             s.writeThrough().reconcile({fresh});
             s.refuse(

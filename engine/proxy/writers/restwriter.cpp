@@ -102,6 +102,7 @@ void RestTableWriter::update(const std::shared_ptr<WriteStep> &step) const {
             fresh.key = c.id();
             fresh.repositoryId = step->repositoryId();
             fresh.row = current;
+            fresh.written = true; // GitHub's current version, stored as GitHub changed it
             fresh.object = r.json.object();
             step->writeThrough().reconcile({fresh});
             step->refuse(refusalFields(
