@@ -283,6 +283,23 @@ QList<Migration> allMigrations() {
             "  INSERT INTO pg_temp.hubsync_capture (op, old_row, new_row) VALUES (TG_OP, o - 'raw', n);\n"
             "  RETURN NULL;\n"
             "END $fn$")}};
+    // Discussions and their comments (GraphQL mutations); a comment's repository is its discussion's.
+    QStringList discussions =
+        idTableWriteThrough(QStringLiteral("discussion")) + idTableWriteThrough(QStringLiteral("discussion_comment"));
+    discussions << QStringLiteral("ALTER TABLE {schema}.discussion ALTER COLUMN number SET DEFAULT 0")
+                << QStringLiteral(
+                       "CREATE OR REPLACE FUNCTION hubsync.discussion_comment_repository() RETURNS trigger LANGUAGE"
+                       " plpgsql AS $fn$\n"
+                       "BEGIN\n"
+                       "  EXECUTE format('SELECT repository_id FROM %I.discussion WHERE id = $1', TG_TABLE_SCHEMA)\n"
+                       "    INTO NEW.repository_id USING NEW.discussion_id;\n"
+                       "  RETURN NEW;\n"
+                       "END $fn$")
+                << QStringLiteral(
+                       "CREATE TRIGGER hubsync_comment_repository BEFORE INSERT ON {schema}.discussion_comment"
+                       " FOR EACH ROW WHEN (NEW.repository_id IS NULL)"
+                       " EXECUTE FUNCTION hubsync.discussion_comment_repository()");
+    list << Migration{110, QStringLiteral("discussion write-through"), discussions};
     return list;
 }
 

@@ -22,6 +22,7 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/writethrough.cpp ${_hubsync_proxy_dir}/writethrough.h
     ${_hubsync_proxy_dir}/writethrough_store.cpp
     ${_hubsync_proxy_dir}/writers/commentwriter.cpp
+    ${_hubsync_proxy_dir}/writers/discussionwriter.cpp
     ${_hubsync_proxy_dir}/writers/issuewriter.cpp
     ${_hubsync_proxy_dir}/writers/labellinkwriter.cpp
     ${_hubsync_proxy_dir}/writers/labelwriter.cpp

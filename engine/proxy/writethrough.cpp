@@ -81,9 +81,11 @@ QStringList deletableTables() {
 }
 
 QStringList writtenEvents() {
-    return {QStringLiteral("issues"),  QStringLiteral("issue_comment"), QStringLiteral("label"),
-            QStringLiteral("release"), QStringLiteral("pull_request"),  QStringLiteral("create"),
-            QStringLiteral("delete"),  QStringLiteral("push")};
+    return {QStringLiteral("issues"),       QStringLiteral("issue_comment"),
+            QStringLiteral("label"),        QStringLiteral("release"),
+            QStringLiteral("pull_request"), QStringLiteral("create"),
+            QStringLiteral("delete"),       QStringLiteral("push"),
+            QStringLiteral("discussion"),   QStringLiteral("discussion_comment")};
 }
 
 // WriteStep

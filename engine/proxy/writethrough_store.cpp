@@ -115,7 +115,13 @@ Error WriteThrough::storeReferences(const QList<AppliedChange> &applied) {
         if (change.object.isEmpty() || !collection)
             continue;
         // Rows stored once are not sent again (ON CONFLICT DO NOTHING would keep them as they are anyway).
-        for (const QJsonObject &user : catalog::embeddedUsers(*collection, change.object)) {
+        QList<QJsonObject> embedded = catalog::embeddedUsers(*collection, change.object);
+        if (change.object.value(QStringLiteral("author")).isObject()) // GraphQL objects (discussions) name an author
+            if (const QJsonObject author =
+                    catalog::restUserFromGraphql(change.object.value(QStringLiteral("author")).toObject());
+                !author.isEmpty())
+                embedded << author;
+        for (const QJsonObject &user : std::as_const(embedded)) {
             const qint64 id = qint64(user.value(QStringLiteral("id")).toDouble());
             if (!m_storedUsers.contains(id)) {
                 userRows.append(tableRow(users->table, user, change.repositoryId));

@@ -9,6 +9,7 @@
 // statement's time; githubsim in HUBSYNC_BIN_DIR; PostgreSQL from HUBSYNC_TEST_PG_DSN or
 // a throwaway cluster).
 
+#include "catalog/catalog.h"
 #include "facade/proxyhost.h"
 #include "github/githubclient.h"
 #include "livesyncfixture.h"
@@ -94,6 +95,20 @@ QString statement(pg::Connection &client, const QString &sql, const pg::Params &
     return r.ok() && r.affectedRows() == 1 ? QString() : QStringLiteral("%1: %2").arg(sql, r.errorMessage());
 }
 
+github::GitHubResponse graphql(github::GitHubClient &client, const QString &query, const QJsonObject &variables) {
+    github::GitHubResponse out;
+    bool finished = false;
+    QEventLoop loop;
+    client.graphql(query, variables, [&](const github::GitHubResponse &r) {
+        out = r;
+        finished = true;
+        loop.quit();
+    });
+    if (!finished)
+        loop.exec();
+    return out;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -139,6 +154,8 @@ int main(int argc, char **argv) {
         "SELECT l.id, l.name FROM github.label l WHERE l.repository_id = $1 AND NOT EXISTS (SELECT 1 FROM"
         " github.issue_label il WHERE il.label_id = l.id AND il.issue_id = (SELECT min(id) FROM github.issue))"
         " ORDER BY l.id LIMIT 1"));
+    const QStringList discussion =
+        first(QStringLiteral("SELECT id, node_id FROM github.discussion WHERE repository_id = $1 ORDER BY id LIMIT 1"));
     if (comment.isEmpty() || label.isEmpty() || pull.isEmpty() || unlinked.isEmpty())
         return fail(QStringLiteral("the dataset lacks a comment, label or pull request to write"));
 
@@ -183,6 +200,31 @@ int main(int argc, char **argv) {
                                              .arg(repo, QString::fromLatin1(QUrl::toPercentEncoding(label.at(1)))),
                                          {{QStringLiteral("description"), QStringLiteral("direct %1").arg(i)}});
                   }};
+    if (!discussion.isEmpty())
+        cases << Case{QStringLiteral("discussion"), QStringLiteral("UPDATE title"), QStringLiteral("query + mutation"),
+                      [&](pg::Connection &c, int i) {
+                          return statement(
+                              c, QStringLiteral("UPDATE github.discussion SET title = $1 WHERE id = $2"),
+                              {pg::param(QStringLiteral("proxy %1").arg(i)), pg::param(discussion.at(0).toLongLong())});
+                      },
+                      [&](github::GitHubClient &c, int i) {
+                          const QJsonObject id{{QStringLiteral("id"), discussion.at(1)}};
+                          const github::GitHubResponse read =
+                              graphql(c,
+                                      QStringLiteral("query($id: ID!) { node(id: $id) { ... on Discussion { %1 } } }")
+                                          .arg(catalog::discussionFields()),
+                                      id);
+                          const github::GitHubResponse written = graphql(
+                              c,
+                              QStringLiteral("mutation($input: UpdateDiscussionInput!) { updateDiscussion(input:"
+                                             " $input) { discussion { %1 } } }")
+                                  .arg(catalog::discussionFields()),
+                              {{QStringLiteral("input"),
+                                QJsonObject{{QStringLiteral("discussionId"), discussion.at(1)},
+                                            {QStringLiteral("title"), QStringLiteral("direct %1").arg(i)}}}});
+                          const Error &e = read.error ? read.error : written.error;
+                          return e ? e.message : QString();
+                      }};
     cases << Case{QStringLiteral("reaction"), QStringLiteral("INSERT"), QStringLiteral("POST"),
                   [&](pg::Connection &c, int) {
                       return statement(c,

@@ -495,6 +495,36 @@ private Q_SLOTS:
         }
     }
 
+    // pull_request_label rows label pull requests on GitHub.
+    void pullRequestLabels() {
+        const pg::Result pick = m_db.execParams(
+            QStringLiteral("SELECT p.id, p.number, r.full_name, l.id, l.name FROM github.pull_request p JOIN"
+                           " github.repository r ON r.id = p.repository_id JOIN github.label l ON l.repository_id ="
+                           " p.repository_id WHERE NOT EXISTS (SELECT 1 FROM github.pull_request_label pl WHERE"
+                           " pl.pull_request_id = p.id AND pl.label_id = l.id) ORDER BY p.id, l.id LIMIT 1"),
+            {});
+        if (!pick.ok() || pick.rows() == 0)
+            QSKIP("the dataset has no pull request to label");
+        const QString path = QStringLiteral("/repos/%1/issues/%2").arg(pick.text(0, 2)).arg(pick.toInt(0, 1));
+        const auto labelled = [&] {
+            for (const QJsonValue &l : onGitHub(path).json().object().value(QStringLiteral("labels")).toArray())
+                if (l.toObject().value(QStringLiteral("name")).toString() == pick.text(0, 4))
+                    return true;
+            return false;
+        };
+        test::ProcessResult r = psql(QStringLiteral("INSERT INTO github.pull_request_label (pull_request_id, label_id)"
+                                                    " VALUES (%1, %2)")
+                                         .arg(pick.toInt(0, 0))
+                                         .arg(pick.toInt(0, 3)));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY(labelled());
+        r = psql(QStringLiteral("DELETE FROM github.pull_request_label WHERE pull_request_id = %1 AND label_id = %2")
+                     .arg(pick.toInt(0, 0))
+                     .arg(pick.toInt(0, 3)));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY(!labelled());
+    }
+
     // Branches: created at a commit, moved forward, refused a move backwards, deleted.
     void refsCreatedMovedDeleted() {
         const Thread t = thread(0);
@@ -599,6 +629,107 @@ private Q_SLOTS:
         QCOMPARE(onGitHub(path).json().object().value(QStringLiteral("state")).toString(), QStringLiteral("closed"));
     }
 
+    // Discussions and their comments go through GitHub's GraphQL mutations.
+    void discussionsWritten() {
+        const pg::Result repo = m_db.execParams(
+            QStringLiteral("SELECT d.repository_id, r.full_name FROM github.discussion d JOIN github.repository r ON"
+                           " r.id = d.repository_id ORDER BY d.id LIMIT 1"),
+            {});
+        if (!repo.ok() || repo.rows() == 0)
+            QSKIP("the dataset has no discussions");
+        const qint64 repositoryId = repo.toInt(0, 0);
+        const QString owner = repo.text(0, 1).section(QLatin1Char('/'), 0, 0);
+        const QString name = repo.text(0, 1).section(QLatin1Char('/'), 1);
+        const auto onGitHubDiscussion = [&](qint64 number) {
+            const QByteArray query =
+                QJsonDocument(
+                    QJsonObject{{QStringLiteral("query"),
+                                 QStringLiteral("{ repository(owner: \"%1\", name: \"%2\") { discussion(number:"
+                                                " %3) { title body category { name } comments(first: 10) {"
+                                                " nodes { body } } } } }")
+                                     .arg(owner, name)
+                                     .arg(number)}})
+                    .toJson();
+            return m_sim.request("POST", QStringLiteral("/graphql"), writeToken, query)
+                .json()
+                .object()
+                .value(QStringLiteral("data"))
+                .toObject()
+                .value(QStringLiteral("repository"))
+                .toObject()
+                .value(QStringLiteral("discussion"))
+                .toObject();
+        };
+
+        test::ProcessResult r =
+            psql(QStringLiteral("INSERT INTO github.discussion (repository_id, title, body) VALUES (%1,"
+                                " 'asked through SQL', 'Is this on GitHub?') RETURNING id, number,"
+                                " category, node_id IS NOT NULL")
+                     .arg(repositoryId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        const QList<QByteArray> created = fields(r);
+        const qint64 id = created.at(0).toLongLong();
+        const qint64 number = created.at(1).toLongLong();
+        QVERIFY2(id > 0 && number > 0, r.out.constData());
+        QCOMPARE(created.at(2), QByteArray("General")); // the category when none is named
+        QCOMPARE(onGitHubDiscussion(number).value(QStringLiteral("title")).toString(),
+                 QStringLiteral("asked through SQL"));
+
+        r = psql(
+            QStringLiteral("UPDATE github.discussion SET title = 'renamed through SQL', category = 'Ideas' WHERE id ="
+                           " %1 RETURNING title, category")
+                .arg(id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY2(r.out.contains("renamed through SQL|Ideas"), r.out.constData());
+        QJsonObject github = onGitHubDiscussion(number);
+        QCOMPARE(github.value(QStringLiteral("title")).toString(), QStringLiteral("renamed through SQL"));
+        QCOMPARE(github.value(QStringLiteral("category")).toObject().value(QStringLiteral("name")).toString(),
+                 QStringLiteral("Ideas"));
+        // Refusals: a category the repository does not have, an empty body (GitHub's UNPROCESSABLE).
+        r = psql(QStringLiteral("UPDATE github.discussion SET category = 'Nonsense' WHERE id = %1").arg(id));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  23503:") && r.err.contains("Q&A"), r.err.constData());
+        r = psql(QStringLiteral("UPDATE github.discussion SET body = ' ' WHERE id = %1").arg(id));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  22023:") && r.err.contains("Body can't be blank"), r.err.constData());
+
+        // A comment, left out repository_id filled from the discussion.
+        r = psql(QStringLiteral("INSERT INTO github.discussion_comment (discussion_id, body) VALUES (%1, 'answered"
+                                " through SQL') RETURNING id, repository_id")
+                     .arg(id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        const qint64 commentId = fields(r).at(0).toLongLong();
+        QVERIFY2(commentId > 0, r.out.constData());
+        QCOMPARE(fields(r).at(1).toLongLong(), repositoryId);
+        r = psql(QStringLiteral("UPDATE github.discussion_comment SET body = 'edited through SQL' WHERE id = %1")
+                     .arg(commentId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        github = onGitHubDiscussion(number);
+        QCOMPARE(github.value(QStringLiteral("comments"))
+                     .toObject()
+                     .value(QStringLiteral("nodes"))
+                     .toArray()
+                     .at(0)
+                     .toObject()
+                     .value(QStringLiteral("body"))
+                     .toString(),
+                 QStringLiteral("edited through SQL"));
+        r = psql(QStringLiteral("DELETE FROM github.discussion_comment WHERE id = %1").arg(commentId));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY(onGitHubDiscussion(number)
+                    .value(QStringLiteral("comments"))
+                    .toObject()
+                    .value(QStringLiteral("nodes"))
+                    .toArray()
+                    .isEmpty());
+
+        r = psql(QStringLiteral("DELETE FROM github.discussion WHERE id = %1").arg(id));
+        QVERIFY2(r.ok(), r.describe().constData());
+        QVERIFY(onGitHubDiscussion(number).isEmpty());
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.discussion WHERE id = $1"), {pg::param(id)}),
+                 QStringLiteral("0"));
+    }
+
     // Every written table through an extended-protocol driver (psycopg 3, server-side binding).
     void extendedProtocolDriver() {
         const QString python = test::pythonWith(QStringLiteral("psycopg"));
@@ -624,14 +755,15 @@ private Q_SLOTS:
         QCOMPARE(value(QStringLiteral("SELECT string_agg(DISTINCT table_name, ',' ORDER BY table_name) FROM"
                                       " hubsync.write_log WHERE client = (SELECT client FROM hubsync.write_log WHERE"
                                       " request->>'body' = 'psycopg one' LIMIT 1)")),
-                 QStringLiteral("comment,issue_label,label,pull_request,reaction,ref,release"));
+                 QStringLiteral("comment,discussion,discussion_comment,issue_label,label,pull_request,reaction,ref,"
+                                "release"));
     }
 
     void readOnlyTablesSayWhichAreWritable() {
         const test::ProcessResult r = psql(QStringLiteral("UPDATE github.commit SET message = 'x'"));
         QVERIFY(!r.ok());
         QVERIFY2(r.err.contains("ERROR:  25006:"), r.err.constData());
-        QVERIFY2(r.err.contains("github.comment") && r.err.contains("github.pull_request"), r.err.constData());
+        QVERIFY2(r.err.contains("github.comment") && r.err.contains("github.discussion"), r.err.constData());
     }
 };
 

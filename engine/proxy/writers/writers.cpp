@@ -13,6 +13,8 @@ std::vector<std::unique_ptr<TableWriter>> makeTableWriters() {
     writers.push_back(makeIssueLabelWriter());
     writers.push_back(makePullRequestLabelWriter());
     writers.push_back(makeRefWriter());
+    writers.push_back(makeDiscussionWriter());
+    writers.push_back(makeDiscussionCommentWriter());
     return writers;
 }
 

@@ -18,6 +18,8 @@ std::unique_ptr<TableWriter> makeIssueLabelWriter();
 std::unique_ptr<TableWriter> makePullRequestLabelWriter();
 std::unique_ptr<TableWriter> makeRefWriter();
 std::unique_ptr<TableWriter> makePullRequestWriter();
+std::unique_ptr<TableWriter> makeDiscussionWriter();
+std::unique_ptr<TableWriter> makeDiscussionCommentWriter();
 
 // Every writer, in the order the docs list them.
 std::vector<std::unique_ptr<TableWriter>> makeTableWriters();

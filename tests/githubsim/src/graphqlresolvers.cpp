@@ -324,7 +324,7 @@ GraphqlService::Val GraphqlService::resolveQuery(Exec &e, const QString &field, 
 GraphqlService::Val GraphqlService::resolveMutation(Exec &e, const QString &field, const QJsonObject &args,
                                                     const Selection &s, const QStringList &path) {
     if (field != QLatin1String("deleteIssue"))
-        return Val::null();
+        return resolveDiscussionMutation(e, field, args, s, path);
     World &world = m_server.m_world;
     const QJsonObject input = args.value(QStringLiteral("input")).toObject();
     const QString issueId = input.value(QStringLiteral("issueId")).toString();
@@ -351,6 +351,163 @@ GraphqlService::Val GraphqlService::resolveMutation(Exec &e, const QString &fiel
     return Val::of(o);
 }
 
+// createDiscussion, updateDiscussion, deleteDiscussion, addDiscussionComment, updateDiscussionComment and
+// deleteDiscussionComment, with GitHub's errors: an unknown node id (NOT_FOUND), no write access
+// (FORBIDDEN), an empty title or body (UNPROCESSABLE).
+GraphqlService::Val GraphqlService::resolveDiscussionMutation(Exec &e, const QString &field, const QJsonObject &args,
+                                                              const Selection &s, const QStringList &path) {
+    World &world = m_server.m_world;
+    const QJsonObject input = args.value(QStringLiteral("input")).toObject();
+    const int actor = e.ctx.identity.user < 0 ? 0 : e.ctx.identity.user;
+    const auto visible = [&](const std::optional<Obj> &node, const char *type) {
+        return node && node->type == QLatin1String(type) &&
+               (e.ctx.identity.kind != Identity::Kind::Installation ||
+                m_server.installationSees(node->slot, e.ctx.identity.installationId));
+    };
+    const auto notFound = [&](const QString &id) {
+        error(e, QStringLiteral("NOT_FOUND"),
+              QStringLiteral("Could not resolve to a node with the global id of '%1'").arg(id), &s, path);
+        return Val::null();
+    };
+    const auto unprocessable = [&](const QString &message) {
+        error(e, QStringLiteral("UNPROCESSABLE"), message, &s, path);
+        return Val::null();
+    };
+    if (!e.ctx.identity.canWrite) {
+        const QString who =
+            e.ctx.identity.user >= 0 ? world.userLogin(e.ctx.identity.user) : QStringLiteral("hubsync-sim[bot]");
+        QString name = field;
+        name[0] = name[0].toUpper();
+        error(e, QStringLiteral("FORBIDDEN"),
+              QStringLiteral("%1 does not have the correct permissions to execute `%2`").arg(who, name), &s, path);
+        return Val::null();
+    }
+    // A category node id is the repository's id * 10 + the category's index.
+    const auto category = [&](const QString &id, int slot) -> int {
+        QString type, key;
+        if (!parseNodeId(id, &type, &key) || type != QLatin1String("DiscussionCategory"))
+            return -1;
+        const qint64 n = key.toLongLong();
+        const Repo *r = world.repo(slot);
+        return r && n / 10 == r->id && n % 10 < World::discussionCategories().size() ? int(n % 10) : -1;
+    };
+    Obj payload;
+    payload.extra = QJsonObject{{QStringLiteral("clientMutationId"), input.value(QStringLiteral("clientMutationId"))}};
+    const auto discussionPayload = [&](int slot, int index) {
+        payload.type = QStringLiteral("DiscussionPayload");
+        payload.extra.insert(QStringLiteral("node"), QJsonObject{{QStringLiteral("t"), QStringLiteral("Discussion")},
+                                                                 {QStringLiteral("s"), slot},
+                                                                 {QStringLiteral("i"), index}});
+        return Val::of(payload);
+    };
+    const auto commentPayload = [&](int slot, int index, int sub) {
+        payload.type = QStringLiteral("DiscussionCommentPayload");
+        if (sub >= 0)
+            payload.extra.insert(QStringLiteral("node"),
+                                 QJsonObject{{QStringLiteral("t"), QStringLiteral("DiscussionComment")},
+                                             {QStringLiteral("s"), slot},
+                                             {QStringLiteral("i"), index},
+                                             {QStringLiteral("u"), sub}});
+        return Val::of(payload);
+    };
+    const QString title = input.value(QStringLiteral("title")).toString();
+    const QString body = input.value(QStringLiteral("body")).toString();
+    if (field == QLatin1String("createDiscussion")) {
+        const QString repoId = input.value(QStringLiteral("repositoryId")).toString();
+        const auto repo = nodeById(repoId);
+        if (!visible(repo, "Repository"))
+            return notFound(repoId);
+        const int cat = category(input.value(QStringLiteral("categoryId")).toString(), repo->slot);
+        if (cat < 0)
+            return notFound(input.value(QStringLiteral("categoryId")).toString());
+        if (title.trimmed().isEmpty() || body.trimmed().isEmpty())
+            return unprocessable(title.trimmed().isEmpty() ? QStringLiteral("Title can't be blank")
+                                                           : QStringLiteral("Body can't be blank"));
+        const auto d = world.createDiscussion(repo->slot, title, body, cat, actor);
+        return discussionPayload(repo->slot, world.discussionIndex(*world.repo(repo->slot), d->number));
+    }
+    if (field == QLatin1String("updateDiscussion") || field == QLatin1String("deleteDiscussion")) {
+        const QString id = input
+                               .value(field == QLatin1String("updateDiscussion") ? QStringLiteral("discussionId")
+                                                                                 : QStringLiteral("id"))
+                               .toString();
+        const auto node = nodeById(id);
+        if (!visible(node, "Discussion"))
+            return notFound(id);
+        const Discussion &current = world.repo(node->slot)->discussions[node->index];
+        if (field == QLatin1String("deleteDiscussion")) {
+            world.deleteDiscussion(node->slot, current.number, actor);
+            return discussionPayload(node->slot, node->index);
+        }
+        int cat = current.category;
+        if (input.contains(QStringLiteral("categoryId"))) {
+            cat = category(input.value(QStringLiteral("categoryId")).toString(), node->slot);
+            if (cat < 0)
+                return notFound(input.value(QStringLiteral("categoryId")).toString());
+        }
+        if ((input.contains(QStringLiteral("title")) && title.trimmed().isEmpty()) ||
+            (input.contains(QStringLiteral("body")) && body.trimmed().isEmpty()))
+            return unprocessable(input.contains(QStringLiteral("title")) && title.trimmed().isEmpty()
+                                     ? QStringLiteral("Title can't be blank")
+                                     : QStringLiteral("Body can't be blank"));
+        world.editDiscussion(
+            node->slot, current.number,
+            [&](Discussion &d) {
+                if (input.contains(QStringLiteral("title")))
+                    d.title = title;
+                if (input.contains(QStringLiteral("body")))
+                    d.body = body;
+                d.category = cat;
+            },
+            cat != current.category ? QStringLiteral("category_changed") : QStringLiteral("edited"), actor);
+        return discussionPayload(node->slot, node->index);
+    }
+    if (field == QLatin1String("addDiscussionComment")) {
+        const QString id = input.value(QStringLiteral("discussionId")).toString();
+        const auto node = nodeById(id);
+        if (!visible(node, "Discussion"))
+            return notFound(id);
+        if (body.trimmed().isEmpty())
+            return unprocessable(QStringLiteral("Body can't be blank"));
+        qint64 replyTo = 0;
+        if (const QString reply = input.value(QStringLiteral("replyToId")).toString(); !reply.isEmpty()) {
+            const auto parent = nodeById(reply);
+            if (!visible(parent, "DiscussionComment") || parent->index != node->index)
+                return notFound(reply);
+            replyTo = world.repo(node->slot)->discussions[node->index].comments[parent->sub].id;
+        }
+        const auto c = world.createDiscussionComment(
+            node->slot, world.repo(node->slot)->discussions[node->index].number, body, replyTo, actor);
+        if (!c)
+            return notFound(id);
+        const QList<DiscussionComment> &comments = world.repo(node->slot)->discussions[node->index].comments;
+        int sub = -1;
+        for (int k = 0; k < comments.size(); ++k)
+            if (comments[k].id == c->id)
+                sub = k;
+        return commentPayload(node->slot, node->index, sub);
+    }
+    if (field == QLatin1String("updateDiscussionComment") || field == QLatin1String("deleteDiscussionComment")) {
+        const QString id = input
+                               .value(field == QLatin1String("updateDiscussionComment") ? QStringLiteral("commentId")
+                                                                                        : QStringLiteral("id"))
+                               .toString();
+        const auto node = nodeById(id);
+        if (!visible(node, "DiscussionComment"))
+            return notFound(id);
+        const qint64 commentId = world.repo(node->slot)->discussions[node->index].comments[node->sub].id;
+        if (field == QLatin1String("deleteDiscussionComment")) {
+            world.deleteDiscussionComment(node->slot, commentId, actor);
+            return commentPayload(node->slot, node->index, -1);
+        }
+        if (body.trimmed().isEmpty())
+            return unprocessable(QStringLiteral("Body can't be blank"));
+        world.editDiscussionComment(node->slot, commentId, body, actor);
+        return commentPayload(node->slot, node->index, node->sub);
+    }
+    return Val::null();
+}
+
 GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString &field, const QJsonObject &args,
                                             const Selection &s, const QStringList &path) {
     World &world = m_server.m_world;
@@ -367,6 +524,15 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
     const auto user = [&](int u) { return u < 0 ? Val::null() : obj(QStringLiteral("User"), -1, u); };
     const Repo *r = p.slot >= 0 ? world.repo(p.slot) : nullptr;
 
+    if (p.type == QLatin1String("DiscussionCategoryConnection")) {
+        if (field == QLatin1String("totalCount"))
+            return Val::of(qint64(World::discussionCategories().size()));
+        Val nodes;
+        nodes.kind = Val::Kind::List;
+        for (int k = 0; k < World::discussionCategories().size(); ++k)
+            nodes.list << obj(QStringLiteral("DiscussionCategory"), p.slot, k);
+        return nodes;
+    }
     if (p.type.endsWith(QLatin1String("Connection"))) {
         const QJsonArray nodes = p.extra.value(QStringLiteral("nodes")).toArray();
         const auto nodeAt = [](const QJsonObject &n) {
@@ -416,6 +582,15 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
     }
     if (p.type == QLatin1String("PageInfo") || p.type == QLatin1String("RateLimit"))
         return Val::of(p.extra.value(field));
+    if (p.type == QLatin1String("DiscussionPayload") || p.type == QLatin1String("DiscussionCommentPayload")) {
+        if (field == QLatin1String("clientMutationId"))
+            return Val::of(p.extra.value(field));
+        const QJsonObject n = p.extra.value(QStringLiteral("node")).toObject();
+        if (n.isEmpty())
+            return Val::null(); // a deleted comment
+        return obj(n.value(QStringLiteral("t")).toString(), n.value(QStringLiteral("s")).toInt(), 0,
+                   n.value(QStringLiteral("i")).toInt(), n.value(QStringLiteral("u")).toInt(-1));
+    }
     if (p.type == QLatin1String("DeleteIssuePayload")) {
         if (field == QLatin1String("clientMutationId"))
             return Val::of(p.extra.value(field));
@@ -528,6 +703,8 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
                 &s, path);
             return Val::null();
         }
+        if (field == QLatin1String("discussionCategories"))
+            return obj(QStringLiteral("DiscussionCategoryConnection"), p.slot, 0);
         if (field == QLatin1String("discussions")) {
             const QJsonObject orderBy = args.value(QStringLiteral("orderBy")).toObject();
             const bool byCreated = orderBy.value(QStringLiteral("field")).toString() == QLatin1String("CREATED_AT");
@@ -695,6 +872,23 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
         }
         return Val::null();
     }
+    if (p.type == QLatin1String("DiscussionCategory")) {
+        const QString name = World::discussionCategories().value(int(p.key));
+        const qint64 categoryId = r->id * 10 + p.key;
+        if (field == QLatin1String("id"))
+            return Val::of(nodeId("DiscussionCategory", categoryId));
+        if (field == QLatin1String("name"))
+            return Val::of(name);
+        if (field == QLatin1String("slug"))
+            return Val::of(name.toLower().remove(QLatin1Char('&')));
+        if (field == QLatin1String("emoji"))
+            return Val::of(QStringLiteral(":speech_balloon:"));
+        if (field == QLatin1String("description"))
+            return Val::of(QStringLiteral("Discussions about ") + name);
+        if (field == QLatin1String("isAnswerable"))
+            return Val::of(p.key == 3);
+        return Val::null();
+    }
     if (p.index < 0 || p.index >= r->discussions.size())
         return Val::null();
     const Discussion &d = r->discussions[p.index];
@@ -749,23 +943,6 @@ GraphqlService::Val GraphqlService::resolve(Exec &e, const Obj &p, const QString
             // Top-level comments only: replies are listed under their parent's `replies`, as on GitHub.
             return commentsReplyingTo(0);
         }
-        return Val::null();
-    }
-    if (p.type == QLatin1String("DiscussionCategory")) {
-        const QString name = World::discussionCategories().value(int(p.key));
-        const qint64 categoryId = r->id * 10 + p.key;
-        if (field == QLatin1String("id"))
-            return Val::of(nodeId("DiscussionCategory", categoryId));
-        if (field == QLatin1String("name"))
-            return Val::of(name);
-        if (field == QLatin1String("slug"))
-            return Val::of(name.toLower().remove(QLatin1Char('&')));
-        if (field == QLatin1String("emoji"))
-            return Val::of(QStringLiteral(":speech_balloon:"));
-        if (field == QLatin1String("description"))
-            return Val::of(QStringLiteral("Discussions about ") + name);
-        if (field == QLatin1String("isAnswerable"))
-            return Val::of(p.key == 3);
         return Val::null();
     }
     if (p.type == QLatin1String("DiscussionComment")) {

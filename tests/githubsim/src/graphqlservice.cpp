@@ -34,12 +34,20 @@ const QHash<QString, QHash<QString, GraphqlService::FieldDef>> &GraphqlService::
             {"Query", "repository:Repository(owner,name,followRenames) node:Node(id) nodes:[Node](ids) "
                       "rateLimit:RateLimit(dryRun) "
                       "viewer:User user:User(login)"},
-            {"Mutation", "deleteIssue:DeleteIssuePayload(input)"},
+            {"Mutation", "deleteIssue:DeleteIssuePayload(input) createDiscussion:DiscussionPayload(input) "
+                         "updateDiscussion:DiscussionPayload(input) deleteDiscussion:DiscussionPayload(input) "
+                         "addDiscussionComment:DiscussionCommentPayload(input) "
+                         "updateDiscussionComment:DiscussionCommentPayload(input) "
+                         "deleteDiscussionComment:DiscussionCommentPayload(input)"},
+            {"DiscussionPayload", "clientMutationId:String discussion:Discussion"},
+            {"DiscussionCommentPayload", "clientMutationId:String comment:DiscussionComment"},
+            {"DiscussionCategoryConnection", "totalCount:Int nodes:[DiscussionCategory]"},
             {"Repository",
              "id:ID databaseId:Int name:String nameWithOwner:String url:URI isPrivate:Boolean createdAt:DateTime "
              "updatedAt:DateTime hasDiscussionsEnabled:Boolean owner:RepositoryOwner "
              "discussions:DiscussionConnection(first,after,last,before,orderBy,categoryId,answered) "
              "discussion:Discussion(number) issue:Issue(number) pullRequest:PullRequest(number) "
+             "discussionCategories:DiscussionCategoryConnection(first,after) "
              "issues:IssueConnection(first,after,last,before,orderBy,states) "
              "pullRequests:PullRequestConnection(first,after,last,before,orderBy,states)"},
             {"IssueConnection", "totalCount:Int pageInfo:PageInfo nodes:[Issue] edges:[IssueEdge]"},

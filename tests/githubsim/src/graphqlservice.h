@@ -80,6 +80,8 @@ private:
                      const QStringList &path);
     Val resolveMutation(Exec &e, const QString &field, const QJsonObject &args, const graphql::Selection &s,
                         const QStringList &path);
+    Val resolveDiscussionMutation(Exec &e, const QString &field, const QJsonObject &args, const graphql::Selection &s,
+                                  const QStringList &path);
     Val connection(Exec &e, const QString &type, const QList<std::pair<QString, Obj>> &ordered, const QJsonObject &args,
                    const graphql::Selection &s, const QStringList &path);
     Val reactionConnection(Exec &e, const Repo &r, int slot, qint64 subject, bool comment, const QJsonObject &args,

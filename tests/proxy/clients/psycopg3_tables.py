@@ -101,6 +101,21 @@ def main():
         if pull is not None:
             check(one(cur, "UPDATE github.pull_request SET title = %s WHERE id = %s RETURNING title",
                       ("psycopg title", pull[0])) == ("psycopg title",), "pull request retitled")
+        # discussion and discussion_comment (GraphQL mutations)
+        has = one(cur, "SELECT count(*) FROM github.discussion WHERE repository_id = %s", (repo,))[0]
+        if has:
+            discussion = one(cur, "INSERT INTO github.discussion (repository_id, title, body) VALUES (%s, %s, %s)"
+                             " RETURNING id, category", (repo, "psycopg asks", "a question"))
+            check(discussion is not None and discussion[0] > 0 and discussion[1] == "General", "discussion created")
+            refused("22023", "a blank discussion body", "UPDATE github.discussion SET body = %s WHERE id = %s",
+                    (" ", discussion[0]))
+            comment = one(cur, "INSERT INTO github.discussion_comment (discussion_id, body) VALUES (%s, %s) RETURNING id",
+                          (discussion[0], "psycopg answers"), True)[0]
+            check(comment > 0, "discussion comment added")
+            cur.execute("UPDATE github.discussion_comment SET body = %s WHERE id = %s", ("psycopg edits", comment))
+            check(cur.rowcount == 1, "discussion comment edited")
+            cur.execute("DELETE FROM github.discussion WHERE id = %s", (discussion[0],))
+            check(cur.rowcount == 1, "discussion deleted")
     return checks.finish()
 
 
