@@ -755,8 +755,8 @@ private Q_SLOTS:
         QCOMPARE(value(QStringLiteral("SELECT string_agg(DISTINCT table_name, ',' ORDER BY table_name) FROM"
                                       " hubsync.write_log WHERE client = (SELECT client FROM hubsync.write_log WHERE"
                                       " request->>'body' = 'psycopg one' LIMIT 1)")),
-                 QStringLiteral("comment,discussion,discussion_comment,issue_label,label,pull_request,reaction,ref,"
-                                "release"));
+                 QStringLiteral("comment,discussion,discussion_comment,issue_label,label,pull_request,"
+                                "pull_request_label,reaction,ref,release"));
     }
 
     void readOnlyTablesSayWhichAreWritable() {

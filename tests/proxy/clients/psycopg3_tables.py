@@ -58,6 +58,14 @@ def main():
         check("psycopg label" in names, "label_names follows issue_label")
         cur.execute("DELETE FROM github.issue_label WHERE issue_id = %s AND label_id = %s", (issue_id, label[0]))
         check(cur.rowcount == 1, "label removed from the issue")
+        pull = one(cur, "SELECT id FROM github.pull_request WHERE repository_id = %s ORDER BY id LIMIT 1", (repo,))
+        if pull is not None:
+            cur.execute("INSERT INTO github.pull_request_label (pull_request_id, label_id) VALUES (%s, %s)",
+                        (pull[0], label[0]))
+            check(cur.rowcount == 1, "label added to a pull request")
+            cur.execute("DELETE FROM github.pull_request_label WHERE pull_request_id = %s AND label_id = %s",
+                        (pull[0], label[0]))
+            check(cur.rowcount == 1, "label removed from the pull request")
         cur.execute("DELETE FROM github.label WHERE id = %s", (label[0],))
         check(cur.rowcount == 1, "label deleted")
 
