@@ -300,6 +300,18 @@ QList<Migration> allMigrations() {
                        " FOR EACH ROW WHEN (NEW.repository_id IS NULL)"
                        " EXECUTE FUNCTION hubsync.discussion_comment_repository()");
     list << Migration{110, QStringLiteral("discussion write-through"), discussions};
+    // raw compressed with lz4 where the server has it (PostgreSQL 14 and later, built with lz4): it is
+    // several times faster than the default pglz at writing a pull request's raw (0.33 vs 0.9 ms per row),
+    // which every sync write and write-through pays. Rows already stored keep their compression.
+    QStringList lz4;
+    for (const Collection &collection : collections()) {
+        if (collection.hasRaw)
+            lz4 << QStringLiteral(
+                       "DO $do$ BEGIN EXECUTE 'ALTER TABLE {schema}.%1 ALTER COLUMN raw SET COMPRESSION lz4';"
+                       " EXCEPTION WHEN others THEN NULL; END $do$")
+                       .arg(collection.table == QLatin1String("user") ? QStringLiteral("\"user\"") : collection.table);
+    }
+    list << Migration{111, QStringLiteral("raw compressed with lz4"), lz4};
     return list;
 }
 
