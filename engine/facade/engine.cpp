@@ -270,12 +270,13 @@ void Engine::startProxy() {
         m_proxy.reset();
         return;
     }
-    logInfo(QStringLiteral("engine"),
-            QStringLiteral("Postgres proxy on %1:%2 for database %3 (reads pass through; writes to issues go to"
-                           " GitHub first, other synced tables are read-only)")
-                .arg(address.toString())
-                .arg(m_proxy->port())
-                .arg(endpoint.database));
+    logInfo(
+        QStringLiteral("engine"),
+        QStringLiteral("Postgres proxy on %1:%2 for database %3 (reads pass through; writes to GitHub's tables go to"
+                       " GitHub first)")
+            .arg(address.toString())
+            .arg(m_proxy->port())
+            .arg(endpoint.database));
 }
 
 // Writes to the issue table through the proxy are applied to GitHub first, by a GitHub client of the

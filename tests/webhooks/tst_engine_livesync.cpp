@@ -1,6 +1,7 @@
 #include "facade/engine.h"
 #include "livesyncfixture.h"
 #include "localpg/localcluster.h"
+#include "store/pg.h"
 #include "webhooks/signature.h"
 
 #include <QJsonArray>
@@ -10,6 +11,7 @@
 #include <QTest>
 #include <QUuid>
 
+#include <algorithm>
 #include <csignal>
 
 using namespace hubsync;
@@ -145,6 +147,93 @@ private Q_SLOTS:
         }));
         QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
         QCOMPARE(openedIssueArrives(QStringLiteral("After a repository failed")), QString());
+        engine.stop();
+        db.close();
+        PgTestInstance::shared().dropDatabase(dsn);
+    }
+
+    // Writes through the proxy to comments, labels and releases: GitHub echoes each with a webhook, which the
+    // engine applies after the write-through committed; the tables end with each row once, as GitHub has it.
+    void writesThroughTheProxyAreEchoedOnce() {
+        const QString token = QStringLiteral("ghp_echo");
+        SimulatorProcess sim;
+        QVERIFY2(sim.start({QStringLiteral("--dataset"), QStringLiteral("small"), QStringLiteral("--token"), token}),
+                 qPrintable(sim.error()));
+        const QString dsn = PgTestInstance::shared().createDatabase(QStringLiteral("echo"));
+        QVERIFY(!dsn.isEmpty());
+        const auto freePort = [] {
+            QTcpServer probe;
+            return probe.listen(QHostAddress::LocalHost, 0) ? probe.serverPort() : quint16(0);
+        };
+        const quint16 webhookPort = freePort();
+        const quint16 proxyPort = freePort();
+        Config config = simulatorConfig(sim.baseUrl(), token);
+        config.database = dsn;
+        config.webhookListen = QStringLiteral("127.0.0.1:%1").arg(webhookPort);
+        config.webhookSecret = QStringLiteral("echo-secret");
+        config.proxyListen = QStringLiteral("127.0.0.1:%1").arg(proxyPort);
+        config.pollIntervalSeconds = 3600;
+        Engine engine(config);
+        QSignalSpy complete(&engine, &Engine::backfillComplete);
+        QSignalSpy failed(&engine, &Engine::failed);
+        QSignalSpy applied(&engine, &Engine::webhookApplied);
+        engine.start();
+        QVERIFY(QTest::qWaitFor([&] { return !complete.isEmpty() || !failed.isEmpty(); }, 60000));
+        QVERIFY2(failed.isEmpty(), failed.isEmpty() ? "" : qPrintable(failed.first().first().value<Error>().message));
+        QCOMPARE(sim.request("PUT", QStringLiteral("/_sim/webhooks"), {},
+                             QJsonDocument(QJsonObject{{QStringLiteral("url"),
+                                                        QStringLiteral("http://127.0.0.1:%1/github").arg(webhookPort)},
+                                                       {QStringLiteral("secret"), config.webhookSecret},
+                                                       {QStringLiteral("mode"), QStringLiteral("deliver")}})
+                                 .toJson())
+                     .status,
+                 200);
+
+        pg::Connection db;
+        QVERIFY(!db.open(dsn));
+        const auto value = [&](const QString &sql) { return db.exec(sql).text(0, 0); };
+        const QString repositoryId = value(QStringLiteral("SELECT min(repository_id) FROM github.issue"));
+        const QString number =
+            value(QStringLiteral("SELECT min(number) FROM github.issue WHERE repository_id = %1 AND NOT locked")
+                      .arg(repositoryId));
+        const DatabaseEndpoint endpoint = pg::endpointOf(dsn);
+        pg::Connection client;
+        QVERIFY(!client.open(QStringLiteral("host=127.0.0.1 port=%1 user=%2 dbname=%3")
+                                 .arg(proxyPort)
+                                 .arg(endpoint.user, endpoint.database)));
+        applied.clear();
+        const QStringList statements{
+            QStringLiteral(
+                "INSERT INTO github.comment (repository_id, issue_number, body) VALUES (%1, %2, 'echoed once')")
+                .arg(repositoryId, number),
+            QStringLiteral("INSERT INTO github.label (repository_id, name, color) VALUES (%1, 'echoed', 'abcdef')")
+                .arg(repositoryId),
+            QStringLiteral("INSERT INTO github.release (repository_id, tag_name, name) VALUES (%1, 'v-echo', 'echoed')")
+                .arg(repositoryId)};
+        for (const QString &sql : statements) {
+            const pg::Result r = client.exec(sql);
+            QVERIFY2(r.ok() && r.affectedRows() == 1, qPrintable(sql + QStringLiteral(": ") + r.errorMessage()));
+        }
+        // GitHub's echoes of the three writes.
+        const auto echoed = [&](const char *event) {
+            return std::any_of(applied.cbegin(), applied.cend(), [event](const QList<QVariant> &a) {
+                return a.first().toString() == QLatin1String(event);
+            });
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(echoed("issue_comment") && echoed("label") && echoed("release"), 20000);
+        for (const QList<QVariant> &a : std::as_const(applied))
+            QVERIFY2(a.at(1).toString() != QLatin1String("failed"), qPrintable(a.first().toString()));
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.comment WHERE body = 'echoed once' AND id > 0")),
+                 QStringLiteral("1"));
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.label WHERE name = 'echoed' AND id > 0")),
+                 QStringLiteral("1"));
+        QCOMPARE(value(QStringLiteral("SELECT count(*) FROM github.release WHERE tag_name = 'v-echo' AND id > 0")),
+                 QStringLiteral("1"));
+        QCOMPARE(value(QStringLiteral("SELECT (SELECT count(*) FROM github.comment WHERE id < 0) + (SELECT count(*)"
+                                      " FROM github.label WHERE id < 0) + (SELECT count(*) FROM github.release"
+                                      " WHERE id < 0)")),
+                 QStringLiteral("0")); // no placeholder row left behind
+        client.close();
         engine.stop();
         db.close();
         PgTestInstance::shared().dropDatabase(dsn);
