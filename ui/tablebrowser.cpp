@@ -9,6 +9,7 @@
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLabel>
@@ -53,8 +54,8 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     m_filter->setClearButtonEnabled(true);
     m_previous = new QPushButton(tr("◀ Previous"), this);
     m_next = new QPushButton(tr("Next ▶"), this);
-    m_newIssue = new QPushButton(tr("New issue…"), this);
-    m_newIssue->setObjectName(QStringLiteral("browserNewIssue"));
+    m_newRow = new QPushButton(tr("New row…"), this);
+    m_newRow->setObjectName(QStringLiteral("browserNewRow"));
     m_deleteRow = new QPushButton(tr("Delete row…"), this);
     m_deleteRow->setObjectName(QStringLiteral("browserDeleteRow"));
     m_status = new QLabel(tr("Waiting for the database…"), this);
@@ -87,7 +88,7 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     bar->addWidget(m_filter, 1);
     bar->addWidget(m_previous);
     bar->addWidget(m_next);
-    bar->addWidget(m_newIssue);
+    bar->addWidget(m_newRow);
     bar->addWidget(m_deleteRow);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(bar);
@@ -107,7 +108,7 @@ TableBrowser::TableBrowser(QString schema, QStringList tables, QWidget *parent)
     connect(m_tables, &QComboBox::activated, this, [this] { setTable(m_tables->currentText()); });
     connect(m_previous, &QPushButton::clicked, this, &TableBrowser::previousPage);
     connect(m_next, &QPushButton::clicked, this, &TableBrowser::nextPage);
-    connect(m_newIssue, &QPushButton::clicked, this, &TableBrowser::askNewIssue);
+    connect(m_newRow, &QPushButton::clicked, this, &TableBrowser::askNewRow);
     connect(m_deleteRow, &QPushButton::clicked, this, &TableBrowser::askDeleteRow);
     connect(m_model, &TablePageModel::sortRequested, this, &TableBrowser::setSort);
     connect(m_model, &TablePageModel::editRequested, this, &TableBrowser::editCell);
@@ -272,7 +273,8 @@ void TableBrowser::showPage(const TablePage &page) {
 
 void TableBrowser::updateButtons() {
     const bool issue = m_request.table == QStringLiteral("issue") && m_viaProxy;
-    m_newIssue->setVisible(issue);
+    m_newRow->setVisible(m_viaProxy && !EngineController::insertColumns(m_request.table).isEmpty());
+    m_newRow->setText(issue ? tr("New issue…") : tr("New row…"));
     m_deleteRow->setVisible(m_viaProxy && EngineController::deletableTables().contains(m_request.table));
     m_deleteRow->setText(issue ? tr("Delete issue…") : tr("Delete row…"));
     m_previous->setEnabled(m_request.offset > 0);
@@ -309,10 +311,20 @@ void TableBrowser::editCell(qint64 id, const QString &column, const QVariant &va
 void TableBrowser::createIssue(qint64 repositoryId, const QString &title, const QString &body) {
     RowEdit edit;
     edit.kind = RowEdit::Kind::Insert;
-    edit.repositoryId = repositoryId;
-    edit.title = title;
-    edit.body = body;
+    edit.table = QStringLiteral("issue");
+    edit.values = {{QStringLiteral("repository_id"), repositoryId},
+                   {QStringLiteral("title"), title},
+                   {QStringLiteral("body"), body}};
     m_status->setText(tr("Creating the issue on GitHub…"));
+    send(edit);
+}
+
+void TableBrowser::createRow(const QVariantMap &values) {
+    RowEdit edit;
+    edit.kind = RowEdit::Kind::Insert;
+    edit.table = m_request.table;
+    edit.values = values;
+    m_status->setText(tr("Creating the %1 row on GitHub…").arg(edit.table));
     send(edit);
 }
 
@@ -343,31 +355,58 @@ void TableBrowser::showEditOutcome(const EditOutcome &outcome) {
     Q_EMIT editFinished(outcome);
 }
 
-void TableBrowser::askNewIssue() {
+// A form with the current table's insert columns: the repository from a list, the others as text
+// (PostgreSQL converts them to the column's type; an empty field is left out of the INSERT).
+void TableBrowser::askNewRow() {
+    const QString table = m_request.table;
+    const QStringList columns = EngineController::insertColumns(table);
     QDialog dialog(this);
-    dialog.setWindowTitle(tr("New issue"));
+    dialog.setWindowTitle(table == QLatin1String("issue") ? tr("New issue") : tr("New %1 row").arg(table));
     auto *form = new QFormLayout(&dialog);
-    auto *repository = new QComboBox(&dialog);
-    auto *title = new QLineEdit(&dialog);
-    auto *body = new QPlainTextEdit(&dialog);
-    form->addRow(tr("Repository"), repository);
-    form->addRow(tr("Title"), title);
-    form->addRow(tr("Body"), body);
+    QComboBox *repository = nullptr;
+    QHash<QString, QWidget *> fields;
+    for (const QString &column : columns) {
+        if (column == QLatin1String("repository_id")) {
+            repository = new QComboBox(&dialog);
+            repository->setAccessibleName(tr("Repository"));
+            form->addRow(tr("Repository"), repository);
+            continue;
+        }
+        QWidget *field = column == QLatin1String("body") ? static_cast<QWidget *>(new QPlainTextEdit(&dialog))
+                                                         : static_cast<QWidget *>(new QLineEdit(&dialog));
+        field->setAccessibleName(column);
+        form->addRow(column, field);
+        fields.insert(column, field);
+    }
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
     form->addRow(buttons);
     connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    // The repositories arrive from the worker while the dialog is open.
-    const QMetaObject::Connection listed = connect(m_worker, &TableWorker::repositoriesListed, repository,
-                                                   [repository](const QList<QPair<qint64, QString>> &list) {
-                                                       for (const auto &[id, name] : list)
-                                                           repository->addItem(name, id);
-                                                   });
-    QMetaObject::invokeMethod(m_worker, &TableWorker::listRepositories, Qt::QueuedConnection);
+    QMetaObject::Connection listed;
+    if (repository) {
+        // The repositories arrive from the worker while the dialog is open.
+        listed = connect(m_worker, &TableWorker::repositoriesListed, repository,
+                         [repository](const QList<QPair<qint64, QString>> &list) {
+                             for (const auto &[id, name] : list)
+                                 repository->addItem(name, id);
+                         });
+        QMetaObject::invokeMethod(m_worker, &TableWorker::listRepositories, Qt::QueuedConnection);
+    }
     const bool accepted = dialog.exec() == QDialog::Accepted;
-    disconnect(listed);
-    if (accepted && repository->currentIndex() >= 0)
-        createIssue(repository->currentData().toLongLong(), title->text(), body->toPlainText());
+    if (repository)
+        disconnect(listed);
+    if (!accepted)
+        return;
+    QVariantMap values;
+    if (repository && repository->currentIndex() >= 0)
+        values.insert(QStringLiteral("repository_id"), repository->currentData().toLongLong());
+    for (auto it = fields.cbegin(); it != fields.cend(); ++it) {
+        const auto *line = qobject_cast<const QLineEdit *>(it.value());
+        const QString text = line ? line->text() : qobject_cast<const QPlainTextEdit *>(it.value())->toPlainText();
+        if (!text.isEmpty())
+            values.insert(it.key(), text);
+    }
+    createRow(values);
 }
 
 void TableBrowser::askDeleteRow() {

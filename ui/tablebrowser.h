@@ -47,6 +47,8 @@ public:
 
     void editCell(qint64 id, const QString &column, const QVariant &value);
     void createIssue(qint64 repositoryId, const QString &title, const QString &body);
+    // Creates a row of the current table (its columns: EngineController::insertColumns()).
+    void createRow(const QVariantMap &values);
     // Deletes a row of the current table (which must accept deletes through the proxy).
     void deleteRow(qint64 id);
 
@@ -73,7 +75,7 @@ private:
     void showEditOutcome(const EditOutcome &outcome);
     void showError(const QString &text);
     void send(RowEdit edit);
-    void askNewIssue();
+    void askNewRow();
     void askDeleteRow();
     void updateButtons();
 
@@ -85,7 +87,7 @@ private:
     QLineEdit *m_filter = nullptr;
     QPushButton *m_previous = nullptr;
     QPushButton *m_next = nullptr;
-    QPushButton *m_newIssue = nullptr;
+    QPushButton *m_newRow = nullptr;
     QPushButton *m_deleteRow = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_error = nullptr;

@@ -310,7 +310,7 @@ void TableWorker::apply(const RowEdit &edit) {
         return;
     }
     const QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    const QString table = qualified(edit.kind == RowEdit::Kind::Insert ? QStringLiteral("issue") : edit.table);
+    const QString table = qualified(edit.table);
     QString sql;
     switch (edit.kind) {
     case RowEdit::Kind::Update:
@@ -323,12 +323,28 @@ void TableWorker::apply(const RowEdit &edit) {
                   .arg(table, db.driver()->escapeIdentifier(edit.column, QSqlDriver::FieldName), literal(edit.value))
                   .arg(edit.id);
         break;
-    case RowEdit::Kind::Insert:
-        sql = QStringLiteral("INSERT INTO %1 (repository_id, title, body) VALUES (%2, %3, %4)")
-                  .arg(table)
-                  .arg(edit.repositoryId)
-                  .arg(literal(edit.title), literal(edit.body));
+    case RowEdit::Kind::Insert: {
+        const QStringList allowed = EngineController::insertColumns(edit.table);
+        QStringList columns;
+        QStringList values;
+        for (auto it = edit.values.cbegin(); it != edit.values.cend(); ++it) {
+            if (!allowed.contains(it.key())) {
+                outcome.failure.message = tr("a new %1 row does not take %2").arg(edit.table, it.key());
+                Q_EMIT editFinished(outcome);
+                return;
+            }
+            columns << db.driver()->escapeIdentifier(it.key(), QSqlDriver::FieldName);
+            values << literal(it.value());
+        }
+        if (columns.isEmpty()) {
+            outcome.failure.message = tr("rows of %1 cannot be created here").arg(edit.table);
+            Q_EMIT editFinished(outcome);
+            return;
+        }
+        sql = QStringLiteral("INSERT INTO %1 (%2) VALUES (%3)")
+                  .arg(table, columns.join(QStringLiteral(", ")), values.join(QStringLiteral(", ")));
         break;
+    }
     case RowEdit::Kind::Delete:
         if (!EngineController::deletableTables().contains(edit.table)) {
             outcome.failure.message = tr("rows of %1 cannot be deleted").arg(edit.table);

@@ -54,13 +54,11 @@ struct RowEdit {
     enum class Kind { Update, Insert, Delete };
     quint64 serial = 0;
     Kind kind = Kind::Update;
-    QString table = QStringLiteral("issue"); // Update/Delete: a table the proxy writes through
+    QString table = QStringLiteral("issue"); // a table the proxy writes through
     qint64 id = 0;                           // Update/Delete: the row's id
     QString column;                          // Update: the column changed
     QVariant value;                          // Update: its new value
-    qint64 repositoryId = 0;                 // Insert
-    QString title;                           // Insert
-    QString body;                            // Insert
+    QVariantMap values;                      // Insert: the new row (EngineController::insertColumns(table))
 };
 
 struct EditOutcome {

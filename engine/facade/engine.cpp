@@ -627,6 +627,10 @@ QStringList EngineController::writableColumns(const QString &table) {
     return proxy::writableColumns(table);
 }
 
+QStringList EngineController::insertColumns(const QString &table) {
+    return proxy::insertColumns(table);
+}
+
 QStringList EngineController::deletableTables() {
     return proxy::deletableTables();
 }

@@ -153,6 +153,8 @@ public:
     static QString libpqVersion();
     // The columns of `table` the proxy's write-through lets a client change (empty: read-only).
     static QStringList writableColumns(const QString &table);
+    // The columns a new row of `table` is made of through the proxy (empty: no INSERT).
+    static QStringList insertColumns(const QString &table);
     // The tables whose rows a DELETE through the proxy removes on GitHub.
     static QStringList deletableTables();
 

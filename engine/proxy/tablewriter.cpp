@@ -176,6 +176,14 @@ Error TableWriter::checkUpdate(const CapturedChange &change) const {
     return {};
 }
 
+QStringList TableWriter::insertColumns() const {
+    QStringList columns{QStringLiteral("repository_id")};
+    for (const QString &column : requiredColumns() + writableColumns())
+        if (!columns.contains(column))
+            columns << column;
+    return columns;
+}
+
 QJsonObject TableWriter::rowFrom(const QJsonObject &object, const QJsonObject &captured) const {
     return tableRow(table(), object, qint64(captured.value(QStringLiteral("repository_id")).toDouble()));
 }

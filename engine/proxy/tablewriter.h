@@ -134,6 +134,8 @@ public:
     virtual void apply(const std::shared_ptr<WriteStep> &step) const = 0;
     // Undoes `applied` (written by this writer earlier in the statement); ends with step->undone().
     virtual void undo(const std::shared_ptr<WriteStep> &step, const AppliedChange &applied) const = 0;
+    // The columns a new row is made of, in the order a form should ask for them (empty: no INSERT).
+    [[nodiscard]] virtual QStringList insertColumns() const;
     // Whether GitHub lets a row of this table be deleted (pull requests cannot be).
     [[nodiscard]] virtual bool deletes() const { return true; }
     // The repository of a changed row (its repository_id; link tables look it up from their parent).

@@ -72,6 +72,13 @@ QStringList writableColumns(const QString &table) {
     return {};
 }
 
+QStringList insertColumns(const QString &table) {
+    for (const auto &writer : makeTableWriters())
+        if (writer->table() == table)
+            return writer->insertColumns();
+    return {};
+}
+
 QStringList deletableTables() {
     QStringList tables;
     for (const auto &writer : makeTableWriters())

@@ -49,6 +49,8 @@ struct WriteOutcome final {
 QStringList writableTables();
 // The columns of `table` an UPDATE through the proxy may change (empty for read-only tables).
 QStringList writableColumns(const QString &table);
+// The columns a new row of `table` is made of (empty: the table takes no INSERT through the proxy).
+QStringList insertColumns(const QString &table);
 // The written tables whose rows a DELETE through the proxy removes on GitHub.
 QStringList deletableTables();
 // The webhook events GitHub sends for writes to the writable tables (held while a write is in flight).

@@ -356,6 +356,37 @@ private Q_SLOTS:
                  QStringLiteral("0"));
         QCOMPARE(m_fixture->simulator().request("GET", path, m_fixture->token()).status, 404);
     }
+
+    // A new row of another table than issue: a label, made from the columns the proxy takes for one.
+    void createsALabel() {
+        load([this] { browser()->setTable(QStringLiteral("label")); });
+        const qint64 repositoryId =
+            m_fixture->scalar(QStringLiteral("SELECT id FROM github.repository ORDER BY full_name LIMIT 1"))
+                .toLongLong();
+        const QString repository = m_fixture->scalar(
+            QStringLiteral("SELECT full_name FROM github.repository WHERE id = %1").arg(repositoryId));
+        const EditOutcome created = edit([this, repositoryId] {
+            browser()->createRow({{QStringLiteral("repository_id"), repositoryId},
+                                  {QStringLiteral("name"), QStringLiteral("from the browser")},
+                                  {QStringLiteral("color"), QStringLiteral("123abc")}});
+        });
+        if (writeThroughMissing(created))
+            QSKIP("the proxy in this build refuses writes (write-through not enabled)");
+        QVERIFY2(created.ok, qPrintable(created.failure.text()));
+        QCOMPARE(m_fixture->scalar(QStringLiteral("SELECT color FROM github.label WHERE name = 'from the browser'")),
+                 QStringLiteral("123abc"));
+        QCOMPARE(m_fixture->simulator()
+                     .request("GET", QStringLiteral("/repos/%1/labels/from%20the%20browser").arg(repository),
+                              m_fixture->token())
+                     .status,
+                 200);
+        // A column the table does not take is refused before anything is sent.
+        const EditOutcome refused = edit([this] {
+            browser()->createRow({{QStringLiteral("node_id"), QStringLiteral("forged")}});
+        });
+        QVERIFY(!refused.ok);
+        QVERIFY(refused.failure.text().contains(QStringLiteral("node_id")));
+    }
 };
 
 QTEST_MAIN(TestTableBrowser)

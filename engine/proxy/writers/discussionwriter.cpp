@@ -330,6 +330,9 @@ public:
             return checkInsert(change, {QStringLiteral("reply_to_node_id")});
         return TableWriter::validate(change);
     }
+    QStringList insertColumns() const override {
+        return {QStringLiteral("discussion_id"), QStringLiteral("body"), QStringLiteral("reply_to_node_id")};
+    }
     QString describe(const CapturedChange &change) const override {
         const qint64 discussion = qint64(change.row().value(QStringLiteral("discussion_id")).toDouble());
         if (change.op == Op::Insert)

@@ -70,6 +70,9 @@ public:
     QString permission() const override {
         return QStringLiteral("\"issues: write\" (and push access for labels and assignees)");
     }
+    QStringList insertColumns() const override {
+        return {QStringLiteral("repository_id"), QStringLiteral("title"), QStringLiteral("body")};
+    }
 
     QString describe(const CapturedChange &change) const override {
         const QJsonObject &row = change.row();

@@ -34,6 +34,7 @@ public:
                                                   : QStringLiteral("\"pull_requests: write\"");
     }
 
+    QStringList insertColumns() const override { return requiredColumns(); }
     QString describe(const CapturedChange &change) const override {
         return QStringLiteral("label %1 on %2 %3")
             .arg(qint64(change.row().value(QStringLiteral("label_id")).toDouble()))

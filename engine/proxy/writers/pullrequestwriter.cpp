@@ -17,6 +17,7 @@ public:
     }
     QString permission() const override { return QStringLiteral("\"pull_requests: write\""); }
     bool deletes() const override { return false; }
+    QStringList insertColumns() const override { return {}; }
 
     QString describe(const CapturedChange &change) const override {
         return QStringLiteral("pull request #%1 (id %2)")

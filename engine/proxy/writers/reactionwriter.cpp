@@ -61,6 +61,8 @@ public:
         return tableRow(table(), object, context);
     }
 
+    QStringList insertColumns() const override { return requiredColumns(); }
+
 protected:
     QStringList createColumns() const override { return {QStringLiteral("content")}; }
     QString collectionPath(const WriteStep &step) const override { return subjectPath(step, step.row()); }
