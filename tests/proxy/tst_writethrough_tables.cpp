@@ -585,6 +585,23 @@ private Q_SLOTS:
         QVERIFY(!r.ok());
         QVERIFY2(r.err.contains("refs/heads/"), r.err.constData());
 
+        // A protected branch is neither moved nor deleted: GitHub's 422, and the row stays.
+        QCOMPARE(m_sim
+                     .request("PUT", QStringLiteral("/_sim/repos/%1/branches/from-sql/protection").arg(t.repo), {},
+                              QJsonDocument(QJsonObject{{QStringLiteral("protected"), true}}).toJson())
+                     .status,
+                 200);
+        r = psql(QStringLiteral("DELETE FROM github.ref WHERE repository_id = %1 AND name = 'refs/heads/from-sql'")
+                     .arg(t.repositoryId));
+        QVERIFY(!r.ok());
+        QVERIFY2(r.err.contains("ERROR:  23514:") && r.err.contains("Reference update failed"), r.err.constData());
+        QCOMPARE(value(sha, {pg::param(t.repositoryId)}), newer);
+        QCOMPARE(m_sim
+                     .request("PUT", QStringLiteral("/_sim/repos/%1/branches/from-sql/protection").arg(t.repo), {},
+                              QJsonDocument(QJsonObject{{QStringLiteral("protected"), false}}).toJson())
+                     .status,
+                 200);
+
         r = psql(QStringLiteral("DELETE FROM github.ref WHERE repository_id = %1 AND name = 'refs/heads/from-sql'")
                      .arg(t.repositoryId));
         QVERIFY2(r.ok(), r.describe().constData());

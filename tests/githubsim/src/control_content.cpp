@@ -31,6 +31,16 @@ void Server::registerControlContentRoutes() {
         m_renderer.pull(w, *m_world.repo(c.slot), created);
         return json(201, out);
     });
+    // Branch protection: {"protected": true|false}. A protected branch is neither moved nor deleted through the
+    // git refs API (GitHub answers 422 "Reference update failed").
+    addControl("PUT", QStringLiteral("/_sim/repos/{owner}/{repo}/branches/{branch}/protection"), [this](Context &c) {
+        const QString ref = QStringLiteral("refs/heads/") + c.params.value(QStringLiteral("branch"));
+        QStringList &protectedRefs = m_world.repo(c.slot)->protectedRefs;
+        protectedRefs.removeAll(ref);
+        if (c.body.value(QStringLiteral("protected")).toBool(true))
+            protectedRefs << ref;
+        return json(200, QByteArrayLiteral("{\"ok\":true}"));
+    });
     addControl("DELETE", QStringLiteral("/_sim/repos/{owner}/{repo}/issues/{number}"), [this](Context &c) {
         return m_world.deleteIssue(c.slot, c.params.value(QStringLiteral("number")).toLongLong(), c.identity.user)
                    ? noContent()

@@ -161,6 +161,8 @@ void Server::registerGitRoutes() {
             return message(422, QStringLiteral("Object does not exist"), refsDocs);
         // The history is one line, newest first: a fast-forward moves to the same or a newer commit.
         const QString name = QStringLiteral("refs/") + c.params.value(QStringLiteral("ref"));
+        if (c.repo->protectedRefs.contains(name))
+            return message(422, QStringLiteral("Reference update failed"), refsDocs);
         for (const Ref &ref : c.repo->refs) {
             if (ref.ref == name && !c.body.value(QStringLiteral("force")).toBool() &&
                 target > m_world.commitIndex(*c.repo, ref.sha))
@@ -176,6 +178,8 @@ void Server::registerGitRoutes() {
         return json(200, out);
     });
     addRoute("DELETE", QStringLiteral("/repos/{owner}/{repo}/git/refs/{+ref}"), [this](Context &c) {
+        if (c.repo->protectedRefs.contains(QStringLiteral("refs/") + c.params.value(QStringLiteral("ref"))))
+            return message(422, QStringLiteral("Reference update failed"), refsDocs);
         return m_world.deleteRef(c.slot, QStringLiteral("refs/") + c.params.value(QStringLiteral("ref")),
                                  c.identity.user < 0 ? 0 : c.identity.user)
                    ? noContent()

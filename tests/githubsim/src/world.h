@@ -29,7 +29,8 @@ struct Repo {
     bool isPrivate = false;
     bool deleted = false;
     bool hasDiscussions = true;
-    bool hasIssues = true; // false: the issue endpoints answer 410 "Issues are disabled for this repo"
+    bool hasIssues = true;     // false: the issue endpoints answer 410 "Issues are disabled for this repo"
+    QStringList protectedRefs; // branches under protection ("refs/heads/main"): not moved or deleted through the API
     qint64 created = 0;
     qint64 updated = 0;
     qint64 pushed = 0;
