@@ -16,6 +16,7 @@ hubsync_engine_library(hubsync_proxy
     ${_hubsync_proxy_dir}/session_frontend.cpp
     ${_hubsync_proxy_dir}/session_startup.cpp
     ${_hubsync_proxy_dir}/session_writethrough.cpp
+    ${_hubsync_proxy_dir}/session_wtsteps.cpp
     ${_hubsync_proxy_dir}/statementgate.cpp ${_hubsync_proxy_dir}/statementgate.h
     ${_hubsync_proxy_dir}/tablewriter.cpp ${_hubsync_proxy_dir}/tablewriter.h
     ${_hubsync_proxy_dir}/upstream.cpp ${_hubsync_proxy_dir}/upstream.h
