@@ -9,8 +9,8 @@
 # Environment: DURATION (s per run, default 10), CLIENTS (default "1 8 32"), MODES (default
 # "simple prepared"), SCALE (pgbench scale, default 10), PERF=1 to profile the proxy with perf during the
 # last proxy run and print its hottest symbols.
-# Last, the write-through figure (WRITES UPDATEs, default 30; 0 skips it): bench_writethrough's overhead of an
-# issue UPDATE through the proxy beyond the GitHub calls it needs (goal < 5 ms).
+# Last, the write-through figures (WRITES statements per table, default 12; 0 skips them): bench_writethrough's
+# overhead of a write through the proxy beyond the GitHub calls it needs, per written table (goal < 5 ms).
 # Besides TPS it prints pgbouncer's and the proxy's own CPU time per transaction (user + system, from
 # /proc), figures that other load on the machine disturbs much less than TPS.
 # When bench_null_relay is built (Linux), each row also runs pgbench through it: a relay that only copies
