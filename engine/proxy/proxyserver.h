@@ -18,8 +18,9 @@
 //   explicit state (Session::State) and tracks the transaction status from ReadyForQuery.
 // * Gate. Every Query and Parse is classified with libpg_query (StatementClassifier, cached by text and
 //   per named prepared statement) and handed to a StatementGate before it is forwarded. The default gate
-//   forwards everything except writes to synced tables: `issue` writes are refused for now (0A000,
-//   write-through is the next step and plugs in here), other synced tables answer 25006, and forms that
+//   forwards everything except writes to synced tables: writes to the tables write-through covers
+//   (writableTables(): issue, comment, label, ...) go to write-through, or are refused (0A000) without
+//   it; the other synced tables (commit, user, repository) answer 25006, and forms that
 //   cannot be mapped to GitHub calls (MERGE, ON CONFLICT DO UPDATE, COPY FROM, writable CTEs, several
 //   writes in one string) answer 0A000 with the reason. A refusal is sent to the server as a statement
 //   that fails to parse, and the server's error is rewritten into the gate's ErrorResponse (S, V, C, M, D,
@@ -40,8 +41,9 @@
 //   SCRAM-SHA-256 without channel binding; a client with channel_binding=require is refused by libpq.
 //   GSSENCRequest is always answered 'N'; PostgreSQL 17's direct TLS (no SSLRequest) is not supported.
 //
-// * Write-through. With a WriteThrough set (setWriteThrough), writes to `issue` are applied to GitHub
-//   first and stored as GitHub answered them (session_writethrough.cpp, writethrough.h); without one
+// * Write-through. With a WriteThrough set (setWriteThrough), writes to the writable tables are applied
+//   to GitHub first, by each table's TableWriter, and stored as GitHub answered them
+//   (session_writethrough.cpp, writethrough.h, tablewriter.h); without one
 //   they are refused with 0A000.
 
 #include "core/errors.h"
@@ -100,7 +102,7 @@ public:
 
     // Replaces the default gate; call before listen().
     void setGate(std::unique_ptr<StatementGate> gate);
-    // Turns on write-through of issue writes to GitHub (nullptr turns it off). `writer` must outlive the
+    // Turns on write-through of writes to GitHub's tables (nullptr turns it off). `writer` must outlive the
     // server or be unset first; sessions opened before keep working with the new setting.
     void setWriteThrough(WriteThrough *writer);
 

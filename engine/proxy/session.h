@@ -166,7 +166,7 @@ private:
         bool beginPending = false; // began, but the BEGIN goes out with the write's set-up
         protocol::TransactionStatus status = protocol::TransactionStatus::Idle;
         int pos = 0;
-        // Extended: the Executes that write to issue, by index in `frames`, each with the Bind that made
+        // Extended: the Executes that write to a GitHub table, by index in `frames`, each with the Bind that made
         // its portal (the write runs twice, so the portal is bound again for the second run).
         QHash<qsizetype, WriteBind> writes;
         // Earlier messages of the client's segment went to the server before this run (a Flush sent

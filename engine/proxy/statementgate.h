@@ -2,7 +2,7 @@
 
 // The decision point between the client and PostgreSQL: before a session forwards a Query or a Parse it
 // classifies the SQL (classifier.h) and asks a StatementGate what to do. The default gate lets everything
-// through except writes to synced tables; write-through replaces its answer for writes to `issue`.
+// through except writes to synced tables; write-through replaces its answer for writes to the writable tables.
 
 #include "proxy/classifier.h"
 #include "proxy/protocol/errorfields.h"
@@ -30,7 +30,7 @@ struct GateDecision final {
     enum class Action {
         Forward,      // relay the message unchanged
         Refuse,       // answer with an ErrorResponse built from `error`, as PostgreSQL would for a failed statement
-        WriteThrough, // a simple Query writing to issue: the session applies it to GitHub first
+        WriteThrough, // a simple Query writing to a writable table: the session applies it to GitHub first
     };
 
     Action action = Action::Forward;
@@ -47,12 +47,12 @@ class StatementGate {
 public:
     virtual ~StatementGate() = default;
     virtual GateDecision decide(const ClassifiedStatement &statement) = 0;
-    // Write-through to GitHub became available (ProxyServer::setWriteThrough): issue writes may pass.
+    // Write-through to GitHub became available (ProxyServer::setWriteThrough): writes to the writable tables may pass.
     virtual void setWriteThroughEnabled(bool enabled) { Q_UNUSED(enabled) }
 };
 
 // Passes everything through, refuses writes to read-only synced tables (25006) and write forms that cannot
-// be mapped to GitHub (0A000). Writes to a writable table (issue, comment, label, release) go to
+// be mapped to GitHub (0A000). Writes to a writable table (issue, comment, label, ...) go to
 // write-through when it is enabled (a Query is intercepted here; a Parse passes and its Execute is
 // intercepted by the session), else they are refused.
 class DefaultStatementGate final : public StatementGate {
