@@ -115,7 +115,8 @@ private Q_SLOTS:
         for (const char *sql :
              {"CREATE SCHEMA github", "CREATE TABLE github.repository (id bigint PRIMARY KEY, name text)",
               "CREATE TABLE github.issue (id bigint PRIMARY KEY, title text)",
-              "INSERT INTO github.repository VALUES (1, 'bug'), (2, 'docs')", "INSERT INTO github.issue VALUES (1, 'first')",
+              "INSERT INTO github.repository VALUES (1, 'bug'), (2, 'docs')",
+              "INSERT INTO github.issue VALUES (1, 'first')",
               "CREATE TABLE notes (id serial PRIMARY KEY, body text)"}) {
             const Error e = connection.run(QString::fromLatin1(sql));
             QVERIFY2(!e, qPrintable(e.message));
@@ -237,9 +238,10 @@ private Q_SLOTS:
     }
 
     void readsOfSyncedTablesPass() {
-        const ProcessResult r = psql(
-            {QStringLiteral("-c"), QStringLiteral("SELECT l.name FROM github.repository l JOIN github.issue i ON i.id = "
-                                                  "l.id WHERE l.updated_at_or_not IS NULL")});
+        const ProcessResult r =
+            psql({QStringLiteral("-c"),
+                  QStringLiteral("SELECT l.name FROM github.repository l JOIN github.issue i ON i.id = "
+                                 "l.id WHERE l.updated_at_or_not IS NULL")});
         // A read the server rejects on its own gets the server's error (42703), not a proxy refusal.
         QVERIFY2(QString::fromUtf8(r.err).contains(QStringLiteral("42703")), r.describe());
         const ProcessResult ok =
@@ -334,9 +336,10 @@ private Q_SLOTS:
 
     void pgbench() {
         QFETCH(QString, mode);
-        const QString script = writeFile(QStringLiteral("bench.sql"), "\\set id random(1, 2)\n"
-                                                                      "SELECT name FROM github.repository WHERE id = :id;\n"
-                                                                      "SELECT :id::int + 1, 'x' || :id;\n");
+        const QString script =
+            writeFile(QStringLiteral("bench.sql"), "\\set id random(1, 2)\n"
+                                                   "SELECT name FROM github.repository WHERE id = :id;\n"
+                                                   "SELECT :id::int + 1, 'x' || :id;\n");
         const ProcessResult r =
             runProcess(QStringLiteral("pgbench"),
                        {QStringLiteral("-n"), QStringLiteral("-f"), script, QStringLiteral("-T"), QStringLiteral("3"),
