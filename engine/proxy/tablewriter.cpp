@@ -55,16 +55,6 @@ bool sameColumnValue(const QString &column, const QJsonValue &a, const QJsonValu
     return a == b;
 }
 
-protocol::ErrorFields refusalFields(QByteArrayView sqlState, const QString &message, const QString &detail,
-                                    const QString &hint) {
-    protocol::ErrorFields fields = protocol::ErrorFields::make("ERROR", sqlState, message.toUtf8());
-    if (!detail.isEmpty())
-        fields.set(protocol::field::detail, detail.toUtf8());
-    if (!hint.isEmpty())
-        fields.set(protocol::field::hint, hint.toUtf8());
-    return fields;
-}
-
 QByteArray sqlStateFor(const Error &error) {
     switch (error.kind) {
     case Error::Kind::GitHubAuth:

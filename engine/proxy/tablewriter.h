@@ -11,6 +11,7 @@
 
 #include "core/errors.h"
 #include "proxy/protocol/errorfields.h"
+#include "proxy/statementgate.h" // errorFields(): the ErrorResponse of a refusal
 
 #include <QJsonObject>
 #include <QList>
@@ -104,6 +105,10 @@ public:
     // and the writer's hint for this kind of refusal unless `hint` is given.
     void refuse(const github::GitHubResponse &response, const QString &what, const QString &request,
                 const QString &hint = {});
+    // The stale check of an UPDATE: when GitHub's current `object` no longer holds what the row had in one of
+    // `columns`, someone changed it on GitHub since it was synced. The table then takes GitHub's version, the
+    // step is refused (40001) and this returns true.
+    bool refusedAsStale(const QStringList &columns, const QJsonObject &object);
     // Undoing: what became of the row ("… was created on GitHub and deleted again").
     void undone(const QString &note);
 
@@ -174,9 +179,6 @@ QJsonObject keyColumns(const AppliedChange &applied);
 // Whether two captured column values are the same for GitHub: lists compare as sets, numbers as
 // integers, timestamps as instants ("+00:00" from to_jsonb and "Z" from GitHub).
 bool sameColumnValue(const QString &column, const QJsonValue &a, const QJsonValue &b);
-// The proxy's ErrorResponse fields.
-protocol::ErrorFields refusalFields(QByteArrayView sqlState, const QString &message, const QString &detail = {},
-                                    const QString &hint = {});
 // Maps an engine error from a GitHub call to the proxy's SQLSTATE (DESIGN.md "Proxy").
 QByteArray sqlStateFor(const Error &error);
 // The HINT for a kind of GitHub refusal of a write to `writer`'s table.

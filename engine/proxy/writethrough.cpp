@@ -60,28 +60,24 @@ struct WriteRun {
 
 QStringList writableTables() {
     QStringList tables;
-    for (const auto &writer : makeTableWriters())
+    for (const auto &writer : tableWriters())
         tables << writer->table();
     return tables;
 }
 
 QStringList writableColumns(const QString &table) {
-    for (const auto &writer : makeTableWriters())
-        if (writer->table() == table)
-            return writer->writableColumns();
-    return {};
+    const TableWriter *writer = tableWriter(table);
+    return writer ? writer->writableColumns() : QStringList();
 }
 
 QStringList insertColumns(const QString &table) {
-    for (const auto &writer : makeTableWriters())
-        if (writer->table() == table)
-            return writer->insertColumns();
-    return {};
+    const TableWriter *writer = tableWriter(table);
+    return writer ? writer->insertColumns() : QStringList();
 }
 
 QStringList deletableTables() {
     QStringList tables;
-    for (const auto &writer : makeTableWriters())
+    for (const auto &writer : tableWriters())
         if (writer->deletes())
             tables << writer->table();
     return tables;
@@ -165,11 +161,36 @@ void WriteStep::refuse(protocol::ErrorFields error) {
 void WriteStep::refuse(const github::GitHubResponse &response, const QString &what, const QString &request,
                        const QString &hint) {
     const Error &e = response.error;
-    refuse(refusalFields(sqlStateFor(e), QStringLiteral("GitHub refused to %1: %2").arg(what, e.message),
-                         QStringLiteral("HTTP %1 from %2.%3")
-                             .arg(response.httpStatus)
-                             .arg(request, e.detail.isEmpty() ? QString() : QStringLiteral(" errors: ") + e.detail),
-                         hint.isEmpty() ? hintFor(e, *m_run->writer) : hint));
+    refuse(errorFields(sqlStateFor(e), QStringLiteral("GitHub refused to %1: %2").arg(what, e.message),
+                       QStringLiteral("HTTP %1 from %2.%3")
+                           .arg(response.httpStatus)
+                           .arg(request, e.detail.isEmpty() ? QString() : QStringLiteral(" errors: ") + e.detail),
+                       hint.isEmpty() ? hintFor(e, *m_run->writer) : hint));
+}
+
+bool WriteStep::refusedAsStale(const QStringList &columns, const QJsonObject &object) {
+    const QJsonObject current = m_run->writer->rowFrom(object, row());
+    QStringList stale;
+    for (const QString &column : columns)
+        if (!sameColumnValue(column, current.value(column), change().oldRow.value(column)))
+            stale << column;
+    if (stale.isEmpty())
+        return false;
+    AppliedChange fresh;
+    fresh.table = m_run->writer->table();
+    fresh.op = CapturedChange::Op::Update;
+    fresh.key = change().id();
+    fresh.repositoryId = repositoryId();
+    fresh.before = row();
+    fresh.row = current;
+    fresh.object = object;
+    fresh.written = true; // GitHub's current version, stored as GitHub changed it
+    m_owner->reconcile({fresh});
+    refuse(errorFields("40001", QStringLiteral("%1 was changed on GitHub since it was synced").arg(rowName()),
+                       QStringLiteral("GitHub now has a different %1; the table has been refreshed from GitHub.")
+                           .arg(stale.join(QStringLiteral(", "))),
+                       QStringLiteral("Read the row again and repeat the change if it still applies.")));
+    return true;
 }
 
 void WriteStep::undone(const QString &note) {
@@ -184,18 +205,14 @@ void WriteStep::undone(const QString &note) {
 WriteThrough::WriteThrough(github::GitHubClient &client, Options options, QObject *parent)
     : QObject(parent)
     , m_client(client)
-    , m_options(std::move(options))
-    , m_writers(makeTableWriters()) {}
+    , m_options(std::move(options)) {}
 
 WriteThrough::~WriteThrough() {
     flushLog();
 }
 
 const TableWriter *WriteThrough::writer(const QString &table) const {
-    for (const auto &writer : m_writers)
-        if (writer->table() == table)
-            return writer.get();
-    return nullptr;
+    return tableWriter(table);
 }
 
 Error WriteThrough::validate(const TableWriter &writer, const QList<CapturedChange> &changes) const {
@@ -215,19 +232,19 @@ void WriteThrough::apply(const QString &table, const QList<CapturedChange> &chan
     m_lookups.clear(); // rows may have changed since the last statement
     if (!run->writer) {
         WriteOutcome outcome;
-        outcome.error = refusalFields("0A000", QStringLiteral("%1 is not written through to GitHub").arg(table));
+        outcome.error = errorFields("0A000", QStringLiteral("%1 is not written through to GitHub").arg(table));
         run->done(outcome);
         return;
     }
     if (!m_db && open()) {
         fail(run,
-             refusalFields("58000", QStringLiteral("HubSync cannot record the write: its database connection failed")));
+             errorFields("58000", QStringLiteral("HubSync cannot record the write: its database connection failed")));
         return;
     }
     if (Error e = validate(*run->writer, changes)) {
         const QByteArray state = e.kind == Error::Kind::Usage ? QByteArrayLiteral("0A000") : QByteArrayLiteral("23502");
         fail(run,
-             refusalFields(
+             errorFields(
                  state, e.message,
                  QStringLiteral("Nothing was sent to GitHub. The statement changes %1 row(s).").arg(changes.size()),
                  QStringLiteral("Through the proxy, %1 rows take %2.")
@@ -245,7 +262,7 @@ void WriteThrough::next(const std::shared_ptr<WriteRun> &run) {
     Error error;
     QString path = repositoryPath(run->writer->repositoryOf(run->changes.at(run->index), *this), &error);
     if (error) {
-        fail(run, refusalFields(sqlStateFor(error), error.message));
+        fail(run, errorFields(sqlStateFor(error), error.message));
         return;
     }
     run->writer->apply(std::make_shared<WriteStep>(*this, run, run->index, std::move(path)));

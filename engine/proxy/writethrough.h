@@ -28,7 +28,6 @@
 
 #include <functional>
 #include <memory>
-#include <vector>
 
 namespace hubsync::github {
 class GitHubClient;
@@ -128,7 +127,6 @@ private:
     github::GitHubClient &m_client;
     Options m_options;
     std::unique_ptr<pg::Connection> m_db;
-    std::vector<std::unique_ptr<TableWriter>> m_writers;
     QHash<qint64, QString> m_repositoryPaths; // id -> "owner/name"
     QHash<QString, QJsonObject> m_lookups;    // lookup(): rows read for the statement being applied
     QSet<qint64> m_storedUsers;               // stored by storeReferences() already

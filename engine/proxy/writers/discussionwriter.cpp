@@ -71,12 +71,23 @@ protected:
     virtual QString deleteMutation() const = 0;
     virtual QString nodeType() const = 0; // "Discussion"
     virtual QString fields() const = 0;   // the selection of the node
-    // The create input for the row; empty when a reference is missing (the step is refused then).
+    // The create input for the row, given to `ready`; not given when a reference is missing (the step is
+    // refused then).
     virtual void createInput(const std::shared_ptr<WriteStep> &step, std::function<void(QJsonObject)> ready) const = 0;
     // The update input for the changed columns (also for undo, with old and new swapped).
     virtual void updateInput(const std::shared_ptr<WriteStep> &step, const QStringList &columns,
                              std::function<void(QJsonObject)> ready) const = 0;
     virtual QJsonObject undoInput(const CapturedChange &change, const QString &nodeId) const = 0;
+
+    // The GraphQL id of a synced row of `table`; empty, and the step refused, when it is not synced.
+    static QString nodeIdOf(WriteStep &step, const QString &table, qint64 id) {
+        Error error;
+        const QString nodeId =
+            step.writeThrough().lookup(table, QStringLiteral("node_id"), QStringLiteral("id"), id, &error);
+        if (nodeId.isEmpty())
+            step.refuse(errorFields("42704", QStringLiteral("%1 %2 is not synced").arg(table).arg(id)));
+        return nodeId;
+    }
 
     QStringList changed(const CapturedChange &change) const {
         QStringList columns;
@@ -110,8 +121,6 @@ protected:
 private:
     void create(const std::shared_ptr<WriteStep> &step) const {
         createInput(step, [this, step](const QJsonObject &input) {
-            if (input.isEmpty())
-                return;
             mutate(step, createMutation(), input, QStringLiteral("create"), [this, step](const QJsonObject &node) {
                 step->written(node);
                 check(step, node, step->change().op == Op::Insert ? insertedColumns(step->change()) : QStringList());
@@ -136,35 +145,12 @@ private:
                     step->refuse(r, QStringLiteral("update ") + step->rowName(), QStringLiteral("GraphQL node"));
                 else
                     step->refuse(
-                        refusalFields("42704", QStringLiteral("%1 no longer exists on GitHub").arg(step->rowName())));
+                        errorFields("42704", QStringLiteral("%1 no longer exists on GitHub").arg(step->rowName())));
                 return;
             }
-            const QJsonObject current = rowFrom(node, step->row());
-            QStringList stale;
-            for (const QString &column : columns)
-                if (!sameColumnValue(column, current.value(column), step->change().oldRow.value(column)))
-                    stale << column;
-            if (!stale.isEmpty()) {
-                AppliedChange fresh;
-                fresh.table = table();
-                fresh.op = Op::Update;
-                fresh.key = step->change().id();
-                fresh.repositoryId = step->repositoryId();
-                fresh.before = step->row();
-                fresh.row = current;
-                fresh.object = node;
-                fresh.written = true;
-                step->writeThrough().reconcile({fresh});
-                step->refuse(refusalFields(
-                    "40001", QStringLiteral("%1 was changed on GitHub since it was synced").arg(step->rowName()),
-                    QStringLiteral("GitHub now has a different %1; the table has been refreshed from GitHub.")
-                        .arg(stale.join(QStringLiteral(", "))),
-                    QStringLiteral("Read the row again and repeat the change if it still applies.")));
+            if (step->refusedAsStale(columns, node))
                 return;
-            }
             updateInput(step, columns, [this, step, columns](const QJsonObject &input) {
-                if (input.isEmpty())
-                    return;
                 mutate(step, updateMutation(), input, QStringLiteral("update"),
                        [this, step, columns](const QJsonObject &answer) {
                            step->written(answer);
@@ -189,10 +175,10 @@ private:
             if (!sameColumnValue(column, answer.value(column), step->change().newRow.value(column)))
                 dropped << column;
         if (node.isEmpty() || !dropped.isEmpty()) {
-            step->refuse(refusalFields("42501",
-                                       QStringLiteral("GitHub accepted %1 but did not apply %2")
-                                           .arg(step->rowName(), dropped.join(QStringLiteral(", "))),
-                                       QStringLiteral("GitHub answered without an error.")));
+            step->refuse(errorFields("42501",
+                                     QStringLiteral("GitHub accepted %1 but did not apply %2")
+                                         .arg(step->rowName(), dropped.join(QStringLiteral(", "))),
+                                     QStringLiteral("GitHub answered without an error.")));
             return;
         }
         step->succeed(node);
@@ -228,10 +214,10 @@ void withCategory(const std::shared_ptr<WriteStep> &step, const QString &name, s
                              QStringLiteral("GraphQL discussionCategories"));
                 return;
             }
-            step->refuse(refusalFields("23503",
-                                       QStringLiteral("the repository has no discussion category \"%1\"").arg(name),
-                                       QStringLiteral("Its categories: %1.").arg(names.join(QStringLiteral(", "))),
-                                       QStringLiteral("Set category to one of them.")));
+            step->refuse(errorFields("23503",
+                                     QStringLiteral("the repository has no discussion category \"%1\"").arg(name),
+                                     QStringLiteral("Its categories: %1.").arg(names.join(QStringLiteral(", "))),
+                                     QStringLiteral("Set category to one of them.")));
         }));
 }
 
@@ -275,16 +261,9 @@ protected:
     QString fields() const override { return catalog::discussionFields() + QStringLiteral(" comments { totalCount }"); }
 
     void createInput(const std::shared_ptr<WriteStep> &step, std::function<void(QJsonObject)> ready) const override {
-        Error error;
-        const QString repositoryId =
-            step->writeThrough().lookup(QStringLiteral("repository"), QStringLiteral("node_id"), QStringLiteral("id"),
-                                        step->repositoryId(), &error);
-        if (repositoryId.isEmpty()) {
-            step->refuse(
-                refusalFields("42704", QStringLiteral("repository %1 is not synced").arg(step->repositoryId())));
-            ready({});
+        const QString repositoryId = nodeIdOf(*step, QStringLiteral("repository"), step->repositoryId());
+        if (repositoryId.isEmpty())
             return;
-        }
         const QJsonObject &row = step->row();
         const QString category = row.value(QStringLiteral("category")).toString(QStringLiteral("General"));
         withCategory(step, category.isEmpty() ? QStringLiteral("General") : category,
@@ -365,15 +344,10 @@ protected:
     QString fields() const override { return catalog::discussionCommentFields(); }
 
     void createInput(const std::shared_ptr<WriteStep> &step, std::function<void(QJsonObject)> ready) const override {
-        Error error;
-        const qint64 discussion = qint64(step->row().value(QStringLiteral("discussion_id")).toDouble());
-        const QString discussionId = step->writeThrough().lookup(
-            QStringLiteral("discussion"), QStringLiteral("node_id"), QStringLiteral("id"), discussion, &error);
-        if (discussionId.isEmpty()) {
-            step->refuse(refusalFields("42704", QStringLiteral("discussion %1 is not synced").arg(discussion)));
-            ready({});
+        const QString discussionId = nodeIdOf(*step, QStringLiteral("discussion"),
+                                              qint64(step->row().value(QStringLiteral("discussion_id")).toDouble()));
+        if (discussionId.isEmpty())
             return;
-        }
         QJsonObject input{{QStringLiteral("discussionId"), discussionId},
                           {QStringLiteral("body"), step->row().value(QStringLiteral("body"))}};
         if (step->row().value(QStringLiteral("reply_to_node_id")).isString())

@@ -163,7 +163,7 @@ void IssueWriter::applyInsert(const CallPtr &call) const {
         Error error;
         const QStringList logins = step.writeThrough().loginsFor(row.value(QStringLiteral("assignee_ids")), &error);
         if (error) {
-            step.refuse(refusalFields(sqlStateFor(error), error.message));
+            step.refuse(errorFields(sqlStateFor(error), error.message));
             return;
         }
         body.insert(QStringLiteral("assignees"), QJsonArray::fromStringList(logins));
@@ -220,7 +220,7 @@ void IssueWriter::applyUpdate(const CallPtr &call) const {
             Error error;
             value = QJsonArray::fromStringList(step.writeThrough().loginsFor(value, &error));
             if (error) {
-                step.refuse(refusalFields(sqlStateFor(error), error.message));
+                step.refuse(errorFields(sqlStateFor(error), error.message));
                 return;
             }
         } else if (column == QLatin1String("label_names") && !value.isArray()) {
@@ -241,34 +241,13 @@ void IssueWriter::applyUpdate(const CallPtr &call) const {
     const QString path = call->issuePath();
     step.github().get(path, step.onReply([this, call, path](const github::GitHubResponse &r) {
         WriteStep &s = *call->step;
-        const CapturedChange &c = s.change();
         if (r.error) {
             s.log(QStringLiteral("GET ") + path, {}, r);
             s.refuse(r, QStringLiteral("update ") + s.rowName(), QStringLiteral("GET ") + path);
             return;
         }
-        const QJsonObject current = rowFrom(r.json.object(), s.row());
-        QStringList stale;
-        for (const QString &column : std::as_const(call->changed))
-            if (!sameColumnValue(column, current.value(column), c.oldRow.value(column)))
-                stale << column;
-        if (!stale.isEmpty()) {
-            AppliedChange fresh;
-            fresh.table = table();
-            fresh.op = Op::Update;
-            fresh.key = c.id();
-            fresh.repositoryId = s.repositoryId();
-            fresh.row = current;
-            fresh.written = true; // GitHub's current version, stored as GitHub changed it
-            fresh.object = r.json.object();
-            s.writeThrough().reconcile({fresh});
-            s.refuse(
-                refusalFields("40001", QStringLiteral("%1 was changed on GitHub since it was synced").arg(s.rowName()),
-                              QStringLiteral("GitHub now has a different %1; the table has been refreshed from GitHub.")
-                                  .arg(stale.join(QStringLiteral(", "))),
-                              QStringLiteral("Read the row again and repeat the change if it still applies.")));
+        if (s.refusedAsStale(call->changed, r.json.object()))
             return;
-        }
         if (call->patch.isEmpty()) {
             afterWrite(call, r.json.object());
             return;
@@ -330,9 +309,9 @@ void IssueWriter::lockThenCheck(const CallPtr &call) const {
         s.github().get(call->issuePath(), s.onReply([this, call](const github::GitHubResponse &g) {
             if (g.error) {
                 call->step->refuse(
-                    refusalFields(sqlStateFor(g.error),
-                                  QStringLiteral("GitHub did not return the locked issue: %1").arg(g.error.message), {},
-                                  hintFor(g.error, *this)));
+                    errorFields(sqlStateFor(g.error),
+                                QStringLiteral("GitHub did not return the locked issue: %1").arg(g.error.message), {},
+                                hintFor(g.error, *this)));
                 return;
             }
             call->step->written(g.json.object());
@@ -372,7 +351,7 @@ void IssueWriter::checkDropped(const CallPtr &call, const QJsonObject &issue) co
     }
     if (!dropped.isEmpty()) {
         step.written(issue);
-        step.refuse(refusalFields(
+        step.refuse(errorFields(
             "42501",
             QStringLiteral("GitHub accepted %1 but did not apply %2")
                 .arg(step.rowName(), dropped.join(QStringLiteral(", "))),

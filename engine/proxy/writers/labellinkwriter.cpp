@@ -110,9 +110,9 @@ private:
         *name = step.writeThrough().lookup(QStringLiteral("label"), QStringLiteral("name"), QStringLiteral("id"),
                                            qint64(row.value(QStringLiteral("label_id")).toDouble()), &error);
         if (number.isEmpty() || name->isEmpty()) {
-            step.refuse(refusalFields("42704",
-                                      QStringLiteral("HubSync cannot tell where %1 is on GitHub").arg(step.rowName()),
-                                      QStringLiteral("The %1 or the label is not synced.").arg(m_parent)));
+            step.refuse(errorFields("42704",
+                                    QStringLiteral("HubSync cannot tell where %1 is on GitHub").arg(step.rowName()),
+                                    QStringLiteral("The %1 or the label is not synced.").arg(m_parent)));
             return false;
         }
         *path = QStringLiteral("/repos/%1/issues/%2/labels").arg(step.repoPath(), number);
@@ -149,7 +149,7 @@ private:
                 for (const QJsonValue &label : r.json.array())
                     carried = carried || label.toObject().value(QStringLiteral("name")).toString() == name;
                 if (!carried) {
-                    step->refuse(refusalFields(
+                    step->refuse(errorFields(
                         "42501", QStringLiteral("GitHub accepted %1 but did not apply it").arg(what),
                         QStringLiteral("GitHub ignores labels from users without push access, without an error."),
                         QStringLiteral("Give the token or GitHub App push access to label %1s.").arg(m_parent)));

@@ -89,30 +89,9 @@ void RestTableWriter::update(const std::shared_ptr<WriteStep> &step) const {
             step->refuse(r, QStringLiteral("update ") + step->rowName(), QStringLiteral("GET ") + read);
             return;
         }
-        const CapturedChange &c = step->change();
-        const QJsonObject current = rowFrom(r.json.object(), step->row());
-        QStringList stale;
-        for (const QString &column : columns)
-            if (!sameColumnValue(column, current.value(column), c.oldRow.value(column)))
-                stale << column;
-        if (!stale.isEmpty()) {
-            AppliedChange fresh;
-            fresh.table = table();
-            fresh.op = Op::Update;
-            fresh.key = c.id();
-            fresh.repositoryId = step->repositoryId();
-            fresh.row = current;
-            fresh.written = true; // GitHub's current version, stored as GitHub changed it
-            fresh.object = r.json.object();
-            step->writeThrough().reconcile({fresh});
-            step->refuse(refusalFields(
-                "40001", QStringLiteral("%1 was changed on GitHub since it was synced").arg(step->rowName()),
-                QStringLiteral("GitHub now has a different %1; the table has been refreshed from GitHub.")
-                    .arg(stale.join(QStringLiteral(", "))),
-                QStringLiteral("Read the row again and repeat the change if it still applies.")));
+        if (step->refusedAsStale(columns, r.json.object()))
             return;
-        }
-        const QJsonObject body = requestBody(c.newRow, columns, Purpose::Update);
+        const QJsonObject body = requestBody(step->change().newRow, columns, Purpose::Update);
         step->github().patch(path, QJsonDocument(body),
                              step->onReply([this, step, columns, body, path](const github::GitHubResponse &p) {
                                  step->log(QStringLiteral("PATCH ") + path, body, p);
@@ -144,11 +123,10 @@ void RestTableWriter::remove(const std::shared_ptr<WriteStep> &step) const {
 }
 
 void RestTableWriter::refuseUnplaced(const std::shared_ptr<WriteStep> &step) const {
-    step->refuse(refusalFields("42704",
-                               QStringLiteral("HubSync cannot tell where %1 is on GitHub").arg(step->rowName()),
-                               QStringLiteral("What the row refers to is not synced (or no longer exists)."),
-                               QStringLiteral("Check the row's references (repository_id, the issue or comment it "
-                                              "belongs to) against the synced tables.")));
+    step->refuse(errorFields("42704", QStringLiteral("HubSync cannot tell where %1 is on GitHub").arg(step->rowName()),
+                             QStringLiteral("What the row refers to is not synced (or no longer exists)."),
+                             QStringLiteral("Check the row's references (repository_id, the issue or comment it "
+                                            "belongs to) against the synced tables.")));
 }
 
 void RestTableWriter::check(const std::shared_ptr<WriteStep> &step, const QStringList &columns,
@@ -160,11 +138,11 @@ void RestTableWriter::check(const std::shared_ptr<WriteStep> &step, const QStrin
             dropped << column;
     if (!dropped.isEmpty()) {
         const QString list = dropped.join(QStringLiteral(", "));
-        step->refuse(refusalFields("42501",
-                                   QStringLiteral("GitHub accepted %1 but did not apply %2").arg(step->rowName(), list),
-                                   QStringLiteral("GitHub answered without an error and ignored %1.").arg(list),
-                                   QStringLiteral("Check that the GitHub App or token may change %1 of %2 rows (%3).")
-                                       .arg(list, table(), permission())));
+        step->refuse(errorFields("42501",
+                                 QStringLiteral("GitHub accepted %1 but did not apply %2").arg(step->rowName(), list),
+                                 QStringLiteral("GitHub answered without an error and ignored %1.").arg(list),
+                                 QStringLiteral("Check that the GitHub App or token may change %1 of %2 rows (%3).")
+                                     .arg(list, table(), permission())));
         return;
     }
     step->succeed(object);

@@ -2,6 +2,8 @@
 
 namespace hubsync::proxy {
 
+namespace {
+
 std::vector<std::unique_ptr<TableWriter>> makeTableWriters() {
     std::vector<std::unique_ptr<TableWriter>> writers;
     writers.push_back(makeIssueWriter());
@@ -16,6 +18,20 @@ std::vector<std::unique_ptr<TableWriter>> makeTableWriters() {
     writers.push_back(makeDiscussionWriter());
     writers.push_back(makeDiscussionCommentWriter());
     return writers;
+}
+
+} // namespace
+
+const std::vector<std::unique_ptr<TableWriter>> &tableWriters() {
+    static const std::vector<std::unique_ptr<TableWriter>> writers = makeTableWriters();
+    return writers;
+}
+
+const TableWriter *tableWriter(const QString &table) {
+    for (const auto &writer : tableWriters())
+        if (writer->table() == table)
+            return writer.get();
+    return nullptr;
 }
 
 } // namespace hubsync::proxy

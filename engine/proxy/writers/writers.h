@@ -21,7 +21,9 @@ std::unique_ptr<TableWriter> makePullRequestWriter();
 std::unique_ptr<TableWriter> makeDiscussionWriter();
 std::unique_ptr<TableWriter> makeDiscussionCommentWriter();
 
-// Every writer, in the order the docs list them.
-std::vector<std::unique_ptr<TableWriter>> makeTableWriters();
+// Every writer, in the order the docs list them. Writers hold no state: one set serves every WriteThrough.
+const std::vector<std::unique_ptr<TableWriter>> &tableWriters();
+// The writer of `table`, or nullptr when the proxy does not write it through.
+const TableWriter *tableWriter(const QString &table);
 
 } // namespace hubsync::proxy
