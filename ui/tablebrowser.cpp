@@ -309,22 +309,22 @@ void TableBrowser::editCell(qint64 id, const QString &column, const QVariant &va
 }
 
 void TableBrowser::createIssue(qint64 repositoryId, const QString &title, const QString &body) {
-    RowEdit edit;
-    edit.kind = RowEdit::Kind::Insert;
-    edit.table = QStringLiteral("issue");
-    edit.values = {{QStringLiteral("repository_id"), repositoryId},
-                   {QStringLiteral("title"), title},
-                   {QStringLiteral("body"), body}};
-    m_status->setText(tr("Creating the issue on GitHub…"));
-    send(edit);
+    insertRow(QStringLiteral("issue"), {{QStringLiteral("repository_id"), repositoryId},
+                                        {QStringLiteral("title"), title},
+                                        {QStringLiteral("body"), body}});
 }
 
 void TableBrowser::createRow(const QVariantMap &values) {
+    insertRow(m_request.table, values);
+}
+
+void TableBrowser::insertRow(const QString &table, const QVariantMap &values) {
     RowEdit edit;
     edit.kind = RowEdit::Kind::Insert;
-    edit.table = m_request.table;
+    edit.table = table;
     edit.values = values;
-    m_status->setText(tr("Creating the %1 row on GitHub…").arg(edit.table));
+    m_status->setText(table == QLatin1String("issue") ? tr("Creating the issue on GitHub…")
+                                                      : tr("Creating the %1 row on GitHub…").arg(table));
     send(edit);
 }
 

@@ -76,6 +76,7 @@ private:
     void showError(const QString &text);
     void send(RowEdit edit);
     void askNewRow();
+    void insertRow(const QString &table, const QVariantMap &values);
     void askDeleteRow();
     void updateButtons();
 

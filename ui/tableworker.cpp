@@ -25,13 +25,7 @@ void applySessionSettings(QSqlDatabase &db) {
 // endpoint for locked/active_lock_reason; comment: body; ...). Everything else is GitHub's to set. Only
 // the ones the table has are offered.
 QStringList writableColumns(const QString &table) {
-    static const QHash<QString, QStringList> byTable = [] {
-        QHash<QString, QStringList> columns;
-        for (const QString &t : EngineController::syncedTables())
-            columns.insert(t, EngineController::writableColumns(t));
-        return columns;
-    }();
-    return byTable.value(table);
+    return EngineController::writableColumns(table);
 }
 
 // Tables without the label_names column: the names of an issue's labels, read from issue_label.
